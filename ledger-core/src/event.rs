@@ -1,0 +1,606 @@
+//! The event model: what an operator writes (input events), the designation record that
+//! amendments patch, and the recorded envelope the ledger adds and hashes.
+//!
+//! These types are the one serialized boundary of the ledger: their JSON is hashed, exported and
+//! described by the schemas in `schemas/`. Every struct rejects unknown fields.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::chain::Hash;
+use crate::time::{Date, Effective, Timestamp};
+
+/// The version of the recorded-event format, written in the genesis event.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The fields of a designation record that an amendment may patch.
+pub const PATCHABLE_FIELDS: &[&str] = &["regime", "subject", "measures", "reason", "source", "other"];
+
+/// A designation key: the designating authority and its own identifier (`UK/GIM0030`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    /// The designating authority, e.g. `UK`, `UN`, `OFAC`, `EU`.
+    pub authority: String,
+    /// The authority's identifier of the designation, e.g. `GIM0030`.
+    pub id: String,
+}
+
+impl Key {
+    /// Parses `AUTHORITY/ID`.
+    pub fn parse(s: &str) -> Result<Key, String> {
+        let Some((authority, id)) = s.split_once('/') else {
+            return Err(format!("`{s}` is not a designation key of the form AUTHORITY/ID (e.g. UK/GIM0030)"));
+        };
+        check_authority(authority)?;
+        check_id(id)?;
+        Ok(Key { authority: authority.to_owned(), id: id.to_owned() })
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.authority, self.id)
+    }
+}
+
+/// Checks an authority code: 1 to 16 of `A-Z`, `0-9`, `_`, `-`.
+pub fn check_authority(a: &str) -> Result<(), String> {
+    if (1..=16).contains(&a.len())
+        && a.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    {
+        Ok(())
+    } else {
+        Err(format!("authority `{a}` must be 1 to 16 characters of A-Z, 0-9, _ or -"))
+    }
+}
+
+/// Checks a designation id: 1 to 64 printable characters without spaces or `/`.
+pub fn check_id(id: &str) -> Result<(), String> {
+    if (1..=64).contains(&id.chars().count())
+        && id.chars().all(|c| !c.is_whitespace() && !c.is_control() && c != '/')
+    {
+        Ok(())
+    } else {
+        Err(format!("id `{id}` must be 1 to 64 printable characters without spaces or `/`"))
+    }
+}
+
+/// An event as an operator writes it: one JSON object per line of an append batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[schemars(title = "Input event", description = "One line of a `ledger append` batch.")]
+pub enum InputEvent {
+    /// A designation, or a relisting of a delisted key.
+    Designation(Designation),
+    /// A variation of a designation in force.
+    Amendment(Amendment),
+    /// The end of a designation.
+    Delisting(Delisting),
+    /// A statement that an earlier event was recorded in error.
+    Retraction(Retraction),
+}
+
+/// Every event of the chain: the input events and the genesis event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// Event 0, written by `init`.
+    Genesis(Genesis),
+    /// A designation, or a relisting of a delisted key.
+    Designation(Designation),
+    /// A variation of a designation in force.
+    Amendment(Amendment),
+    /// The end of a designation.
+    Delisting(Delisting),
+    /// A statement that an earlier event was recorded in error.
+    Retraction(Retraction),
+}
+
+impl From<InputEvent> for Event {
+    fn from(e: InputEvent) -> Event {
+        match e {
+            InputEvent::Designation(d) => Event::Designation(d),
+            InputEvent::Amendment(a) => Event::Amendment(a),
+            InputEvent::Delisting(d) => Event::Delisting(d),
+            InputEvent::Retraction(r) => Event::Retraction(r),
+        }
+    }
+}
+
+impl Event {
+    /// The designation key this event acts on (none for genesis and retractions).
+    pub fn key(&self) -> Option<Key> {
+        let (authority, id) = match self {
+            Event::Designation(d) => (&d.authority, &d.id),
+            Event::Amendment(a) => (&a.authority, &a.id),
+            Event::Delisting(d) => (&d.authority, &d.id),
+            Event::Genesis(_) | Event::Retraction(_) => return None,
+        };
+        Some(Key { authority: authority.clone(), id: id.clone() })
+    }
+
+    /// The legal-effect time (none for genesis and retractions).
+    pub fn effective(&self) -> Option<Effective> {
+        match self {
+            Event::Designation(d) => Some(d.effective),
+            Event::Amendment(a) => Some(a.effective),
+            Event::Delisting(d) => Some(d.effective),
+            Event::Genesis(_) | Event::Retraction(_) => None,
+        }
+    }
+
+    /// The `type` tag.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Event::Genesis(_) => "genesis",
+            Event::Designation(_) => "designation",
+            Event::Amendment(_) => "amendment",
+            Event::Delisting(_) => "delisting",
+            Event::Retraction(_) => "retraction",
+        }
+    }
+}
+
+/// The genesis event: names the ledger and its format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    /// The ledger's name; also the origin line of its checkpoints.
+    pub ledger: String,
+    /// The recorded-event format version ([`FORMAT_VERSION`]).
+    pub format: u32,
+}
+
+/// A designation: the whole record of one designated person, entity or ship.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Designation {
+    /// The designating authority (`UK`, `UN`, `OFAC`, `EU`, ...).
+    pub authority: String,
+    /// The authority's identifier of the designation.
+    pub id: String,
+    /// When the designation took legal effect.
+    pub effective: Effective,
+    /// The sanctions regime it is made under.
+    pub regime: Regime,
+    /// Who or what is designated.
+    pub subject: Subject,
+    /// The measures imposed, as snake_case codes (`asset_freeze`, `travel_ban`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measures: Vec<String>,
+    /// The statement of reasons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Where the designation was published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// Anything else the authority publishes, free-form (integers only, no floating point).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<Map<String, Value>>,
+    /// When the authority published this act.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<Date>,
+    /// An operator's note; not part of the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Provenance, when the event was derived from a published list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<Provenance>,
+}
+
+impl Designation {
+    /// The record this designation establishes.
+    pub fn record(&self) -> Record {
+        Record {
+            authority: self.authority.clone(),
+            id: self.id.clone(),
+            regime: self.regime.clone(),
+            subject: self.subject.clone(),
+            measures: self.measures.clone(),
+            reason: self.reason.clone(),
+            source: self.source.clone(),
+            other: self.other.clone(),
+        }
+    }
+}
+
+/// A variation of a designation: an RFC 7396 JSON Merge Patch over its [`Record`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Amendment {
+    /// The designating authority.
+    pub authority: String,
+    /// The authority's identifier of the designation.
+    pub id: String,
+    /// When the variation took legal effect.
+    pub effective: Effective,
+    /// The merge patch over the record; may touch `regime`, `subject`, `measures`, `reason`,
+    /// `source` and `other`, never `authority` or `id`.
+    #[schemars(extend("minProperties" = 1, "propertyNames" = {"enum": PATCHABLE_FIELDS}))]
+    pub patch: Map<String, Value>,
+    /// Why the designation was varied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When the authority published this act.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<Date>,
+    /// An operator's note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Provenance, when the event was derived from a published list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<Provenance>,
+}
+
+/// The end of a designation. A later designation of the same key is a relisting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Delisting {
+    /// The designating authority.
+    pub authority: String,
+    /// The authority's identifier of the designation.
+    pub id: String,
+    /// When the delisting took legal effect.
+    pub effective: Effective,
+    /// Why the designation ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When the authority published this act.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<Date>,
+    /// An operator's note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Provenance, when the event was derived from a published list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<Provenance>,
+}
+
+/// A statement that event `target` was recorded in error. Nothing is edited or deleted: as of
+/// the retraction's `recorded_at`, the target no longer counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retraction {
+    /// The seq of the retracted event: a designation, amendment or delisting.
+    pub target: u64,
+    /// Why the target was recorded in error.
+    pub reason: String,
+    /// When the authority published the correction, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<Date>,
+    /// An operator's note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The designation record: what a designation states and amendments vary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// The designating authority.
+    pub authority: String,
+    /// The authority's identifier of the designation.
+    pub id: String,
+    /// The sanctions regime.
+    pub regime: Regime,
+    /// Who or what is designated.
+    pub subject: Subject,
+    /// The measures imposed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measures: Vec<String>,
+    /// The statement of reasons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Where it was published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// Anything else, free-form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<Map<String, Value>>,
+}
+
+/// A sanctions regime.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Regime {
+    /// The regime's short code, e.g. `GIM`.
+    pub code: String,
+    /// The regime's full name, e.g. the regulations' title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// What kind of subject is designated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    /// A person.
+    Individual,
+    /// A company, group or other organisation.
+    Entity,
+    /// A ship.
+    Ship,
+}
+
+impl SubjectKind {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectKind::Individual => "individual",
+            SubjectKind::Entity => "entity",
+            SubjectKind::Ship => "ship",
+        }
+    }
+}
+
+/// The designated person, entity or ship.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Subject {
+    /// Individual, entity or ship.
+    pub kind: SubjectKind,
+    /// Its names: at least one, normally one `primary`.
+    #[schemars(length(min = 1))]
+    pub names: Vec<Name>,
+    /// A person's title (Mr, Dr, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Dates of birth as published, with their precision.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dates_of_birth: Vec<DateOfBirth>,
+    /// Places of birth.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub places_of_birth: Vec<Place>,
+    /// Nationalities as published.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nationalities: Vec<String>,
+    /// Gender as published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    /// Position or role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
+    /// Addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<Address>,
+    /// Passports, national identifiers, IMO numbers, registration numbers, ...
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<Identifier>,
+}
+
+/// One name of a subject.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Name {
+    /// The full name as published.
+    pub name: String,
+    /// Primary name, a variation of it, or an alias.
+    #[serde(rename = "type")]
+    pub name_type: NameType,
+    /// The strength of an alias, where the authority gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<AliasQuality>,
+    /// The script of a non-Latin name (e.g. `Cyrillic`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+}
+
+/// The type of a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NameType {
+    /// The primary name.
+    Primary,
+    /// A variation of the primary name (spelling, transliteration).
+    Variation,
+    /// An alias (a.k.a.).
+    Alias,
+}
+
+impl NameType {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NameType::Primary => "primary",
+            NameType::Variation => "variation",
+            NameType::Alias => "alias",
+        }
+    }
+}
+
+/// The strength of an alias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AliasQuality {
+    /// A good-quality a.k.a.
+    Good,
+    /// A low-quality a.k.a.
+    Low,
+}
+
+/// A date of birth as published: `1975-03-12`, `1975-03` or `1975` (the precision is the form).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DateOfBirth {
+    /// The date, or its start when `to` is given.
+    #[schemars(regex(pattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"))]
+    pub date: String,
+    /// The end of a range of possible dates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"))]
+    pub to: Option<String>,
+    /// The authority gives it as approximate (circa).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub approximate: bool,
+}
+
+/// A place (of birth).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    /// Town or city.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub town: Option<String>,
+    /// Region, state or province.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Country.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// A postal address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    /// Street lines, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<String>,
+    /// Town or city.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub town: Option<String>,
+    /// Region, state or province.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Postal code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// Country.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// An identifying document or number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Identifier {
+    /// What it is, snake_case: `passport`, `national_id`, `imo`, `registration`, ...
+    pub kind: String,
+    /// The number as published.
+    pub value: String,
+    /// The issuing country.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Further details as published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Where a designation was published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// The notice's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The notice's publication date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<Date>,
+    /// A hash of the notice document, as `algorithm:hex`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_hash: Option<String>,
+}
+
+/// Where an imported event came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// The list format (`uk-csv`, `uk-xml`, `un-xml`).
+    pub format: String,
+    /// The file's name as given to the importer.
+    pub file: String,
+    /// BLAKE3 of the file's bytes, lowercase hex.
+    pub blake3: String,
+    /// The report date the list carries.
+    pub report_date: Date,
+    /// The importer's name and version.
+    pub importer: String,
+}
+
+/// A recorded event: an [`Event`] in the envelope the ledger assigns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedEvent {
+    /// Position in the chain; 0 is the genesis event.
+    pub seq: u64,
+    /// Hash of event `seq - 1` (64 zeros for the genesis event).
+    pub prev: Hash,
+    /// When the ledger recorded it (the knowledge axis).
+    pub recorded_at: Timestamp,
+    /// Who appended it.
+    pub actor: String,
+    /// The event itself.
+    pub event: Event,
+    /// Hash of the canonical form of everything above.
+    pub hash: Hash,
+}
+
+/// The envelope members of a recorded event, in the order they are documented.
+pub const ENVELOPE_FIELDS: &[&str] = &["seq", "prev", "recorded_at", "actor", "hash"];
+
+impl RecordedEvent {
+    /// The JSON object of the event without its `hash` member: what is canonicalized and hashed.
+    pub fn unhashed_value(seq: u64, prev: &Hash, recorded_at: Timestamp, actor: &str, event: &Event) -> Value {
+        let mut map = match serde_json::to_value(event) {
+            Ok(Value::Object(map)) => map,
+            // An internally tagged enum of structs always serializes to an object.
+            _ => unreachable!("events serialize to JSON objects"),
+        };
+        map.insert("seq".into(), Value::from(seq));
+        map.insert("prev".into(), Value::String(prev.to_hex()));
+        map.insert("recorded_at".into(), Value::String(recorded_at.to_string()));
+        map.insert("actor".into(), Value::String(actor.to_owned()));
+        Value::Object(map)
+    }
+
+    /// The full JSON object, `hash` included.
+    pub fn to_value(&self) -> Value {
+        let mut v = Self::unhashed_value(self.seq, &self.prev, self.recorded_at, &self.actor, &self.event);
+        if let Value::Object(map) = &mut v {
+            map.insert("hash".into(), Value::String(self.hash.to_hex()));
+        }
+        v
+    }
+
+    /// Reads a recorded event from its JSON object (with or without `hash`; when absent, `hash`
+    /// is taken from `hash`). Unknown members are refused.
+    pub fn from_value(value: Value, hash: Option<Hash>) -> Result<RecordedEvent, String> {
+        let Value::Object(mut map) = value else {
+            return Err("a recorded event must be a JSON object".into());
+        };
+        let seq = match map.remove("seq") {
+            Some(Value::Number(n)) => n.as_u64().ok_or("`seq` must be a non-negative integer")?,
+            Some(_) => return Err("`seq` must be a non-negative integer".into()),
+            None => return Err("missing field `seq`".into()),
+        };
+        let mut take_str = |name: &str| match map.remove(name) {
+            Some(Value::String(s)) => Ok(s),
+            Some(_) => Err(format!("`{name}` must be a string")),
+            None => Err(format!("missing field `{name}`")),
+        };
+        let prev = Hash::from_hex(&take_str("prev")?).map_err(|e| format!("`prev`: {e}"))?;
+        let recorded_at = Timestamp::parse(&take_str("recorded_at")?).map_err(|e| format!("`recorded_at`: {e}"))?;
+        let actor = take_str("actor")?;
+        let stated = match map.remove("hash") {
+            Some(Value::String(s)) => Some(Hash::from_hex(&s).map_err(|e| format!("`hash`: {e}"))?),
+            Some(_) => return Err("`hash` must be a string".into()),
+            None => None,
+        };
+        let hash = stated.or(hash).ok_or("missing field `hash`")?;
+        let event: Event = serde_path_to_error::deserialize(Value::Object(map)).map_err(describe_serde_error)?;
+        Ok(RecordedEvent { seq, prev, recorded_at, actor, event, hash })
+    }
+}
+
+/// Formats a deserialization error with the path of the offending field.
+pub(crate) fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = e.path().to_string();
+    let inner = e.into_inner().to_string();
+    if path == "." || path.is_empty() {
+        inner
+    } else {
+        format!("field `{path}`: {inner}")
+    }
+}

@@ -1,0 +1,365 @@
+//! The ledger: init, append (validated, atomic, durable), read, and the per-key index.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::chain::{seal, Hash};
+use crate::error::{Error, Result};
+use crate::event::{Event, Genesis, InputEvent, Key, Record, RecordedEvent, FORMAT_VERSION};
+use crate::input::{LineError, Numbered};
+use crate::lifecycle::{self, Act, KeyEntry};
+use crate::patch;
+use crate::store::{self, Commit, Head, Store, BLOCK_EVENTS};
+use crate::time::{format_instant, Clock, Timestamp};
+use crate::validate::check_record;
+
+/// The default name of a new ledger (the origin line of its checkpoints).
+pub const DEFAULT_NAME: &str = "sanctions-designation-ledger";
+
+/// An open ledger. Holds the ledger's process lock until dropped.
+pub struct Ledger {
+    store: Store,
+}
+
+/// What an append did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// How many events were appended.
+    pub count: usize,
+    /// The head after the append.
+    pub head: Head,
+}
+
+impl Ledger {
+    /// Creates a ledger at `path` with its genesis event.
+    pub fn init(path: &Path, name: &str, actor: &str, clock: &dyn Clock) -> Result<Ledger> {
+        check_actor(actor)?;
+        if name.trim().is_empty() || name.len() > 256 || name.chars().any(char::is_control) {
+            return Err(LineError::new(0, "the ledger name must be 1 to 256 printable characters").into());
+        }
+        let store = Store::create(path)?;
+        let genesis = Event::Genesis(Genesis { ledger: name.to_owned(), format: FORMAT_VERSION });
+        let at = Timestamp(clock.now());
+        let (bytes, rec) = seal(0, Hash::ZERO, at, actor, genesis).map_err(|e| Error::Internal(e.to_string()))?;
+        let mut block = Vec::new();
+        store::push_event(&mut block, &rec.hash, &bytes);
+        store.commit(Commit {
+            blocks: vec![(0, block)],
+            keys: Vec::new(),
+            head: Some(Head { seq: 0, hash: rec.hash, recorded_at: at }),
+            name: Some(name.to_owned()),
+        })?;
+        Ok(Ledger { store })
+    }
+
+    /// Opens the ledger at `path`.
+    pub fn open(path: &Path) -> Result<Ledger> {
+        Ok(Ledger { store: Store::open(path)? })
+    }
+
+    /// The ledger directory.
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// The last event's seq, hash and time.
+    pub fn head(&self) -> Result<Head> {
+        self.store
+            .head()?
+            .ok_or_else(|| Error::Damaged { path: self.path().to_owned(), detail: "the head record is missing".into() })
+    }
+
+    /// The ledger's name, from its genesis event.
+    pub fn name(&self) -> Result<String> {
+        self.store.name()
+    }
+
+    /// Bytes the store occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        self.store.size_on_disk()
+    }
+
+    /// The index entries of one designation key, in (`effective`, `seq`) order.
+    pub fn key_entries(&self, key: &Key) -> Result<Vec<KeyEntry>> {
+        self.store.key_entries(key)
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The recorded events from `from` on, in chain order.
+    pub fn events(&self, from: u64) -> impl Iterator<Item = Result<RecordedEvent>> + '_ {
+        self.store
+            .blocks(from / BLOCK_EVENTS)
+            .flat_map(move |block| -> Vec<Result<RecordedEvent>> {
+                let (n, value) = match block {
+                    Ok(b) => b,
+                    Err(e) => return vec![Err(e)],
+                };
+                let Some(events) = store::decode_block(&value) else {
+                    return vec![Err(self.damaged(&format!("block {n} is malformed")))];
+                };
+                events
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| n * BLOCK_EVENTS + *i as u64 >= from)
+                    .map(|(i, (hash, bytes))| self.parse_stored(n * BLOCK_EVENTS + i as u64, hash, bytes))
+                    .collect()
+            })
+    }
+
+    /// One recorded event.
+    pub fn event(&self, seq: u64) -> Result<Option<RecordedEvent>> {
+        let Some(value) = self.store.block(seq / BLOCK_EVENTS)? else {
+            return Ok(None);
+        };
+        let events = store::decode_block(&value)
+            .ok_or_else(|| self.damaged(&format!("block {} is malformed", seq / BLOCK_EVENTS)))?;
+        match events.get((seq % BLOCK_EVENTS) as usize) {
+            Some((hash, bytes)) => self.parse_stored(seq, *hash, bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn parse_stored(&self, seq: u64, hash: Hash, bytes: &[u8]) -> Result<RecordedEvent> {
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| self.damaged(&format!("event {seq} is not valid JSON: {e}")))?;
+        RecordedEvent::from_value(value, Some(hash)).map_err(|e| self.damaged(&format!("event {seq}: {e}")))
+    }
+
+    fn damaged(&self, detail: &str) -> Error {
+        Error::Damaged { path: self.path().to_owned(), detail: detail.to_owned() }
+    }
+
+    /// Appends a batch of input events: all of them or, on the first broken rule, none. The batch
+    /// is on disk when this returns `Ok`.
+    pub fn append(&self, batch: &[Numbered<InputEvent>], actor: &str, clock: &dyn Clock) -> Result<Appended> {
+        check_actor(actor)?;
+        let head = self.head()?;
+        if batch.is_empty() {
+            return Ok(Appended { count: 0, head });
+        }
+        let mut plan = Plan { ledger: self, head, keys: HashMap::new(), sealed: Vec::with_capacity(batch.len()), cache: HashMap::new() };
+        let mut prev = head.hash;
+        let mut last = head.recorded_at.0;
+        for (i, n) in batch.iter().enumerate() {
+            let seq = head.seq + 1 + i as u64;
+            // Strictly increasing even when the clock steps back or stands still.
+            let at = clock.now().max(last.saturating_add(1));
+            last = at;
+            let (bytes, rec) = seal(seq, prev, Timestamp(at), actor, n.event.clone().into())
+                .map_err(|e| LineError::new(n.line, e.to_string()))?;
+            prev = rec.hash;
+            plan.sealed.push(Sealed { line: n.line, bytes, rec });
+            plan.admit(plan.sealed.len() - 1)?;
+        }
+        plan.check_records()?;
+        let commit = plan.commit()?;
+        let new_head = commit.head.ok_or_else(|| Error::Internal("append built no head".into()))?;
+        self.store.commit(commit)?;
+        Ok(Appended { count: batch.len(), head: new_head })
+    }
+}
+
+fn check_actor(actor: &str) -> Result<()> {
+    if actor.trim().is_empty() || actor.len() > 256 || actor.chars().any(char::is_control) {
+        return Err(LineError::new(0, "the actor must be 1 to 256 printable characters (--actor or LEDGER_ACTOR)").into());
+    }
+    Ok(())
+}
+
+struct Sealed {
+    line: usize,
+    bytes: Vec<u8>,
+    rec: RecordedEvent,
+}
+
+struct KeyWork {
+    entries: Vec<KeyEntry>,
+    /// Whether the batch added or withdrew a designation or amendment, so the records must be refolded.
+    refold: bool,
+    /// The line of the last batch event that touched the key.
+    last_line: usize,
+}
+
+/// An append in the making: the sealed events and the index of every key they touch.
+struct Plan<'a> {
+    ledger: &'a Ledger,
+    head: Head,
+    keys: HashMap<Key, KeyWork>,
+    sealed: Vec<Sealed>,
+    cache: HashMap<u64, RecordedEvent>,
+}
+
+impl Plan<'_> {
+    /// Adds sealed event `i` to the index and checks its key's lifecycle.
+    fn admit(&mut self, i: usize) -> Result<()> {
+        let Sealed { line, rec, .. } = &self.sealed[i];
+        let (line, seq, at) = (*line, rec.seq, rec.recorded_at.0);
+        let keyed = match &rec.event {
+            Event::Designation(d) => Some((Act::Designation, d.effective)),
+            Event::Amendment(a) => Some((Act::Amendment, a.effective)),
+            Event::Delisting(d) => Some((Act::Delisting, d.effective)),
+            Event::Genesis(_) => return Err(Error::Internal("a genesis event in an append batch".into())),
+            Event::Retraction(_) => None,
+        };
+        if let Some((act, effective)) = keyed {
+            let key = rec.event.key().ok_or_else(|| Error::Internal("keyed event without key".into()))?;
+            let work = self.work(&key)?;
+            work.entries.push(KeyEntry { seq, effective: effective.micros(), recorded_at: at, act, retracted_by: None });
+            work.refold |= act != Act::Delisting;
+            work.last_line = line;
+            lifecycle::sort(&mut work.entries);
+            return lifecycle::check(&work.entries).map_err(|v| rule_error(line, &key, seq, v, &work.entries));
+        }
+        let Event::Retraction(r) = &self.sealed[i].rec.event else { unreachable!("only retractions remain") };
+        let target = r.target;
+        let refuse = |reason: String| Error::from(LineError { line, key: None, field: Some("target".into()), reason });
+        if target >= seq {
+            return Err(refuse(format!("event {target} does not exist (a retraction can only name an earlier event)")));
+        }
+        let target_event = self.event(target)?.ok_or_else(|| refuse(format!("event {target} does not exist")))?;
+        let key = match &target_event.event {
+            Event::Genesis(_) => return Err(refuse("the genesis event cannot be retracted".into())),
+            Event::Retraction(_) => {
+                return Err(refuse(format!(
+                    "event {target} is a retraction, which cannot be retracted; append the withdrawn event again instead"
+                )));
+            }
+            e => e.key().ok_or_else(|| Error::Internal("keyed event without key".into()))?,
+        };
+        let work = self.work(&key)?;
+        let entry = work
+            .entries
+            .iter_mut()
+            .find(|e| e.seq == target)
+            .ok_or_else(|| Error::Internal(format!("the index of {key} lacks event {target}")))?;
+        if let Some((by, _)) = entry.retracted_by {
+            let mut e = refuse(format!("event {target} was already retracted by event {by}"));
+            if let Error::Input(l) = &mut e {
+                l.key = Some(key.to_string());
+            }
+            return Err(e);
+        }
+        entry.retracted_by = Some((seq, at));
+        work.refold |= entry.act != Act::Delisting;
+        work.last_line = line;
+        lifecycle::check(&work.entries).map_err(|v| {
+            let mut e = rule_error(line, &key, seq, v, &work.entries);
+            if let Error::Input(l) = &mut e {
+                l.reason = format!("retracting event {target} would leave {key} invalid: {}", l.reason);
+            }
+            e
+        })
+    }
+
+    fn work(&mut self, key: &Key) -> Result<&mut KeyWork> {
+        if !self.keys.contains_key(key) {
+            let entries = self.ledger.store().key_entries(key)?;
+            self.keys.insert(key.clone(), KeyWork { entries, refold: false, last_line: 0 });
+        }
+        self.keys.get_mut(key).ok_or_else(|| Error::Internal("key work vanished".into()))
+    }
+
+    /// An event of the ledger or of this batch.
+    fn event(&mut self, seq: u64) -> Result<Option<RecordedEvent>> {
+        if seq > self.head.seq {
+            return Ok(self.sealed.get((seq - self.head.seq - 1) as usize).map(|s| s.rec.clone()));
+        }
+        if let Some(e) = self.cache.get(&seq) {
+            return Ok(Some(e.clone()));
+        }
+        let e = self.ledger.event(seq)?;
+        if let Some(e) = &e {
+            self.cache.insert(seq, e.clone());
+        }
+        Ok(e)
+    }
+
+    /// Folds the records of every key whose designations or amendments changed, so that no
+    /// amendment leaves a record that breaks the record's rules.
+    fn check_records(&mut self) -> Result<()> {
+        let keys: Vec<Key> = self.keys.iter().filter(|(_, w)| w.refold).map(|(k, _)| k.clone()).collect();
+        for key in keys {
+            let (entries, last_line) = {
+                let w = &self.keys[&key];
+                (w.entries.clone(), w.last_line)
+            };
+            let mut record: Option<Value> = None;
+            for e in entries.iter().filter(|e| e.retracted_by.is_none()) {
+                let event = self.event(e.seq)?.ok_or_else(|| Error::Internal(format!("event {} is missing", e.seq)))?;
+                match &event.event {
+                    Event::Designation(d) => {
+                        record = Some(serde_json::to_value(d.record()).map_err(|e| Error::Internal(e.to_string()))?)
+                    }
+                    Event::Amendment(a) => {
+                        let r = record.get_or_insert(Value::Null);
+                        patch::merge(r, &Value::Object(a.patch.clone()));
+                        let typed: Result<Record, String> =
+                            serde_path_to_error::deserialize(r.clone()).map_err(crate::event::describe_serde_error);
+                        let problem = match typed {
+                            Err(reason) => Some(reason),
+                            Ok(rec) => check_record(&rec).err().map(|f| format!("field `{}`: {}", f.field, f.reason)),
+                        };
+                        if let Some(problem) = problem {
+                            let line = self.line_of(e.seq).unwrap_or(last_line);
+                            return Err(LineError {
+                                line,
+                                key: Some(key.to_string()),
+                                field: Some("patch".into()),
+                                reason: format!("the amendment (event {}) would leave an invalid record: {problem}", e.seq),
+                            }
+                            .into());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn line_of(&self, seq: u64) -> Option<usize> {
+        let i = seq.checked_sub(self.head.seq + 1)?;
+        self.sealed.get(i as usize).map(|s| s.line)
+    }
+
+    fn commit(self) -> Result<Commit> {
+        let mut blocks: Vec<(u64, Vec<u8>)> = Vec::new();
+        let first = self.head.seq + 1;
+        let mut block_no = first / BLOCK_EVENTS;
+        let mut block = if first % BLOCK_EVENTS == 0 {
+            Vec::new()
+        } else {
+            self.ledger.store().block(block_no)?.ok_or_else(|| Error::Damaged {
+                path: self.ledger.path().to_owned(),
+                detail: format!("block {block_no}, which holds the head, is missing"),
+            })?
+        };
+        for s in &self.sealed {
+            if s.rec.seq / BLOCK_EVENTS != block_no {
+                blocks.push((block_no, std::mem::take(&mut block)));
+                block_no = s.rec.seq / BLOCK_EVENTS;
+            }
+            store::push_event(&mut block, &s.rec.hash, &s.bytes);
+        }
+        blocks.push((block_no, block));
+        let last = self.sealed.last().ok_or_else(|| Error::Internal("empty append".into()))?;
+        let head = Head { seq: last.rec.seq, hash: last.rec.hash, recorded_at: last.rec.recorded_at };
+        let keys = self.keys.into_iter().map(|(k, w)| (k, store::encode_entries(&w.entries))).collect();
+        Ok(Commit { blocks, keys, head: Some(head), name: None })
+    }
+}
+
+fn rule_error(line: usize, key: &Key, seq: u64, v: lifecycle::Violation, entries: &[KeyEntry]) -> Error {
+    let reason = if v.seq == seq {
+        v.rule.to_string()
+    } else {
+        let when = entries.iter().find(|e| e.seq == v.seq).map(|e| format_instant(e.effective)).unwrap_or_default();
+        format!("{} — event {} (effective {when}) would break this rule once this event is added", v.rule, v.seq)
+    };
+    LineError { line, key: Some(key.to_string()), field: None, reason }.into()
+}

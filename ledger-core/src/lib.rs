@@ -1,0 +1,36 @@
+//! A sanctions designation ledger: every designation, amendment, delisting and retraction as a
+//! hash-chained event in an embedded sled store, with projections that rebuild the sanctions
+//! state on any date, as it stood in law and as the ledger knew it.
+//!
+//! ```
+//! use ledger_core::{input, time::FixedClock, verify, Ledger};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let clock = FixedClock::new(1_750_000_000_000_000);
+//! let ledger = Ledger::init(&dir.path().join("l.sled"), "example", "alice", &clock).unwrap();
+//! let batch = input::read_batch(&br#"{"type":"designation","authority":"UK","id":"GIM0047","effective":"2025-10-22","regime":{"code":"GIM"},"subject":{"kind":"individual","names":[{"name":"Nusret SEFEROVIC","type":"primary"}]},"measures":["asset_freeze","travel_ban"]}"#[..]).unwrap();
+//! let appended = ledger.append(&batch, "alice", &clock).unwrap();
+//! assert_eq!(appended.head.seq, 1);
+//! assert!(verify::verify(&ledger).unwrap().failure.is_none());
+//! ```
+//!
+//! Module map: [`event`] (the model), [`canonical`] and [`chain`] (bytes and hashes),
+//! [`input`] and [`validate`] (reading batches), [`lifecycle`] (the rules), [`store`] (sled),
+//! [`ledger`] (append and read), [`verify`], [`time`] (both axes and the clock), [`schema`].
+
+pub mod canonical;
+pub mod chain;
+pub mod error;
+pub mod event;
+pub mod input;
+pub mod ledger;
+pub mod lifecycle;
+pub mod patch;
+pub mod schema;
+pub mod store;
+pub mod time;
+pub mod validate;
+pub mod verify;
+
+pub use error::{Error, Result};
+pub use ledger::Ledger;

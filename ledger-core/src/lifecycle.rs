@@ -1,0 +1,155 @@
+//! The lifecycle rules of one designation key.
+//!
+//! Ordered by (`effective`, `seq`), the non-retracted events of a key must read
+//! `designation amendment* (delisting designation amendment*)* delisting?`.
+
+use std::fmt;
+
+use crate::time::Micros;
+
+/// What an event does to its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Act {
+    /// Designates (or relists).
+    Designation,
+    /// Varies the record.
+    Amendment,
+    /// Ends the designation.
+    Delisting,
+}
+
+impl Act {
+    /// The event type name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Act::Designation => "designation",
+            Act::Amendment => "amendment",
+            Act::Delisting => "delisting",
+        }
+    }
+}
+
+/// One event of a key, as the per-key index holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyEntry {
+    /// The event's seq.
+    pub seq: u64,
+    /// Its legal effect, in microseconds.
+    pub effective: Micros,
+    /// When it was recorded, in microseconds.
+    pub recorded_at: Micros,
+    /// What it does.
+    pub act: Act,
+    /// The retraction that withdrew it: (seq, recorded_at).
+    pub retracted_by: Option<(u64, Micros)>,
+}
+
+impl KeyEntry {
+    /// Whether the entry counts for a reader who knows what was recorded up to `as_of`.
+    pub fn known_as_of(&self, as_of: Micros) -> bool {
+        self.recorded_at <= as_of && !self.retracted_by.is_some_and(|(_, at)| at <= as_of)
+    }
+}
+
+/// A broken lifecycle rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// A designation while the key is in force.
+    DesignatedInForce,
+    /// An amendment while the key is not in force.
+    AmendedNotInForce,
+    /// A delisting while the key is not in force.
+    DelistedNotInForce,
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Rule::DesignatedInForce => "designation of a key already in force (a relisting must follow a delisting)",
+            Rule::AmendedNotInForce => "amendment of a key not in force (before its designation or after its delisting)",
+            Rule::DelistedNotInForce => "delisting of a key not in force (not yet designated, or already delisted)",
+        })
+    }
+}
+
+/// The first event, in (`effective`, `seq`) order, that breaks a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Violation {
+    /// The offending event.
+    pub seq: u64,
+    /// The rule it breaks.
+    pub rule: Rule,
+}
+
+/// Sorts entries into the order the rules and projections read them in.
+pub fn sort(entries: &mut [KeyEntry]) {
+    entries.sort_unstable_by_key(|e| (e.effective, e.seq));
+}
+
+/// Checks the entries of one key, counting those not retracted (by any retraction recorded).
+/// `entries` must be sorted with [`sort`].
+pub fn check(entries: &[KeyEntry]) -> Result<(), Violation> {
+    let mut in_force = false;
+    for e in entries.iter().filter(|e| e.retracted_by.is_none()) {
+        let rule = match (e.act, in_force) {
+            (Act::Designation, false) => {
+                in_force = true;
+                continue;
+            }
+            (Act::Amendment, true) => continue,
+            (Act::Delisting, true) => {
+                in_force = false;
+                continue;
+            }
+            (Act::Designation, true) => Rule::DesignatedInForce,
+            (Act::Amendment, false) => Rule::AmendedNotInForce,
+            (Act::Delisting, false) => Rule::DelistedNotInForce,
+        };
+        return Err(Violation { seq: e.seq, rule });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Act::*;
+
+    fn run(acts: &[(Act, i64)]) -> Result<(), Violation> {
+        let mut entries: Vec<KeyEntry> = acts
+            .iter()
+            .enumerate()
+            .map(|(i, &(act, effective))| KeyEntry {
+                seq: i as u64 + 1,
+                effective,
+                recorded_at: i as i64,
+                act,
+                retracted_by: None,
+            })
+            .collect();
+        sort(&mut entries);
+        check(&entries)
+    }
+
+    #[test]
+    fn the_grammar() {
+        let cases: &[(&[(Act, i64)], Option<(u64, Rule)>)] = &[
+            (&[(Designation, 1)], None),
+            (&[(Designation, 1), (Amendment, 2), (Delisting, 3), (Designation, 4), (Amendment, 5)], None),
+            (&[(Amendment, 1)], Some((1, Rule::AmendedNotInForce))),
+            (&[(Delisting, 1)], Some((1, Rule::DelistedNotInForce))),
+            (&[(Designation, 1), (Designation, 2)], Some((2, Rule::DesignatedInForce))),
+            (&[(Designation, 1), (Delisting, 2), (Delisting, 3)], Some((3, Rule::DelistedNotInForce))),
+            (&[(Designation, 1), (Delisting, 2), (Amendment, 3)], Some((3, Rule::AmendedNotInForce))),
+            // Backdated: a delisting recorded first but effective after a later-recorded designation.
+            (&[(Delisting, 5), (Designation, 1)], None),
+            // Same effective time: seq decides.
+            (&[(Designation, 1), (Delisting, 1)], None),
+            (&[(Delisting, 1), (Designation, 1)], Some((1, Rule::DelistedNotInForce))),
+        ];
+        for (acts, want) in cases {
+            let got = run(acts).err().map(|v| (v.seq, v.rule));
+            assert_eq!(&got, want, "{acts:?}");
+        }
+    }
+}

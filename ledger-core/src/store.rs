@@ -1,0 +1,357 @@
+//! The sled store: the only module that touches sled.
+//!
+//! # Layout
+//! One sled tree, three keyspaces, so that an append is one atomic `apply_batch`:
+//!
+//! | key | value |
+//! |---|---|
+//! | `m/head` | seq (u64 BE) · hash (32 bytes) · recorded_at (i64 BE, µs) |
+//! | `m/name` | the ledger's name (UTF-8) |
+//! | `e/` · block (u64 BE) | events `64·block .. 64·block+63`, each `len (u32 LE) · hash (32) · canonical bytes` |
+//! | `k/` · `AUTHORITY/ID` | the key's events, 41 bytes each (see [`encode_entries`]) |
+//!
+//! Events are packed [`BLOCK_EVENTS`] to a sled value because sled's cost is per key written: a
+//! batch of 10k events writes about 160 block values, not 10k. The `k/` index holds, per
+//! designation, what the lifecycle rules and point-in-time projections need without reading
+//! events: seq, legal effect, recorded_at, act and retraction.
+//!
+//! A process takes `ledger.lock` in the ledger directory (an OS file lock) before opening sled, so
+//! that a second process gets a clear [`Error::Locked`] instead of sled's own lock error.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+use crate::chain::Hash;
+use crate::error::{Error, Result};
+use crate::event::Key;
+use crate::lifecycle::{Act, KeyEntry};
+use crate::time::Timestamp;
+
+/// Events per block value.
+pub const BLOCK_EVENTS: u64 = 64;
+/// The key of the head record.
+pub const HEAD_KEY: &[u8] = b"m/head";
+/// The key of the ledger's name.
+pub const NAME_KEY: &[u8] = b"m/name";
+/// The prefix of event blocks.
+pub const BLOCK_PREFIX: &[u8] = b"e/";
+/// The prefix of the per-key index.
+pub const KEY_PREFIX: &[u8] = b"k/";
+/// The lock file in the ledger directory.
+pub const LOCK_FILE: &str = "ledger.lock";
+/// Bytes per index entry.
+pub const ENTRY_BYTES: usize = 41;
+
+/// The last event of the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    /// Its seq (the ledger holds `seq + 1` events).
+    pub seq: u64,
+    /// Its hash.
+    pub hash: Hash,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
+}
+
+/// Everything one append writes, applied atomically.
+#[derive(Debug, Default)]
+pub struct Commit {
+    /// Whole block values to write (a partly filled last block is rewritten whole).
+    pub blocks: Vec<(u64, Vec<u8>)>,
+    /// Index values to write, per key.
+    pub keys: Vec<(Key, Vec<u8>)>,
+    /// The new head.
+    pub head: Option<Head>,
+    /// The ledger's name (written once, by `init`).
+    pub name: Option<String>,
+}
+
+/// An open store, holding the process lock until dropped.
+pub struct Store {
+    db: sled::Db,
+    path: PathBuf,
+    _lock: File,
+}
+
+impl Store {
+    /// Creates a new store at `path`. Fails with [`Error::Exists`] if a ledger is there.
+    pub fn create(path: &Path) -> Result<Store> {
+        std::fs::create_dir_all(path).map_err(|e| io(path, e))?;
+        let lock = lock(path)?;
+        let store = Store::open_locked(path, lock)?;
+        if store.head()?.is_some() {
+            return Err(Error::Exists { path: path.to_owned() });
+        }
+        Ok(store)
+    }
+
+    /// Opens the ledger at `path`. Fails with [`Error::NoLedger`] if there is none; creates nothing.
+    pub fn open(path: &Path) -> Result<Store> {
+        let no_ledger = |reason: &str| Error::NoLedger { path: path.to_owned(), reason: reason.to_owned() };
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(no_ledger("the path does not exist")),
+            Err(e) => return Err(io(path, e)),
+            Ok(m) if !m.is_dir() => return Err(no_ledger("the path is not a directory")),
+            Ok(_) => {}
+        }
+        if !path.join("db").is_file() {
+            return Err(no_ledger("the directory holds no ledger store"));
+        }
+        let lock = lock(path)?;
+        let store = Store::open_locked(path, lock)?;
+        if store.head()?.is_none() {
+            return Err(no_ledger("the store holds no genesis event"));
+        }
+        Ok(store)
+    }
+
+    fn open_locked(path: &Path, lock: File) -> Result<Store> {
+        let db = sled::Config::new().path(path).open().map_err(|e| sled_error(path, e))?;
+        Ok(Store { db, path: path.to_owned(), _lock: lock })
+    }
+
+    /// The ledger directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The head record, if the ledger has been initialised.
+    pub fn head(&self) -> Result<Option<Head>> {
+        let Some(v) = self.db.get(HEAD_KEY).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        decode_head(&v).map(Some).ok_or_else(|| self.damaged("the head record is malformed"))
+    }
+
+    /// The ledger's name.
+    pub fn name(&self) -> Result<String> {
+        let v = self.db.get(NAME_KEY).map_err(|e| self.err(e))?;
+        let v = v.ok_or_else(|| self.damaged("the ledger's name is missing"))?;
+        String::from_utf8(v.to_vec()).map_err(|_| self.damaged("the ledger's name is not UTF-8"))
+    }
+
+    /// The raw value of block `n`.
+    pub fn block(&self, n: u64) -> Result<Option<Vec<u8>>> {
+        let v = self.db.get(block_key(n)).map_err(|e| self.err(e))?;
+        Ok(v.map(|v| v.to_vec()))
+    }
+
+    /// Every block from block `from` on, in order: (block number, value).
+    pub fn blocks(&self, from: u64) -> impl Iterator<Item = Result<(u64, Vec<u8>)>> + '_ {
+        self.db.range(block_key(from)..block_key(u64::MAX)).map(move |r| {
+            let (k, v) = r.map_err(|e| self.err(e))?;
+            let n = k
+                .get(BLOCK_PREFIX.len()..)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| self.damaged("a block key is malformed"))?;
+            Ok((n, v.to_vec()))
+        })
+    }
+
+    /// The index entries of one key (empty if the key has no events).
+    pub fn key_entries(&self, key: &Key) -> Result<Vec<KeyEntry>> {
+        match self.db.get(index_key(key)).map_err(|e| self.err(e))? {
+            None => Ok(Vec::new()),
+            Some(v) => decode_entries(&v).ok_or_else(|| self.damaged(&format!("the index of {key} is malformed"))),
+        }
+    }
+
+    /// Every key in the index, with its entries, in key order.
+    pub fn all_keys(&self) -> impl Iterator<Item = Result<(Key, Vec<KeyEntry>)>> + '_ {
+        self.db.scan_prefix(KEY_PREFIX).map(move |r| {
+            let (k, v) = r.map_err(|e| self.err(e))?;
+            let text = std::str::from_utf8(&k[KEY_PREFIX.len()..]).ok();
+            let key = text.and_then(|t| Key::parse(t).ok()).ok_or_else(|| self.damaged("an index key is malformed"))?;
+            let entries =
+                decode_entries(&v).ok_or_else(|| self.damaged(&format!("the index of {key} is malformed")))?;
+            Ok((key, entries))
+        })
+    }
+
+    /// Applies a commit atomically and flushes it to disk before returning.
+    pub fn commit(&self, c: Commit) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (n, value) in c.blocks {
+            batch.insert(block_key(n), value);
+        }
+        for (key, value) in c.keys {
+            batch.insert(index_key(&key), value);
+        }
+        if let Some(name) = c.name {
+            batch.insert(NAME_KEY, name.into_bytes());
+        }
+        if let Some(head) = c.head {
+            batch.insert(HEAD_KEY, encode_head(&head).to_vec());
+        }
+        self.db.apply_batch(batch).map_err(|e| self.err(e))?;
+        self.db.flush().map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Bytes the store occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        self.db.size_on_disk().map_err(|e| self.err(e))
+    }
+
+    fn err(&self, e: sled::Error) -> Error {
+        sled_error(&self.path, e)
+    }
+
+    fn damaged(&self, detail: &str) -> Error {
+        Error::Damaged { path: self.path.clone(), detail: detail.to_owned() }
+    }
+}
+
+fn lock(path: &Path) -> Result<File> {
+    let lock_path = path.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| io(&lock_path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(Error::Locked { path: path.to_owned(), lock: lock_path }),
+        Err(TryLockError::Error(e)) => Err(io(&lock_path, e)),
+    }
+}
+
+fn io(path: &Path, source: std::io::Error) -> Error {
+    Error::Io { path: path.to_owned(), source }
+}
+
+fn sled_error(path: &Path, e: sled::Error) -> Error {
+    match e {
+        sled::Error::Io(source) => io(path, source),
+        sled::Error::Corruption { .. } => Error::Damaged { path: path.to_owned(), detail: e.to_string() },
+        other => Error::Internal(format!("sled: {other}")),
+    }
+}
+
+/// The sled key of block `n`.
+pub fn block_key(n: u64) -> Vec<u8> {
+    let mut k = BLOCK_PREFIX.to_vec();
+    k.extend_from_slice(&n.to_be_bytes());
+    k
+}
+
+/// The sled key of a designation's index entry.
+pub fn index_key(key: &Key) -> Vec<u8> {
+    let mut k = KEY_PREFIX.to_vec();
+    k.extend_from_slice(key.to_string().as_bytes());
+    k
+}
+
+fn encode_head(h: &Head) -> [u8; 48] {
+    let mut out = [0u8; 48];
+    out[..8].copy_from_slice(&h.seq.to_be_bytes());
+    out[8..40].copy_from_slice(&h.hash.0);
+    out[40..].copy_from_slice(&h.recorded_at.0.to_be_bytes());
+    out
+}
+
+fn decode_head(v: &[u8]) -> Option<Head> {
+    if v.len() != 48 {
+        return None;
+    }
+    Some(Head {
+        seq: u64::from_be_bytes(v[..8].try_into().ok()?),
+        hash: Hash(v[8..40].try_into().ok()?),
+        recorded_at: Timestamp(i64::from_be_bytes(v[40..].try_into().ok()?)),
+    })
+}
+
+/// Appends one event to a block value.
+pub fn push_event(block: &mut Vec<u8>, hash: &Hash, canonical: &[u8]) {
+    block.extend_from_slice(&(canonical.len() as u32).to_le_bytes());
+    block.extend_from_slice(&hash.0);
+    block.extend_from_slice(canonical);
+}
+
+/// Splits a block value into its events: (stored hash, canonical bytes). `None` if malformed.
+pub fn decode_block(mut v: &[u8]) -> Option<Vec<(Hash, &[u8])>> {
+    let mut out = Vec::with_capacity(BLOCK_EVENTS as usize);
+    while !v.is_empty() {
+        let len = u32::from_le_bytes(v.get(..4)?.try_into().ok()?) as usize;
+        let hash = Hash(v.get(4..36)?.try_into().ok()?);
+        let bytes = v.get(36..36 + len)?;
+        out.push((hash, bytes));
+        v = &v[36 + len..];
+    }
+    Some(out)
+}
+
+/// Encodes index entries: per entry, seq (u64 LE) · effective (i64 LE) · recorded_at (i64 LE) ·
+/// act (u8: 0 designation, 1 amendment, 2 delisting) · retraction seq (u64 LE, 0 = none) ·
+/// retraction recorded_at (i64 LE).
+pub fn encode_entries(entries: &[KeyEntry]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(entries.len() * ENTRY_BYTES);
+    for e in entries {
+        out.extend_from_slice(&e.seq.to_le_bytes());
+        out.extend_from_slice(&e.effective.to_le_bytes());
+        out.extend_from_slice(&e.recorded_at.to_le_bytes());
+        out.push(match e.act {
+            Act::Designation => 0,
+            Act::Amendment => 1,
+            Act::Delisting => 2,
+        });
+        let (rs, ra) = e.retracted_by.unwrap_or((0, 0));
+        out.extend_from_slice(&rs.to_le_bytes());
+        out.extend_from_slice(&ra.to_le_bytes());
+    }
+    out
+}
+
+/// Decodes index entries; `None` if malformed.
+pub fn decode_entries(v: &[u8]) -> Option<Vec<KeyEntry>> {
+    if v.len() % ENTRY_BYTES != 0 {
+        return None;
+    }
+    let u = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+    let i = |b: &[u8]| i64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+    v.chunks_exact(ENTRY_BYTES)
+        .map(|c| {
+            let act = match c[24] {
+                0 => Act::Designation,
+                1 => Act::Amendment,
+                2 => Act::Delisting,
+                _ => return None,
+            };
+            let rs = u(&c[25..33]);
+            Some(KeyEntry {
+                seq: u(&c[..8]),
+                effective: i(&c[8..16]),
+                recorded_at: i(&c[16..24]),
+                act,
+                retracted_by: (rs != 0).then(|| (rs, i(&c[33..41]))),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip() {
+        let entries = vec![
+            KeyEntry { seq: 1, effective: -5, recorded_at: 7, act: Act::Designation, retracted_by: None },
+            KeyEntry { seq: 9, effective: 5, recorded_at: 8, act: Act::Delisting, retracted_by: Some((12, 99)) },
+        ];
+        assert_eq!(decode_entries(&encode_entries(&entries)).unwrap(), entries);
+        assert!(decode_entries(&[0; 40]).is_none());
+    }
+
+    #[test]
+    fn blocks_round_trip() {
+        let mut b = Vec::new();
+        push_event(&mut b, &Hash([1; 32]), b"{}");
+        push_event(&mut b, &Hash([2; 32]), b"[1]");
+        let events = decode_block(&b).unwrap();
+        assert_eq!(events, vec![(Hash([1; 32]), &b"{}"[..]), (Hash([2; 32]), &b"[1]"[..])]);
+        assert!(decode_block(&b[..b.len() - 1]).is_none());
+    }
+}

@@ -1,0 +1,310 @@
+//! The two time axes and the clock.
+//!
+//! Legal effect (`effective`) is given by the operator as a date or an RFC 3339 instant; a date orders
+//! as the start of that day. Knowledge (`recorded_at`) is assigned by the ledger from a [`Clock`], at
+//! microsecond precision, strictly increasing along the chain. Queries take a date as the *end* of
+//! that day. Every instant is UTC and is handled as microseconds since the Unix epoch.
+
+use std::fmt;
+use std::sync::Mutex;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Microseconds since 1970-01-01T00:00:00Z.
+pub type Micros = i64;
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// The earliest year accepted anywhere: older dates are typing errors, not sanctions.
+const MIN_YEAR: i32 = 1900;
+/// The latest year accepted anywhere.
+const MAX_YEAR: i32 = 2999;
+
+/// A legal-effect time as the operator wrote it: a whole day or an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Effective {
+    /// A calendar day; orders as its first microsecond.
+    Date(NaiveDate),
+    /// An instant, kept in UTC at microsecond precision.
+    Instant(Micros),
+}
+
+impl Effective {
+    /// The instant this effective time orders at.
+    pub fn micros(self) -> Micros {
+        match self {
+            Effective::Date(d) => day_start(d),
+            Effective::Instant(m) => m,
+        }
+    }
+
+    /// Parses `2025-10-22` or an RFC 3339 instant (converted to UTC).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            if s.len() == 10 {
+                check_year(d.format("%Y").to_string().parse().unwrap_or(0))?;
+                return Ok(Effective::Date(d));
+            }
+        }
+        match DateTime::parse_from_rfc3339(s) {
+            Ok(t) => {
+                let t = t.with_timezone(&Utc);
+                check_year(t.format("%Y").to_string().parse().unwrap_or(0))?;
+                if t.timestamp_subsec_nanos() % 1000 != 0 {
+                    return Err(format!("`{s}` is more precise than a microsecond"));
+                }
+                Ok(Effective::Instant(t.timestamp_micros()))
+            }
+            Err(_) => Err(format!(
+                "`{s}` is not a date (YYYY-MM-DD) or an RFC 3339 instant (YYYY-MM-DDThh:mm:ssZ)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Effective {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Effective::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            Effective::Instant(m) => f.write_str(&format_instant(*m)),
+        }
+    }
+}
+
+impl Serialize for Effective {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Effective {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Effective::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for Effective {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Effective".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Legal effect: a date (YYYY-MM-DD, ordered as the start of that day, UTC) or an RFC 3339 instant.",
+            "type": "string",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$"
+        })
+    }
+}
+
+/// A calendar date (`YYYY-MM-DD`), used for publication dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(pub NaiveDate);
+
+impl Date {
+    /// Parses `YYYY-MM-DD`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            Ok(d) if s.len() == 10 => {
+                check_year(d.format("%Y").to_string().parse().unwrap_or(0))?;
+                Ok(Date(d))
+            }
+            _ => Err(format!("`{s}` is not a date (YYYY-MM-DD)")),
+        }
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Date::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for Date {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Date".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A calendar date, YYYY-MM-DD.",
+            "type": "string",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+        })
+    }
+}
+
+/// A knowledge-axis instant (`recorded_at`): always written with six fractional digits and `Z`,
+/// so that its text sorts as its time does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub Micros);
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match Utc.timestamp_micros(self.0).single() {
+            Some(t) => write!(f, "{}", t.to_rfc3339_opts(SecondsFormat::Micros, true)),
+            None => write!(f, "<invalid time {}>", self.0),
+        }
+    }
+}
+
+impl Timestamp {
+    /// Parses the fixed form `YYYY-MM-DDThh:mm:ss.ffffffZ`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a recorded_at timestamp (YYYY-MM-DDThh:mm:ss.ffffffZ)");
+        if s.len() != 27 || !s.ends_with('Z') {
+            return Err(bad());
+        }
+        let t = DateTime::parse_from_rfc3339(s).map_err(|_| bad())?;
+        Ok(Timestamp(t.with_timezone(&Utc).timestamp_micros()))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Timestamp::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A UTC instant with microsecond precision, YYYY-MM-DDThh:mm:ss.ffffffZ.",
+            "type": "string",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z$"
+        })
+    }
+}
+
+/// A query time on either axis. A date means the end of that day (its last microsecond), so that
+/// `--at 2025-10-22` includes everything effective on the 22nd.
+pub fn parse_query_time(s: &str) -> Result<Micros, String> {
+    match Effective::parse(s) {
+        Ok(Effective::Date(d)) => Ok(day_start(d) + MICROS_PER_DAY - 1),
+        Ok(Effective::Instant(m)) => Ok(m),
+        Err(_) => Err(format!(
+            "`{s}` is not a date (YYYY-MM-DD, meaning the end of that day, UTC) or an RFC 3339 instant (e.g. 2025-10-22T14:05:00Z)"
+        )),
+    }
+}
+
+/// Formats an instant as RFC 3339 UTC, with only as many fractional digits as it needs.
+pub fn format_instant(m: Micros) -> String {
+    match Utc.timestamp_micros(m).single() {
+        Some(t) => t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        None => format!("<invalid time {m}>"),
+    }
+}
+
+fn day_start(d: NaiveDate) -> Micros {
+    d.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp_micros())
+        .unwrap_or(i64::MIN)
+}
+
+fn check_year(y: i32) -> Result<(), String> {
+    if (MIN_YEAR..=MAX_YEAR).contains(&y) {
+        Ok(())
+    } else {
+        Err(format!("year {y} is outside {MIN_YEAR}..={MAX_YEAR}"))
+    }
+}
+
+/// Where the ledger reads the current time from. The core never reads the system clock itself.
+pub trait Clock: Send + Sync {
+    /// The current time.
+    fn now(&self) -> Micros;
+}
+
+/// The system's clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Micros {
+        Utc::now().timestamp_micros()
+    }
+}
+
+/// A clock that reads a set time until it is moved: for tests and reproducible runs.
+#[derive(Debug)]
+pub struct FixedClock(Mutex<Micros>);
+
+impl FixedClock {
+    /// A clock stopped at `at`.
+    pub fn new(at: Micros) -> Self {
+        FixedClock(Mutex::new(at))
+    }
+
+    /// Sets the time (backwards too: the ledger must cope with a clock that steps back).
+    pub fn set(&self, at: Micros) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> Micros {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn effective_forms() {
+        let d = Effective::parse("2025-10-22").unwrap();
+        assert_eq!(d.to_string(), "2025-10-22");
+        let i = Effective::parse("2025-10-22T16:05:00+02:00").unwrap();
+        assert_eq!(i.to_string(), "2025-10-22T14:05:00Z");
+        assert!(d.micros() < i.micros());
+        assert_eq!(
+            Effective::parse("2025-10-22T00:00:00Z").unwrap().micros(),
+            d.micros()
+        );
+        for bad in ["2025-13-01", "22/10/2025", "2025-10-22 14:05", "", "0001-01-01", "2025-1-2"] {
+            assert!(Effective::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn query_dates_mean_end_of_day() {
+        let end = parse_query_time("2025-10-22").unwrap();
+        let start = Effective::parse("2025-10-22").unwrap().micros();
+        assert_eq!(end - start, MICROS_PER_DAY - 1);
+        assert!(parse_query_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn timestamps_round_trip_fixed_width() {
+        let t = Timestamp(Effective::parse("2026-01-02T03:04:05Z").unwrap().micros() + 7);
+        let s = t.to_string();
+        assert_eq!(s, "2026-01-02T03:04:05.000007Z");
+        assert_eq!(Timestamp::parse(&s).unwrap(), t);
+        assert!(Timestamp::parse("2026-01-02T03:04:05Z").is_err());
+    }
+}

@@ -1,0 +1,230 @@
+//! Field rules beyond what the types enforce, and the limits on everything that comes from outside.
+
+use serde_json::Value;
+
+use crate::event::{check_authority, check_id, Amendment, InputEvent, Record, PATCHABLE_FIELDS};
+
+/// Explicit limits on input.
+pub mod limits {
+    /// The longest input line, in bytes.
+    pub const MAX_LINE_BYTES: usize = 1 << 20;
+    /// The most events in one append batch.
+    pub const MAX_BATCH_EVENTS: usize = 1_000_000;
+    /// The longest string value, in bytes.
+    pub const MAX_STRING_BYTES: usize = 64 << 10;
+    /// The deepest nesting of arrays and objects.
+    pub const MAX_DEPTH: usize = 16;
+    /// The most items in one array or members in one object.
+    pub const MAX_ITEMS: usize = 4096;
+}
+
+/// A rule broken by one field: the field's path and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Dotted path of the field (`subject.names[0].name`).
+    pub field: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl FieldError {
+    fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        FieldError { field: field.into(), reason: reason.into() }
+    }
+}
+
+/// Checks the size limits of a raw JSON value (string sizes, nesting depth, item counts).
+pub fn check_limits(v: &Value) -> Result<(), FieldError> {
+    fn walk(v: &Value, depth: usize, path: &mut String) -> Result<(), FieldError> {
+        if depth > limits::MAX_DEPTH {
+            return Err(FieldError::new(path.clone(), format!("nested deeper than {} levels", limits::MAX_DEPTH)));
+        }
+        match v {
+            Value::String(s) if s.len() > limits::MAX_STRING_BYTES => Err(FieldError::new(
+                path.clone(),
+                format!("string of {} bytes exceeds the limit of {} bytes", s.len(), limits::MAX_STRING_BYTES),
+            )),
+            Value::Array(items) => {
+                if items.len() > limits::MAX_ITEMS {
+                    return Err(FieldError::new(path.clone(), format!("more than {} items", limits::MAX_ITEMS)));
+                }
+                for (i, item) in items.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    walk(item, depth + 1, path)?;
+                    path.truncate(len);
+                }
+                Ok(())
+            }
+            Value::Object(map) => {
+                if map.len() > limits::MAX_ITEMS {
+                    return Err(FieldError::new(path.clone(), format!("more than {} members", limits::MAX_ITEMS)));
+                }
+                for (k, item) in map {
+                    if k.len() > limits::MAX_STRING_BYTES {
+                        return Err(FieldError::new(path.clone(), "member name too long"));
+                    }
+                    let len = path.len();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(k);
+                    walk(item, depth + 1, path)?;
+                    path.truncate(len);
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    walk(v, 0, &mut String::new())
+}
+
+/// Checks the rules of one input event that do not depend on the ledger's contents.
+pub fn check_event(e: &InputEvent) -> Result<(), FieldError> {
+    match e {
+        InputEvent::Designation(d) => check_record(&d.record()),
+        InputEvent::Amendment(a) => check_amendment(a),
+        InputEvent::Delisting(d) => check_key(&d.authority, &d.id),
+        InputEvent::Retraction(r) => {
+            if r.target == 0 {
+                return Err(FieldError::new("target", "the genesis event (seq 0) cannot be retracted"));
+            }
+            non_blank("reason", &r.reason)
+        }
+    }
+}
+
+fn check_key(authority: &str, id: &str) -> Result<(), FieldError> {
+    check_authority(authority).map_err(|r| FieldError::new("authority", r))?;
+    check_id(id).map_err(|r| FieldError::new("id", r))
+}
+
+fn check_amendment(a: &Amendment) -> Result<(), FieldError> {
+    check_key(&a.authority, &a.id)?;
+    if a.patch.is_empty() {
+        return Err(FieldError::new("patch", "an empty patch changes nothing"));
+    }
+    for k in a.patch.keys() {
+        if k == "authority" || k == "id" {
+            return Err(FieldError::new(format!("patch.{k}"), "an amendment cannot change the designation's key"));
+        }
+        if !PATCHABLE_FIELDS.contains(&k.as_str()) {
+            return Err(FieldError::new(
+                format!("patch.{k}"),
+                format!("not a field of the designation record (one of: {})", PATCHABLE_FIELDS.join(", ")),
+            ));
+        }
+    }
+    if matches!(a.patch.get("regime"), Some(Value::Null)) || matches!(a.patch.get("subject"), Some(Value::Null)) {
+        return Err(FieldError::new("patch", "`regime` and `subject` can be changed but not removed"));
+    }
+    Ok(())
+}
+
+/// Checks a designation record (as designated, or as an amendment leaves it).
+pub fn check_record(r: &Record) -> Result<(), FieldError> {
+    check_key(&r.authority, &r.id)?;
+    let code = &r.regime.code;
+    if code.is_empty()
+        || code.len() > 32
+        || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(FieldError::new("regime.code", format!("`{code}` must be 1 to 32 of A-Z, a-z, 0-9, _ or -")));
+    }
+    if let Some(name) = &r.regime.name {
+        non_blank("regime.name", name)?;
+    }
+    if r.subject.names.is_empty() {
+        return Err(FieldError::new("subject.names", "a subject needs at least one name"));
+    }
+    for (i, n) in r.subject.names.iter().enumerate() {
+        non_blank(&format!("subject.names[{i}].name"), &n.name)?;
+        if n.name.trim() != n.name {
+            return Err(FieldError::new(format!("subject.names[{i}].name"), "leading or trailing whitespace"));
+        }
+    }
+    for (i, m) in r.measures.iter().enumerate() {
+        snake_case(&format!("measures[{i}]"), m)?;
+    }
+    for (i, d) in r.subject.dates_of_birth.iter().enumerate() {
+        partial_date(&format!("subject.dates_of_birth[{i}].date"), &d.date)?;
+        if let Some(to) = &d.to {
+            partial_date(&format!("subject.dates_of_birth[{i}].to"), to)?;
+        }
+    }
+    for (i, id) in r.subject.identifiers.iter().enumerate() {
+        snake_case(&format!("subject.identifiers[{i}].kind"), &id.kind)?;
+        non_blank(&format!("subject.identifiers[{i}].value"), &id.value)?;
+    }
+    Ok(())
+}
+
+fn non_blank(field: &str, s: &str) -> Result<(), FieldError> {
+    if s.trim().is_empty() {
+        Err(FieldError::new(field, "must not be empty"))
+    } else {
+        Ok(())
+    }
+}
+
+fn snake_case(field: &str, s: &str) -> Result<(), FieldError> {
+    let ok = (1..=64).contains(&s.len())
+        && s.as_bytes()[0].is_ascii_lowercase()
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(field, format!("`{s}` must be a snake_case code (a-z, 0-9, _), e.g. asset_freeze")))
+    }
+}
+
+/// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, each part in range.
+fn partial_date(field: &str, s: &str) -> Result<(), FieldError> {
+    let bad = || FieldError::new(field, format!("`{s}` is not YYYY, YYYY-MM or YYYY-MM-DD"));
+    let parts: Vec<&str> = s.split('-').collect();
+    let widths_ok = match parts.as_slice() {
+        [y] => y.len() == 4,
+        [y, m] => y.len() == 4 && m.len() == 2,
+        [y, m, d] => y.len() == 4 && m.len() == 2 && d.len() == 2,
+        _ => false,
+    };
+    if !widths_ok || !s.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        return Err(bad());
+    }
+    match parts.as_slice() {
+        [y, m, d] => chrono::NaiveDate::parse_from_str(&format!("{y}-{m}-{d}"), "%Y-%m-%d")
+            .map(|_| ())
+            .map_err(|_| bad()),
+        [_, m] => match m.parse::<u32>() {
+            Ok(1..=12) => Ok(()),
+            _ => Err(bad()),
+        },
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn partial_dates() {
+        for ok in ["1975", "1975-03", "1975-03-12"] {
+            assert!(partial_date("d", ok).is_ok(), "{ok}");
+        }
+        for bad in ["75", "1975-13", "1975-02-30", "1975-3", "dd/mm/1975", "1975--", ""] {
+            assert!(partial_date("d", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn limits_name_the_field() {
+        let deep = (0..20).fold(json!(1), |v, _| json!([v]));
+        let e = check_limits(&json!({"other": {"x": deep}})).unwrap_err();
+        assert!(e.field.starts_with("other.x"), "{e:?}");
+        let long = "x".repeat(limits::MAX_STRING_BYTES + 1);
+        assert_eq!(check_limits(&json!({"reason": long})).unwrap_err().field, "reason");
+    }
+}

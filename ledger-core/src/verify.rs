@@ -1,0 +1,214 @@
+//! Verification: re-hash every event, check every link and seq, the lifecycle rules and the index.
+//!
+//! A verification failure is not an error of the operation: [`verify`] returns a [`Report`] whose
+//! `failure` names the first bad seq and what is wrong with it.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::canonical;
+use crate::chain::{hash_canonical, Hash};
+use crate::error::Result;
+use crate::event::{Event, Key, RecordedEvent};
+use crate::ledger::Ledger;
+use crate::lifecycle::{self, Act, KeyEntry};
+use crate::store::{self, Head, BLOCK_EVENTS};
+
+/// What verification found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Events checked (read, re-hashed and linked) before the first failure, or in all.
+    pub checked: u64,
+    /// The head the store records.
+    pub head: Head,
+    /// The first problem, if any.
+    pub failure: Option<Failure>,
+}
+
+/// The first problem verification found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The seq of the first bad event (or where a missing one belongs).
+    pub seq: u64,
+    /// What is wrong.
+    pub what: String,
+}
+
+/// Builds the lifecycle index of a chain as its events are checked in order.
+#[derive(Default)]
+pub(crate) struct ChainIndex {
+    keys: HashMap<Key, Vec<KeyEntry>>,
+    /// For each seq, the key its event acts on (retractions and genesis: none).
+    key_of: Vec<Option<Key>>,
+}
+
+impl ChainIndex {
+    /// Adds the next event of the chain; a retraction of an unknown, non-keyed or already
+    /// retracted event is reported.
+    pub(crate) fn add(&mut self, rec: &RecordedEvent) -> Result<(), String> {
+        let at = rec.recorded_at.0;
+        let (act, effective) = match &rec.event {
+            Event::Genesis(_) => {
+                self.key_of.push(None);
+                return Ok(());
+            }
+            Event::Retraction(r) => {
+                self.key_of.push(None);
+                let key = match self.key_of.get(r.target as usize) {
+                    Some(Some(k)) if r.target < rec.seq => k.clone(),
+                    _ => return Err(format!("retracts event {}, which is not an earlier designation, amendment or delisting", r.target)),
+                };
+                let entries = self.keys.get_mut(&key).ok_or("retraction target has no index")?;
+                let entry = entries.iter_mut().find(|e| e.seq == r.target).ok_or("retraction target has no index")?;
+                if let Some((by, _)) = entry.retracted_by {
+                    return Err(format!("retracts event {}, already retracted by event {by}", r.target));
+                }
+                entry.retracted_by = Some((rec.seq, at));
+                return Ok(());
+            }
+            Event::Designation(d) => (Act::Designation, d.effective),
+            Event::Amendment(a) => (Act::Amendment, a.effective),
+            Event::Delisting(d) => (Act::Delisting, d.effective),
+        };
+        let key = rec.event.key().ok_or("keyed event without key")?;
+        self.keys.entry(key.clone()).or_default().push(KeyEntry {
+            seq: rec.seq,
+            effective: effective.micros(),
+            recorded_at: at,
+            act,
+            retracted_by: None,
+        });
+        self.key_of.push(Some(key));
+        Ok(())
+    }
+
+    /// Sorts every key's entries and checks its lifecycle; the violation with the lowest seq.
+    pub(crate) fn check(&mut self) -> Option<Failure> {
+        let mut first: Option<Failure> = None;
+        for (key, entries) in &mut self.keys {
+            lifecycle::sort(entries);
+            if let Err(v) = lifecycle::check(entries) {
+                if first.as_ref().is_none_or(|f| v.seq < f.seq) {
+                    first = Some(Failure { seq: v.seq, what: format!("{key}: {}", v.rule) });
+                }
+            }
+        }
+        first
+    }
+
+    /// The rebuilt index, sorted (after [`ChainIndex::check`]).
+    pub(crate) fn into_keys(self) -> HashMap<Key, Vec<KeyEntry>> {
+        self.keys
+    }
+}
+
+/// Checks one stored event against its expected position; `None` if it is sound.
+pub(crate) fn check_event(
+    expected_seq: u64,
+    prev: &Hash,
+    last_recorded: i64,
+    stored_hash: &Hash,
+    bytes: &[u8],
+) -> Result<RecordedEvent, String> {
+    let computed = hash_canonical(bytes);
+    if computed != *stored_hash {
+        return Err(format!("hash mismatch: stored {stored_hash}, computed {computed} from the event's bytes"));
+    }
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+    match canonical::to_vec(&value) {
+        Ok(c) if c == bytes => {}
+        Ok(_) => return Err("not in canonical form".into()),
+        Err(e) => return Err(format!("no canonical form: {e}")),
+    }
+    let rec = RecordedEvent::from_value(value, Some(*stored_hash)).map_err(|e| format!("not a recorded event: {e}"))?;
+    if rec.seq != expected_seq {
+        return Err(format!("found event {} where event {expected_seq} belongs (events missing or out of order)", rec.seq));
+    }
+    if rec.prev != *prev {
+        return Err(format!("broken link: prev is {}, but the hash of event {} is {prev}", rec.prev, expected_seq.wrapping_sub(1)));
+    }
+    if expected_seq > 0 && rec.recorded_at.0 <= last_recorded {
+        return Err(format!("recorded_at {} is not after the previous event's", rec.recorded_at));
+    }
+    match (&rec.event, expected_seq) {
+        (Event::Genesis(_), 0) => {}
+        (Event::Genesis(_), _) => return Err("a genesis event after seq 0".into()),
+        (_, 0) => return Err("event 0 is not a genesis event".into()),
+        _ => {}
+    }
+    Ok(rec)
+}
+
+/// Verifies the whole ledger.
+pub fn verify(ledger: &Ledger) -> Result<Report> {
+    let head = ledger.head()?;
+    let mut checked = 0u64;
+    let mut prev = Hash::ZERO;
+    let mut last_recorded = i64::MIN;
+    let mut index = ChainIndex::default();
+    let fail = |checked, seq, what: String| Ok(Report { checked, head, failure: Some(Failure { seq, what }) });
+
+    for block in ledger.store().blocks(0) {
+        let (n, value) = block?;
+        if n != checked / BLOCK_EVENTS || checked % BLOCK_EVENTS != 0 {
+            return fail(checked, checked, format!("missing: the log jumps from event {} to block {n}", checked.wrapping_sub(1)));
+        }
+        let Some(events) = store::decode_block(&value) else {
+            return fail(checked, checked, format!("block {n} is malformed"));
+        };
+        for (hash, bytes) in events {
+            let rec = match check_event(checked, &prev, last_recorded, &hash, bytes) {
+                Ok(r) => r,
+                Err(what) => return fail(checked, checked, what),
+            };
+            if let Err(what) = index.add(&rec) {
+                return fail(checked, checked, what);
+            }
+            prev = rec.hash;
+            last_recorded = rec.recorded_at.0;
+            checked += 1;
+        }
+    }
+    if checked == 0 {
+        return fail(0, 0, "the log is empty".into());
+    }
+    let last = checked - 1;
+    if head.seq != last || head.hash != prev {
+        let what = if head.seq > last {
+            format!("missing: the head records event {} ({}), but the log ends at event {last}", head.seq, head.hash)
+        } else {
+            format!("the head records event {} ({}), but the log's last event is {last} ({prev})", head.seq, head.hash)
+        };
+        return fail(checked, last + 1, what);
+    }
+    if let Some(f) = index.check() {
+        return Ok(Report { checked, head, failure: Some(f) });
+    }
+    // The stored index must say what the log says.
+    let rebuilt = index.into_keys();
+    let mut stored_keys = 0usize;
+    for item in ledger.store().all_keys() {
+        let (key, entries) = item?;
+        stored_keys += 1;
+        let expected = rebuilt.get(&key);
+        if expected != Some(&entries) {
+            let seq = first_difference(expected.map(Vec::as_slice).unwrap_or(&[]), &entries);
+            return fail(checked, seq, format!("the index of {key} does not match the log"));
+        }
+    }
+    if stored_keys != rebuilt.len() {
+        let missing = rebuilt.iter().filter(|(k, _)| ledger.store().key_entries(k).map(|e| e.is_empty()).unwrap_or(true));
+        let seq = missing.filter_map(|(_, e)| e.iter().map(|e| e.seq).min()).min().unwrap_or(0);
+        return fail(checked, seq, "the index lacks a designation key the log holds".into());
+    }
+    Ok(Report { checked, head, failure: None })
+}
+
+fn first_difference(a: &[KeyEntry], b: &[KeyEntry]) -> u64 {
+    let mut seqs: Vec<u64> = a.iter().chain(b).map(|e| e.seq).collect();
+    seqs.sort_unstable();
+    seqs.into_iter()
+        .find(|s| a.iter().find(|e| e.seq == *s) != b.iter().find(|e| e.seq == *s))
+        .unwrap_or(0)
+}
