@@ -1,1 +1,5 @@
-fn main(){}
+//! The `ledger` binary.
+
+fn main() -> std::process::ExitCode {
+    ledger_cli::main()
+}

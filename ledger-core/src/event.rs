@@ -59,9 +59,7 @@ pub fn check_authority(a: &str) -> Result<(), String> {
 
 /// Checks a designation id: 1 to 64 printable characters without spaces or `/`.
 pub fn check_id(id: &str) -> Result<(), String> {
-    if (1..=64).contains(&id.chars().count())
-        && id.chars().all(|c| !c.is_whitespace() && !c.is_control() && c != '/')
-    {
+    if (1..=64).contains(&id.chars().count()) && id.chars().all(|c| !c.is_whitespace() && !c.is_control() && c != '/') {
         Ok(())
     } else {
         Err(format!("id `{id}` must be 1 to 64 printable characters without spaces or `/`"))
@@ -70,6 +68,8 @@ pub fn check_id(id: &str) -> Result<(), String> {
 
 /// An event as an operator writes it: one JSON object per line of an append batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+// Events are built once and moved rarely; boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[schemars(title = "Input event", description = "One line of a `ledger append` batch.")]
 pub enum InputEvent {
@@ -85,6 +85,7 @@ pub enum InputEvent {
 
 /// Every event of the chain: the input events and the genesis event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[allow(clippy::large_enum_variant)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// Event 0, written by `init`.
@@ -598,9 +599,5 @@ impl RecordedEvent {
 pub(crate) fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> String {
     let path = e.path().to_string();
     let inner = e.into_inner().to_string();
-    if path == "." || path.is_empty() {
-        inner
-    } else {
-        format!("field `{path}`: {inner}")
-    }
+    if path == "." || path.is_empty() { inner } else { format!("field `{path}`: {inner}") }
 }

@@ -67,9 +67,8 @@ pub fn read_batch(mut reader: impl BufRead) -> Result<Vec<Numbered<InputEvent>>,
             )
             .into());
         }
-        let text = std::str::from_utf8(&buf).map_err(|e| {
-            LineError::new(line, format!("not valid UTF-8 (byte {} of the line)", e.valid_up_to() + 1))
-        })?;
+        let text = std::str::from_utf8(&buf)
+            .map_err(|e| LineError::new(line, format!("not valid UTF-8 (byte {} of the line)", e.valid_up_to() + 1)))?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         if text.trim().is_empty() {
             continue;
@@ -88,8 +87,9 @@ pub fn read_batch(mut reader: impl BufRead) -> Result<Vec<Numbered<InputEvent>>,
 
 /// Parses and checks one input line.
 pub fn parse_line(line: usize, text: &str) -> Result<InputEvent, LineError> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| LineError::new(line, format!("malformed JSON at column {}: {}", e.column(), strip_position(&e))))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        LineError::new(line, format!("malformed JSON at column {}: {}", e.column(), strip_position(&e)))
+    })?;
     parse_value(line, value)
 }
 
@@ -111,7 +111,14 @@ pub fn parse_value(line: usize, value: Value) -> Result<InputEvent, LineError> {
     let Value::Object(mut map) = value else { unreachable!("checked to be an object above") };
     let kind = match map.remove("type") {
         Some(Value::String(t)) => t,
-        Some(_) => return Err(with_key(LineError { line, key: None, field: Some("type".into()), reason: "must be a string".into() })),
+        Some(_) => {
+            return Err(with_key(LineError {
+                line,
+                key: None,
+                field: Some("type".into()),
+                reason: "must be a string".into(),
+            }));
+        }
         None => return Err(with_key(LineError::new(line, "missing field `type`"))),
     };
     // Each type is read on its own (not through the tagged enum) so that errors name their field.

@@ -2,17 +2,18 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::chain::{seal, Hash};
+use crate::chain::{Hash, seal};
 use crate::error::{Error, Result};
-use crate::event::{Event, Genesis, InputEvent, Key, Record, RecordedEvent, FORMAT_VERSION};
+use crate::event::{Event, FORMAT_VERSION, Genesis, InputEvent, Key, Record, RecordedEvent};
 use crate::input::{LineError, Numbered};
 use crate::lifecycle::{self, Act, KeyEntry};
 use crate::patch;
-use crate::store::{self, Commit, Head, Store, BLOCK_EVENTS};
-use crate::time::{format_instant, Clock, Timestamp};
+use crate::store::{self, BLOCK_EVENTS, Commit, Head, Store};
+use crate::time::{Clock, Timestamp, format_instant};
 use crate::validate::check_record;
 
 /// The default name of a new ledger (the origin line of its checkpoints).
@@ -35,11 +36,16 @@ pub struct Appended {
 impl Ledger {
     /// Creates a ledger at `path` with its genesis event.
     pub fn init(path: &Path, name: &str, actor: &str, clock: &dyn Clock) -> Result<Ledger> {
+        Ledger::init_waiting(path, name, actor, clock, Duration::ZERO)
+    }
+
+    /// Like [`Ledger::init`], waiting up to `wait` for another process to release the ledger.
+    pub fn init_waiting(path: &Path, name: &str, actor: &str, clock: &dyn Clock, wait: Duration) -> Result<Ledger> {
         check_actor(actor)?;
         if name.trim().is_empty() || name.len() > 256 || name.chars().any(char::is_control) {
             return Err(LineError::new(0, "the ledger name must be 1 to 256 printable characters").into());
         }
-        let store = Store::create(path)?;
+        let store = Store::create(path, wait)?;
         let genesis = Event::Genesis(Genesis { ledger: name.to_owned(), format: FORMAT_VERSION });
         let at = Timestamp(clock.now());
         let (bytes, rec) = seal(0, Hash::ZERO, at, actor, genesis).map_err(|e| Error::Internal(e.to_string()))?;
@@ -54,9 +60,14 @@ impl Ledger {
         Ok(Ledger { store })
     }
 
-    /// Opens the ledger at `path`.
+    /// Opens the ledger at `path`; fails with [`Error::Locked`] if another process holds it.
     pub fn open(path: &Path) -> Result<Ledger> {
-        Ok(Ledger { store: Store::open(path)? })
+        Ledger::open_waiting(path, Duration::ZERO)
+    }
+
+    /// Opens the ledger at `path`, waiting up to `wait` for another process to release it.
+    pub fn open_waiting(path: &Path, wait: Duration) -> Result<Ledger> {
+        Ok(Ledger { store: Store::open(path, wait)? })
     }
 
     /// The ledger directory.
@@ -92,23 +103,21 @@ impl Ledger {
 
     /// The recorded events from `from` on, in chain order.
     pub fn events(&self, from: u64) -> impl Iterator<Item = Result<RecordedEvent>> + '_ {
-        self.store
-            .blocks(from / BLOCK_EVENTS)
-            .flat_map(move |block| -> Vec<Result<RecordedEvent>> {
-                let (n, value) = match block {
-                    Ok(b) => b,
-                    Err(e) => return vec![Err(e)],
-                };
-                let Some(events) = store::decode_block(&value) else {
-                    return vec![Err(self.damaged(&format!("block {n} is malformed")))];
-                };
-                events
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(i, _)| n * BLOCK_EVENTS + *i as u64 >= from)
-                    .map(|(i, (hash, bytes))| self.parse_stored(n * BLOCK_EVENTS + i as u64, hash, bytes))
-                    .collect()
-            })
+        self.store.blocks(from / BLOCK_EVENTS).flat_map(move |block| -> Vec<Result<RecordedEvent>> {
+            let (n, value) = match block {
+                Ok(b) => b,
+                Err(e) => return vec![Err(e)],
+            };
+            let Some(events) = store::decode_block(&value) else {
+                return vec![Err(self.damaged(&format!("block {n} is malformed")))];
+            };
+            events
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| n * BLOCK_EVENTS + *i as u64 >= from)
+                .map(|(i, (hash, bytes))| self.parse_stored(n * BLOCK_EVENTS + i as u64, hash, bytes))
+                .collect()
+        })
     }
 
     /// One recorded event.
@@ -125,8 +134,8 @@ impl Ledger {
     }
 
     fn parse_stored(&self, seq: u64, hash: Hash, bytes: &[u8]) -> Result<RecordedEvent> {
-        let value: Value = serde_json::from_slice(bytes)
-            .map_err(|e| self.damaged(&format!("event {seq} is not valid JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| self.damaged(&format!("event {seq} is not valid JSON: {e}")))?;
         RecordedEvent::from_value(value, Some(hash)).map_err(|e| self.damaged(&format!("event {seq}: {e}")))
     }
 
@@ -142,14 +151,21 @@ impl Ledger {
         if batch.is_empty() {
             return Ok(Appended { count: 0, head });
         }
-        let mut plan = Plan { ledger: self, head, keys: HashMap::new(), sealed: Vec::with_capacity(batch.len()), cache: HashMap::new() };
+        let mut plan = Plan {
+            ledger: self,
+            head,
+            keys: HashMap::new(),
+            sealed: Vec::with_capacity(batch.len()),
+            cache: HashMap::new(),
+        };
         let mut prev = head.hash;
-        let mut last = head.recorded_at.0;
+        // One reading of the clock per batch: the batch becomes known at one moment. Each event
+        // is a microsecond after the one before, so recorded_at is strictly increasing even when
+        // the clock steps back or stands still.
+        let start = clock.now().max(head.recorded_at.0.saturating_add(1));
         for (i, n) in batch.iter().enumerate() {
             let seq = head.seq + 1 + i as u64;
-            // Strictly increasing even when the clock steps back or stands still.
-            let at = clock.now().max(last.saturating_add(1));
-            last = at;
+            let at = start.saturating_add(i as i64);
             let (bytes, rec) = seal(seq, prev, Timestamp(at), actor, n.event.clone().into())
                 .map_err(|e| LineError::new(n.line, e.to_string()))?;
             prev = rec.hash;
@@ -166,7 +182,9 @@ impl Ledger {
 
 fn check_actor(actor: &str) -> Result<()> {
     if actor.trim().is_empty() || actor.len() > 256 || actor.chars().any(char::is_control) {
-        return Err(LineError::new(0, "the actor must be 1 to 256 printable characters (--actor or LEDGER_ACTOR)").into());
+        return Err(
+            LineError::new(0, "the actor must be 1 to 256 printable characters (--actor or LEDGER_ACTOR)").into()
+        );
     }
     Ok(())
 }
@@ -209,7 +227,13 @@ impl Plan<'_> {
         if let Some((act, effective)) = keyed {
             let key = rec.event.key().ok_or_else(|| Error::Internal("keyed event without key".into()))?;
             let work = self.work(&key)?;
-            work.entries.push(KeyEntry { seq, effective: effective.micros(), recorded_at: at, act, retracted_by: None });
+            work.entries.push(KeyEntry {
+                seq,
+                effective: effective.micros(),
+                recorded_at: at,
+                act,
+                retracted_by: None,
+            });
             work.refold |= act != Act::Delisting;
             work.last_line = line;
             lifecycle::sort(&mut work.entries);
@@ -310,7 +334,10 @@ impl Plan<'_> {
                                 line,
                                 key: Some(key.to_string()),
                                 field: Some("patch".into()),
-                                reason: format!("the amendment (event {}) would leave an invalid record: {problem}", e.seq),
+                                reason: format!(
+                                    "the amendment (event {}) would leave an invalid record: {problem}",
+                                    e.seq
+                                ),
                             }
                             .into());
                         }
@@ -331,7 +358,7 @@ impl Plan<'_> {
         let mut blocks: Vec<(u64, Vec<u8>)> = Vec::new();
         let first = self.head.seq + 1;
         let mut block_no = first / BLOCK_EVENTS;
-        let mut block = if first % BLOCK_EVENTS == 0 {
+        let mut block = if first.is_multiple_of(BLOCK_EVENTS) {
             Vec::new()
         } else {
             self.ledger.store().block(block_no)?.ok_or_else(|| Error::Damaged {

@@ -47,7 +47,7 @@ pub struct KeyEntry {
 impl KeyEntry {
     /// Whether the entry counts for a reader who knows what was recorded up to `as_of`.
     pub fn known_as_of(&self, as_of: Micros) -> bool {
-        self.recorded_at <= as_of && !self.retracted_by.is_some_and(|(_, at)| at <= as_of)
+        self.recorded_at <= as_of && self.retracted_by.is_none_or(|(_, at)| at > as_of)
     }
 }
 
@@ -66,7 +66,9 @@ impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Rule::DesignatedInForce => "designation of a key already in force (a relisting must follow a delisting)",
-            Rule::AmendedNotInForce => "amendment of a key not in force (before its designation or after its delisting)",
+            Rule::AmendedNotInForce => {
+                "amendment of a key not in force (before its designation or after its delisting)"
+            }
             Rule::DelistedNotInForce => "delisting of a key not in force (not yet designated, or already delisted)",
         })
     }
@@ -133,7 +135,8 @@ mod tests {
 
     #[test]
     fn the_grammar() {
-        let cases: &[(&[(Act, i64)], Option<(u64, Rule)>)] = &[
+        type Case = (&'static [(Act, i64)], Option<(u64, Rule)>);
+        let cases: &[Case] = &[
             (&[(Designation, 1)], None),
             (&[(Designation, 1), (Amendment, 2), (Delisting, 3), (Designation, 4), (Amendment, 5)], None),
             (&[(Amendment, 1)], Some((1, Rule::AmendedNotInForce))),

@@ -1,8 +1,8 @@
 //! JSON Schemas (draft 2020-12) of the serialized types, generated from the Rust types.
 //! `schemas/` holds them checked in; a test fails when they drift.
 
-use schemars::{generate::SchemaSettings, JsonSchema, Schema};
-use serde_json::{json, Value};
+use schemars::{JsonSchema, Schema, generate::SchemaSettings};
+use serde_json::{Value, json};
 
 use crate::event::{Event, InputEvent};
 

@@ -20,6 +20,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::chain::Hash;
 use crate::error::{Error, Result};
@@ -75,9 +76,9 @@ pub struct Store {
 
 impl Store {
     /// Creates a new store at `path`. Fails with [`Error::Exists`] if a ledger is there.
-    pub fn create(path: &Path) -> Result<Store> {
+    pub fn create(path: &Path, wait: Duration) -> Result<Store> {
         std::fs::create_dir_all(path).map_err(|e| io(path, e))?;
-        let lock = lock(path)?;
+        let lock = lock(path, wait)?;
         let store = Store::open_locked(path, lock)?;
         if store.head()?.is_some() {
             return Err(Error::Exists { path: path.to_owned() });
@@ -86,7 +87,7 @@ impl Store {
     }
 
     /// Opens the ledger at `path`. Fails with [`Error::NoLedger`] if there is none; creates nothing.
-    pub fn open(path: &Path) -> Result<Store> {
+    pub fn open(path: &Path, wait: Duration) -> Result<Store> {
         let no_ledger = |reason: &str| Error::NoLedger { path: path.to_owned(), reason: reason.to_owned() };
         match std::fs::metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(no_ledger("the path does not exist")),
@@ -97,7 +98,7 @@ impl Store {
         if !path.join("db").is_file() {
             return Err(no_ledger("the directory holds no ledger store"));
         }
-        let lock = lock(path)?;
+        let lock = lock(path, wait)?;
         let store = Store::open_locked(path, lock)?;
         if store.head()?.is_none() {
             return Err(no_ledger("the store holds no genesis event"));
@@ -203,18 +204,26 @@ impl Store {
     }
 }
 
-fn lock(path: &Path) -> Result<File> {
+/// Takes the ledger's lock file, retrying with backoff for up to `wait`.
+fn lock(path: &Path, wait: Duration) -> Result<File> {
     let lock_path = path.join(LOCK_FILE);
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| io(&lock_path, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(TryLockError::WouldBlock) => Err(Error::Locked { path: path.to_owned(), lock: lock_path }),
-        Err(TryLockError::Error(e)) => Err(io(&lock_path, e)),
+    let file =
+        OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| io(&lock_path, e))?;
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(Error::Locked { path: path.to_owned(), lock: lock_path });
+                }
+                std::thread::sleep(pause.min(deadline - now));
+                pause = (pause * 2).min(Duration::from_millis(250));
+            }
+            Err(TryLockError::Error(e)) => return Err(io(&lock_path, e)),
+        }
     }
 }
 
@@ -306,7 +315,7 @@ pub fn encode_entries(entries: &[KeyEntry]) -> Vec<u8> {
 
 /// Decodes index entries; `None` if malformed.
 pub fn decode_entries(v: &[u8]) -> Option<Vec<KeyEntry>> {
-    if v.len() % ENTRY_BYTES != 0 {
+    if !v.len().is_multiple_of(ENTRY_BYTES) {
         return None;
     }
     let u = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));

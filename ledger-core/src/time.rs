@@ -8,7 +8,7 @@
 use std::fmt;
 use std::sync::Mutex;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Microseconds since 1970-01-01T00:00:00Z.
@@ -41,24 +41,22 @@ impl Effective {
 
     /// Parses `2025-10-22` or an RFC 3339 instant (converted to UTC).
     pub fn parse(s: &str) -> Result<Self, String> {
-        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-            if s.len() == 10 {
-                check_year(d.format("%Y").to_string().parse().unwrap_or(0))?;
-                return Ok(Effective::Date(d));
-            }
+        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            && s.len() == 10
+        {
+            check_year(d.year())?;
+            return Ok(Effective::Date(d));
         }
         match DateTime::parse_from_rfc3339(s) {
             Ok(t) => {
                 let t = t.with_timezone(&Utc);
-                check_year(t.format("%Y").to_string().parse().unwrap_or(0))?;
+                check_year(t.year())?;
                 if t.timestamp_subsec_nanos() % 1000 != 0 {
                     return Err(format!("`{s}` is more precise than a microsecond"));
                 }
                 Ok(Effective::Instant(t.timestamp_micros()))
             }
-            Err(_) => Err(format!(
-                "`{s}` is not a date (YYYY-MM-DD) or an RFC 3339 instant (YYYY-MM-DDThh:mm:ssZ)"
-            )),
+            Err(_) => Err(format!("`{s}` is not a date (YYYY-MM-DD) or an RFC 3339 instant (YYYY-MM-DDThh:mm:ssZ)")),
         }
     }
 }
@@ -107,7 +105,7 @@ impl Date {
     pub fn parse(s: &str) -> Result<Self, String> {
         match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             Ok(d) if s.len() == 10 => {
-                check_year(d.format("%Y").to_string().parse().unwrap_or(0))?;
+                check_year(d.year())?;
                 Ok(Date(d))
             }
             _ => Err(format!("`{s}` is not a date (YYYY-MM-DD)")),
@@ -220,9 +218,7 @@ pub fn format_instant(m: Micros) -> String {
 }
 
 fn day_start(d: NaiveDate) -> Micros {
-    d.and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc().timestamp_micros())
-        .unwrap_or(i64::MIN)
+    d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_micros()).unwrap_or(i64::MIN)
 }
 
 fn check_year(y: i32) -> Result<(), String> {
@@ -282,10 +278,7 @@ mod tests {
         let i = Effective::parse("2025-10-22T16:05:00+02:00").unwrap();
         assert_eq!(i.to_string(), "2025-10-22T14:05:00Z");
         assert!(d.micros() < i.micros());
-        assert_eq!(
-            Effective::parse("2025-10-22T00:00:00Z").unwrap().micros(),
-            d.micros()
-        );
+        assert_eq!(Effective::parse("2025-10-22T00:00:00Z").unwrap().micros(), d.micros());
         for bad in ["2025-13-01", "22/10/2025", "2025-10-22 14:05", "", "0001-01-01", "2025-1-2"] {
             assert!(Effective::parse(bad).is_err(), "{bad}");
         }

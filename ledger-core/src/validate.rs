@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::event::{check_authority, check_id, Amendment, InputEvent, Record, PATCHABLE_FIELDS};
+use crate::event::{Amendment, InputEvent, PATCHABLE_FIELDS, Record, check_authority, check_id};
 
 /// Explicit limits on input.
 pub mod limits {
@@ -126,9 +126,7 @@ fn check_amendment(a: &Amendment) -> Result<(), FieldError> {
 pub fn check_record(r: &Record) -> Result<(), FieldError> {
     check_key(&r.authority, &r.id)?;
     let code = &r.regime.code;
-    if code.is_empty()
-        || code.len() > 32
-        || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
         return Err(FieldError::new("regime.code", format!("`{code}` must be 1 to 32 of A-Z, a-z, 0-9, _ or -")));
     }
@@ -161,11 +159,7 @@ pub fn check_record(r: &Record) -> Result<(), FieldError> {
 }
 
 fn non_blank(field: &str, s: &str) -> Result<(), FieldError> {
-    if s.trim().is_empty() {
-        Err(FieldError::new(field, "must not be empty"))
-    } else {
-        Ok(())
-    }
+    if s.trim().is_empty() { Err(FieldError::new(field, "must not be empty")) } else { Ok(()) }
 }
 
 fn snake_case(field: &str, s: &str) -> Result<(), FieldError> {
@@ -193,9 +187,9 @@ fn partial_date(field: &str, s: &str) -> Result<(), FieldError> {
         return Err(bad());
     }
     match parts.as_slice() {
-        [y, m, d] => chrono::NaiveDate::parse_from_str(&format!("{y}-{m}-{d}"), "%Y-%m-%d")
-            .map(|_| ())
-            .map_err(|_| bad()),
+        [y, m, d] => {
+            chrono::NaiveDate::parse_from_str(&format!("{y}-{m}-{d}"), "%Y-%m-%d").map(|_| ()).map_err(|_| bad())
+        }
         [_, m] => match m.parse::<u32>() {
             Ok(1..=12) => Ok(()),
             _ => Err(bad()),

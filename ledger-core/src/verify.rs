@@ -8,12 +8,12 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::canonical;
-use crate::chain::{hash_canonical, Hash};
+use crate::chain::{Hash, hash_canonical};
 use crate::error::Result;
 use crate::event::{Event, Key, RecordedEvent};
 use crate::ledger::Ledger;
 use crate::lifecycle::{self, Act, KeyEntry};
-use crate::store::{self, Head, BLOCK_EVENTS};
+use crate::store::{self, BLOCK_EVENTS, Head};
 
 /// What verification found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +57,12 @@ impl ChainIndex {
                 self.key_of.push(None);
                 let key = match self.key_of.get(r.target as usize) {
                     Some(Some(k)) if r.target < rec.seq => k.clone(),
-                    _ => return Err(format!("retracts event {}, which is not an earlier designation, amendment or delisting", r.target)),
+                    _ => {
+                        return Err(format!(
+                            "retracts event {}, which is not an earlier designation, amendment or delisting",
+                            r.target
+                        ));
+                    }
                 };
                 let entries = self.keys.get_mut(&key).ok_or("retraction target has no index")?;
                 let entry = entries.iter_mut().find(|e| e.seq == r.target).ok_or("retraction target has no index")?;
@@ -88,10 +93,10 @@ impl ChainIndex {
         let mut first: Option<Failure> = None;
         for (key, entries) in &mut self.keys {
             lifecycle::sort(entries);
-            if let Err(v) = lifecycle::check(entries) {
-                if first.as_ref().is_none_or(|f| v.seq < f.seq) {
-                    first = Some(Failure { seq: v.seq, what: format!("{key}: {}", v.rule) });
-                }
+            if let Err(v) = lifecycle::check(entries)
+                && first.as_ref().is_none_or(|f| v.seq < f.seq)
+            {
+                first = Some(Failure { seq: v.seq, what: format!("{key}: {}", v.rule) });
             }
         }
         first
@@ -123,10 +128,17 @@ pub(crate) fn check_event(
     }
     let rec = RecordedEvent::from_value(value, Some(*stored_hash)).map_err(|e| format!("not a recorded event: {e}"))?;
     if rec.seq != expected_seq {
-        return Err(format!("found event {} where event {expected_seq} belongs (events missing or out of order)", rec.seq));
+        return Err(format!(
+            "found event {} where event {expected_seq} belongs (events missing or out of order)",
+            rec.seq
+        ));
     }
     if rec.prev != *prev {
-        return Err(format!("broken link: prev is {}, but the hash of event {} is {prev}", rec.prev, expected_seq.wrapping_sub(1)));
+        return Err(format!(
+            "broken link: prev is {}, but the hash of event {} is {prev}",
+            rec.prev,
+            expected_seq.wrapping_sub(1)
+        ));
     }
     if expected_seq > 0 && rec.recorded_at.0 <= last_recorded {
         return Err(format!("recorded_at {} is not after the previous event's", rec.recorded_at));
@@ -151,8 +163,12 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
 
     for block in ledger.store().blocks(0) {
         let (n, value) = block?;
-        if n != checked / BLOCK_EVENTS || checked % BLOCK_EVENTS != 0 {
-            return fail(checked, checked, format!("missing: the log jumps from event {} to block {n}", checked.wrapping_sub(1)));
+        if n != checked / BLOCK_EVENTS || !checked.is_multiple_of(BLOCK_EVENTS) {
+            return fail(
+                checked,
+                checked,
+                format!("missing: the log jumps from event {} to block {n}", checked.wrapping_sub(1)),
+            );
         }
         let Some(events) = store::decode_block(&value) else {
             return fail(checked, checked, format!("block {n} is malformed"));
@@ -198,7 +214,8 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
         }
     }
     if stored_keys != rebuilt.len() {
-        let missing = rebuilt.iter().filter(|(k, _)| ledger.store().key_entries(k).map(|e| e.is_empty()).unwrap_or(true));
+        let missing =
+            rebuilt.iter().filter(|(k, _)| ledger.store().key_entries(k).map(|e| e.is_empty()).unwrap_or(true));
         let seq = missing.filter_map(|(_, e)| e.iter().map(|e| e.seq).min()).min().unwrap_or(0);
         return fail(checked, seq, "the index lacks a designation key the log holds".into());
     }
@@ -208,7 +225,5 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
 fn first_difference(a: &[KeyEntry], b: &[KeyEntry]) -> u64 {
     let mut seqs: Vec<u64> = a.iter().chain(b).map(|e| e.seq).collect();
     seqs.sort_unstable();
-    seqs.into_iter()
-        .find(|s| a.iter().find(|e| e.seq == *s) != b.iter().find(|e| e.seq == *s))
-        .unwrap_or(0)
+    seqs.into_iter().find(|s| a.iter().find(|e| e.seq == *s) != b.iter().find(|e| e.seq == *s)).unwrap_or(0)
 }

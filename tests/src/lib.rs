@@ -1,1 +1,180 @@
-//! x
+//! Helpers for the end-to-end tests: the real `ledger` binary, run on real sled stores in
+//! temporary directories, with a fixed clock.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// The instant `LEDGER_CLOCK` fixes for every command the tests run.
+pub const CLOCK: &str = "2026-01-15T09:00:00Z";
+
+/// The repository's root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// A file under the repository's root.
+pub fn repo_file(rel: &str) -> PathBuf {
+    repo_root().join(rel)
+}
+
+/// The `ledger` binary that `cargo test --workspace` builds (target/<profile>/ledger), or the
+/// one `LEDGER_BIN` names.
+pub fn ledger_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("LEDGER_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    // target/<profile>/deps/e2e-<hash> → target/<profile>/ledger
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let bin = profile_dir.join(format!("ledger{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} is missing: run the tests with `cargo test --workspace` (which builds it) or set LEDGER_BIN",
+        bin.display()
+    );
+    bin
+}
+
+/// A temporary directory with a ledger path in it.
+pub struct Sandbox {
+    /// The directory (removed on drop).
+    pub dir: tempfile::TempDir,
+    /// The ledger path inside it.
+    pub ledger: PathBuf,
+}
+
+/// What a command printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code (-1 if killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts the exit code, showing the output when it differs.
+    #[track_caller]
+    pub fn expect(self, code: i32) -> Run {
+        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Standard output parsed as one JSON document.
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+impl Sandbox {
+    /// An empty sandbox (no ledger yet).
+    pub fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let ledger = dir.path().join("ledger.sled");
+        Sandbox { dir, ledger }
+    }
+
+    /// A sandbox with an initialised ledger.
+    pub fn init() -> Sandbox {
+        let s = Sandbox::new();
+        s.run(&["init", "--name", "test-ledger"]).expect(0);
+        s
+    }
+
+    /// A sandbox with the 38 GIM designations of examples/uk-gim-2025.jsonl appended.
+    pub fn gim() -> Sandbox {
+        let s = Sandbox::init();
+        s.run(&["append", repo_file("examples/uk-gim-2025.jsonl").to_str().expect("utf-8 path")]).expect(0);
+        s
+    }
+
+    /// The command for `ledger ARGS` on this sandbox's ledger, fixed clock and actor.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(ledger_bin());
+        c.arg("--ledger").arg(&self.ledger).args(args);
+        c.env("LEDGER_CLOCK", CLOCK).env("LEDGER_ACTOR", "tester").env_remove("LEDGER_PATH");
+        c.current_dir(self.dir.path());
+        c
+    }
+
+    /// Runs `ledger ARGS`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).stdin(Stdio::null()).output().expect("run ledger"))
+    }
+
+    /// Runs `ledger ARGS` with `input` on standard input.
+    pub fn run_stdin(&self, args: &[&str], input: &[u8]) -> Run {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ledger");
+        let mut stdin = child.stdin.take().expect("stdin");
+        // The child may refuse early and close its end: a write error is then expected.
+        let _ = stdin.write_all(input);
+        drop(stdin);
+        Run::from(child.wait_with_output().expect("wait for ledger"))
+    }
+
+    /// Writes `text` to a file in the sandbox and returns its path.
+    pub fn file(&self, name: &str, text: &[u8]) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, text).expect("write a fixture");
+        p.to_str().expect("utf-8 path").to_owned()
+    }
+
+    /// The head as `ledger head --format json` reports it: (seq, hash).
+    pub fn head(&self) -> (u64, String) {
+        let v = self.run(&["head", "--format", "json"]).expect(0).json();
+        (v["head"]["seq"].as_u64().expect("seq"), v["head"]["hash"].as_str().expect("hash").to_owned())
+    }
+
+    /// Every recorded event, as `ledger log --format json` writes them.
+    pub fn log(&self) -> Vec<Value> {
+        let r = self.run(&["log", "--format", "json"]).expect(0);
+        r.stdout.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+    }
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Sandbox::new()
+    }
+}
+
+/// A designation input line for key `UK/{id}` effective on `date`.
+pub fn designation(id: &str, date: &str, name: &str) -> String {
+    serde_json::json!({
+        "type": "designation", "authority": "UK", "id": id, "effective": date,
+        "regime": {"code": "GIM", "name": "The Global Irregular Migration and Trafficking in Persons Sanctions Regulations 2025"},
+        "subject": {"kind": "individual", "names": [{"name": name, "type": "primary"}]},
+        "measures": ["asset_freeze", "travel_ban"]
+    })
+    .to_string()
+}
+
+/// `n` designations of distinct keys `{prefix}000001..`, one per line.
+pub fn designations(prefix: &str, n: usize) -> String {
+    let mut s = String::with_capacity(n * 300);
+    for i in 1..=n {
+        s.push_str(&designation(&format!("{prefix}{i:06}"), "2025-07-23", &format!("Person {prefix} {i}")));
+        s.push('\n');
+    }
+    s
+}

@@ -1,0 +1,335 @@
+//! The `ledger` command: a thin layer over `ledger-core` that parses arguments, formats output
+//! and maps errors to exit codes. `main` returns an [`ExitCode`] so that everything is flushed.
+
+use std::io::{self, BufReader, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use ledger_core::store::Head;
+use ledger_core::time::{Clock, FixedClock, SystemClock};
+use ledger_core::{Error, Ledger, input};
+use serde_json::{Value, json};
+
+pub mod cli;
+pub mod output;
+
+use cli::{Cli, Command, Format};
+use output::Table;
+
+/// Exit codes (sysexits-style, as the design fixes them).
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// Verification failed, or nothing was found.
+    pub const FAILED: u8 = 1;
+    /// Usage error.
+    pub const USAGE: u8 = 2;
+    /// Bad input data; nothing was written.
+    pub const DATA: u8 = 65;
+    /// No ledger at that path.
+    pub const NO_LEDGER: u8 = 66;
+    /// Internal error (a bug).
+    pub const INTERNAL: u8 = 70;
+    /// I/O error, or a damaged store.
+    pub const IO: u8 = 74;
+    /// The ledger is in use by another process.
+    pub const LOCKED: u8 = 75;
+}
+
+/// A command's failure: the message for stderr and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: u8, message: impl Into<String>) -> Self {
+        Failure { code, message: message.into() }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let code = match &e {
+            Error::NoLedger { .. } => exit::NO_LEDGER,
+            Error::Exists { .. } => exit::USAGE,
+            Error::Locked { .. } => exit::LOCKED,
+            Error::Input(_) => exit::DATA,
+            Error::NotFound { .. } => exit::FAILED,
+            Error::Damaged { .. } | Error::Io { .. } => exit::IO,
+            Error::Internal(_) => exit::INTERNAL,
+        };
+        let mut message = e.to_string();
+        match &e {
+            Error::NoLedger { .. } => {
+                message.push_str("\n  hint: create one with `ledger init`, or pass --ledger PATH (or set LEDGER_PATH)")
+            }
+            Error::Input(_) => message.push_str("\n  nothing was written"),
+            _ => {}
+        }
+        Failure::new(code, message)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::new(exit::IO, format!("writing output: {e}"))
+    }
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!("ledger: internal error (a bug, please report it): {msg}{at}");
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            // Help and version go to stdout; a closed pipe there is not an error.
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let outcome = std::panic::catch_unwind(|| run(&cli));
+    match outcome {
+        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Err(f)) if f.code == exit::IO && f.message.contains("Broken pipe") => ExitCode::from(exit::OK),
+        Ok(Err(f)) => {
+            eprintln!("ledger: {}", f.message);
+            ExitCode::from(f.code)
+        }
+        Err(_) => ExitCode::from(exit::INTERNAL),
+    }
+}
+
+/// The clock: the system's, or a fixed instant from `LEDGER_CLOCK` (for tests and reproducible runs).
+fn clock() -> Result<Box<dyn Clock>, Failure> {
+    match std::env::var("LEDGER_CLOCK") {
+        Ok(s) => {
+            let at = ledger_core::time::Effective::parse(&s)
+                .map_err(|e| Failure::new(exit::USAGE, format!("LEDGER_CLOCK: {e}")))?;
+            Ok(Box::new(FixedClock::new(at.micros())))
+        }
+        Err(_) => Ok(Box::new(SystemClock)),
+    }
+}
+
+fn wait(cli: &Cli) -> Result<Duration, Failure> {
+    Duration::try_from_secs_f64(cli.wait)
+        .map_err(|_| Failure::new(exit::USAGE, format!("--wait {}: expected a number of seconds, 0 or more", cli.wait)))
+}
+
+fn open(cli: &Cli) -> Result<Ledger, Failure> {
+    Ok(Ledger::open_waiting(&cli.ledger, wait(cli)?)?)
+}
+
+/// `--actor`, `LEDGER_ACTOR`, or the OS user.
+fn actor(cli: &Cli) -> String {
+    cli.actor
+        .clone()
+        .or_else(|| ["USER", "LOGNAME", "USERNAME"].iter().find_map(|v| std::env::var(v).ok()))
+        .or_else(os_user)
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The name of the user this process runs as, from /etc/passwd (where USER is not set, as in
+/// services and containers).
+#[cfg(unix)]
+fn os_user() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_owned())
+    })
+}
+
+#[cfg(not(unix))]
+fn os_user() -> Option<String> {
+    None
+}
+
+fn run(cli: &Cli) -> Result<u8, Failure> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let code = match &cli.command {
+        Command::Init { name } => {
+            let ledger = Ledger::init_waiting(&cli.ledger, name, &actor(cli), clock()?.as_ref(), wait(cli)?)?;
+            let head = ledger.head()?;
+            report_head(&mut out, cli.format, "created", &ledger, &head, None)?;
+            exit::OK
+        }
+        Command::Append { file, init } => append(cli, &mut out, file, *init)?,
+        Command::Log { from, limit } => log(cli, &mut out, *from, *limit)?,
+        Command::Head => {
+            let ledger = open(cli)?;
+            let head = ledger.head()?;
+            report_head(&mut out, cli.format, "head", &ledger, &head, None)?;
+            exit::OK
+        }
+        Command::Verify => verify(cli, &mut out)?,
+    };
+    out.flush()?;
+    Ok(code)
+}
+
+fn head_json(head: &Head) -> Value {
+    json!({"seq": head.seq, "hash": head.hash.to_hex(), "recorded_at": head.recorded_at.to_string()})
+}
+
+fn report_head(
+    out: &mut impl Write,
+    format: Format,
+    what: &str,
+    ledger: &Ledger,
+    head: &Head,
+    appended: Option<usize>,
+) -> Result<(), Failure> {
+    match format {
+        Format::Json => {
+            let mut v = json!({"ledger": ledger.path().display().to_string(), "head": head_json(head)});
+            if let Some(n) = appended {
+                v["appended"] = json!(n);
+            }
+            output::write_json(out, &v)?;
+        }
+        Format::Table | Format::Csv => {
+            let mut t = Table::new(&["", "seq", "hash", "recorded_at"]);
+            t.row(vec![what.to_owned(), head.seq.to_string(), head.hash.to_hex(), head.recorded_at.to_string()]);
+            if format == Format::Csv {
+                t.write_csv(out)?;
+            } else {
+                if let Some(n) = appended {
+                    writeln!(
+                        out,
+                        "appended {n} event{} to {}",
+                        if n == 1 { "" } else { "s" },
+                        ledger.path().display()
+                    )?;
+                }
+                t.write_text(out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool) -> Result<u8, Failure> {
+    let clock = clock()?;
+    let actor = actor(cli);
+    let name = file.display().to_string();
+    // Read and check the whole batch before touching the ledger.
+    let batch = if name == "-" {
+        input::read_batch(io::stdin().lock())
+    } else {
+        let f =
+            std::fs::File::open(file).map_err(|e| Failure::new(exit::NO_LEDGER, format!("cannot read {name}: {e}")))?;
+        input::read_batch(BufReader::new(f))
+    };
+    let batch = batch.map_err(|e| match e {
+        input::ReadError::Line(l) => Failure::new(exit::DATA, format!("{name}: {l}\n  nothing was written")),
+        input::ReadError::Io(e) => Failure::new(exit::IO, format!("{name}: {e}")),
+    })?;
+    let ledger = match Ledger::open_waiting(&cli.ledger, wait(cli)?) {
+        Err(Error::NoLedger { .. }) if init => {
+            Ledger::init_waiting(&cli.ledger, ledger_core::ledger::DEFAULT_NAME, &actor, clock.as_ref(), wait(cli)?)?
+        }
+        other => other?,
+    };
+    let appended = ledger.append(&batch, &actor, clock.as_ref()).map_err(|e| match e {
+        Error::Input(l) => Failure::new(exit::DATA, format!("{name}: {l}\n  nothing was written")),
+        e => e.into(),
+    })?;
+    report_head(out, cli.format, "head", &ledger, &appended.head, Some(appended.count))?;
+    Ok(exit::OK)
+}
+
+fn log(cli: &Cli, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result<u8, Failure> {
+    let ledger = open(cli)?;
+    let events = ledger.events(from).take(limit.unwrap_or(u64::MAX).min(usize::MAX as u64) as usize);
+    match cli.format {
+        Format::Json => {
+            for e in events {
+                serde_json::to_writer(&mut *out, &e?.to_value()).map_err(io::Error::from)?;
+                writeln!(out)?;
+            }
+        }
+        Format::Table | Format::Csv => {
+            let mut t = Table::new(&["seq", "recorded_at", "type", "key", "effective", "actor", "hash"]);
+            for e in events {
+                let e = e?;
+                let key = match &e.event {
+                    ledger_core::event::Event::Retraction(r) => format!("retracts {}", r.target),
+                    ledger_core::event::Event::Genesis(g) => g.ledger.clone(),
+                    ev => ev.key().map(|k| k.to_string()).unwrap_or_default(),
+                };
+                let hash = if cli.format == Format::Csv { e.hash.to_hex() } else { output::short(&e.hash.to_hex()) };
+                t.row(vec![
+                    e.seq.to_string(),
+                    e.recorded_at.to_string(),
+                    e.event.type_name().to_owned(),
+                    key,
+                    e.event.effective().map(|x| x.to_string()).unwrap_or_default(),
+                    e.actor.clone(),
+                    hash,
+                ]);
+            }
+            if cli.format == Format::Csv {
+                t.write_csv(out)?;
+            } else {
+                t.write_text(out)?;
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn verify(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
+    let ledger = open(cli)?;
+    let report = ledger_core::verify::verify(&ledger)?;
+    match cli.format {
+        Format::Json => {
+            let failure = report.failure.as_ref().map(|f| json!({"seq": f.seq, "what": f.what}));
+            output::write_json(
+                out,
+                &json!({"ok": report.failure.is_none(), "checked": report.checked, "head": head_json(&report.head), "failure": failure}),
+            )?;
+        }
+        Format::Table | Format::Csv => {
+            if report.failure.is_none() {
+                writeln!(
+                    out,
+                    "ok: {} events verified (hashes, links, lifecycle rules, index); head seq {} {}",
+                    report.checked, report.head.seq, report.head.hash
+                )?;
+            }
+        }
+    }
+    match report.failure {
+        None => Ok(exit::OK),
+        Some(f) => {
+            out.flush()?;
+            Err(Failure::new(
+                exit::FAILED,
+                format!(
+                    "verification failed at seq {}: {} ({} events checked before it)",
+                    f.seq, f.what, report.checked
+                ),
+            ))
+        }
+    }
+}

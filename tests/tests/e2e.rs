@@ -1,0 +1,10 @@
+//! End-to-end tests of the `ledger` binary. One test binary, one module per concern.
+
+mod e2e {
+    mod append;
+    mod bad_input;
+    mod concurrency;
+    mod format;
+    mod schemas;
+    mod tamper;
+}

@@ -1,0 +1,117 @@
+//! Tampering made through sled directly on a closed ledger: `verify` exits 1 naming the seq.
+
+use ledger_core::chain::{Hash, hash_canonical};
+use ledger_core::store::{self, HEAD_KEY, block_key, decode_block, push_event};
+use ledger_tests::Sandbox;
+
+/// The events of block 0 as (stored hash, canonical bytes).
+fn events(db: &sled::Db) -> Vec<(Hash, Vec<u8>)> {
+    let block = db.get(block_key(0)).expect("read").expect("block 0");
+    decode_block(&block).expect("a well-formed block").into_iter().map(|(h, b)| (h, b.to_vec())).collect()
+}
+
+fn write(db: &sled::Db, events: &[(Hash, Vec<u8>)]) {
+    let mut block = Vec::new();
+    for (h, b) in events {
+        push_event(&mut block, h, b);
+    }
+    db.insert(block_key(0), block).expect("write");
+    db.flush().expect("flush");
+}
+
+/// Applies `tamper` to the closed ledger of a fresh GIM sandbox, then runs verify.
+fn tampered(tamper: impl FnOnce(&sled::Db)) -> (Sandbox, ledger_tests::Run) {
+    let s = Sandbox::gim();
+    {
+        let db = sled::open(&s.ledger).expect("open the closed store with sled");
+        tamper(&db);
+    }
+    let r = s.run(&["verify"]);
+    (s, r)
+}
+
+#[track_caller]
+fn assert_names_seq(r: &ledger_tests::Run, seq: u64, words: &str) {
+    assert_eq!(r.code, 1, "verify must fail\nstdout: {}\nstderr: {}", r.stdout, r.stderr);
+    let first = r.stderr.lines().next().unwrap_or_default();
+    assert!(first.contains(&format!("at seq {seq}:")), "names seq {seq}: {first}");
+    assert!(first.contains(words), "says `{words}`: {first}");
+}
+
+#[test]
+fn one_byte_of_a_named_event_changed() {
+    let (_, r) = tampered(|db| {
+        let mut ev = events(db);
+        let i = ev.iter().position(|(_, b)| String::from_utf8_lossy(b).contains("Dalibor Curlik")).expect("GIM0004");
+        assert_eq!(i, 4);
+        let pos = ev[i].1.windows(6).position(|w| w == b"Curlik").expect("the name");
+        ev[i].1[pos] = b'K';
+        write(db, &ev);
+    });
+    assert_names_seq(&r, 4, "hash mismatch");
+}
+
+#[test]
+fn a_prev_changed() {
+    let (_, r) = tampered(|db| {
+        let mut ev = events(db);
+        let text = String::from_utf8(ev[7].1.clone()).expect("utf-8");
+        let prev = text.split("\"prev\":\"").nth(1).and_then(|t| t.get(..64)).expect("prev").to_owned();
+        let forged = format!("{}{}", if prev.starts_with('0') { "1" } else { "0" }, &prev[1..]);
+        ev[7].1 = text.replace(&prev, &forged).into_bytes();
+        write(db, &ev);
+    });
+    assert_names_seq(&r, 7, "hash mismatch");
+}
+
+#[test]
+fn a_prev_changed_and_the_event_rehashed() {
+    // A forger who also recomputes the event's own hash still breaks the link.
+    let (_, r) = tampered(|db| {
+        let mut ev = events(db);
+        let text = String::from_utf8(ev[7].1.clone()).expect("utf-8");
+        let prev = text.split("\"prev\":\"").nth(1).and_then(|t| t.get(..64)).expect("prev").to_owned();
+        ev[7].1 = text.replace(&prev, &"ab".repeat(32)).into_bytes();
+        ev[7].0 = hash_canonical(&ev[7].1);
+        write(db, &ev);
+    });
+    assert_names_seq(&r, 7, "broken link");
+}
+
+#[test]
+fn two_events_swapped() {
+    let (_, r) = tampered(|db| {
+        let mut ev = events(db);
+        ev.swap(10, 11);
+        write(db, &ev);
+    });
+    assert_names_seq(&r, 10, "found event 11 where event 10 belongs");
+}
+
+#[test]
+fn the_last_event_removed_while_the_head_stays() {
+    let (_, r) = tampered(|db| {
+        let mut ev = events(db);
+        ev.pop();
+        write(db, &ev);
+        assert!(db.get(HEAD_KEY).expect("read").is_some(), "the head record stays");
+    });
+    assert_names_seq(&r, 38, "missing");
+}
+
+#[test]
+fn the_index_rewritten() {
+    let (_, r) = tampered(|db| {
+        let key = ledger_core::event::Key::parse("UK/GIM0030").expect("key");
+        db.insert(store::index_key(&key), Vec::new()).expect("write");
+        db.flush().expect("flush");
+    });
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("index of UK/GIM0030"), "{}", r.stderr);
+}
+
+#[test]
+fn an_untouched_store_still_verifies() {
+    let (_, r) = tampered(|_| {});
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
