@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use crate::chain::{Hash, seal};
 use crate::error::{Error, Result};
-use crate::event::{Event, FORMAT_VERSION, Genesis, InputEvent, Key, Record, RecordedEvent};
+use crate::event::{Event, FORMAT_VERSION, Genesis, InputEvent, Key, Record, RecordedEvent, SubjectKind};
 use crate::input::{LineError, Numbered};
-use crate::lifecycle::{self, Act, KeyEntry};
+use crate::lifecycle::{self, Act, KeyEntry, KeyIndex};
 use crate::patch;
 use crate::store::{self, BLOCK_EVENTS, Commit, Head, Store};
 use crate::time::{Clock, Timestamp, format_instant};
@@ -92,9 +92,9 @@ impl Ledger {
         self.store.size_on_disk()
     }
 
-    /// The index entries of one designation key, in (`effective`, `seq`) order.
-    pub fn key_entries(&self, key: &Key) -> Result<Vec<KeyEntry>> {
-        self.store.key_entries(key)
+    /// The index of one designation key (`None` if the ledger has no event of it).
+    pub fn key_index(&self, key: &Key) -> Result<Option<KeyIndex>> {
+        self.store.key_index(key)
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -196,6 +196,8 @@ struct Sealed {
 }
 
 struct KeyWork {
+    /// The key's regime code and kind: from the index, or from its first designation.
+    identity: Option<(String, SubjectKind)>,
     entries: Vec<KeyEntry>,
     /// Whether the batch added or withdrew a designation or amendment, so the records must be refolded.
     refold: bool,
@@ -226,7 +228,30 @@ impl Plan<'_> {
         };
         if let Some((act, effective)) = keyed {
             let key = rec.event.key().ok_or_else(|| Error::Internal("keyed event without key".into()))?;
+            let identity = match &rec.event {
+                Event::Designation(d) => Some((d.regime.code.clone(), d.subject.kind)),
+                _ => None,
+            };
             let work = self.work(&key)?;
+            match (&work.identity, identity) {
+                (None, found) => work.identity = found,
+                (Some(held), Some(found)) if *held != found => {
+                    return Err(LineError {
+                        line,
+                        key: Some(key.to_string()),
+                        field: None,
+                        reason: format!(
+                            "{key} is designated under regime {} as {}; a relisting must keep its regime code and kind (this one: {}, {})",
+                            held.0,
+                            held.1.as_str(),
+                            found.0,
+                            found.1.as_str()
+                        ),
+                    }
+                    .into());
+                }
+                _ => {}
+            }
             work.entries.push(KeyEntry {
                 seq,
                 effective: effective.micros(),
@@ -282,8 +307,11 @@ impl Plan<'_> {
 
     fn work(&mut self, key: &Key) -> Result<&mut KeyWork> {
         if !self.keys.contains_key(key) {
-            let entries = self.ledger.store().key_entries(key)?;
-            self.keys.insert(key.clone(), KeyWork { entries, refold: false, last_line: 0 });
+            let (identity, entries) = match self.ledger.store().key_index(key)? {
+                Some(i) => (Some((i.regime, i.kind)), i.entries),
+                None => (None, Vec::new()),
+            };
+            self.keys.insert(key.clone(), KeyWork { identity, entries, refold: false, last_line: 0 });
         }
         self.keys.get_mut(key).ok_or_else(|| Error::Internal("key work vanished".into()))
     }
@@ -308,9 +336,9 @@ impl Plan<'_> {
     fn check_records(&mut self) -> Result<()> {
         let keys: Vec<Key> = self.keys.iter().filter(|(_, w)| w.refold).map(|(k, _)| k.clone()).collect();
         for key in keys {
-            let (entries, last_line) = {
+            let (entries, last_line, identity) = {
                 let w = &self.keys[&key];
-                (w.entries.clone(), w.last_line)
+                (w.entries.clone(), w.last_line, w.identity.clone())
             };
             let mut record: Option<Value> = None;
             for e in entries.iter().filter(|e| e.retracted_by.is_none()) {
@@ -326,6 +354,13 @@ impl Plan<'_> {
                             serde_path_to_error::deserialize(r.clone()).map_err(crate::event::describe_serde_error);
                         let problem = match typed {
                             Err(reason) => Some(reason),
+                            Ok(rec)
+                                if identity
+                                    .as_ref()
+                                    .is_some_and(|(r, k)| *r != rec.regime.code || *k != rec.subject.kind) =>
+                            {
+                                Some("an amendment cannot change the regime code or the subject's kind".to_owned())
+                            }
                             Ok(rec) => check_record(&rec).err().map(|f| format!("field `{}`: {}", f.field, f.reason)),
                         };
                         if let Some(problem) = problem {
@@ -376,7 +411,13 @@ impl Plan<'_> {
         blocks.push((block_no, block));
         let last = self.sealed.last().ok_or_else(|| Error::Internal("empty append".into()))?;
         let head = Head { seq: last.rec.seq, hash: last.rec.hash, recorded_at: last.rec.recorded_at };
-        let keys = self.keys.into_iter().map(|(k, w)| (k, store::encode_entries(&w.entries))).collect();
+        let mut keys = Vec::with_capacity(self.keys.len());
+        for (key, w) in self.keys {
+            // The lifecycle check let no key through without a designation, which sets its identity.
+            let (regime, kind) =
+                w.identity.ok_or_else(|| Error::Internal(format!("{key} reached the commit without a designation")))?;
+            keys.push((key, KeyIndex { regime, kind, entries: w.entries }));
+        }
         Ok(Commit { blocks, keys, head: Some(head), name: None })
     }
 }

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use crate::event::SubjectKind;
 use crate::time::Micros;
 
 /// What an event does to its key.
@@ -49,6 +50,18 @@ impl KeyEntry {
     pub fn known_as_of(&self, as_of: Micros) -> bool {
         self.recorded_at <= as_of && self.retracted_by.is_none_or(|(_, at)| at > as_of)
     }
+}
+
+/// What the index holds for one designation key: the parts of its record that never change
+/// (amendments and relistings must keep them), and every event of the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyIndex {
+    /// The regime code the key is designated under.
+    pub regime: String,
+    /// The kind of subject.
+    pub kind: SubjectKind,
+    /// The key's events, in (`effective`, `seq`) order.
+    pub entries: Vec<KeyEntry>,
 }
 
 /// A broken lifecycle rule.

@@ -8,7 +8,7 @@
 //! | `m/head` | seq (u64 BE) · hash (32 bytes) · recorded_at (i64 BE, µs) |
 //! | `m/name` | the ledger's name (UTF-8) |
 //! | `e/` · block (u64 BE) | events `64·block .. 64·block+63`, each `len (u32 LE) · hash (32) · canonical bytes` |
-//! | `k/` · `AUTHORITY/ID` | the key's events, 41 bytes each (see [`encode_entries`]) |
+//! | `k/` · `AUTHORITY/ID` | the key's regime code and kind, then its events, 41 bytes each (see [`encode_index`]) |
 //!
 //! Events are packed [`BLOCK_EVENTS`] to a sled value because sled's cost is per key written: a
 //! batch of 10k events writes about 160 block values, not 10k. The `k/` index holds, per
@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 use crate::chain::Hash;
 use crate::error::{Error, Result};
 use crate::event::Key;
-use crate::lifecycle::{Act, KeyEntry};
+use crate::event::SubjectKind;
+use crate::lifecycle::{Act, KeyEntry, KeyIndex};
 use crate::time::Timestamp;
 
 /// Events per block value.
@@ -60,7 +61,7 @@ pub struct Commit {
     /// Whole block values to write (a partly filled last block is rewritten whole).
     pub blocks: Vec<(u64, Vec<u8>)>,
     /// Index values to write, per key.
-    pub keys: Vec<(Key, Vec<u8>)>,
+    pub keys: Vec<(Key, KeyIndex)>,
     /// The new head.
     pub head: Option<Head>,
     /// The ledger's name (written once, by `init`).
@@ -150,23 +151,24 @@ impl Store {
         })
     }
 
-    /// The index entries of one key (empty if the key has no events).
-    pub fn key_entries(&self, key: &Key) -> Result<Vec<KeyEntry>> {
+    /// The index of one key (`None` if the key has no events).
+    pub fn key_index(&self, key: &Key) -> Result<Option<KeyIndex>> {
         match self.db.get(index_key(key)).map_err(|e| self.err(e))? {
-            None => Ok(Vec::new()),
-            Some(v) => decode_entries(&v).ok_or_else(|| self.damaged(&format!("the index of {key} is malformed"))),
+            None => Ok(None),
+            Some(v) => {
+                decode_index(&v).map(Some).ok_or_else(|| self.damaged(&format!("the index of {key} is malformed")))
+            }
         }
     }
 
-    /// Every key in the index, with its entries, in key order.
-    pub fn all_keys(&self) -> impl Iterator<Item = Result<(Key, Vec<KeyEntry>)>> + '_ {
+    /// Every key in the index, in key order.
+    pub fn all_keys(&self) -> impl Iterator<Item = Result<(Key, KeyIndex)>> + '_ {
         self.db.scan_prefix(KEY_PREFIX).map(move |r| {
             let (k, v) = r.map_err(|e| self.err(e))?;
             let text = std::str::from_utf8(&k[KEY_PREFIX.len()..]).ok();
             let key = text.and_then(|t| Key::parse(t).ok()).ok_or_else(|| self.damaged("an index key is malformed"))?;
-            let entries =
-                decode_entries(&v).ok_or_else(|| self.damaged(&format!("the index of {key} is malformed")))?;
-            Ok((key, entries))
+            let index = decode_index(&v).ok_or_else(|| self.damaged(&format!("the index of {key} is malformed")))?;
+            Ok((key, index))
         })
     }
 
@@ -176,8 +178,8 @@ impl Store {
         for (n, value) in c.blocks {
             batch.insert(block_key(n), value);
         }
-        for (key, value) in c.keys {
-            batch.insert(index_key(&key), value);
+        for (key, index) in c.keys {
+            batch.insert(index_key(&key), encode_index(&index));
         }
         if let Some(name) = c.name {
             batch.insert(NAME_KEY, name.into_bytes());
@@ -292,6 +294,36 @@ pub fn decode_block(mut v: &[u8]) -> Option<Vec<(Hash, &[u8])>> {
     Some(out)
 }
 
+/// Encodes a key's index: the regime code's length (u8) and bytes, the kind (u8: 0 individual,
+/// 1 entity, 2 ship), then the entries (see [`encode_entries`]).
+pub fn encode_index(index: &KeyIndex) -> Vec<u8> {
+    let regime = index.regime.as_bytes();
+    let mut out = Vec::with_capacity(2 + regime.len() + index.entries.len() * ENTRY_BYTES);
+    // Regime codes are at most 32 bytes (checked on input).
+    out.push(regime.len().min(255) as u8);
+    out.extend_from_slice(&regime[..regime.len().min(255)]);
+    out.push(match index.kind {
+        SubjectKind::Individual => 0,
+        SubjectKind::Entity => 1,
+        SubjectKind::Ship => 2,
+    });
+    out.extend_from_slice(&encode_entries(&index.entries));
+    out
+}
+
+/// Decodes a key's index; `None` if malformed.
+pub fn decode_index(v: &[u8]) -> Option<KeyIndex> {
+    let len = *v.first()? as usize;
+    let regime = std::str::from_utf8(v.get(1..1 + len)?).ok()?.to_owned();
+    let kind = match v.get(1 + len)? {
+        0 => SubjectKind::Individual,
+        1 => SubjectKind::Entity,
+        2 => SubjectKind::Ship,
+        _ => return None,
+    };
+    Some(KeyIndex { regime, kind, entries: decode_entries(v.get(2 + len..)?)? })
+}
+
 /// Encodes index entries: per entry, seq (u64 LE) · effective (i64 LE) · recorded_at (i64 LE) ·
 /// act (u8: 0 designation, 1 amendment, 2 delisting) · retraction seq (u64 LE, 0 = none) ·
 /// retraction recorded_at (i64 LE).
@@ -352,6 +384,9 @@ mod tests {
         ];
         assert_eq!(decode_entries(&encode_entries(&entries)).unwrap(), entries);
         assert!(decode_entries(&[0; 40]).is_none());
+        let index = KeyIndex { regime: "GIM".into(), kind: SubjectKind::Ship, entries };
+        assert_eq!(decode_index(&encode_index(&index)).unwrap(), index);
+        assert!(decode_index(&[3, b'G']).is_none());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::chain::{Hash, hash_canonical};
 use crate::error::Result;
 use crate::event::{Event, Key, RecordedEvent};
 use crate::ledger::Ledger;
-use crate::lifecycle::{self, Act, KeyEntry};
+use crate::lifecycle::{self, Act, KeyEntry, KeyIndex};
 use crate::store::{self, BLOCK_EVENTS, Head};
 
 /// What verification found.
@@ -38,7 +38,7 @@ pub struct Failure {
 /// Builds the lifecycle index of a chain as its events are checked in order.
 #[derive(Default)]
 pub(crate) struct ChainIndex {
-    keys: HashMap<Key, Vec<KeyEntry>>,
+    keys: HashMap<Key, KeyIndex>,
     /// For each seq, the key its event acts on (retractions and genesis: none).
     key_of: Vec<Option<Key>>,
 }
@@ -64,8 +64,9 @@ impl ChainIndex {
                         ));
                     }
                 };
-                let entries = self.keys.get_mut(&key).ok_or("retraction target has no index")?;
-                let entry = entries.iter_mut().find(|e| e.seq == r.target).ok_or("retraction target has no index")?;
+                let index = self.keys.get_mut(&key).ok_or("retraction target has no index")?;
+                let entry =
+                    index.entries.iter_mut().find(|e| e.seq == r.target).ok_or("retraction target has no index")?;
                 if let Some((by, _)) = entry.retracted_by {
                     return Err(format!("retracts event {}, already retracted by event {by}", r.target));
                 }
@@ -77,7 +78,25 @@ impl ChainIndex {
             Event::Delisting(d) => (Act::Delisting, d.effective),
         };
         let key = rec.event.key().ok_or("keyed event without key")?;
-        self.keys.entry(key.clone()).or_default().push(KeyEntry {
+        let index = match (self.keys.get_mut(&key), &rec.event) {
+            (Some(index), Event::Designation(d)) if (&index.regime, index.kind) != (&d.regime.code, d.subject.kind) => {
+                return Err(format!("{key} is relisted under another regime code or kind than it was designated with"));
+            }
+            (Some(index), _) => index,
+            (None, Event::Designation(d)) => self.keys.entry(key.clone()).or_insert(KeyIndex {
+                regime: d.regime.code.clone(),
+                kind: d.subject.kind,
+                entries: Vec::new(),
+            }),
+            (None, _) => {
+                let rule = match act {
+                    Act::Delisting => lifecycle::Rule::DelistedNotInForce,
+                    _ => lifecycle::Rule::AmendedNotInForce,
+                };
+                return Err(format!("{key}: {rule}"));
+            }
+        };
+        index.entries.push(KeyEntry {
             seq: rec.seq,
             effective: effective.micros(),
             recorded_at: at,
@@ -91,9 +110,9 @@ impl ChainIndex {
     /// Sorts every key's entries and checks its lifecycle; the violation with the lowest seq.
     pub(crate) fn check(&mut self) -> Option<Failure> {
         let mut first: Option<Failure> = None;
-        for (key, entries) in &mut self.keys {
-            lifecycle::sort(entries);
-            if let Err(v) = lifecycle::check(entries)
+        for (key, index) in &mut self.keys {
+            lifecycle::sort(&mut index.entries);
+            if let Err(v) = lifecycle::check(&index.entries)
                 && first.as_ref().is_none_or(|f| v.seq < f.seq)
             {
                 first = Some(Failure { seq: v.seq, what: format!("{key}: {}", v.rule) });
@@ -103,7 +122,7 @@ impl ChainIndex {
     }
 
     /// The rebuilt index, sorted (after [`ChainIndex::check`]).
-    pub(crate) fn into_keys(self) -> HashMap<Key, Vec<KeyEntry>> {
+    pub(crate) fn into_keys(self) -> HashMap<Key, KeyIndex> {
         self.keys
     }
 }
@@ -205,18 +224,17 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
     let rebuilt = index.into_keys();
     let mut stored_keys = 0usize;
     for item in ledger.store().all_keys() {
-        let (key, entries) = item?;
+        let (key, stored) = item?;
         stored_keys += 1;
         let expected = rebuilt.get(&key);
-        if expected != Some(&entries) {
-            let seq = first_difference(expected.map(Vec::as_slice).unwrap_or(&[]), &entries);
+        if expected != Some(&stored) {
+            let seq = first_difference(expected.map(|i| i.entries.as_slice()).unwrap_or(&[]), &stored.entries);
             return fail(checked, seq, format!("the index of {key} does not match the log"));
         }
     }
     if stored_keys != rebuilt.len() {
-        let missing =
-            rebuilt.iter().filter(|(k, _)| ledger.store().key_entries(k).map(|e| e.is_empty()).unwrap_or(true));
-        let seq = missing.filter_map(|(_, e)| e.iter().map(|e| e.seq).min()).min().unwrap_or(0);
+        let missing = rebuilt.iter().filter(|(k, _)| ledger.store().key_index(k).map(|i| i.is_none()).unwrap_or(true));
+        let seq = missing.filter_map(|(_, i)| i.entries.iter().map(|e| e.seq).min()).min().unwrap_or(0);
         return fail(checked, seq, "the index lacks a designation key the log holds".into());
     }
     Ok(Report { checked, head, failure: None })
