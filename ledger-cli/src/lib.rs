@@ -326,7 +326,7 @@ fn verify(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
             Err(Failure::new(
                 exit::FAILED,
                 format!(
-                    "verification failed at seq {}: {} ({} events checked before it)",
+                    "verification failed at seq {}: {} ({} events checked)",
                     f.seq, f.what, report.checked
                 ),
             ))
