@@ -17,3 +17,8 @@ step "$ledger" append examples/uk-gim-2025.jsonl
 step "$ledger" verify
 step "$ledger" log --from 36
 step "$ledger" head --format json
+
+# Point-in-time answers: the GIM regime on the day after its second package, and one name.
+step "$ledger" state --at 2025-07-23 --regime GIM --count
+step "$ledger" state --at 2025-10-23 --regime GIM
+step "$ledger" search "Nusret Seferović" --at 2025-10-23

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 pub mod cli;
 pub mod output;
+pub mod queries;
 
 use cli::{Cli, Command, Format};
 use output::Table;
@@ -46,7 +47,8 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(code: u8, message: impl Into<String>) -> Self {
+    /// A failure with this exit code and message.
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
         Failure { code, message: message.into() }
     }
 }
@@ -182,6 +184,37 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             exit::OK
         }
         Command::Verify => verify(cli, &mut out)?,
+        Command::State { time, authority, regime, kind, include_delisted, count } => {
+            let ledger = open(cli)?;
+            let when = queries::when(time, clock()?.now());
+            queries::state(
+                &ledger,
+                &mut out,
+                cli.format,
+                when,
+                authority.clone(),
+                regime.clone(),
+                *kind,
+                *include_delisted,
+                *count,
+            )?
+        }
+        Command::Show { key, time } => {
+            let ledger = open(cli)?;
+            queries::show(&ledger, &mut out, cli.format, key, queries::when(time, clock()?.now()))?
+        }
+        Command::History { key, as_of } => {
+            let ledger = open(cli)?;
+            queries::history(&ledger, &mut out, cli.format, key, as_of.unwrap_or(clock()?.now()))?
+        }
+        Command::Diff { from, to, as_of } => {
+            let ledger = open(cli)?;
+            queries::diff(&ledger, &mut out, cli.format, *from, *to, as_of.unwrap_or(clock()?.now()))?
+        }
+        Command::Search { name, time } => {
+            let ledger = open(cli)?;
+            queries::search(&ledger, &mut out, cli.format, name, queries::when(time, clock()?.now()))?
+        }
     };
     out.flush()?;
     Ok(code)
@@ -325,10 +358,7 @@ fn verify(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
             out.flush()?;
             Err(Failure::new(
                 exit::FAILED,
-                format!(
-                    "verification failed at seq {}: {} ({} events checked)",
-                    f.seq, f.what, report.checked
-                ),
+                format!("verification failed at seq {}: {} ({} events checked)", f.seq, f.what, report.checked),
             ))
         }
     }

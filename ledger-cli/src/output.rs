@@ -43,7 +43,10 @@ impl Table {
             }
             writeln!(out, "{}", s.trim_end())
         };
-        line(out, &mut self.header.iter().copied())?;
+        // A key-value listing has a blank header: print none.
+        if self.header.iter().any(|h| !h.is_empty()) {
+            line(out, &mut self.header.iter().copied())?;
+        }
         for row in &self.rows {
             line(out, &mut row.iter().map(String::as_str))?;
         }

@@ -16,7 +16,8 @@
 //!
 //! Module map: [`event`] (the model), [`canonical`] and [`chain`] (bytes and hashes),
 //! [`input`] and [`validate`] (reading batches), [`lifecycle`] (the rules), [`store`] (sled),
-//! [`ledger`] (append and read), [`verify`], [`time`] (both axes and the clock), [`schema`].
+//! [`ledger`] (append and read), [`verify`], [`time`] (both axes and the clock), [`projection`]
+//! and [`query`] (point-in-time answers), [`names`] (search matching), [`schema`].
 
 pub mod canonical;
 pub mod chain;
@@ -25,7 +26,10 @@ pub mod event;
 pub mod input;
 pub mod ledger;
 pub mod lifecycle;
+pub mod names;
 pub mod patch;
+pub mod projection;
+pub mod query;
 pub mod schema;
 pub mod store;
 pub mod time;

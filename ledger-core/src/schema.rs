@@ -5,6 +5,7 @@ use schemars::{JsonSchema, Schema, generate::SchemaSettings};
 use serde_json::{Value, json};
 
 use crate::event::{Event, InputEvent};
+use crate::query;
 
 fn generate<T: JsonSchema>() -> Schema {
     SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<T>()
@@ -12,7 +13,22 @@ fn generate<T: JsonSchema>() -> Schema {
 
 /// Every schema, by file name.
 pub fn all() -> Vec<(&'static str, Value)> {
-    vec![("input-event.schema.json", input_event()), ("recorded-event.schema.json", recorded_event())]
+    vec![
+        ("input-event.schema.json", input_event()),
+        ("recorded-event.schema.json", recorded_event()),
+        ("state.schema.json", output::<query::StateOutput>("state")),
+        ("state-count.schema.json", output::<query::CountOutput>("state-count")),
+        ("show.schema.json", output::<query::ShowOutput>("show")),
+        ("history.schema.json", output::<query::HistoryOutput>("history")),
+        ("diff.schema.json", output::<query::DiffOutput>("diff")),
+        ("search.schema.json", output::<query::SearchOutput>("search")),
+    ]
+}
+
+fn output<T: JsonSchema>(name: &str) -> Value {
+    let mut v = generate::<T>().to_value();
+    v["$id"] = json!(format!("https://sanctions-ledger.invalid/schemas/{name}.schema.json"));
+    v
 }
 
 /// The schema of one input event (one line of an append batch).

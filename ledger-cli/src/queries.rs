@@ -1,0 +1,275 @@
+//! The point-in-time commands: state, show, history, diff and search.
+
+use std::io::Write;
+
+use ledger_core::event::Key;
+use ledger_core::projection::{Status, When};
+use ledger_core::query::{self, HeadRef, StateFilter};
+use ledger_core::time::Micros;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::cli::{Format, Kind, TimeArgs};
+use crate::output::{self, Table};
+use crate::{Failure, exit};
+
+/// Resolves the defaults of both axes to `now`.
+pub fn when(t: &TimeArgs, now: Micros) -> When {
+    When { at: t.at.unwrap_or(now), as_of: t.as_of.unwrap_or(now) }
+}
+
+fn json(out: &mut impl Write, v: &impl Serialize) -> Result<(), Failure> {
+    let v = serde_json::to_value(v).map_err(|e| Failure::new(exit::INTERNAL, e.to_string()))?;
+    Ok(output::write_json(out, &v)?)
+}
+
+fn table_or_csv(out: &mut impl Write, t: &Table, format: Format) -> Result<(), Failure> {
+    if format == Format::Csv {
+        t.write_csv(out)?
+    } else {
+        t.write_text(out)?
+    }
+    Ok(())
+}
+
+fn provenance(out: &mut impl Write, head: &HeadRef, at: Option<&str>, as_of: &str) -> Result<(), Failure> {
+    let at = at.map(|a| format!("in force at {a}, ")).unwrap_or_default();
+    writeln!(out, "({at}as recorded by {as_of}; ledger head {} {})", head.seq, output::short(&head.hash.to_hex()))?;
+    Ok(())
+}
+
+/// Refuses CSV where the output is not a table.
+pub fn no_csv(format: Format, command: &str) -> Result<(), Failure> {
+    if format == Format::Csv {
+        return Err(Failure::new(exit::USAGE, format!("`{command}` prints --format table or json, not csv")));
+    }
+    Ok(())
+}
+
+/// `ledger state`.
+#[allow(clippy::too_many_arguments)]
+pub fn state(
+    ledger: &ledger_core::Ledger,
+    out: &mut impl Write,
+    format: Format,
+    when: When,
+    authority: Option<String>,
+    regime: Option<String>,
+    kind: Option<Kind>,
+    include_delisted: bool,
+    count: bool,
+) -> Result<u8, Failure> {
+    let filter = StateFilter { authority, regime, kind: kind.map(Into::into), include_delisted };
+    if count {
+        let c = query::count(ledger, when, &filter)?;
+        match format {
+            Format::Json => json(out, &c)?,
+            Format::Table | Format::Csv => writeln!(out, "{}", c.count)?,
+        }
+        return Ok(exit::OK);
+    }
+    let s = query::state(ledger, when, &filter)?;
+    if format == Format::Json {
+        json(out, &s)?;
+        return Ok(exit::OK);
+    }
+    let mut t = Table::new(&["key", "status", "regime", "kind", "designated", "delisted", "name"]);
+    for r in &s.designations {
+        t.row(vec![
+            r.key.clone(),
+            r.status.as_str().to_owned(),
+            r.regime.clone(),
+            r.kind.as_str().to_owned(),
+            r.designated.clone(),
+            r.delisted.clone().unwrap_or_default(),
+            r.name.clone(),
+        ]);
+    }
+    table_or_csv(out, &t, format)?;
+    if format == Format::Table {
+        writeln!(out, "{} designation{}", s.count, if s.count == 1 { "" } else { "s" })?;
+        provenance(out, &s.head, Some(&s.at), &s.as_of)?;
+    }
+    Ok(exit::OK)
+}
+
+/// `ledger show KEY`.
+pub fn show(
+    ledger: &ledger_core::Ledger,
+    out: &mut impl Write,
+    format: Format,
+    key: &Key,
+    when: When,
+) -> Result<u8, Failure> {
+    no_csv(format, "show")?;
+    let s = query::show(ledger, key, when)?;
+    if format == Format::Json {
+        json(out, &s)?;
+        return Ok(exit::OK);
+    }
+    let mut t = Table::new(&["", ""]);
+    let mut row = |k: &str, v: String| t.row(vec![k.to_owned(), v]);
+    row("key", s.key.clone());
+    row("status", s.status.as_str().to_owned());
+    if let Some(d) = &s.designated {
+        row("designated", d.clone());
+    }
+    if let Some(d) = &s.delisted {
+        row("delisted", d.clone());
+    }
+    if let Some(r) = &s.record {
+        row(
+            "regime",
+            format!("{}{}", r.regime.code, r.regime.name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default()),
+        );
+        row("kind", r.subject.kind.as_str().to_owned());
+        for n in &r.subject.names {
+            let quality = n.quality.map(|q| {
+                format!(", {} quality", if q == ledger_core::event::AliasQuality::Good { "good" } else { "low" })
+            });
+            row("name", format!("{} ({}{})", n.name, n.name_type.as_str(), quality.unwrap_or_default()));
+        }
+        for d in &r.subject.dates_of_birth {
+            row("born", d.date.clone());
+        }
+        for n in &r.subject.nationalities {
+            row("nationality", n.clone());
+        }
+        row("measures", r.measures.join(", "));
+        if let Some(reason) = &r.reason {
+            row("reason", reason.clone());
+        }
+    }
+    row("events", s.events.iter().map(u64::to_string).collect::<Vec<_>>().join(", "));
+    t.write_text(out)?;
+    provenance(out, &s.head, Some(&s.at), &s.as_of)?;
+    Ok(exit::OK)
+}
+
+/// `ledger history KEY`.
+pub fn history(
+    ledger: &ledger_core::Ledger,
+    out: &mut impl Write,
+    format: Format,
+    key: &Key,
+    as_of: Micros,
+) -> Result<u8, Failure> {
+    no_csv(format, "history")?;
+    let h = query::history(ledger, key, as_of)?;
+    if format == Format::Json {
+        json(out, &h)?;
+        return Ok(exit::OK);
+    }
+    let mut t = Table::new(&["seq", "type", "effective", "recorded_at", "actor", "notes"]);
+    for r in &h.events {
+        let mut notes = Vec::new();
+        if let Some(by) = r.retracted_by {
+            notes.push(format!("retracted by {by}"));
+        }
+        if let Some(target) = r.retracts {
+            notes.push(format!("retracts {target}"));
+        }
+        if r.backdated {
+            notes.push("backdated".to_owned());
+        }
+        if let Some(reason) = r.event.get("reason").and_then(Value::as_str) {
+            if r.event_type != "designation" {
+                notes.push(reason.to_owned());
+            }
+        }
+        t.row(vec![
+            r.seq.to_string(),
+            r.event_type.clone(),
+            r.effective.clone().unwrap_or_default(),
+            r.recorded_at.clone(),
+            r.actor.clone(),
+            notes.join("; "),
+        ]);
+    }
+    t.write_text(out)?;
+    provenance(out, &h.head, None, &h.as_of)?;
+    Ok(exit::OK)
+}
+
+/// `ledger diff`.
+pub fn diff(
+    ledger: &ledger_core::Ledger,
+    out: &mut impl Write,
+    format: Format,
+    from: Micros,
+    to: Micros,
+    as_of: Micros,
+) -> Result<u8, Failure> {
+    if from > to {
+        return Err(Failure::new(exit::USAGE, "--from must not be later than --to"));
+    }
+    let d = query::diff(ledger, from, to, as_of)?;
+    if format == Format::Json {
+        json(out, &d)?;
+        return Ok(exit::OK);
+    }
+    let mut t = Table::new(&["change", "key", "effective", "name", "field", "old", "new"]);
+    let text = |v: &Option<Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
+    for (what, list) in [("designated", &d.designated), ("delisted", &d.delisted), ("amended", &d.amended)] {
+        for c in list {
+            let base = vec![what.to_owned(), c.key.clone(), c.effective.clone(), c.name.clone()];
+            if c.changes.is_empty() {
+                t.row([base.clone(), vec![String::new(), String::new(), String::new()]].concat());
+            }
+            for f in &c.changes {
+                t.row([base.clone(), vec![f.field.clone(), text(&f.old), text(&f.new)]].concat());
+            }
+        }
+    }
+    table_or_csv(out, &t, format)?;
+    if format == Format::Table {
+        writeln!(
+            out,
+            "{} designated, {} delisted, {} amended between {} and {}",
+            d.designated.len(),
+            d.delisted.len(),
+            d.amended.len(),
+            d.from,
+            d.to
+        )?;
+        provenance(out, &d.head, None, &d.as_of)?;
+    }
+    Ok(exit::OK)
+}
+
+/// `ledger search NAME`: exit 1 when nothing matches.
+pub fn search(
+    ledger: &ledger_core::Ledger,
+    out: &mut impl Write,
+    format: Format,
+    name: &str,
+    when: When,
+) -> Result<u8, Failure> {
+    let s = query::search(ledger, name, when)?;
+    if format == Format::Json {
+        json(out, &s)?;
+    } else {
+        let mut t = Table::new(&["key", "name", "name_type", "status", "regime"]);
+        for m in &s.matches {
+            t.row(vec![
+                m.key.clone(),
+                m.name.clone(),
+                m.name_type.as_str().to_owned(),
+                m.status.as_str().to_owned(),
+                m.regime.clone(),
+            ]);
+        }
+        table_or_csv(out, &t, format)?;
+        if format == Format::Table {
+            provenance(out, &s.head, Some(&s.at), &s.as_of)?;
+        }
+    }
+    if s.matches.is_empty() {
+        return Err(Failure::new(
+            exit::FAILED,
+            format!("no designation known at {} has a name matching `{name}`", s.at),
+        ));
+    }
+    debug_assert!(s.matches.iter().all(|m| m.status != Status::Absent));
+    Ok(exit::OK)
+}

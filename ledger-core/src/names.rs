@@ -1,0 +1,71 @@
+//! Name matching for search: case-, accent- and punctuation-insensitive, whole tokens in any order.
+//!
+//! ```
+//! use ledger_core::names::{matches, tokens};
+//! assert_eq!(tokens("Nusret Seferović"), ["nusret", "seferovic"]);
+//! assert!(matches(&tokens("seferović nusret"), "Nusret SEFEROVIC"));
+//! assert!(!matches(&tokens("Nusret Sefer"), "Nusret SEFEROVIC"));
+//! ```
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// The search tokens of a name: compatibility-decomposed, accents dropped, letters that do not
+/// decompose folded to their usual Latin spelling (đ → d, ß → ss, ø → o, ...), lowercased, and
+/// split on everything that is not a letter or digit.
+pub fn tokens(name: &str) -> Vec<String> {
+    let mut folded = String::with_capacity(name.len());
+    for c in name.nfkd().filter(|c| !is_combining_mark(*c)) {
+        match c {
+            'đ' | 'Đ' => folded.push('d'),
+            'ß' => folded.push_str("ss"),
+            'ø' | 'Ø' => folded.push('o'),
+            'ł' | 'Ł' => folded.push('l'),
+            'æ' | 'Æ' => folded.push_str("ae"),
+            'œ' | 'Œ' => folded.push_str("oe"),
+            'þ' | 'Þ' => folded.push_str("th"),
+            'ı' => folded.push('i'),
+            // Apostrophes join: O'Brien and OBrien are one token.
+            '\'' | '’' | 'ʼ' | '`' => {}
+            c => folded.extend(c.to_lowercase()),
+        }
+    }
+    folded.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_owned).collect()
+}
+
+/// Whether every query token is a whole token of `name`.
+pub fn matches(query: &[String], name: &str) -> bool {
+    if query.is_empty() {
+        return false;
+    }
+    let have = tokens(name);
+    query.iter().all(|q| have.iter().any(|t| t == q))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding() {
+        let cases = [
+            ("Nusret SEFEROVIĆ", vec!["nusret", "seferovic"]),
+            ("Yassine Al Maghribi Al-Kasaoui", vec!["yassine", "al", "maghribi", "al", "kasaoui"]),
+            ("Đorđe Straße", vec!["dorde", "strasse"]),
+            ("O’Brien, J.", vec!["obrien", "j"]),
+            ("ＡＬＰＡ TRADING FZCO", vec!["alpa", "trading", "fzco"]),
+            ("  ", vec![]),
+        ];
+        for (name, want) in cases {
+            assert_eq!(tokens(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn whole_tokens_any_order() {
+        let q = tokens("trading alpa");
+        assert!(matches(&q, "ALPA TRADING FZCO"));
+        assert!(!matches(&tokens("alp"), "ALPA TRADING FZCO"));
+        assert!(!matches(&[], "ALPA"));
+    }
+}

@@ -1,0 +1,212 @@
+//! Projections: the state of a designation at a point on both time axes.
+//!
+//! The state of a key at (`at`, `as_of`) is the fold, in (`effective`, `seq`) order, of its events
+//! recorded by `as_of`, not withdrawn by a retraction recorded by `as_of`, and effective by `at`.
+//! Whether a key is in force, and since when, comes from the per-key index alone
+//! ([`standing`]); the record itself is folded from the events of its current episode
+//! ([`Reader::record`]), which are the only events read.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::chain::Hash;
+use crate::error::{Error, Result};
+use crate::event::{Event, Record, RecordedEvent};
+use crate::ledger::Ledger;
+use crate::lifecycle::{Act, KeyEntry};
+use crate::patch;
+use crate::store::{self, BLOCK_EVENTS};
+use crate::time::Micros;
+
+/// A point on both axes: legal effect and knowledge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct When {
+    /// Legal effect: count events effective at or before this instant.
+    pub at: Micros,
+    /// Knowledge: count events recorded (and retractions recorded) at or before this instant.
+    pub as_of: Micros,
+}
+
+/// Whether a designation is in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Designated and not delisted.
+    Active,
+    /// Formerly designated, now delisted.
+    Delisted,
+    /// Not designated (yet), or not known to the ledger at that time.
+    Absent,
+}
+
+impl Status {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Delisted => "delisted",
+            Status::Absent => "absent",
+        }
+    }
+}
+
+/// A key's standing at a point, from its index alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// Active, delisted or absent.
+    pub status: Status,
+    /// The events of the current (or, once delisted, the last) designation episode: the
+    /// designation, its amendments and its delisting, in fold order.
+    pub episode: Vec<KeyEntry>,
+}
+
+impl Standing {
+    /// The designation that opened the episode.
+    pub fn designation(&self) -> Option<&KeyEntry> {
+        self.episode.first()
+    }
+
+    /// The delisting that closed it.
+    pub fn delisting(&self) -> Option<&KeyEntry> {
+        self.episode.last().filter(|e| e.act == Act::Delisting)
+    }
+}
+
+/// The entries that count at `when`, in fold order (`entries` must be in (`effective`, `seq`) order).
+pub fn counted(entries: &[KeyEntry], when: When) -> impl Iterator<Item = &KeyEntry> {
+    entries.iter().filter(move |e| e.effective <= when.at && e.known_as_of(when.as_of))
+}
+
+/// Folds a key's index entries at `when`.
+///
+/// The fold is total: every state the ledger ever knew obeyed the lifecycle rules, but a query
+/// as of an instant inside one batch's microseconds may see a prefix of it, so an event that does
+/// not apply (an amendment with nothing in force) is skipped rather than trusted.
+pub fn standing(entries: &[KeyEntry], when: When) -> Standing {
+    let mut status = Status::Absent;
+    let mut episode: Vec<KeyEntry> = Vec::new();
+    for e in counted(entries, when) {
+        match (e.act, status) {
+            (Act::Designation, _) => {
+                status = Status::Active;
+                episode.clear();
+                episode.push(*e);
+            }
+            (Act::Amendment, Status::Active) => episode.push(*e),
+            (Act::Delisting, Status::Active) => {
+                status = Status::Delisted;
+                episode.push(*e);
+            }
+            _ => {}
+        }
+    }
+    Standing { status, episode }
+}
+
+/// Reads events by seq, keeping recently decoded blocks.
+pub struct Reader<'a> {
+    ledger: &'a Ledger,
+    blocks: HashMap<u64, Vec<(Hash, Vec<u8>)>>,
+}
+
+/// Blocks kept by a [`Reader`] before it starts afresh.
+const READER_BLOCKS: usize = 256;
+
+impl<'a> Reader<'a> {
+    /// A reader over `ledger`.
+    pub fn new(ledger: &'a Ledger) -> Self {
+        Reader { ledger, blocks: HashMap::new() }
+    }
+
+    /// The ledger read.
+    pub fn ledger(&self) -> &'a Ledger {
+        self.ledger
+    }
+
+    /// One recorded event.
+    pub fn event(&mut self, seq: u64) -> Result<RecordedEvent> {
+        let n = seq / BLOCK_EVENTS;
+        if !self.blocks.contains_key(&n) {
+            if self.blocks.len() >= READER_BLOCKS {
+                self.blocks.clear();
+            }
+            let value = self.ledger.store().block(n)?.ok_or_else(|| self.damaged(format!("block {n} is missing")))?;
+            let events = store::decode_block(&value)
+                .ok_or_else(|| self.damaged(format!("block {n} is malformed")))?
+                .into_iter()
+                .map(|(h, b)| (h, b.to_vec()))
+                .collect();
+            self.blocks.insert(n, events);
+        }
+        let (hash, bytes) = self
+            .blocks
+            .get(&n)
+            .and_then(|b| b.get((seq % BLOCK_EVENTS) as usize))
+            .ok_or_else(|| self.damaged(format!("event {seq} is missing")))?;
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| self.damaged(format!("event {seq} is not JSON: {e}")))?;
+        RecordedEvent::from_value(value, Some(*hash)).map_err(|e| self.damaged(format!("event {seq}: {e}")))
+    }
+
+    /// The record as the episode leaves it: the designation's record with the amendments merged
+    /// in order. `None` if the episode is empty.
+    pub fn record(&mut self, standing: &Standing) -> Result<Option<Record>> {
+        let mut record: Option<Value> = None;
+        for e in &standing.episode {
+            match self.event(e.seq)?.event {
+                Event::Designation(d) => record = Some(to_value(&d.record())?),
+                Event::Amendment(a) => {
+                    if let Some(r) = record.as_mut() {
+                        patch::merge(r, &Value::Object(a.patch));
+                    }
+                }
+                _ => {}
+            }
+        }
+        record
+            .map(|r| {
+                serde_json::from_value(r).map_err(|e| Error::Internal(format!("a folded record does not parse: {e}")))
+            })
+            .transpose()
+    }
+
+    fn damaged(&self, detail: String) -> Error {
+        Error::Damaged { path: self.ledger.path().to_owned(), detail }
+    }
+}
+
+fn to_value(r: &Record) -> Result<Value> {
+    serde_json::to_value(r).map_err(|e| Error::Internal(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(seq: u64, act: Act, effective: i64, recorded_at: i64) -> KeyEntry {
+        KeyEntry { seq, effective, recorded_at, act, retracted_by: None }
+    }
+
+    #[test]
+    fn standing_on_both_axes() {
+        // Designated (effective 10) recorded at 100; delisted (effective 50) recorded at 200;
+        // relisted (effective 60) recorded at 300, retracted at 400.
+        let mut entries = vec![
+            entry(1, Act::Designation, 10, 100),
+            entry(2, Act::Delisting, 50, 200),
+            entry(3, Act::Designation, 60, 300),
+        ];
+        entries[2].retracted_by = Some((4, 400));
+        let status = |at, as_of| standing(&entries, When { at, as_of }).status;
+        assert_eq!(status(5, 1000), Status::Absent);
+        assert_eq!(status(10, 1000), Status::Active);
+        assert_eq!(status(10, 99), Status::Absent, "not yet recorded");
+        assert_eq!(status(55, 150), Status::Active, "the delisting was not yet known");
+        assert_eq!(status(55, 250), Status::Delisted);
+        assert_eq!(status(70, 350), Status::Active, "the relisting, before its retraction");
+        assert_eq!(status(70, 450), Status::Delisted, "after the retraction");
+        let s = standing(&entries, When { at: 70, as_of: 350 });
+        assert_eq!(s.episode.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3]);
+    }
+}

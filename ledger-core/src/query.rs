@@ -1,0 +1,520 @@
+//! Point-in-time answers: `state`, `show`, `history`, `diff` and `search`.
+//!
+//! Each answer is a serializable output type (the JSON contract of the CLI, described in
+//! `schemas/`) that names the head it was computed from and the point on both axes it answers for.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::chain::Hash;
+use crate::error::{Error, Result};
+use crate::event::{Key, NameType, Record, SubjectKind};
+use crate::ledger::Ledger;
+use crate::lifecycle::{Act, KeyEntry, KeyIndex};
+use crate::names;
+use crate::projection::{Reader, Standing, Status, When, standing};
+use crate::time::{Micros, format_instant};
+
+/// The ledger head an answer was computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct HeadRef {
+    /// The last event's seq.
+    pub seq: u64,
+    /// The last event's hash.
+    pub hash: Hash,
+}
+
+/// Filters of `state`.
+#[derive(Debug, Clone, Default)]
+pub struct StateFilter {
+    /// Only this authority (`UK`).
+    pub authority: Option<String>,
+    /// Only this regime code (`GIM`), compared case-insensitively.
+    pub regime: Option<String>,
+    /// Only this kind of subject.
+    pub kind: Option<SubjectKind>,
+    /// Also list delisted (formerly designated) keys.
+    pub include_delisted: bool,
+}
+
+impl StateFilter {
+    fn admits(&self, key: &Key, index: &KeyIndex) -> bool {
+        self.authority.as_ref().is_none_or(|a| *a == key.authority)
+            && self.regime.as_ref().is_none_or(|r| r.eq_ignore_ascii_case(&index.regime))
+            && self.kind.is_none_or(|k| k == index.kind)
+    }
+
+    fn lists(&self, status: Status) -> bool {
+        status == Status::Active || (self.include_delisted && status == Status::Delisted)
+    }
+}
+
+/// `ledger state`: the designations in force at a point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "State", description = "The designations in force at (at, as_of): `ledger state --format json`.")]
+pub struct StateOutput {
+    /// The head the answer was computed from.
+    pub head: HeadRef,
+    /// Legal-effect time answered for.
+    pub at: String,
+    /// Knowledge time answered for.
+    pub as_of: String,
+    /// How many designations are listed.
+    pub count: usize,
+    /// The designations, in key order.
+    pub designations: Vec<StateRow>,
+}
+
+/// One designation in a state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StateRow {
+    /// `AUTHORITY/ID`.
+    pub key: String,
+    /// Active, or delisted (with `--include-delisted`).
+    pub status: Status,
+    /// The regime code.
+    pub regime: String,
+    /// The kind of subject.
+    pub kind: SubjectKind,
+    /// The primary name.
+    pub name: String,
+    /// When the current designation took effect.
+    pub designated: String,
+    /// When it was delisted, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delisted: Option<String>,
+    /// The seqs of the events that made the record what it is.
+    pub events: Vec<u64>,
+    /// The designation record as it stood.
+    pub record: Record,
+}
+
+/// `ledger state --count`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "State count", description = "`ledger state --count --format json`.")]
+pub struct CountOutput {
+    /// The head the answer was computed from.
+    pub head: HeadRef,
+    /// Legal-effect time answered for.
+    pub at: String,
+    /// Knowledge time answered for.
+    pub as_of: String,
+    /// How many designations match.
+    pub count: usize,
+}
+
+/// `ledger show KEY`: one designation at a point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "Show", description = "One designation at (at, as_of): `ledger show KEY --format json`.")]
+pub struct ShowOutput {
+    /// The head the answer was computed from.
+    pub head: HeadRef,
+    /// Legal-effect time answered for.
+    pub at: String,
+    /// Knowledge time answered for.
+    pub as_of: String,
+    /// `AUTHORITY/ID`.
+    pub key: String,
+    /// Active, delisted or absent.
+    pub status: Status,
+    /// When the current (or last) designation took effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub designated: Option<String>,
+    /// When it was delisted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delisted: Option<String>,
+    /// The seqs of the events that made it so (the designation, its amendments, its delisting).
+    pub events: Vec<u64>,
+    /// The record as it stood (absent if the key was not designated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<Record>,
+}
+
+/// `ledger history KEY`: every event of one key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "History", description = "Every event of one key on both axes: `ledger history KEY --format json`.")]
+pub struct HistoryOutput {
+    /// The head the answer was computed from.
+    pub head: HeadRef,
+    /// Always null: a history spans every legal-effect time.
+    pub at: Option<String>,
+    /// Knowledge time answered for: events recorded by then.
+    pub as_of: String,
+    /// `AUTHORITY/ID`.
+    pub key: String,
+    /// The key's events and the retractions of them, in seq order.
+    pub events: Vec<HistoryRow>,
+}
+
+/// One event in a history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HistoryRow {
+    /// The event's seq.
+    pub seq: u64,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Its legal effect (none for retractions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective: Option<String>,
+    /// When it was recorded.
+    pub recorded_at: String,
+    /// Who recorded it.
+    pub actor: String,
+    /// The retraction that withdrew it, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retracted_by: Option<u64>,
+    /// For a retraction: the event it withdrew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retracts: Option<u64>,
+    /// Recorded after an event of the key that it precedes in legal effect: it changed the past
+    /// as the ledger had known it.
+    pub backdated: bool,
+    /// The recorded event.
+    pub event: Value,
+}
+
+/// `ledger diff`: what changed in law between two times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(
+    title = "Diff",
+    description = "Designations added, delisted and amended between two legal-effect times: `ledger diff --format json`."
+)]
+pub struct DiffOutput {
+    /// The head the answer was computed from.
+    pub head: HeadRef,
+    /// The later legal-effect time (the state compared against `from`).
+    pub at: String,
+    /// The earlier legal-effect time.
+    pub from: String,
+    /// The later legal-effect time.
+    pub to: String,
+    /// Knowledge time answered for.
+    pub as_of: String,
+    /// Not in force at `from`, in force at `to`.
+    pub designated: Vec<DiffChange>,
+    /// In force at `from`, not at `to`.
+    pub delisted: Vec<DiffChange>,
+    /// In force at both, with a different record.
+    pub amended: Vec<DiffChange>,
+}
+
+/// One designation in a diff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DiffChange {
+    /// `AUTHORITY/ID`.
+    pub key: String,
+    /// The primary name (at `to`, or at `from` if delisted).
+    pub name: String,
+    /// The regime code.
+    pub regime: String,
+    /// When the change took effect: the designation, the delisting, or the latest amendment.
+    pub effective: String,
+    /// For amendments: each changed field of the record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+}
+
+/// One changed field of a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FieldChange {
+    /// Dotted path of the field (`subject.names`).
+    pub field: String,
+    /// The value at `from` (absent if the field was added).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old: Option<Value>,
+    /// The value at `to` (absent if the field was removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<Value>,
+}
+
+/// `ledger search NAME`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "Search", description = "Names and aliases matching a query: `ledger search NAME --format json`.")]
+pub struct SearchOutput {
+    /// The head the answer was computed from.
+    pub head: HeadRef,
+    /// Legal-effect time answered for.
+    pub at: String,
+    /// Knowledge time answered for.
+    pub as_of: String,
+    /// The query as given.
+    pub query: String,
+    /// Matching names, by key then name.
+    pub matches: Vec<SearchMatch>,
+}
+
+/// One matching name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SearchMatch {
+    /// `AUTHORITY/ID`.
+    pub key: String,
+    /// The name that matched.
+    pub name: String,
+    /// Its type: primary, variation or alias.
+    pub name_type: NameType,
+    /// The designation's status at `at`.
+    pub status: Status,
+    /// The regime code.
+    pub regime: String,
+}
+
+fn head_ref(ledger: &Ledger) -> Result<HeadRef> {
+    let h = ledger.head()?;
+    Ok(HeadRef { seq: h.seq, hash: h.hash })
+}
+
+/// The primary name of a record (its first name if none is marked primary).
+pub fn primary_name(r: &Record) -> String {
+    r.subject
+        .names
+        .iter()
+        .find(|n| n.name_type == NameType::Primary)
+        .or(r.subject.names.first())
+        .map(|n| n.name.clone())
+        .unwrap_or_default()
+}
+
+/// The legal effect of an event as it was written (a date stays a date).
+fn effective_text(reader: &mut Reader, e: &KeyEntry) -> Result<String> {
+    Ok(reader.event(e.seq)?.event.effective().map(|x| x.to_string()).unwrap_or_else(|| format_instant(e.effective)))
+}
+
+/// A key's record and dates at a point.
+struct Projected {
+    standing: Standing,
+    record: Option<Record>,
+    designated: Option<String>,
+    delisted: Option<String>,
+}
+
+fn project(reader: &mut Reader, entries: &[KeyEntry], when: When) -> Result<Projected> {
+    let standing = standing(entries, when);
+    let record = reader.record(&standing)?;
+    let designated = standing.designation().map(|e| effective_text(reader, e)).transpose()?;
+    let delisted = standing.delisting().map(|e| effective_text(reader, e)).transpose()?;
+    Ok(Projected { standing, record, designated, delisted })
+}
+
+/// Counts the designations in force (index only: no event is read).
+pub fn count(ledger: &Ledger, when: When, filter: &StateFilter) -> Result<CountOutput> {
+    let mut count = 0;
+    for item in ledger.store().all_keys() {
+        let (key, index) = item?;
+        if filter.admits(&key, &index) && filter.lists(standing(&index.entries, when).status) {
+            count += 1;
+        }
+    }
+    Ok(CountOutput { head: head_ref(ledger)?, at: format_instant(when.at), as_of: format_instant(when.as_of), count })
+}
+
+/// The designations in force, with their records.
+pub fn state(ledger: &Ledger, when: When, filter: &StateFilter) -> Result<StateOutput> {
+    let mut reader = Reader::new(ledger);
+    let mut rows = Vec::new();
+    for item in ledger.store().all_keys() {
+        let (key, index) = item?;
+        if !filter.admits(&key, &index) || !filter.lists(standing(&index.entries, when).status) {
+            continue;
+        }
+        let p = project(&mut reader, &index.entries, when)?;
+        let record = p.record.ok_or_else(|| Error::Internal(format!("{key} is listed without a record")))?;
+        rows.push(StateRow {
+            key: key.to_string(),
+            status: p.standing.status,
+            regime: index.regime,
+            kind: index.kind,
+            name: primary_name(&record),
+            designated: p.designated.unwrap_or_default(),
+            delisted: p.delisted,
+            events: p.standing.episode.iter().map(|e| e.seq).collect(),
+            record,
+        });
+    }
+    Ok(StateOutput {
+        head: head_ref(ledger)?,
+        at: format_instant(when.at),
+        as_of: format_instant(when.as_of),
+        count: rows.len(),
+        designations: rows,
+    })
+}
+
+fn index_of(ledger: &Ledger, key: &Key) -> Result<KeyIndex> {
+    ledger.key_index(key)?.ok_or_else(|| Error::NotFound { key: key.to_string() })
+}
+
+/// One designation at a point. A key the ledger has never held is [`Error::NotFound`].
+pub fn show(ledger: &Ledger, key: &Key, when: When) -> Result<ShowOutput> {
+    let index = index_of(ledger, key)?;
+    let mut reader = Reader::new(ledger);
+    let p = project(&mut reader, &index.entries, when)?;
+    Ok(ShowOutput {
+        head: head_ref(ledger)?,
+        at: format_instant(when.at),
+        as_of: format_instant(when.as_of),
+        key: key.to_string(),
+        status: p.standing.status,
+        designated: p.designated,
+        delisted: p.delisted,
+        events: p.standing.episode.iter().map(|e| e.seq).collect(),
+        record: p.record,
+    })
+}
+
+/// Every event of one key recorded by `as_of`, with the retractions of them.
+pub fn history(ledger: &Ledger, key: &Key, as_of: Micros) -> Result<HistoryOutput> {
+    let index = index_of(ledger, key)?;
+    let mut reader = Reader::new(ledger);
+    let mut known: Vec<&KeyEntry> = index.entries.iter().filter(|e| e.recorded_at <= as_of).collect();
+    known.sort_by_key(|e| e.seq);
+    let mut rows = Vec::new();
+    for e in &known {
+        let rec = reader.event(e.seq)?;
+        let retraction = e.retracted_by.filter(|(_, at)| *at <= as_of);
+        let backdated = known.iter().any(|o| o.seq < e.seq && o.effective > e.effective);
+        rows.push(HistoryRow {
+            seq: e.seq,
+            event_type: rec.event.type_name().to_owned(),
+            effective: rec.event.effective().map(|x| x.to_string()),
+            recorded_at: rec.recorded_at.to_string(),
+            actor: rec.actor.clone(),
+            retracted_by: retraction.map(|(s, _)| s),
+            retracts: None,
+            backdated,
+            event: rec.to_value(),
+        });
+        if let Some((rseq, _)) = retraction {
+            let r = reader.event(rseq)?;
+            rows.push(HistoryRow {
+                seq: rseq,
+                event_type: r.event.type_name().to_owned(),
+                effective: None,
+                recorded_at: r.recorded_at.to_string(),
+                actor: r.actor.clone(),
+                retracted_by: None,
+                retracts: Some(e.seq),
+                backdated: false,
+                event: r.to_value(),
+            });
+        }
+    }
+    rows.sort_by_key(|r| r.seq);
+    Ok(HistoryOutput {
+        head: head_ref(ledger)?,
+        at: None,
+        as_of: format_instant(as_of),
+        key: key.to_string(),
+        events: rows,
+    })
+}
+
+/// What changed in law between `from` and `to`, as known at `as_of`. Only keys with an event
+/// effective in (`from`, `to`] are folded.
+pub fn diff(ledger: &Ledger, from: Micros, to: Micros, as_of: Micros) -> Result<DiffOutput> {
+    let (w1, w2) = (When { at: from, as_of }, When { at: to, as_of });
+    let mut reader = Reader::new(ledger);
+    let (mut designated, mut delisted, mut amended) = (Vec::new(), Vec::new(), Vec::new());
+    for item in ledger.store().all_keys() {
+        let (key, index) = item?;
+        let moved = index.entries.iter().any(|e| e.effective > from && e.effective <= to && e.known_as_of(as_of));
+        if !moved {
+            continue;
+        }
+        let a = project(&mut reader, &index.entries, w1)?;
+        let b = project(&mut reader, &index.entries, w2)?;
+        let active = |p: &Projected| p.standing.status == Status::Active;
+        let name_of = |p: &Projected| p.record.as_ref().map(primary_name).unwrap_or_default();
+        let change = |p: &Projected, effective: Option<String>, changes| DiffChange {
+            key: key.to_string(),
+            name: name_of(p),
+            regime: index.regime.clone(),
+            effective: effective.unwrap_or_default(),
+            changes,
+        };
+        match (active(&a), active(&b)) {
+            (false, true) => designated.push(change(&b, b.designated.clone(), Vec::new())),
+            (true, false) => delisted.push(change(&a, b.delisted.clone(), Vec::new())),
+            (true, true) if a.record != b.record => {
+                let (old, new) = (to_json(&a.record)?, to_json(&b.record)?);
+                let mut changes = Vec::new();
+                field_changes("", Some(&old), Some(&new), &mut changes);
+                let last = b.standing.episode.iter().rev().find(|e| e.act == Act::Amendment).copied();
+                let effective = match last {
+                    Some(e) => Some(effective_text(&mut reader, &e)?),
+                    None => b.designated.clone(),
+                };
+                amended.push(change(&b, effective, changes));
+            }
+            _ => {}
+        }
+    }
+    Ok(DiffOutput {
+        head: head_ref(ledger)?,
+        at: format_instant(to),
+        from: format_instant(from),
+        to: format_instant(to),
+        as_of: format_instant(as_of),
+        designated,
+        delisted,
+        amended,
+    })
+}
+
+fn to_json(r: &Option<Record>) -> Result<Value> {
+    serde_json::to_value(r).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// The changed fields between two JSON values: objects are compared member by member, anything
+/// else (arrays included) as a whole.
+pub fn field_changes(path: &str, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<FieldChange>) {
+    match (old, new) {
+        (Some(Value::Object(a)), Some(Value::Object(b))) => {
+            let keys: BTreeMap<&String, ()> = a.keys().chain(b.keys()).map(|k| (k, ())).collect();
+            for k in keys.into_keys() {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                field_changes(&p, a.get(k), b.get(k), out);
+            }
+        }
+        (a, b) if a != b => out.push(FieldChange { field: path.to_owned(), old: a.cloned(), new: b.cloned() }),
+        _ => {}
+    }
+}
+
+/// Names and aliases of every designation known at `when` (active or delisted) matching `query`.
+pub fn search(ledger: &Ledger, query: &str, when: When) -> Result<SearchOutput> {
+    let tokens = names::tokens(query);
+    let mut reader = Reader::new(ledger);
+    let mut matches = Vec::new();
+    if !tokens.is_empty() {
+        for item in ledger.store().all_keys() {
+            let (key, index) = item?;
+            let s = standing(&index.entries, when);
+            if s.status == Status::Absent {
+                continue;
+            }
+            let Some(record) = reader.record(&s)? else { continue };
+            for n in &record.subject.names {
+                if names::matches(&tokens, &n.name) {
+                    matches.push(SearchMatch {
+                        key: key.to_string(),
+                        name: n.name.clone(),
+                        name_type: n.name_type,
+                        status: s.status,
+                        regime: index.regime.clone(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(SearchOutput {
+        head: head_ref(ledger)?,
+        at: format_instant(when.at),
+        as_of: format_instant(when.as_of),
+        query: query.to_owned(),
+        matches,
+    })
+}
