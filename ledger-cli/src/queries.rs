@@ -172,10 +172,10 @@ pub fn history(
         if r.backdated {
             notes.push("backdated".to_owned());
         }
-        if let Some(reason) = r.event.get("reason").and_then(Value::as_str) {
-            if r.event_type != "designation" {
-                notes.push(reason.to_owned());
-            }
+        if let Some(reason) = r.event.get("reason").and_then(Value::as_str)
+            && r.event_type != "designation"
+        {
+            notes.push(reason.to_owned());
         }
         t.row(vec![
             r.seq.to_string(),
