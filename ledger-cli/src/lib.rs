@@ -132,6 +132,16 @@ fn wait(cli: &Cli) -> Result<Duration, Failure> {
         .map_err(|_| Failure::new(exit::USAGE, format!("--wait {}: expected a number of seconds, 0 or more", cli.wait)))
 }
 
+/// Opens the ledger for a query, with the defaults of both axes: `at` is the clock's now;
+/// `as_of` is now too, or the head's `recorded_at` if that is later (after the clock stepped
+/// back), so that "as of now" always means everything the ledger holds.
+fn open_for_query(cli: &Cli) -> Result<(Ledger, ledger_core::projection::When), Failure> {
+    let ledger = open(cli)?;
+    let now = clock()?.now();
+    let as_of = now.max(ledger.head()?.recorded_at.0);
+    Ok((ledger, ledger_core::projection::When { at: now, as_of }))
+}
+
 fn open(cli: &Cli) -> Result<Ledger, Failure> {
     Ok(Ledger::open_waiting(&cli.ledger, wait(cli)?)?)
 }
@@ -185,8 +195,8 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         }
         Command::Verify => verify(cli, &mut out)?,
         Command::State { time, authority, regime, kind, include_delisted, count } => {
-            let ledger = open(cli)?;
-            let when = queries::when(time, clock()?.now());
+            let (ledger, now) = open_for_query(cli)?;
+            let when = queries::when(time, now);
             queries::state(
                 &ledger,
                 &mut out,
@@ -200,20 +210,20 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             )?
         }
         Command::Show { key, time } => {
-            let ledger = open(cli)?;
-            queries::show(&ledger, &mut out, cli.format, key, queries::when(time, clock()?.now()))?
+            let (ledger, now) = open_for_query(cli)?;
+            queries::show(&ledger, &mut out, cli.format, key, queries::when(time, now))?
         }
         Command::History { key, as_of } => {
-            let ledger = open(cli)?;
-            queries::history(&ledger, &mut out, cli.format, key, as_of.unwrap_or(clock()?.now()))?
+            let (ledger, now) = open_for_query(cli)?;
+            queries::history(&ledger, &mut out, cli.format, key, as_of.unwrap_or(now.as_of))?
         }
         Command::Diff { from, to, as_of } => {
-            let ledger = open(cli)?;
-            queries::diff(&ledger, &mut out, cli.format, *from, *to, as_of.unwrap_or(clock()?.now()))?
+            let (ledger, now) = open_for_query(cli)?;
+            queries::diff(&ledger, &mut out, cli.format, *from, *to, as_of.unwrap_or(now.as_of))?
         }
         Command::Search { name, time } => {
-            let ledger = open(cli)?;
-            queries::search(&ledger, &mut out, cli.format, name, queries::when(time, clock()?.now()))?
+            let (ledger, now) = open_for_query(cli)?;
+            queries::search(&ledger, &mut out, cli.format, name, queries::when(time, now))?
         }
     };
     out.flush()?;

@@ -13,9 +13,9 @@ use crate::cli::{Format, Kind, TimeArgs};
 use crate::output::{self, Table};
 use crate::{Failure, exit};
 
-/// Resolves the defaults of both axes to `now`.
-pub fn when(t: &TimeArgs, now: Micros) -> When {
-    When { at: t.at.unwrap_or(now), as_of: t.as_of.unwrap_or(now) }
+/// Fills in the axes the command line left out.
+pub fn when(t: &TimeArgs, defaults: When) -> When {
+    When { at: t.at.unwrap_or(defaults.at), as_of: t.as_of.unwrap_or(defaults.as_of) }
 }
 
 fn json(out: &mut impl Write, v: &impl Serialize) -> Result<(), Failure> {

@@ -35,7 +35,26 @@ pub fn ledger_bin() -> PathBuf {
         "{} is missing: run the tests with `cargo test --workspace` (which builds it) or set LEDGER_BIN",
         bin.display()
     );
+    // `cargo test -p ledger-tests` alone does not rebuild the binary: refuse to test a stale one.
+    let built = std::fs::metadata(&bin).and_then(|m| m.modified()).expect("the binary's mtime");
+    let newest = ["ledger-core/src", "ledger-cli/src"].iter().filter_map(|d| newest_mtime(&repo_root().join(d))).max();
+    assert!(
+        newest.is_none_or(|n| n <= built),
+        "{} is older than its sources: run `cargo test --workspace`, or `cargo build -p ledger-cli` first",
+        bin.display()
+    );
     bin
+}
+
+fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let p = e.path();
+            if p.is_dir() { newest_mtime(&p) } else { e.metadata().ok()?.modified().ok() }
+        })
+        .max()
 }
 
 /// A temporary directory with a ledger path in it.

@@ -5,6 +5,8 @@ mod e2e {
     mod bad_input;
     mod concurrency;
     mod format;
+    mod queries;
     mod schemas;
     mod tamper;
+    mod time_axes;
 }
