@@ -73,17 +73,26 @@ pub fn state(
         json(out, &s)?;
         return Ok(exit::OK);
     }
-    let mut t = Table::new(&["key", "status", "regime", "kind", "designated", "delisted", "name"]);
+    // The delisted column only when delisted keys can be listed.
+    let mut header = vec!["key", "status", "regime", "kind", "designated"];
+    if include_delisted {
+        header.push("delisted");
+    }
+    header.push("name");
+    let mut t = Table::new(&header);
     for r in &s.designations {
-        t.row(vec![
+        let mut row = vec![
             r.key.clone(),
             r.status.as_str().to_owned(),
             r.regime.clone(),
             r.kind.as_str().to_owned(),
             r.designated.clone(),
-            r.delisted.clone().unwrap_or_default(),
-            r.name.clone(),
-        ]);
+        ];
+        if include_delisted {
+            row.push(r.delisted.clone().unwrap_or_default());
+        }
+        row.push(r.name.clone());
+        t.row(row);
     }
     table_or_csv(out, &t, format)?;
     if format == Format::Table {
