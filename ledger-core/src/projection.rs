@@ -80,9 +80,10 @@ pub fn counted(entries: &[KeyEntry], when: When) -> impl Iterator<Item = &KeyEnt
 
 /// Folds a key's index entries at `when`.
 ///
-/// The fold is total: every state the ledger ever knew obeyed the lifecycle rules, but a query
-/// as of an instant inside one batch's microseconds may see a prefix of it, so an event that does
-/// not apply (an amendment with nothing in force) is skipped rather than trusted.
+/// Appends check the lifecycle rules and the records after every event, so every state the
+/// ledger ever knew, each microsecond inside a batch included, obeys them. The fold is total all
+/// the same (an event that does not apply is skipped), so that a query never fails on a shape the
+/// rules exclude.
 pub fn standing(entries: &[KeyEntry], when: When) -> Standing {
     let mut status = Status::Absent;
     let mut episode: Vec<KeyEntry> = Vec::new();

@@ -5,6 +5,7 @@ mod e2e {
     mod bad_input;
     mod concurrency;
     mod format;
+    mod property;
     mod queries;
     mod schemas;
     mod tamper;
