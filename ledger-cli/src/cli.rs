@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ledger_core::event::{Key, SubjectKind};
-use ledger_core::time::Micros;
+use ledger_core::import::reconcile::DelistLimit;
+use ledger_core::time::{Date, Effective, Micros};
 
 /// A tamper-evident ledger of sanctions designations, amendments, delistings and corrections,
 /// queryable at any date.
@@ -48,6 +49,8 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a ledger: write its genesis event.
+    ///
+    /// Example: ledger --ledger /srv/sanctions.sled init --name example.org/uk-sanctions
     Init {
         /// The ledger's name (the origin line of its checkpoints).
         #[arg(long, default_value = ledger_core::ledger::DEFAULT_NAME)]
@@ -80,6 +83,67 @@ pub enum Command {
     Head,
     /// Re-check every hash, link and seq, the lifecycle rules and the index.
     Verify,
+    /// Reconcile a published list into events: designations, amendments and delistings.
+    ///
+    /// The list shows what is in force on its report date; the ledger derives what changed by
+    /// comparing it with what it holds for that authority. One import is one atomic batch.
+    ///
+    /// Example: ledger import uk-csv UK-Sanctions-List.csv --dry-run
+    Import {
+        /// The list's layout.
+        #[arg(value_enum)]
+        list: ListFormat,
+        /// The list file, or `-` for standard input.
+        file: PathBuf,
+        /// Print the events it would append, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Refuse a list that would delist more than N designations, or P% of the authority's
+        /// designations in force (a truncated download).
+        #[arg(long, value_name = "N|P%", default_value = "5%", value_parser = DelistLimit::parse)]
+        max_delist: DelistLimit,
+        /// Accept a list older than the last one imported for its authority.
+        #[arg(long)]
+        allow_older: bool,
+    },
+    /// Record a designation (or a relisting) from flags, without writing JSON.
+    ///
+    /// Prints the event and the designation as it will stand, asks for confirmation when standing
+    /// at a terminal, then appends it as `append` would.
+    ///
+    /// Example:
+    ///   ledger designate UK/GIM0047 --regime GIM --kind individual --name "Nusret SEFEROVIC" \
+    ///     --effective 2025-10-22 --measure asset_freeze --measure travel_ban
+    Designate(DesignateArgs),
+    /// Vary a designation in force: add aliases, remove names, change measures or the reason.
+    ///
+    /// Builds an RFC 7396 merge patch over the record as it stands at --effective; --patch takes a
+    /// raw patch instead (or as well).
+    ///
+    /// Example:
+    ///   ledger amend UK/GIM0030 --effective 2025-11-03 --add-alias "ALPA TRADING" \
+    ///     --reason "variation: alias added"
+    Amend(AmendArgs),
+    /// End a designation.
+    ///
+    /// Example: ledger delist UK/GIM0030 --effective 2026-02-01 --reason "revoked on review"
+    Delist(DelistArgs),
+    /// Withdraw an event recorded in error (nothing is deleted: the retraction is a new event).
+    ///
+    /// Example: ledger retract 39 --reason "amendment entered against the wrong designation"
+    Retract(RetractArgs),
+    /// Print a shell completion script.
+    ///
+    /// Example: ledger completions bash > /etc/bash_completion.d/ledger
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    ///
+    /// Example: ledger man > ledger.1 && man ./ledger.1
+    Man,
     /// The designations in force at a point in time.
     ///
     /// Example: ledger state --at 2025-10-23 --regime GIM
@@ -149,6 +213,140 @@ pub enum Command {
     },
 }
 
+/// What every operator command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WriteArgs {
+    /// Print the event and its effect, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (the question is only asked at a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// A note kept with the event (not part of the designation record).
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+}
+
+/// `ledger designate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DesignateArgs {
+    /// The designation, AUTHORITY/ID (e.g. UK/GIM0047).
+    #[arg(value_parser = parse_key)]
+    pub key: Key,
+    /// The regime code (e.g. GIM).
+    #[arg(long, value_name = "CODE")]
+    pub regime: String,
+    /// The regime's full name.
+    #[arg(long, value_name = "NAME")]
+    pub regime_name: Option<String>,
+    /// Individual, entity or ship.
+    #[arg(long, value_enum)]
+    pub kind: Kind,
+    /// The primary name.
+    #[arg(long)]
+    pub name: String,
+    /// An alias (a.k.a.); repeat for more.
+    #[arg(long, value_name = "NAME")]
+    pub alias: Vec<String>,
+    /// A variation of the primary name; repeat for more.
+    #[arg(long, value_name = "NAME")]
+    pub name_variation: Vec<String>,
+    /// A date of birth: YYYY-MM-DD, or YYYY-MM or YYYY where that is all that is known.
+    #[arg(long, value_name = "DATE")]
+    pub dob: Vec<String>,
+    /// A nationality; repeat for more.
+    #[arg(long, value_name = "COUNTRY")]
+    pub nationality: Vec<String>,
+    /// A measure imposed (asset_freeze, travel_ban, trust_services, director_disqualification,
+    /// arms_embargo, shipping, ...; `ledger designate --help` lists them). An unlisted measure is
+    /// recorded as `custom:CODE`, e.g. custom:port_ban.
+    #[arg(long, value_name = "MEASURE", required = true)]
+    pub measure: Vec<String>,
+    /// The statement of reasons.
+    #[arg(long, value_name = "TEXT", conflicts_with = "reason_file")]
+    pub reason: Option<String>,
+    /// Read the statement of reasons from a file.
+    #[arg(long, value_name = "FILE")]
+    pub reason_file: Option<PathBuf>,
+    /// The published notice's address.
+    #[arg(long, value_name = "URL")]
+    pub source_url: Option<String>,
+    /// When the authority published the designation (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = Date::parse)]
+    pub published: Option<Date>,
+    /// When it took legal effect: YYYY-MM-DD or an RFC 3339 instant.
+    #[arg(long, value_name = "DATE", value_parser = Effective::parse)]
+    pub effective: Effective,
+    /// Dry run, confirmation and note.
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// `ledger amend`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AmendArgs {
+    /// The designation, AUTHORITY/ID.
+    #[arg(value_parser = parse_key)]
+    pub key: Key,
+    /// When the variation took legal effect: YYYY-MM-DD or an RFC 3339 instant.
+    #[arg(long, value_name = "DATE", value_parser = Effective::parse)]
+    pub effective: Effective,
+    /// Add an alias; repeat for more.
+    #[arg(long, value_name = "NAME")]
+    pub add_alias: Vec<String>,
+    /// Remove a name (of any type); repeat for more.
+    #[arg(long, value_name = "NAME")]
+    pub remove_name: Vec<String>,
+    /// Add a measure (same vocabulary as `designate --measure`).
+    #[arg(long, value_name = "MEASURE")]
+    pub add_measure: Vec<String>,
+    /// Remove a measure.
+    #[arg(long, value_name = "MEASURE")]
+    pub remove_measure: Vec<String>,
+    /// Replace the statement of reasons.
+    #[arg(long, value_name = "TEXT")]
+    pub set_reason: Option<String>,
+    /// A raw RFC 7396 merge patch over the record (a JSON object), applied before the flags.
+    #[arg(long, value_name = "FILE")]
+    pub patch: Option<PathBuf>,
+    /// Why the designation was varied.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Dry run, confirmation and note.
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// `ledger delist`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DelistArgs {
+    /// The designation, AUTHORITY/ID.
+    #[arg(value_parser = parse_key)]
+    pub key: Key,
+    /// When the delisting took legal effect: YYYY-MM-DD or an RFC 3339 instant.
+    #[arg(long, value_name = "DATE", value_parser = Effective::parse)]
+    pub effective: Effective,
+    /// Why the designation ended.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Dry run, confirmation and note.
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// `ledger retract`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RetractArgs {
+    /// The seq of the event recorded in error.
+    pub seq: u64,
+    /// Why it was recorded in error.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Dry run, confirmation and note.
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
 /// The two time axes of a query.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TimeArgs {
@@ -159,6 +357,17 @@ pub struct TimeArgs {
     /// Knowledge: count only what the ledger had recorded by T. Same forms. Default: now.
     #[arg(long, value_name = "T", value_parser = parse_time)]
     pub as_of: Option<Micros>,
+}
+
+/// Published list layouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// The UK Sanctions List, CSV.
+    UkCsv,
+    /// The UK Sanctions List, XML.
+    UkXml,
+    /// The UN Security Council Consolidated List, XML.
+    UnXml,
 }
 
 /// Kinds of subject, for `--kind`.

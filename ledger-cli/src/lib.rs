@@ -13,6 +13,8 @@ use ledger_core::{Error, Ledger, input};
 use serde_json::{Value, json};
 
 pub mod cli;
+pub mod import;
+pub mod operate;
 pub mod output;
 pub mod queries;
 
@@ -59,7 +61,7 @@ impl From<Error> for Failure {
             Error::NoLedger { .. } => exit::NO_LEDGER,
             Error::Exists { .. } => exit::USAGE,
             Error::Locked { .. } => exit::LOCKED,
-            Error::Input(_) => exit::DATA,
+            Error::Input(_) | Error::Refused(_) => exit::DATA,
             Error::NotFound { .. } => exit::FAILED,
             Error::Damaged { .. } | Error::Io { .. } => exit::IO,
             Error::Internal(_) => exit::INTERNAL,
@@ -69,7 +71,7 @@ impl From<Error> for Failure {
             Error::NoLedger { .. } => {
                 message.push_str("\n  hint: create one with `ledger init`, or pass --ledger PATH (or set LEDGER_PATH)")
             }
-            Error::Input(_) => message.push_str("\n  nothing was written"),
+            Error::Input(_) | Error::Refused(_) => message.push_str("\n  nothing was written"),
             _ => {}
         }
         Failure::new(code, message)
@@ -130,6 +132,14 @@ fn clock() -> Result<Box<dyn Clock>, Failure> {
 fn wait(cli: &Cli) -> Result<Duration, Failure> {
     Duration::try_from_secs_f64(cli.wait)
         .map_err(|_| Failure::new(exit::USAGE, format!("--wait {}: expected a number of seconds, 0 or more", cli.wait)))
+}
+
+/// Runs an operator command with the ledger open.
+fn with_context(cli: &Cli, f: impl FnOnce(&operate::Context) -> Result<u8, Failure>) -> Result<u8, Failure> {
+    let ledger = open(cli)?;
+    let clock = clock()?;
+    let actor = actor(cli);
+    f(&operate::Context { ledger: &ledger, actor: &actor, clock: clock.as_ref(), format: cli.format })
 }
 
 /// Opens the ledger for a query, with the defaults of both axes: `at` is the clock's now;
@@ -194,6 +204,31 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             exit::OK
         }
         Command::Verify => verify(cli, &mut out)?,
+        Command::Designate(a) => with_context(cli, |cx| operate::designate(cx, &mut out, a))?,
+        Command::Amend(a) => with_context(cli, |cx| operate::amend(cx, &mut out, a))?,
+        Command::Delist(a) => with_context(cli, |cx| operate::delist(cx, &mut out, a))?,
+        Command::Retract(a) => with_context(cli, |cx| operate::retract(cx, &mut out, a))?,
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "ledger", &mut out);
+            exit::OK
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut out)?;
+            exit::OK
+        }
+        Command::Import { list, file, dry_run, max_delist, allow_older } => {
+            let ledger = open(cli)?;
+            let req = import::Request {
+                list: *list,
+                file,
+                dry_run: *dry_run,
+                max_delist: *max_delist,
+                allow_older: *allow_older,
+            };
+            import::run(&ledger, &mut out, cli.format, &actor(cli), clock()?.as_ref(), &req)?
+        }
         Command::State { time, authority, regime, kind, include_delisted, count } => {
             let (ledger, now) = open_for_query(cli)?;
             let when = queries::when(time, now);

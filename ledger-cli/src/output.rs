@@ -27,7 +27,7 @@ impl Table {
         let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
         for row in &self.rows {
             for (w, c) in widths.iter_mut().zip(row) {
-                *w = (*w).max(c.chars().count());
+                *w = (*w).max(visible_len(c));
             }
         }
         let line = |out: &mut dyn Write, cells: &mut dyn Iterator<Item = &str>| -> io::Result<()> {
@@ -38,7 +38,7 @@ impl Table {
                 }
                 s.push_str(c);
                 if i + 1 < widths.len() {
-                    s.extend(std::iter::repeat_n(' ', w - c.chars().count()));
+                    s.extend(std::iter::repeat_n(' ', w.saturating_sub(visible_len(c))));
                 }
             }
             writeln!(out, "{}", s.trim_end())
@@ -66,10 +66,46 @@ impl Table {
     }
 }
 
+/// Characters a cell shows, not counting colour escapes.
+fn visible_len(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}
+
 /// Writes one JSON document, pretty-printed, and a newline.
 pub fn write_json(out: &mut impl Write, v: &Value) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, v).map_err(io::Error::from)?;
     writeln!(out)
+}
+
+/// Whether to colour output: stdout is a terminal and `NO_COLOR` is unset.
+pub fn colour() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && io::stdout().is_terminal()
+}
+
+/// A status word, green (active), yellow (delisted) or dim (absent) when colouring.
+pub fn paint_status(status: ledger_core::projection::Status) -> String {
+    use ledger_core::projection::Status;
+    let text = status.as_str();
+    if !colour() {
+        return text.to_owned();
+    }
+    let code = match status {
+        Status::Active => "32",
+        Status::Delisted => "33",
+        Status::Absent => "2",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
 }
 
 /// The first `n` characters of a hash, for tables.

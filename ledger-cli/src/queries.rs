@@ -4,7 +4,7 @@ use std::io::Write;
 
 use ledger_core::event::Key;
 use ledger_core::projection::{Status, When};
-use ledger_core::query::{self, HeadRef, StateFilter};
+use ledger_core::query::{self, HeadRef, ShowOutput, StateFilter};
 use ledger_core::time::Micros;
 use serde::Serialize;
 use serde_json::Value;
@@ -83,7 +83,7 @@ pub fn state(
     for r in &s.designations {
         let mut row = vec![
             r.key.clone(),
-            r.status.as_str().to_owned(),
+            if format == Format::Table { output::paint_status(r.status) } else { r.status.as_str().to_owned() },
             r.regime.clone(),
             r.kind.as_str().to_owned(),
             r.designated.clone(),
@@ -116,10 +116,17 @@ pub fn show(
         json(out, &s)?;
         return Ok(exit::OK);
     }
+    print_designation(out, &s)?;
+    provenance(out, &s.head, Some(&s.at), &s.as_of)?;
+    Ok(exit::OK)
+}
+
+/// Prints one designation as `show` does, as key-value lines.
+pub fn print_designation(out: &mut impl Write, s: &ShowOutput) -> Result<(), Failure> {
     let mut t = Table::new(&["", ""]);
     let mut row = |k: &str, v: String| t.row(vec![k.to_owned(), v]);
     row("key", s.key.clone());
-    row("status", s.status.as_str().to_owned());
+    row("status", output::paint_status(s.status));
     if let Some(d) = &s.designated {
         row("designated", d.clone());
     }
@@ -151,8 +158,7 @@ pub fn show(
     }
     row("events", s.events.iter().map(u64::to_string).collect::<Vec<_>>().join(", "));
     t.write_text(out)?;
-    provenance(out, &s.head, Some(&s.at), &s.as_of)?;
-    Ok(exit::OK)
+    Ok(())
 }
 
 /// `ledger history KEY`.

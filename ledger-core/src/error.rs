@@ -32,6 +32,10 @@ pub enum Error {
     /// An input event was refused: a bad line or a broken lifecycle rule. Nothing was written.
     #[error("{0}")]
     Input(Box<LineError>),
+    /// A whole input was refused (a list that fails an import guard, an unreadable list file).
+    /// Nothing was written.
+    #[error("{0}")]
+    Refused(String),
     /// No designation has that key.
     #[error("{key} is not in the ledger")]
     NotFound {

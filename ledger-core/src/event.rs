@@ -16,6 +16,21 @@ use crate::time::{Date, Effective, Timestamp};
 /// The version of the recorded-event format, written in the genesis event.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The measures the operator commands know, with what each means. Events may carry any
+/// snake_case code; the operator commands accept others only as `custom:CODE`.
+pub const KNOWN_MEASURES: &[(&str, &str)] = &[
+    ("asset_freeze", "funds and economic resources frozen"),
+    ("travel_ban", "entry to or transit through the territory refused"),
+    ("arms_embargo", "no arms or related materiel supplied"),
+    ("targeted_arms_embargo", "an arms embargo aimed at this target"),
+    ("trust_services", "no trust services provided"),
+    ("director_disqualification", "disqualified from acting as a company director"),
+    ("shipping", "ship sanctions: port entry, registration, specification"),
+    ("charter_ban", "no chartering of ships or aircraft"),
+    ("financial", "restrictions on financial services and investment"),
+    ("trade", "restrictions on trade in goods or technology"),
+];
+
 /// The fields of a designation record that an amendment may patch.
 pub const PATCHABLE_FIELDS: &[&str] = &["regime", "subject", "measures", "reason", "source", "other"];
 

@@ -56,6 +56,7 @@ impl Ledger {
             keys: Vec::new(),
             head: Some(Head { seq: 0, hash: rec.hash, recorded_at: at }),
             name: Some(name.to_owned()),
+            import: None,
         })?;
         Ok(Ledger { store })
     }
@@ -146,11 +147,26 @@ impl Ledger {
     /// Appends a batch of input events: all of them or, on the first broken rule, none. The batch
     /// is on disk when this returns `Ok`.
     pub fn append(&self, batch: &[Numbered<InputEvent>], actor: &str, clock: &dyn Clock) -> Result<Appended> {
+        self.append_marked(batch, actor, clock, None)
+    }
+
+    /// Checks a batch as [`Ledger::append`] would, and returns the events it would record, without
+    /// writing anything.
+    pub fn check(&self, batch: &[Numbered<InputEvent>], actor: &str, clock: &dyn Clock) -> Result<Vec<RecordedEvent>> {
         check_actor(actor)?;
         let head = self.head()?;
-        if batch.is_empty() {
-            return Ok(Appended { count: 0, head });
-        }
+        let plan = self.plan(batch, actor, clock, head)?;
+        Ok(plan.sealed.into_iter().map(|s| s.rec).collect())
+    }
+
+    /// Seals, indexes and checks a batch: everything an append does but the write.
+    fn plan<'a>(
+        &'a self,
+        batch: &[Numbered<InputEvent>],
+        actor: &str,
+        clock: &dyn Clock,
+        head: Head,
+    ) -> Result<Plan<'a>> {
         let mut plan = Plan {
             ledger: self,
             head,
@@ -172,8 +188,35 @@ impl Ledger {
             plan.sealed.push(Sealed { line: n.line, bytes, rec });
             plan.admit(plan.sealed.len() - 1)?;
         }
-        plan.check_records()?;
-        let commit = plan.commit()?;
+        Ok(plan)
+    }
+
+    /// The report date of the last list imported for `authority`.
+    pub fn last_import(&self, authority: &str) -> Result<Option<crate::time::Date>> {
+        self.store.last_import(authority)
+    }
+
+    /// Like [`Ledger::append`], also recording (in the same atomic write) the report date of the
+    /// list the batch was imported from.
+    pub fn append_marked(
+        &self,
+        batch: &[Numbered<InputEvent>],
+        actor: &str,
+        clock: &dyn Clock,
+        import: Option<(String, crate::time::Date)>,
+    ) -> Result<Appended> {
+        check_actor(actor)?;
+        let head = self.head()?;
+        if batch.is_empty() {
+            if import.is_some() {
+                // A list with no changes still moves the authority's last import date on.
+                self.store.commit(Commit { import, ..Commit::default() })?;
+            }
+            return Ok(Appended { count: 0, head });
+        }
+        let plan = self.plan(batch, actor, clock, head)?;
+        let mut commit = plan.commit()?;
+        commit.import = import;
         let new_head = commit.head.ok_or_else(|| Error::Internal("append built no head".into()))?;
         self.store.commit(commit)?;
         Ok(Appended { count: batch.len(), head: new_head })
@@ -199,10 +242,6 @@ struct KeyWork {
     /// The key's regime code and kind: from the index, or from its first designation.
     identity: Option<(String, SubjectKind)>,
     entries: Vec<KeyEntry>,
-    /// Whether the batch added or withdrew a designation or amendment, so the records must be refolded.
-    refold: bool,
-    /// The line of the last batch event that touched the key.
-    last_line: usize,
 }
 
 /// An append in the making: the sealed events and the index of every key they touch.
@@ -259,10 +298,12 @@ impl Plan<'_> {
                 act,
                 retracted_by: None,
             });
-            work.refold |= act != Act::Delisting;
-            work.last_line = line;
             lifecycle::sort(&mut work.entries);
-            return lifecycle::check(&work.entries).map_err(|v| rule_error(line, &key, seq, v, &work.entries));
+            lifecycle::check(&work.entries).map_err(|v| rule_error(line, &key, seq, v, &work.entries))?;
+            if act != Act::Delisting {
+                self.check_records(&key, line)?;
+            }
+            return Ok(());
         }
         let Event::Retraction(r) = &self.sealed[i].rec.event else { unreachable!("only retractions remain") };
         let target = r.target;
@@ -294,15 +335,18 @@ impl Plan<'_> {
             return Err(e);
         }
         entry.retracted_by = Some((seq, at));
-        work.refold |= entry.act != Act::Delisting;
-        work.last_line = line;
+        let withdrawn = entry.act;
         lifecycle::check(&work.entries).map_err(|v| {
             let mut e = rule_error(line, &key, seq, v, &work.entries);
             if let Error::Input(l) = &mut e {
                 l.reason = format!("retracting event {target} would leave {key} invalid: {}", l.reason);
             }
             e
-        })
+        })?;
+        if withdrawn != Act::Delisting {
+            self.check_records(&key, line)?;
+        }
+        Ok(())
     }
 
     fn work(&mut self, key: &Key) -> Result<&mut KeyWork> {
@@ -311,7 +355,7 @@ impl Plan<'_> {
                 Some(i) => (Some((i.regime, i.kind)), i.entries),
                 None => (None, Vec::new()),
             };
-            self.keys.insert(key.clone(), KeyWork { identity, entries, refold: false, last_line: 0 });
+            self.keys.insert(key.clone(), KeyWork { identity, entries });
         }
         self.keys.get_mut(key).ok_or_else(|| Error::Internal("key work vanished".into()))
     }
@@ -331,14 +375,15 @@ impl Plan<'_> {
         Ok(e)
     }
 
-    /// Folds the records of every key whose designations or amendments changed, so that no
-    /// amendment leaves a record that breaks the record's rules.
-    fn check_records(&mut self) -> Result<()> {
-        let keys: Vec<Key> = self.keys.iter().filter(|(_, w)| w.refold).map(|(k, _)| k.clone()).collect();
-        for key in keys {
-            let (entries, last_line, identity) = {
-                let w = &self.keys[&key];
-                (w.entries.clone(), w.last_line, w.identity.clone())
+    /// Folds the records of `key` after the batch event on `line` changed its designations or
+    /// amendments, so that no amendment leaves a record that breaks the record's rules. Checked
+    /// after every such event, not once per batch: a query as of any microsecond, inside a batch
+    /// too, must find valid records.
+    fn check_records(&mut self, key: &Key, last_line: usize) -> Result<()> {
+        {
+            let (entries, identity) = {
+                let w = &self.keys[key];
+                (w.entries.clone(), w.identity.clone())
             };
             let mut record: Option<Value> = None;
             for e in entries.iter().filter(|e| e.retracted_by.is_none()) {
@@ -418,7 +463,7 @@ impl Plan<'_> {
                 w.identity.ok_or_else(|| Error::Internal(format!("{key} reached the commit without a designation")))?;
             keys.push((key, KeyIndex { regime, kind, entries: w.entries }));
         }
-        Ok(Commit { blocks, keys, head: Some(head), name: None })
+        Ok(Commit { blocks, keys, head: Some(head), name: None, import: None })
     }
 }
 

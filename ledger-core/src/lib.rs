@@ -23,6 +23,7 @@ pub mod canonical;
 pub mod chain;
 pub mod error;
 pub mod event;
+pub mod import;
 pub mod input;
 pub mod ledger;
 pub mod lifecycle;

@@ -8,6 +8,7 @@
 //! | `m/head` | seq (u64 BE) · hash (32 bytes) · recorded_at (i64 BE, µs) |
 //! | `m/name` | the ledger's name (UTF-8) |
 //! | `e/` · block (u64 BE) | events `64·block .. 64·block+63`, each `len (u32 LE) · hash (32) · canonical bytes` |
+//! | `m/import/` · `AUTHORITY` | the last imported list's report date (`YYYY-MM-DD`) |
 //! | `k/` · `AUTHORITY/ID` | the key's regime code and kind, then its events, 41 bytes each (see [`encode_index`]) |
 //!
 //! Events are packed [`BLOCK_EVENTS`] to a sled value because sled's cost is per key written: a
@@ -27,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::event::Key;
 use crate::event::SubjectKind;
 use crate::lifecycle::{Act, KeyEntry, KeyIndex};
-use crate::time::Timestamp;
+use crate::time::{Date, Timestamp};
 
 /// Events per block value.
 pub const BLOCK_EVENTS: u64 = 64;
@@ -39,6 +40,8 @@ pub const NAME_KEY: &[u8] = b"m/name";
 pub const BLOCK_PREFIX: &[u8] = b"e/";
 /// The prefix of the per-key index.
 pub const KEY_PREFIX: &[u8] = b"k/";
+/// The prefix of the last import of each authority's list.
+pub const IMPORT_PREFIX: &[u8] = b"m/import/";
 /// The lock file in the ledger directory.
 pub const LOCK_FILE: &str = "ledger.lock";
 /// Bytes per index entry.
@@ -66,6 +69,8 @@ pub struct Commit {
     pub head: Option<Head>,
     /// The ledger's name (written once, by `init`).
     pub name: Option<String>,
+    /// The report date of an imported list, per authority.
+    pub import: Option<(String, Date)>,
 }
 
 /// An open store, holding the process lock until dropped.
@@ -184,12 +189,24 @@ impl Store {
         if let Some(name) = c.name {
             batch.insert(NAME_KEY, name.into_bytes());
         }
+        if let Some((authority, date)) = c.import {
+            batch.insert([IMPORT_PREFIX, authority.as_bytes()].concat(), date.to_string().into_bytes());
+        }
         if let Some(head) = c.head {
             batch.insert(HEAD_KEY, encode_head(&head).to_vec());
         }
         self.db.apply_batch(batch).map_err(|e| self.err(e))?;
         self.db.flush().map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    /// The report date of the last list imported for `authority`.
+    pub fn last_import(&self, authority: &str) -> Result<Option<Date>> {
+        let Some(v) = self.db.get([IMPORT_PREFIX, authority.as_bytes()].concat()).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        let text = std::str::from_utf8(&v).map_err(|_| self.damaged("an import mark is not UTF-8"))?;
+        Date::parse(text).map(Some).map_err(|e| self.damaged(&format!("an import mark is malformed: {e}")))
     }
 
     /// Bytes the store occupies on disk.

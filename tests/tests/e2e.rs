@@ -5,6 +5,8 @@ mod e2e {
     mod bad_input;
     mod concurrency;
     mod format;
+    mod import;
+    mod operator;
     mod property;
     mod queries;
     mod schemas;

@@ -1,0 +1,51 @@
+//! Importing published lists. A parser turns a list file into a [`Snapshot`]: what the
+//! authority says is in force on its report date. Reconciliation compares a
+//! snapshot with the ledger and derives the designations, amendments and delistings.
+
+pub mod reconcile;
+pub mod uk;
+pub mod un;
+
+use crate::event::Designation;
+use crate::time::Date;
+
+/// A published list as of its report date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// The authority (`UK`, `UN`).
+    pub authority: String,
+    /// The format it was read from (`uk-csv`, `uk-xml`, `un-xml`).
+    pub format: &'static str,
+    /// The date the list was generated.
+    pub report_date: Date,
+    /// Every designation it lists, in the file's order.
+    pub designations: Vec<Listed>,
+}
+
+/// One designation as a list shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    /// The designation, effective on its designation date, without provenance (`import` unset).
+    pub designation: Designation,
+    /// The dates on which the authority says it last updated the entry (latest last).
+    pub last_updated: Vec<Date>,
+    /// Where it is in the file (`line 12`, `INDIVIDUAL 3`), for messages.
+    pub location: String,
+}
+
+/// Why a list file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {reason}")]
+pub struct ParseError {
+    /// Where: `line 12, column "Date Designated"`, `element INDIVIDUAL 3 (REFERENCE_NUMBER CDi.001)`.
+    pub location: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl ParseError {
+    /// A parse error at `location`.
+    pub fn new(location: impl Into<String>, reason: impl Into<String>) -> Self {
+        ParseError { location: location.into(), reason: reason.into() }
+    }
+}

@@ -1,0 +1,263 @@
+//! Importing the published lists: the real UK GIM list (CSV and XML) and the UN excerpt, and
+//! snapshot variants of the UK list (tests/fixtures/uk-gim-variants).
+
+use ledger_tests::{Sandbox, repo_file};
+use serde_json::Value;
+
+fn shared(rel: &str) -> String {
+    repo_file(&format!("../shared/data/{rel}")).to_str().expect("utf-8 path").to_owned()
+}
+
+fn variant(name: &str) -> String {
+    repo_file(&format!("tests/fixtures/uk-gim-variants/{name}")).to_str().expect("utf-8 path").to_owned()
+}
+
+const UK_CSV: &str = "uk-gim/UK-Sanctions-List-GIM-2026-04-29.csv";
+const UK_XML: &str = "uk-gim/UK-Sanctions-List-GIM-2026-04-29.xml";
+const UN_XML: &str = "un-sample/UN-consolidated-excerpt-2026-02-27.xml";
+
+fn import(s: &Sandbox, list: &str, file: &str) -> Value {
+    s.run(&["import", list, file, "--format", "json"]).expect(0).json()
+}
+
+/// Imports the real UK CSV into a fresh ledger.
+fn uk_ledger() -> Sandbox {
+    let s = Sandbox::init();
+    let v = import(&s, "uk-csv", &shared(UK_CSV));
+    assert_eq!(v["summary"]["designations"], 38, "{v}");
+    s
+}
+
+#[test]
+fn both_uk_layouts_give_the_same_38_designations() {
+    let csv = uk_ledger();
+    let xml = Sandbox::init();
+    let v = import(&xml, "uk-xml", &shared(UK_XML));
+    assert_eq!(v["summary"]["designations"], 38);
+    let records = |s: &Sandbox| -> Vec<Value> {
+        let state = s.run(&["state", "--format", "json"]).expect(0).json();
+        state["designations"].as_array().expect("rows").iter().map(|r| r["record"].clone()).collect()
+    };
+    let (a, b) = (records(&csv), records(&xml));
+    assert_eq!(a.len(), 38);
+    assert_eq!(a, b, "the CSV and the XML parse to the same records");
+    for s in [&csv, &xml] {
+        let count = |at: &str| s.run(&["state", "--at", at, "--regime", "GIM", "--count"]).expect(0).stdout;
+        assert_eq!(count("2025-07-23").trim(), "25");
+        assert_eq!(count("2025-07-22").trim(), "0");
+        assert_eq!(count("2025-10-22").trim(), "38");
+        s.run(&["verify"]).expect(0);
+    }
+}
+
+#[test]
+fn imported_records_match_the_bundled_example_events() {
+    // examples/uk-gim-2025.jsonl holds the same 38 designations written by hand.
+    let imported = uk_ledger();
+    let appended = Sandbox::gim();
+    let rows = |s: &Sandbox| s.run(&["state", "--format", "json"]).expect(0).json()["designations"].clone();
+    let (a, b) = (rows(&imported), rows(&appended));
+    let records = |v: &Value| v.as_array().expect("rows").iter().map(|r| r["record"].clone()).collect::<Vec<_>>();
+    assert_eq!(records(&a), records(&b));
+}
+
+#[test]
+fn every_imported_event_carries_its_provenance() {
+    let s = uk_ledger();
+    let digest = blake3::hash(&std::fs::read(shared(UK_CSV)).expect("read")).to_hex().to_string();
+    for e in s.log().iter().skip(1) {
+        let p = &e["import"];
+        assert_eq!(p["format"], "uk-csv");
+        assert_eq!(p["blake3"], digest.as_str());
+        assert_eq!(p["report_date"], "2026-04-29");
+        assert!(p["file"].as_str().is_some_and(|f| f.ends_with("UK-Sanctions-List-GIM-2026-04-29.csv")));
+        assert!(p["importer"].as_str().is_some_and(|i| i.starts_with("ledger-import/")));
+    }
+}
+
+#[test]
+fn the_same_list_twice_appends_nothing() {
+    let s = uk_ledger();
+    let before = s.head();
+    let v = import(&s, "uk-csv", &shared(UK_CSV));
+    assert_eq!(v["summary"]["designations"], 0);
+    assert_eq!(v["summary"]["amendments"], 0);
+    assert_eq!(v["summary"]["delistings"], 0);
+    assert_eq!(s.head(), before);
+    // The XML of the same list is the same list.
+    let v = import(&s, "uk-xml", &shared(UK_XML));
+    assert_eq!(v["summary"]["amendments"], 0, "{v}");
+    assert_eq!(s.head(), before);
+}
+
+#[test]
+fn a_removed_row_group_is_one_delisting_on_the_report_date() {
+    let s = uk_ledger();
+    let v = import(&s, "uk-csv", &variant("gim-2026-05-06-GIM0047-removed.csv"));
+    assert_eq!(
+        (v["summary"]["designations"].clone(), v["summary"]["amendments"].clone(), v["summary"]["delistings"].clone()),
+        (0.into(), 0.into(), 1.into())
+    );
+    let last = s.log().pop().expect("an event");
+    assert_eq!(last["type"], "delisting");
+    assert_eq!(last["id"], "GIM0047");
+    assert_eq!(last["effective"], "2026-05-06");
+    let show = s.run(&["show", "UK/GIM0047", "--at", "2026-05-06", "--format", "json"]).expect(0).json();
+    assert_eq!(show["status"], "delisted");
+    let show = s.run(&["show", "UK/GIM0047", "--at", "2026-05-05", "--format", "json"]).expect(0).json();
+    assert_eq!(show["status"], "active");
+}
+
+#[test]
+fn an_added_alias_is_one_amendment_carrying_the_names() {
+    let s = uk_ledger();
+    let v = import(&s, "uk-csv", &variant("gim-2026-05-06-GIM0030-alias-added.csv"));
+    assert_eq!(v["summary"]["amendments"], 1, "{v}");
+    assert_eq!(v["summary"]["designations"], 0);
+    assert_eq!(v["summary"]["delistings"], 0);
+    let last = s.log().pop().expect("an event");
+    assert_eq!(last["type"], "amendment");
+    assert_eq!(last["id"], "GIM0030");
+    assert_eq!(last["effective"], "2026-05-05", "effective on the row's Last Updated");
+    let patch = last["patch"].as_object().expect("a patch");
+    assert_eq!(patch.keys().collect::<Vec<_>>(), vec!["subject"], "only the changed field");
+    let names = &patch["subject"]["names"];
+    assert_eq!(names[1], serde_json::json!({"name": "ALPA TRADING", "type": "alias", "quality": "good"}));
+    let d = s.run(&["diff", "--from", "2026-05-01", "--to", "2026-05-06", "--format", "json"]).expect(0).json();
+    assert_eq!(d["amended"][0]["changes"][0]["field"], "subject.names");
+}
+
+#[test]
+fn a_new_unique_id_is_one_designation() {
+    let s = uk_ledger();
+    let v = import(&s, "uk-csv", &variant("gim-2026-05-06-GIM0048-added.csv"));
+    assert_eq!(v["summary"]["designations"], 1, "{v}");
+    assert_eq!(v["summary"]["amendments"], 0);
+    let last = s.log().pop().expect("an event");
+    assert_eq!(
+        (last["type"].clone(), last["id"].clone(), last["effective"].clone()),
+        ("designation".into(), "GIM0048".into(), "2026-05-06".into())
+    );
+}
+
+#[test]
+fn half_the_list_removed_is_refused_and_nothing_written() {
+    let s = uk_ledger();
+    let before = (s.head(), s.log().len());
+    let r = s.run(&["import", "uk-csv", &variant("gim-2026-05-06-half-removed.csv")]).expect(65);
+    let first = r.stderr.lines().next().unwrap_or_default();
+    assert!(first.contains("would delist 19 of the 38") && first.contains("GIM: 19"), "{first}");
+    assert!(r.stderr.contains("nothing was written"));
+    assert_eq!((s.head(), s.log().len()), before);
+    // With the guard raised it goes through.
+    s.run(&["import", "uk-csv", &variant("gim-2026-05-06-half-removed.csv"), "--max-delist", "50%"]).expect(0);
+    assert_eq!(s.run(&["state", "--at", "2026-05-06", "--count"]).expect(0).stdout.trim(), "19");
+    assert_eq!(s.run(&["state", "--at", "2026-05-05", "--count"]).expect(0).stdout.trim(), "38");
+}
+
+#[test]
+fn an_older_list_is_refused_unless_allowed() {
+    let s = uk_ledger();
+    import(&s, "uk-csv", &variant("gim-2026-05-06-GIM0048-added.csv"));
+    let before = s.head();
+    let r = s.run(&["import", "uk-csv", &shared(UK_CSV)]).expect(65);
+    assert!(r.stderr.contains("older than the last one imported (2026-05-06)"), "{}", r.stderr);
+    assert_eq!(s.head(), before);
+    // Allowed, the older list is compared with the ledger as of its own report date, when
+    // GIM0048 was not yet designated: nothing to do.
+    let v = s.run(&["import", "uk-csv", &shared(UK_CSV), "--allow-older", "--format", "json"]).expect(0).json();
+    assert_eq!(v["summary"]["delistings"], 0, "{v}");
+    assert_eq!(s.head(), before);
+}
+
+#[test]
+fn dry_run_prints_the_events_and_writes_nothing() {
+    let s = Sandbox::init();
+    let before = s.head();
+    let r = s.run(&["import", "uk-csv", &shared(UK_CSV), "--dry-run"]).expect(0);
+    let events: Vec<Value> =
+        r.stdout.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).expect("json")).collect();
+    assert_eq!(events.len(), 38);
+    assert!(r.stdout.contains("would import"), "{}", r.stdout);
+    assert_eq!(s.head(), before);
+    let v = s.run(&["import", "uk-csv", &shared(UK_CSV), "--dry-run", "--format", "json"]).expect(0).json();
+    assert_eq!(v["events"].as_array().map(Vec::len), Some(38));
+    assert_eq!(v["head"], Value::Null);
+    assert_eq!(s.head(), before);
+}
+
+#[test]
+fn the_un_excerpt_gives_25_designations_on_their_listing_dates() {
+    let s = Sandbox::init();
+    let v = import(&s, "un-xml", &shared(UN_XML));
+    assert_eq!(v["summary"]["designations"], 25, "{v}");
+    s.run(&["verify"]).expect(0);
+    let log = s.log();
+    let mut listed: Vec<String> =
+        log.iter().skip(1).map(|e| e["effective"].as_str().expect("date").to_owned()).collect();
+    listed.sort();
+    // Count in force at each listing date and the day before it.
+    for date in &listed {
+        let on = listed.iter().filter(|d| *d <= date).count();
+        let got = s.run(&["state", "--at", date, "--authority", "UN", "--count"]).expect(0).stdout;
+        assert_eq!(got.trim(), on.to_string(), "in force on {date}");
+    }
+    let first = &listed[0];
+    let day_before =
+        s.run(&["state", "--at", &format!("{}T00:00:00Z", first), "--authority", "UN", "--count"]).expect(0).stdout;
+    assert_eq!(
+        day_before.trim(),
+        listed.iter().filter(|d| *d == first).count().to_string(),
+        "a date orders as the start of its day"
+    );
+    let kinds = |k: &str| s.run(&["state", "--kind", k, "--count"]).expect(0).stdout.trim().to_owned();
+    assert_eq!((kinds("individual"), kinds("entity")), ("18".to_owned(), "7".to_owned()));
+}
+
+/// The list with GIM0047's Date Designated (column 34) set to 31 February.
+fn bad_date(csv: &str) -> String {
+    csv.split("\r\n")
+        .map(|line| {
+            if line.starts_with("22/10/2025,GIM0047,") {
+                let mut cells: Vec<&str> = line.split(',').collect();
+                cells[33] = "31/02/2025";
+                cells.join(",")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n")
+}
+
+#[test]
+fn malformed_lists_exit_65_naming_where_and_write_nothing() {
+    let s = uk_ledger();
+    let before = s.head();
+    let csv = std::fs::read_to_string(shared(UK_CSV)).expect("read");
+    let cases: Vec<(&str, &str, String, &str)> = vec![
+        ("a bad date in a row", "uk-csv", bad_date(&csv), "Date Designated"),
+        ("no Unique ID column", "uk-csv", csv.replacen("Unique ID", "Unique Ident", 1), "Unique ID"),
+        (
+            "truncated XML",
+            "uk-xml",
+            {
+                let x = std::fs::read_to_string(shared(UK_XML)).expect("read");
+                x[..x.len() / 2].to_owned()
+            },
+            "",
+        ),
+    ];
+    for (what, list, text, words) in cases {
+        let path = s.file("bad-list", text.as_bytes());
+        let r = s.run(&["import", list, &path]);
+        assert_eq!(r.code, 65, "{what}: {}", r.stderr);
+        assert!(r.stderr.contains(words), "{what}: {}", r.stderr);
+        assert!(r.stderr.contains("nothing was written"), "{what}: {}", r.stderr);
+        assert_eq!(s.head(), before, "{what}");
+    }
+    let latin1 = b"\xabReport Date: 29-Apr-2026\r\n";
+    let path = s.file("latin1.csv", latin1);
+    s.run(&["import", "uk-csv", &path]).expect(65);
+    assert_eq!(s.head(), before);
+}
