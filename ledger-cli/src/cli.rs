@@ -81,8 +81,97 @@ pub enum Command {
     },
     /// Print the seq and hash of the last event.
     Head,
-    /// Re-check every hash, link and seq, the lifecycle rules and the index.
-    Verify,
+    /// Re-check every hash, link and seq, the lifecycle rules, the index and the Merkle tree; with
+    /// --checkpoint, also that the ledger still has the tree a saved checkpoint recorded.
+    ///
+    /// Example: ledger verify --checkpoint 2025-12-31.checkpoint --key "$(cat ledger.pub)"
+    Verify {
+        /// A checkpoint saved earlier (`ledger checkpoint`): the ledger must extend it.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        /// The verifier key (NAME+HASH+DATA, or a file holding it) that must have signed it.
+        #[arg(long, value_name = "PUBKEY", requires = "checkpoint")]
+        key: Option<String>,
+    },
+    /// Create an Ed25519 key for signing checkpoints; prints the public (verifier) key.
+    ///
+    /// Example: ledger keygen --out ledger.key --name example.org/uk-gim > ledger.pub
+    Keygen {
+        /// Where to write the private key (created with mode 0600; never overwritten).
+        #[arg(long, value_name = "KEYFILE")]
+        out: PathBuf,
+        /// The key's name, as signature lines show it (the ledger's name is a good choice).
+        #[arg(long, default_value = ledger_core::ledger::DEFAULT_NAME)]
+        name: String,
+    },
+    /// Print a checkpoint of the ledger: its name, size and Merkle root as a signed note.
+    ///
+    /// Example: ledger checkpoint --sign ledger.key > 2025-12-31.checkpoint
+    Checkpoint {
+        /// Sign it with this private key (from `ledger keygen`).
+        #[arg(long, value_name = "KEYFILE")]
+        sign: Option<PathBuf>,
+    },
+    /// Print a Merkle proof (JSON): that event SEQ is in the tree, or with --consistency that the
+    /// tree extends its older self.
+    ///
+    /// Example: ledger prove 29 --size 39 > gim0030.proof
+    Prove {
+        /// The event to prove included.
+        #[arg(required_unless_present = "consistency", conflicts_with = "consistency")]
+        seq: Option<u64>,
+        /// The tree size (default: every event).
+        #[arg(long, value_name = "N")]
+        size: Option<u64>,
+        /// Prove that the tree of OLD_SIZE events is a prefix of the tree of --size events.
+        #[arg(long, value_name = "OLD_SIZE")]
+        consistency: Option<u64>,
+    },
+    /// Check a proof from `ledger prove`, against a checkpoint when one is given.
+    VerifyProof {
+        /// The proof (JSON).
+        proof: PathBuf,
+        /// The checkpoint whose root the proof must reach.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        /// The verifier key that must have signed the checkpoint.
+        #[arg(long, value_name = "PUBKEY", requires = "checkpoint")]
+        key: Option<String>,
+    },
+    /// Write every recorded event and a checkpoint as a bundle (JSON Lines) to FILE or `-`.
+    ///
+    /// Example: ledger export --sign ledger.key ledger-2025-12-31.bundle
+    Export {
+        /// The bundle file, or `-` for standard output.
+        file: PathBuf,
+        /// Sign the bundle's checkpoint with this private key.
+        #[arg(long, value_name = "KEYFILE")]
+        sign: Option<PathBuf>,
+    },
+    /// Verify a bundle without opening any ledger: hashes, links, lifecycle rules, the Merkle
+    /// root against its checkpoint, the signature, and that it extends an older checkpoint.
+    ///
+    /// Example: ledger verify-bundle ledger-2026.bundle --checkpoint 2025-12-31.checkpoint --key ledger.pub
+    VerifyBundle {
+        /// The bundle file, or `-`.
+        file: PathBuf,
+        /// An older checkpoint the bundle must extend.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        /// The verifier key that must have signed the checkpoints.
+        #[arg(long, value_name = "PUBKEY")]
+        key: Option<String>,
+    },
+    /// Build a new ledger (at --ledger) from a verified bundle: the recovery path.
+    ///
+    /// Example: ledger --ledger restored.sled import-bundle ledger-2026.bundle --key ledger.pub
+    ImportBundle {
+        /// The bundle file, or `-`.
+        file: PathBuf,
+        /// The verifier key that must have signed its checkpoint.
+        #[arg(long, value_name = "PUBKEY")]
+        key: Option<String>,
+    },
     /// Reconcile a published list into events: designations, amendments and delistings.
     ///
     /// The list shows what is in force on its report date; the ledger derives what changed by

@@ -12,6 +12,7 @@ use ledger_core::time::{Clock, FixedClock, SystemClock};
 use ledger_core::{Error, Ledger, input};
 use serde_json::{Value, json};
 
+pub mod audit;
 pub mod cli;
 pub mod import;
 pub mod operate;
@@ -203,7 +204,26 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             report_head(&mut out, cli.format, "head", &ledger, &head, None)?;
             exit::OK
         }
-        Command::Verify => verify(cli, &mut out)?,
+        Command::Verify { checkpoint, key } => {
+            let code = verify(cli, &mut out)?;
+            match checkpoint {
+                Some(cp) => audit::verify_checkpoint(&open(cli)?, &mut out, cli.format, cp, key.as_deref())?,
+                None => code,
+            }
+        }
+        Command::Keygen { out: file, name } => audit::keygen(&mut out, file, name)?,
+        Command::Checkpoint { sign } => audit::checkpoint(&open(cli)?, &mut out, sign.as_deref())?,
+        Command::Prove { seq, size, consistency } => audit::prove(&open(cli)?, &mut out, *seq, *size, *consistency)?,
+        Command::VerifyProof { proof, checkpoint, key } => {
+            audit::verify_proof(&mut out, cli.format, proof, checkpoint.as_deref(), key.as_deref())?
+        }
+        Command::Export { file, sign } => audit::export(&open(cli)?, &mut out, cli.format, file, sign.as_deref())?,
+        Command::VerifyBundle { file, checkpoint, key } => {
+            audit::verify_bundle(&mut out, cli.format, file, checkpoint.as_deref(), key.as_deref())?
+        }
+        Command::ImportBundle { file, key } => {
+            audit::import_bundle(&cli.ledger, &mut out, cli.format, file, key.as_deref())?
+        }
         Command::Designate(a) => with_context(cli, |cx| operate::designate(cx, &mut out, a))?,
         Command::Amend(a) => with_context(cli, |cx| operate::amend(cx, &mut out, a))?,
         Command::Delist(a) => with_context(cli, |cx| operate::delist(cx, &mut out, a))?,
@@ -391,7 +411,7 @@ fn verify(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
             if report.failure.is_none() {
                 writeln!(
                     out,
-                    "ok: {} events verified (hashes, links, lifecycle rules, index); head seq {} {}",
+                    "ok: {} events verified (hashes, links, lifecycle rules, index, Merkle tree); head seq {} {}",
                     report.checked, report.head.seq, report.head.hash
                 )?;
             }

@@ -11,9 +11,11 @@ use crate::error::{Error, Result};
 use crate::event::{Event, FORMAT_VERSION, Genesis, InputEvent, Key, Record, RecordedEvent, SubjectKind};
 use crate::input::{LineError, Numbered};
 use crate::lifecycle::{self, Act, KeyEntry, KeyIndex};
+use crate::merkle;
 use crate::patch;
 use crate::store::{self, BLOCK_EVENTS, Commit, Head, Store};
 use crate::time::{Clock, Timestamp, format_instant};
+use crate::tree::StoreTree;
 use crate::validate::check_record;
 
 /// The default name of a new ledger (the origin line of its checkpoints).
@@ -57,6 +59,7 @@ impl Ledger {
             head: Some(Head { seq: 0, hash: rec.hash, recorded_at: at }),
             name: Some(name.to_owned()),
             import: None,
+            nodes: Vec::new(),
         })?;
         Ok(Ledger { store })
     }
@@ -189,6 +192,43 @@ impl Ledger {
             plan.admit(plan.sealed.len() - 1)?;
         }
         Ok(plan)
+    }
+
+    /// The Merkle root of the first `size` events (1 ≤ size ≤ head.seq + 1).
+    pub fn tree_root(&self, size: u64) -> Result<Hash> {
+        self.check_size(size)?;
+        merkle::root(&mut StoreTree::new(&self.store), size)
+    }
+
+    /// The inclusion proof of event `seq` in the tree of `size` events.
+    pub fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash>> {
+        self.check_size(size)?;
+        if seq >= size {
+            return Err(Error::Refused(format!(
+                "event {seq} is not in the tree of {size} events (seqs 0 to {})",
+                size - 1
+            )));
+        }
+        merkle::inclusion_path(&mut StoreTree::new(&self.store), seq, size)
+    }
+
+    /// The consistency proof between the trees of `old` and `size` events.
+    pub fn consistency_proof(&self, old: u64, size: u64) -> Result<Vec<Hash>> {
+        self.check_size(size)?;
+        if old == 0 || old > size {
+            return Err(Error::Refused(format!("the old size must be between 1 and {size}, not {old}")));
+        }
+        merkle::consistency_path(&mut StoreTree::new(&self.store), old, size)
+    }
+
+    fn check_size(&self, size: u64) -> Result<()> {
+        let events = self.head()?.seq + 1;
+        if size == 0 || size > events {
+            return Err(Error::Refused(format!(
+                "the tree size must be between 1 and {events} (the ledger's events), not {size}"
+            )));
+        }
+        Ok(())
     }
 
     /// The report date of the last list imported for `authority`.
@@ -463,7 +503,8 @@ impl Plan<'_> {
                 w.identity.ok_or_else(|| Error::Internal(format!("{key} reached the commit without a designation")))?;
             keys.push((key, KeyIndex { regime, kind, entries: w.entries }));
         }
-        Ok(Commit { blocks, keys, head: Some(head), name: None, import: None })
+        let nodes = StoreTree::new(self.ledger.store()).complete(&blocks)?;
+        Ok(Commit { blocks, keys, head: Some(head), name: None, import: None, nodes })
     }
 }
 

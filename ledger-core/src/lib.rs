@@ -19,14 +19,17 @@
 //! [`ledger`] (append and read), [`verify`], [`time`] (both axes and the clock), [`projection`]
 //! and [`query`] (point-in-time answers), [`names`] (search matching), [`schema`].
 
+pub mod bundle;
 pub mod canonical;
 pub mod chain;
+pub mod checkpoint;
 pub mod error;
 pub mod event;
 pub mod import;
 pub mod input;
 pub mod ledger;
 pub mod lifecycle;
+pub mod merkle;
 pub mod names;
 pub mod patch;
 pub mod projection;
@@ -34,6 +37,7 @@ pub mod query;
 pub mod schema;
 pub mod store;
 pub mod time;
+pub mod tree;
 pub mod validate;
 pub mod verify;
 

@@ -8,6 +8,7 @@
 //! | `m/head` | seq (u64 BE) · hash (32 bytes) · recorded_at (i64 BE, µs) |
 //! | `m/name` | the ledger's name (UTF-8) |
 //! | `e/` · block (u64 BE) | events `64·block .. 64·block+63`, each `len (u32 LE) · hash (32) · canonical bytes` |
+//! | `t/` · level (u8) · index (u64 BE) | the hash of the perfect Merkle subtree of leaves `index·2^level ..`, for levels ≥ 6 |
 //! | `m/import/` · `AUTHORITY` | the last imported list's report date (`YYYY-MM-DD`) |
 //! | `k/` · `AUTHORITY/ID` | the key's regime code and kind, then its events, 41 bytes each (see [`encode_index`]) |
 //!
@@ -40,6 +41,11 @@ pub const NAME_KEY: &[u8] = b"m/name";
 pub const BLOCK_PREFIX: &[u8] = b"e/";
 /// The prefix of the per-key index.
 pub const KEY_PREFIX: &[u8] = b"k/";
+/// The prefix of Merkle tree nodes (perfect subtrees of 64 leaves and more).
+pub const TREE_PREFIX: &[u8] = b"t/";
+/// The lowest tree level the store keeps: subtrees of one block's 64 events. Smaller subtrees are
+/// computed from the event hashes in a block.
+pub const TREE_STORED_LEVEL: u32 = 6;
 /// The prefix of the last import of each authority's list.
 pub const IMPORT_PREFIX: &[u8] = b"m/import/";
 /// The lock file in the ledger directory.
@@ -71,6 +77,8 @@ pub struct Commit {
     pub name: Option<String>,
     /// The report date of an imported list, per authority.
     pub import: Option<(String, Date)>,
+    /// Merkle subtrees completed by the batch: (level, index, hash).
+    pub nodes: Vec<(u32, u64, Hash)>,
 }
 
 /// An open store, holding the process lock until dropped.
@@ -189,6 +197,9 @@ impl Store {
         if let Some(name) = c.name {
             batch.insert(NAME_KEY, name.into_bytes());
         }
+        for (level, index, hash) in c.nodes {
+            batch.insert(tree_key(level, index), hash.0.to_vec());
+        }
         if let Some((authority, date)) = c.import {
             batch.insert([IMPORT_PREFIX, authority.as_bytes()].concat(), date.to_string().into_bytes());
         }
@@ -198,6 +209,33 @@ impl Store {
         self.db.apply_batch(batch).map_err(|e| self.err(e))?;
         self.db.flush().map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    /// A stored Merkle subtree (levels ≥ [`TREE_STORED_LEVEL`]).
+    pub fn tree_node(&self, level: u32, index: u64) -> Result<Option<Hash>> {
+        let v = self.db.get(tree_key(level, index)).map_err(|e| self.err(e))?;
+        match v {
+            None => Ok(None),
+            Some(v) => v
+                .as_ref()
+                .try_into()
+                .map(|b| Some(Hash(b)))
+                .map_err(|_| self.damaged(&format!("tree node {level}/{index} is malformed"))),
+        }
+    }
+
+    /// Every stored Merkle subtree: (level, index, hash), in key order.
+    pub fn tree_nodes(&self) -> impl Iterator<Item = Result<(u32, u64, Hash)>> + '_ {
+        self.db.scan_prefix(TREE_PREFIX).map(move |r| {
+            let (k, v) = r.map_err(|e| self.err(e))?;
+            let parsed = (|| {
+                let level = *k.get(TREE_PREFIX.len())? as u32;
+                let index = u64::from_be_bytes(k.get(TREE_PREFIX.len() + 1..)?.try_into().ok()?);
+                let hash = Hash(v.as_ref().try_into().ok()?);
+                Some((level, index, hash))
+            })();
+            parsed.ok_or_else(|| self.damaged("a tree node is malformed"))
+        })
     }
 
     /// The report date of the last list imported for `authority`.
@@ -262,6 +300,14 @@ fn sled_error(path: &Path, e: sled::Error) -> Error {
 pub fn block_key(n: u64) -> Vec<u8> {
     let mut k = BLOCK_PREFIX.to_vec();
     k.extend_from_slice(&n.to_be_bytes());
+    k
+}
+
+/// The sled key of a Merkle subtree.
+pub fn tree_key(level: u32, index: u64) -> Vec<u8> {
+    let mut k = TREE_PREFIX.to_vec();
+    k.push(level as u8);
+    k.extend_from_slice(&index.to_be_bytes());
     k
 }
 

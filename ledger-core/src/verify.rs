@@ -13,7 +13,8 @@ use crate::error::Result;
 use crate::event::{Event, Key, RecordedEvent};
 use crate::ledger::Ledger;
 use crate::lifecycle::{self, Act, KeyEntry, KeyIndex};
-use crate::store::{self, BLOCK_EVENTS, Head};
+use crate::merkle::{self, Leaves};
+use crate::store::{self, BLOCK_EVENTS, Head, TREE_STORED_LEVEL};
 
 /// What verification found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +179,8 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
     let mut prev = Hash::ZERO;
     let mut last_recorded = i64::MIN;
     let mut index = ChainIndex::default();
+    let mut tree = StoredLevels::default();
+    let mut block_hashes: Vec<Hash> = Vec::with_capacity(BLOCK_EVENTS as usize);
     let fail = |checked, seq, what: String| Ok(Report { checked, head, failure: Some(Failure { seq, what }) });
 
     for block in ledger.store().blocks(0) {
@@ -203,6 +206,12 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
             prev = rec.hash;
             last_recorded = rec.recorded_at.0;
             checked += 1;
+            block_hashes.push(hash);
+        }
+        if block_hashes.len() as u64 == BLOCK_EVENTS {
+            tree.push_block(std::mem::take(&mut block_hashes));
+        } else {
+            block_hashes.clear();
         }
     }
     if checked == 0 {
@@ -219,6 +228,18 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
     }
     if let Some(f) = index.check() {
         return Ok(Report { checked, head, failure: Some(f) });
+    }
+    // The stored Merkle tree must be the tree of the log's hashes.
+    let mut stored_nodes = 0usize;
+    for item in ledger.store().tree_nodes() {
+        let (level, i, hash) = item?;
+        stored_nodes += 1;
+        if tree.get(level, i) != Some(hash) {
+            return fail(checked, i << level, format!("the Merkle tree's node {level}/{i} does not match the log"));
+        }
+    }
+    if stored_nodes != tree.count() {
+        return fail(checked, 0, format!("the Merkle tree holds {stored_nodes} nodes; the log makes {}", tree.count()));
     }
     // The stored index must say what the log says.
     let rebuilt = index.into_keys();
@@ -238,6 +259,40 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
         return fail(checked, seq, "the index lacks a designation key the log holds".into());
     }
     Ok(Report { checked, head, failure: None })
+}
+
+/// The perfect subtrees of 64 leaves and more, built block by block as the log is read.
+#[derive(Default)]
+struct StoredLevels {
+    levels: Vec<Vec<Hash>>,
+}
+
+impl StoredLevels {
+    fn push_block(&mut self, hashes: Vec<Hash>) {
+        let mut node = Leaves::new(hashes).level(TREE_STORED_LEVEL)[0];
+        let mut l = 0;
+        loop {
+            if self.levels.len() == l {
+                self.levels.push(Vec::new());
+            }
+            self.levels[l].push(node);
+            let n = self.levels[l].len();
+            if n % 2 == 1 {
+                break;
+            }
+            node = merkle::node_hash(&self.levels[l][n - 2], &self.levels[l][n - 1]);
+            l += 1;
+        }
+    }
+
+    fn get(&self, level: u32, index: u64) -> Option<Hash> {
+        let l = level.checked_sub(TREE_STORED_LEVEL)? as usize;
+        self.levels.get(l)?.get(index as usize).copied()
+    }
+
+    fn count(&self) -> usize {
+        self.levels.iter().map(Vec::len).sum()
+    }
 }
 
 fn first_difference(a: &[KeyEntry], b: &[KeyEntry]) -> u64 {

@@ -2,6 +2,7 @@
 
 mod e2e {
     mod append;
+    mod audit;
     mod bad_input;
     mod concurrency;
     mod format;

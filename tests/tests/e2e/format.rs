@@ -56,3 +56,34 @@ fn the_format_document_has_at_least_three_vectors_and_they_hold() {
             .unwrap_or_else(|e| panic!("{}: {e}", v.title));
     }
 }
+
+#[test]
+fn the_tree_vector_holds() {
+    use ledger_core::chain::Hash;
+    use ledger_core::merkle::{self, Leaves};
+    let doc = std::fs::read_to_string(repo_file("docs/FORMAT.md")).expect("docs/FORMAT.md");
+    let section = doc.split("\n### Tree vector").nth(1).expect("a tree vector section");
+    let start = section.find("```json\n").expect("a json block") + 8;
+    let v: Value =
+        serde_json::from_str(&section[start..start + section[start..].find("```").expect("end")]).expect("json");
+    let hash = |v: &Value| Hash::from_hex(v.as_str().expect("a string")).expect("a hash");
+    let events: Vec<Hash> = v["event_hashes"].as_array().expect("hashes").iter().map(hash).collect();
+    let mut tree = Leaves::new(events.clone());
+    let roots = v["roots"].as_object().expect("roots");
+    assert_eq!(roots.len(), events.len());
+    for (n, root) in roots {
+        let n: u64 = n.parse().expect("a size");
+        assert_eq!(merkle::root(&mut tree, n).expect("root"), hash(root), "root of {n}");
+    }
+    let path = |v: &Value| v["path"].as_array().expect("path").iter().map(hash).collect::<Vec<_>>();
+    let inc = &v["inclusion"];
+    let (seq, size) = (inc["seq"].as_u64().expect("seq"), inc["size"].as_u64().expect("size"));
+    assert_eq!(merkle::inclusion_path(&mut tree, seq, size).expect("path"), path(inc));
+    let root = hash(&roots[&size.to_string()]);
+    assert!(merkle::verify_inclusion(seq, size, &merkle::leaf_hash(&events[seq as usize]), &path(inc), &root));
+    let con = &v["consistency"];
+    let (old, size) = (con["old_size"].as_u64().expect("old"), con["size"].as_u64().expect("size"));
+    assert_eq!(merkle::consistency_path(&mut tree, old, size).expect("path"), path(con));
+    let (old_root, root) = (hash(&roots[&old.to_string()]), hash(&roots[&size.to_string()]));
+    assert!(merkle::verify_consistency(old, size, &old_root, &root, &path(con)));
+}

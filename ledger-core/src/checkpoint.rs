@@ -1,0 +1,324 @@
+//! Checkpoints: the C2SP tlog-checkpoint text (origin, tree size, base64 root, extension lines) as
+//! a C2SP signed note, Ed25519-signed when a key is given, with keys in the note formats
+//! (`PRIVATE+KEY+name+hash+data` and `name+hash+data`).
+//!
+//! ```
+//! use ledger_core::checkpoint::{Checkpoint, SignerKey};
+//! use ledger_core::chain::Hash;
+//! let key = SignerKey::from_seed("example.org/ledger", [7; 32]);
+//! let cp = Checkpoint { origin: "example.org/ledger".into(), size: 39, root: Hash([1; 32]), extensions: vec![] };
+//! let note = cp.sign(Some(&key));
+//! let (parsed, sigs) = Checkpoint::parse(&note).unwrap();
+//! assert_eq!(parsed, cp);
+//! assert!(key.verifier().verify(&parsed, &sigs).is_ok());
+//! ```
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ed25519_dalek::{Signer, Verifier};
+use sha2::{Digest, Sha256};
+
+use crate::chain::Hash;
+
+/// Ed25519's algorithm byte in note keys and key IDs.
+const ED25519: u8 = 0x01;
+
+/// A checkpoint: what a ledger's tree was at one size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The ledger's name.
+    pub origin: String,
+    /// The number of events in the tree.
+    pub size: u64,
+    /// The Merkle root of those events.
+    pub root: Hash,
+    /// Extension lines (this ledger writes `head SEQ HASH`).
+    pub extensions: Vec<String>,
+}
+
+/// One signature line of a note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteSignature {
+    /// The key's name.
+    pub name: String,
+    /// The key ID: the first 4 bytes of SHA-256(name || "\n" || 0x01 || public key).
+    pub key_id: [u8; 4],
+    /// The signature bytes.
+    pub signature: Vec<u8>,
+}
+
+fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update(b"\n");
+    h.update([ED25519]);
+    h.update(public);
+    let d = h.finalize();
+    [d[0], d[1], d[2], d[3]]
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.contains(['+', ' ', '\n']) || name.chars().any(char::is_control) {
+        Err(format!("`{name}` is not a key name (no spaces, `+` or control characters)"))
+    } else {
+        Ok(())
+    }
+}
+
+impl Checkpoint {
+    /// The `head SEQ HASH` extension line.
+    pub fn head_extension(seq: u64, hash: &Hash) -> String {
+        format!("head {seq} {hash}")
+    }
+
+    /// The head this checkpoint's extension names, if it names one.
+    pub fn head(&self) -> Option<(u64, Hash)> {
+        self.extensions.iter().find_map(|l| {
+            let mut parts = l.split(' ');
+            (parts.next()? == "head").then_some(())?;
+            let seq = parts.next()?.parse().ok()?;
+            let hash = Hash::from_hex(parts.next()?).ok()?;
+            Some((seq, hash))
+        })
+    }
+
+    /// The checkpoint body: the signed text.
+    pub fn body(&self) -> String {
+        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root.0));
+        for e in &self.extensions {
+            s.push_str(e);
+            s.push('\n');
+        }
+        s
+    }
+
+    /// The signed note: the body, a blank line, and a signature line when `key` is given.
+    pub fn sign(&self, key: Option<&SignerKey>) -> String {
+        let body = self.body();
+        let mut note = body.clone();
+        note.push('\n');
+        if let Some(k) = key {
+            let sig = k.key.sign(body.as_bytes());
+            let mut blob = k.key_id.to_vec();
+            blob.extend_from_slice(&sig.to_bytes());
+            note.push_str(&format!("\u{2014} {} {}\n", k.name, B64.encode(blob)));
+        }
+        note
+    }
+
+    /// Parses a note: the checkpoint and its signature lines.
+    pub fn parse(note: &str) -> Result<(Checkpoint, Vec<NoteSignature>), String> {
+        let (body, sigs) = match note.find("\n\n") {
+            Some(i) => (&note[..=i], &note[i + 2..]),
+            None => return Err("not a signed note: no blank line after the checkpoint".into()),
+        };
+        let mut lines = body.lines();
+        let origin = lines.next().filter(|o| !o.is_empty()).ok_or("the checkpoint has no origin line")?.to_owned();
+        let size = lines
+            .next()
+            .and_then(|s| (!s.starts_with('+') && !s.starts_with('0') || s == "0").then_some(s))
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or("the checkpoint's second line is not a tree size")?;
+        let root = lines
+            .next()
+            .and_then(|r| B64.decode(r).ok())
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .map(Hash)
+            .ok_or("the checkpoint's third line is not a base64 32-byte root hash")?;
+        let extensions: Vec<String> = lines.map(str::to_owned).collect();
+        if extensions.iter().any(String::is_empty) {
+            return Err("the checkpoint has an empty extension line".into());
+        }
+        let mut signatures = Vec::new();
+        for line in sigs.lines() {
+            let rest = line.strip_prefix("\u{2014} ").ok_or_else(|| format!("`{line}` is not a signature line"))?;
+            let (name, blob) = rest.rsplit_once(' ').ok_or_else(|| format!("`{line}` is not a signature line"))?;
+            let blob = B64.decode(blob).map_err(|_| format!("the signature of `{name}` is not base64"))?;
+            if blob.len() < 5 {
+                return Err(format!("the signature of `{name}` is too short"));
+            }
+            signatures.push(NoteSignature {
+                name: name.to_owned(),
+                key_id: [blob[0], blob[1], blob[2], blob[3]],
+                signature: blob[4..].to_vec(),
+            });
+        }
+        Ok((Checkpoint { origin, size, root, extensions }, signatures))
+    }
+}
+
+/// An Ed25519 signing key with its note name.
+pub struct SignerKey {
+    name: String,
+    key_id: [u8; 4],
+    key: ed25519_dalek::SigningKey,
+}
+
+impl SignerKey {
+    /// The key with this 32-byte seed.
+    pub fn from_seed(name: &str, seed: [u8; 32]) -> Self {
+        let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        SignerKey { name: name.to_owned(), key_id: key_id(name, key.verifying_key().as_bytes()), key }
+    }
+
+    /// A new key from the operating system's randomness.
+    pub fn generate(name: &str) -> Result<Self, String> {
+        check_name(name)?;
+        let mut seed = [0u8; 32];
+        let mut f = std::fs::File::open("/dev/urandom").map_err(|e| format!("no randomness: {e}"))?;
+        std::io::Read::read_exact(&mut f, &mut seed).map_err(|e| format!("no randomness: {e}"))?;
+        Ok(SignerKey::from_seed(name, seed))
+    }
+
+    /// The key's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The private key in note format: `PRIVATE+KEY+name+hash+base64(0x01 || seed)`.
+    pub fn to_note_format(&self) -> String {
+        let mut data = vec![ED25519];
+        data.extend_from_slice(&self.key.to_bytes());
+        format!("PRIVATE+KEY+{}+{}+{}", self.name, hex8(&self.key_id), B64.encode(data))
+    }
+
+    /// Parses the private key format.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let rest = text.trim().strip_prefix("PRIVATE+KEY+").ok_or("not a private key (PRIVATE+KEY+...)")?;
+        let (name, id, data) = split_key(rest)?;
+        let seed: [u8; 32] = data.try_into().map_err(|_| "the private key is not 32 bytes")?;
+        let key = SignerKey::from_seed(name, seed);
+        if key.key_id != id {
+            return Err("the private key's hash does not match its name and key".into());
+        }
+        Ok(key)
+    }
+
+    /// The matching verifier.
+    pub fn verifier(&self) -> VerifierKey {
+        VerifierKey { name: self.name.clone(), key_id: self.key_id, key: self.key.verifying_key() }
+    }
+}
+
+/// An Ed25519 verifier key with its note name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifierKey {
+    name: String,
+    key_id: [u8; 4],
+    key: ed25519_dalek::VerifyingKey,
+}
+
+fn hex8(id: &[u8; 4]) -> String {
+    id.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn split_key(s: &str) -> Result<(&str, [u8; 4], Vec<u8>), String> {
+    let mut parts = s.splitn(3, '+');
+    let (Some(name), Some(hash), Some(data)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err("a key is NAME+HASH+DATA".into());
+    };
+    check_name(name)?;
+    let id = u32::from_str_radix(hash, 16).map_err(|_| "the key hash is not 8 hex digits")?.to_be_bytes();
+    if hash.len() != 8 {
+        return Err("the key hash is not 8 hex digits".into());
+    }
+    let data = B64.decode(data).map_err(|_| "the key data is not base64")?;
+    match data.split_first() {
+        Some((&ED25519, key)) => Ok((name, id, key.to_vec())),
+        _ => Err("the key is not an Ed25519 key".into()),
+    }
+}
+
+impl VerifierKey {
+    /// The verifier key in note format: `name+hash+base64(0x01 || public key)`.
+    pub fn to_note_format(&self) -> String {
+        let mut data = vec![ED25519];
+        data.extend_from_slice(self.key.as_bytes());
+        format!("{}+{}+{}", self.name, hex8(&self.key_id), B64.encode(data))
+    }
+
+    /// Parses the verifier key format.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (name, id, data) = split_key(text.trim())?;
+        let bytes: [u8; 32] = data.try_into().map_err(|_| "the public key is not 32 bytes")?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| "not a valid Ed25519 public key")?;
+        if key_id(name, &bytes) != id {
+            return Err("the key hash does not match its name and key".into());
+        }
+        Ok(VerifierKey { name: name.to_owned(), key_id: id, key })
+    }
+
+    /// The key's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Checks that one of `signatures` is this key's valid signature of `checkpoint`.
+    pub fn verify(&self, checkpoint: &Checkpoint, signatures: &[NoteSignature]) -> Result<(), String> {
+        let mine: Vec<&NoteSignature> =
+            signatures.iter().filter(|s| s.name == self.name && s.key_id == self.key_id).collect();
+        if mine.is_empty() {
+            return Err(format!("the checkpoint is not signed by the key {}", self.to_note_format()));
+        }
+        let body = checkpoint.body();
+        for s in mine {
+            if let Ok(sig) = ed25519_dalek::Signature::from_slice(&s.signature)
+                && self.key.verify(body.as_bytes(), &sig).is_ok()
+            {
+                return Ok(());
+            }
+        }
+        Err(format!(
+            "the signature of {} does not verify: the checkpoint was altered or signed by another key",
+            self.name
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cp() -> Checkpoint {
+        Checkpoint {
+            origin: "example.org/ledger".into(),
+            size: 39,
+            root: Hash([9; 32]),
+            extensions: vec![Checkpoint::head_extension(38, &Hash([3; 32]))],
+        }
+    }
+
+    #[test]
+    fn keys_round_trip_in_note_format() {
+        let k = SignerKey::from_seed("example.org/ledger", [5; 32]);
+        let again = SignerKey::parse(&k.to_note_format()).unwrap();
+        assert_eq!(again.verifier(), k.verifier());
+        let v = VerifierKey::parse(&k.verifier().to_note_format()).unwrap();
+        assert_eq!(v, k.verifier());
+        assert!(VerifierKey::parse("example.org/ledger+00000000+AQ==").is_err());
+    }
+
+    #[test]
+    fn signatures_catch_every_change() {
+        let k = SignerKey::from_seed("example.org/ledger", [5; 32]);
+        let note = cp().sign(Some(&k));
+        let (parsed, sigs) = Checkpoint::parse(&note).unwrap();
+        assert_eq!(parsed.head(), Some((38, Hash([3; 32]))));
+        k.verifier().verify(&parsed, &sigs).unwrap();
+        let mut bigger = parsed.clone();
+        bigger.size += 1;
+        assert!(k.verifier().verify(&bigger, &sigs).is_err());
+        let other = SignerKey::from_seed("example.org/ledger", [6; 32]);
+        assert!(other.verifier().verify(&parsed, &sigs).is_err());
+        let unsigned = Checkpoint::parse(&cp().sign(None)).unwrap();
+        assert!(unsigned.1.is_empty());
+        assert!(k.verifier().verify(&unsigned.0, &unsigned.1).is_err());
+    }
+
+    #[test]
+    fn malformed_notes() {
+        for bad in ["", "origin\n", "o\nx\nAAAA\n\n", "o\n1\nnot base64\n\n", "o\n01\nAAAA\n\n"] {
+            assert!(Checkpoint::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
