@@ -36,8 +36,10 @@ pub mod exit {
     pub const NO_LEDGER: u8 = 66;
     /// Internal error (a bug).
     pub const INTERNAL: u8 = 70;
-    /// I/O error, or a damaged store.
+    /// I/O error.
     pub const IO: u8 = 74;
+    /// The store is damaged: restore it from an export (`ledger import-bundle`).
+    pub const DAMAGED: u8 = 76;
     /// The ledger is in use by another process.
     pub const LOCKED: u8 = 75;
 }
@@ -64,7 +66,8 @@ impl From<Error> for Failure {
             Error::Locked { .. } => exit::LOCKED,
             Error::Input(_) | Error::Refused(_) => exit::DATA,
             Error::NotFound { .. } => exit::FAILED,
-            Error::Damaged { .. } | Error::Io { .. } => exit::IO,
+            Error::Damaged { .. } => exit::DAMAGED,
+            Error::Io { .. } => exit::IO,
             Error::Internal(_) => exit::INTERNAL,
         };
         let mut message = e.to_string();
@@ -73,6 +76,10 @@ impl From<Error> for Failure {
                 message.push_str("\n  hint: create one with `ledger init`, or pass --ledger PATH (or set LEDGER_PATH)")
             }
             Error::Input(_) | Error::Refused(_) => message.push_str("\n  nothing was written"),
+            Error::Damaged { .. } => message.push_str(
+                "\n  hint: keep a copy of the directory as it is; then rebuild the ledger from your latest export \
+                 with `ledger --ledger NEW import-bundle BUNDLE` (see README, \"Recovering a damaged store\")",
+            ),
             _ => {}
         }
         Failure::new(code, message)

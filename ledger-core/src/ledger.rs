@@ -517,3 +517,35 @@ fn rule_error(line: usize, key: &Key, seq: u64, v: lifecycle::Violation, entries
     };
     LineError { line, key: Some(key.to_string()), field: None, reason }.into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::parse_value;
+    use crate::time::FixedClock;
+
+    fn designation(id: &str) -> Numbered<InputEvent> {
+        let v = serde_json::json!({"type": "designation", "authority": "UK", "id": id, "effective": "2025-01-01",
+            "regime": {"code": "GIM"}, "subject": {"kind": "entity", "names": [{"name": id, "type": "primary"}]}});
+        Numbered { line: 1, event: parse_value(1, v).unwrap() }
+    }
+
+    #[test]
+    fn recorded_at_increases_when_the_clock_steps_back_or_stands_still() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = FixedClock::new(1_000_000_000);
+        let ledger = Ledger::init(&dir.path().join("l.sled"), "clock", "tester", &clock).unwrap();
+        // Forward, still, a day back, back again, forward.
+        for (i, now) in [2_000_000_000, 2_000_000_000, 2_000_000_000 - 86_400_000_000, 0, 3_000_000_000].iter().enumerate() {
+            clock.set(*now);
+            let batch = vec![designation(&format!("A{i}")), designation(&format!("B{i}"))];
+            ledger.append(&batch, "tester", &clock).unwrap();
+        }
+        let times: Vec<i64> = ledger.events(0).map(|e| e.unwrap().recorded_at.0).collect();
+        assert_eq!(times.len(), 11);
+        assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
+        assert_eq!(times[1], 2_000_000_000, "the clock is used when it moves forward");
+        assert_eq!(*times.last().unwrap(), 3_000_000_001);
+        assert!(crate::verify::verify(&ledger).unwrap().failure.is_none());
+    }
+}

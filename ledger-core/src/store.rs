@@ -81,11 +81,32 @@ pub struct Commit {
     pub nodes: Vec<(u32, u64, Hash)>,
 }
 
+/// How long a commit may take to reach the disk before the store is given up as stuck.
+///
+/// sled 0.34 waits forever when its writer threads fail (for one, on a full disk); a commit that
+/// has not finished by then is reported as an I/O error instead of hanging the process.
+pub const COMMIT_DEADLINE: Duration = Duration::from_secs(300);
+
+/// Free space a commit must leave, beyond twice the bytes it writes (sled's log and compaction).
+const SPACE_MARGIN: u64 = 1 << 20;
+
 /// An open store, holding the process lock until dropped.
 pub struct Store {
-    db: sled::Db,
+    /// Always `Some` until the store is dropped.
+    db: Option<sled::Db>,
     path: PathBuf,
+    /// Set when a commit missed its deadline: sled's threads are stuck, and dropping the database
+    /// (which flushes) would hang too, so it is leaked and the process left to end.
+    stuck: std::cell::Cell<bool>,
     _lock: File,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if self.stuck.get() {
+            std::mem::forget(self.db.take());
+        }
+    }
 }
 
 impl Store {
@@ -110,19 +131,55 @@ impl Store {
             Ok(_) => {}
         }
         if !path.join("db").is_file() {
+            if path.join("conf").is_file() {
+                return Err(Error::Damaged { path: path.to_owned(), detail: "sled's `db` file is missing".into() });
+            }
             return Err(no_ledger("the directory holds no ledger store"));
         }
         let lock = lock(path, wait)?;
         let store = Store::open_locked(path, lock)?;
-        if store.head()?.is_none() {
-            return Err(no_ledger("the store holds no genesis event"));
-        }
+        let Some(head) = store.head()? else {
+            // sled's files are there but the genesis event is not: an init interrupted before its
+            // one atomic write, or damage sled recovered from by dropping data.
+            return Err(store.damaged(
+                "its files hold no genesis event (an interrupted init, or damage); restore it from an export",
+            ));
+        };
+        store.check_tail(&head)?;
         Ok(store)
     }
 
+    /// A cheap check that the log reaches the head: the head's block holds exactly the events up
+    /// to the head, the last of them with the head's hash. Damage that cut the log short is then
+    /// reported by every command, not only by `verify`.
+    fn check_tail(&self, head: &Head) -> Result<()> {
+        let n = head.seq / BLOCK_EVENTS;
+        let block = self.block(n)?.ok_or_else(|| self.damaged(&format!("block {n}, which holds the head, is missing")))?;
+        let events = decode_block(&block).ok_or_else(|| self.damaged(&format!("block {n} is malformed")))?;
+        let expected = (head.seq % BLOCK_EVENTS + 1) as usize;
+        match events.last() {
+            Some((hash, _)) if events.len() == expected && *hash == head.hash => Ok(()),
+            _ => Err(self.damaged(&format!(
+                "the log does not reach its head (event {}): block {n} holds {} events where {expected} belong, or ends with another event",
+                head.seq,
+                events.len()
+            ))),
+        }
+    }
+
     fn open_locked(path: &Path, lock: File) -> Result<Store> {
-        let db = sled::Config::new().path(path).open().map_err(|e| sled_error(path, e))?;
-        Ok(Store { db, path: path.to_owned(), _lock: lock })
+        // sled can panic on some damaged files rather than return an error: report that as damage.
+        let opened = std::panic::catch_unwind(|| sled::Config::new().path(path).open());
+        let db = match opened {
+            Ok(r) => r.map_err(|e| sled_error(path, e))?,
+            Err(_) => return Err(Error::Damaged { path: path.to_owned(), detail: "sled could not read its files".into() }),
+        };
+        Ok(Store { db: Some(db), path: path.to_owned(), stuck: std::cell::Cell::new(false), _lock: lock })
+    }
+
+    fn db(&self) -> &sled::Db {
+        // Only `drop` takes the database out.
+        self.db.as_ref().unwrap_or_else(|| unreachable!("the store's database is present until it is dropped"))
     }
 
     /// The ledger directory.
@@ -132,7 +189,7 @@ impl Store {
 
     /// The head record, if the ledger has been initialised.
     pub fn head(&self) -> Result<Option<Head>> {
-        let Some(v) = self.db.get(HEAD_KEY).map_err(|e| self.err(e))? else {
+        let Some(v) = self.db().get(HEAD_KEY).map_err(|e| self.err(e))? else {
             return Ok(None);
         };
         decode_head(&v).map(Some).ok_or_else(|| self.damaged("the head record is malformed"))
@@ -140,20 +197,20 @@ impl Store {
 
     /// The ledger's name.
     pub fn name(&self) -> Result<String> {
-        let v = self.db.get(NAME_KEY).map_err(|e| self.err(e))?;
+        let v = self.db().get(NAME_KEY).map_err(|e| self.err(e))?;
         let v = v.ok_or_else(|| self.damaged("the ledger's name is missing"))?;
         String::from_utf8(v.to_vec()).map_err(|_| self.damaged("the ledger's name is not UTF-8"))
     }
 
     /// The raw value of block `n`.
     pub fn block(&self, n: u64) -> Result<Option<Vec<u8>>> {
-        let v = self.db.get(block_key(n)).map_err(|e| self.err(e))?;
+        let v = self.db().get(block_key(n)).map_err(|e| self.err(e))?;
         Ok(v.map(|v| v.to_vec()))
     }
 
     /// Every block from block `from` on, in order: (block number, value).
     pub fn blocks(&self, from: u64) -> impl Iterator<Item = Result<(u64, Vec<u8>)>> + '_ {
-        self.db.range(block_key(from)..block_key(u64::MAX)).map(move |r| {
+        self.db().range(block_key(from)..block_key(u64::MAX)).map(move |r| {
             let (k, v) = r.map_err(|e| self.err(e))?;
             let n = k
                 .get(BLOCK_PREFIX.len()..)
@@ -166,7 +223,7 @@ impl Store {
 
     /// The index of one key (`None` if the key has no events).
     pub fn key_index(&self, key: &Key) -> Result<Option<KeyIndex>> {
-        match self.db.get(index_key(key)).map_err(|e| self.err(e))? {
+        match self.db().get(index_key(key)).map_err(|e| self.err(e))? {
             None => Ok(None),
             Some(v) => {
                 decode_index(&v).map(Some).ok_or_else(|| self.damaged(&format!("the index of {key} is malformed")))
@@ -176,7 +233,7 @@ impl Store {
 
     /// Every key in the index, in key order.
     pub fn all_keys(&self) -> impl Iterator<Item = Result<(Key, KeyIndex)>> + '_ {
-        self.db.scan_prefix(KEY_PREFIX).map(move |r| {
+        self.db().scan_prefix(KEY_PREFIX).map(move |r| {
             let (k, v) = r.map_err(|e| self.err(e))?;
             let text = std::str::from_utf8(&k[KEY_PREFIX.len()..]).ok();
             let key = text.and_then(|t| Key::parse(t).ok()).ok_or_else(|| self.damaged("an index key is malformed"))?;
@@ -185,35 +242,74 @@ impl Store {
         })
     }
 
-    /// Applies a commit atomically and flushes it to disk before returning.
+    /// Applies a commit atomically and flushes it to disk before returning. Refused up front when
+    /// the disk has not room for it (sled hangs on a full disk rather than failing).
     pub fn commit(&self, c: Commit) -> Result<()> {
         let mut batch = sled::Batch::default();
+        let mut bytes = 0u64;
+        let mut put = |batch: &mut sled::Batch, k: Vec<u8>, v: Vec<u8>| {
+            bytes += (k.len() + v.len()) as u64;
+            batch.insert(k, v);
+        };
         for (n, value) in c.blocks {
-            batch.insert(block_key(n), value);
+            put(&mut batch, block_key(n), value);
         }
         for (key, index) in c.keys {
-            batch.insert(index_key(&key), encode_index(&index));
-        }
-        if let Some(name) = c.name {
-            batch.insert(NAME_KEY, name.into_bytes());
+            put(&mut batch, index_key(&key), encode_index(&index));
         }
         for (level, index, hash) in c.nodes {
-            batch.insert(tree_key(level, index), hash.0.to_vec());
+            put(&mut batch, tree_key(level, index), hash.0.to_vec());
         }
         if let Some((authority, date)) = c.import {
-            batch.insert([IMPORT_PREFIX, authority.as_bytes()].concat(), date.to_string().into_bytes());
+            put(&mut batch, [IMPORT_PREFIX, authority.as_bytes()].concat(), date.to_string().into_bytes());
+        }
+        if let Some(name) = c.name {
+            put(&mut batch, NAME_KEY.to_vec(), name.into_bytes());
         }
         if let Some(head) = c.head {
-            batch.insert(HEAD_KEY, encode_head(&head).to_vec());
+            put(&mut batch, HEAD_KEY.to_vec(), encode_head(&head).to_vec());
         }
-        self.db.apply_batch(batch).map_err(|e| self.err(e))?;
-        self.db.flush().map_err(|e| self.err(e))?;
-        Ok(())
+        let needed = bytes.saturating_mul(2).saturating_add(SPACE_MARGIN);
+        if let Ok(free) = fs2::available_space(&self.path)
+            && free < needed
+        {
+            return Err(Error::Io {
+                path: self.path.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::StorageFull,
+                    format!("not enough free space to write {bytes} bytes safely ({free} bytes free, {needed} needed); nothing was written"),
+                ),
+            });
+        }
+        self.db().apply_batch(batch).map_err(|e| self.err(e))?;
+        self.flush()
+    }
+
+    /// Flushes to disk, giving up (as an I/O error) after [`COMMIT_DEADLINE`].
+    fn flush(&self) -> Result<()> {
+        let db = self.db().clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(db.flush());
+        });
+        match rx.recv_timeout(COMMIT_DEADLINE) {
+            Ok(r) => r.map(|_| ()).map_err(|e| self.err(e)),
+            Err(_) => {
+                self.stuck.set(true);
+                Err(Error::Io {
+                    path: self.path.clone(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("the write did not reach the disk within {} s (is the disk full?); the batch is not acknowledged", COMMIT_DEADLINE.as_secs()),
+                    ),
+                })
+            }
+        }
     }
 
     /// A stored Merkle subtree (levels ≥ [`TREE_STORED_LEVEL`]).
     pub fn tree_node(&self, level: u32, index: u64) -> Result<Option<Hash>> {
-        let v = self.db.get(tree_key(level, index)).map_err(|e| self.err(e))?;
+        let v = self.db().get(tree_key(level, index)).map_err(|e| self.err(e))?;
         match v {
             None => Ok(None),
             Some(v) => v
@@ -226,7 +322,7 @@ impl Store {
 
     /// Every stored Merkle subtree: (level, index, hash), in key order.
     pub fn tree_nodes(&self) -> impl Iterator<Item = Result<(u32, u64, Hash)>> + '_ {
-        self.db.scan_prefix(TREE_PREFIX).map(move |r| {
+        self.db().scan_prefix(TREE_PREFIX).map(move |r| {
             let (k, v) = r.map_err(|e| self.err(e))?;
             let parsed = (|| {
                 let level = *k.get(TREE_PREFIX.len())? as u32;
@@ -240,7 +336,7 @@ impl Store {
 
     /// The report date of the last list imported for `authority`.
     pub fn last_import(&self, authority: &str) -> Result<Option<Date>> {
-        let Some(v) = self.db.get([IMPORT_PREFIX, authority.as_bytes()].concat()).map_err(|e| self.err(e))? else {
+        let Some(v) = self.db().get([IMPORT_PREFIX, authority.as_bytes()].concat()).map_err(|e| self.err(e))? else {
             return Ok(None);
         };
         let text = std::str::from_utf8(&v).map_err(|_| self.damaged("an import mark is not UTF-8"))?;
@@ -249,7 +345,7 @@ impl Store {
 
     /// Bytes the store occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64> {
-        self.db.size_on_disk().map_err(|e| self.err(e))
+        self.db().size_on_disk().map_err(|e| self.err(e))
     }
 
     fn err(&self, e: sled::Error) -> Error {
@@ -264,8 +360,21 @@ impl Store {
 /// Takes the ledger's lock file, retrying with backoff for up to `wait`.
 fn lock(path: &Path, wait: Duration) -> Result<File> {
     let lock_path = path.join(LOCK_FILE);
-    let file =
-        OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| io(&lock_path, e))?;
+    let file = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| {
+        let unwritable =
+            matches!(e.kind(), std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied);
+        let source = if unwritable {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "{e}: every command, reading ones too, writes the lock file and sled's files, so the ledger directory must be writable; copy it somewhere writable to read it"
+                ),
+            )
+        } else {
+            e
+        };
+        io(&lock_path, source)
+    })?;
     let deadline = Instant::now() + wait;
     let mut pause = Duration::from_millis(5);
     loop {

@@ -5,6 +5,8 @@ mod e2e {
     mod audit;
     mod bad_input;
     mod concurrency;
+    mod damage;
+    mod disk;
     mod format;
     mod import;
     mod operator;
