@@ -404,7 +404,7 @@ fn log(cli: &Cli, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result
 }
 
 fn verify(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
-    let ledger = open(cli)?;
+    let ledger = Ledger::open_for_verify(&cli.ledger, wait(cli)?)?;
     let report = ledger_core::verify::verify(&ledger)?;
     match cli.format {
         Format::Json => {

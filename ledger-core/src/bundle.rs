@@ -6,6 +6,7 @@
 //! Merkle root, and the checkpoint's signature; and, given an older checkpoint, that the bundle
 //! extends it.
 
+use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::Path;
 
@@ -245,6 +246,10 @@ pub fn restore(path: &Path, bundle: &Verified) -> Result<Ledger> {
     if let Some(f) = index.check() {
         return Err(Error::Refused(format!("event {}: {}", f.seq, f.what)));
     }
+    let by_seq: HashMap<u64, &Event> = bundle.kept.iter().map(|(_, r)| (r.seq, &r.event)).collect();
+    index
+        .fold_records(|seq| by_seq.get(&seq).map(|e| (*e).clone()))
+        .map_err(|f| Error::Refused(format!("event {}: {}", f.seq, f.what)))?;
     let keys: Vec<(crate::event::Key, KeyIndex)> = index.into_keys().into_iter().collect();
     let nodes = StoreTree::new(&store).complete(&blocks)?;
     store.commit(Commit {

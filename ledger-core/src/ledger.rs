@@ -74,6 +74,12 @@ impl Ledger {
         Ok(Ledger { store: Store::open(path, wait)? })
     }
 
+    /// Opens the ledger for [`crate::verify::verify`]: damage that a normal open reports as such,
+    /// verification reports event by event.
+    pub fn open_for_verify(path: &Path, wait: Duration) -> Result<Ledger> {
+        Ok(Ledger { store: Store::open_for_verify(path, wait)? })
+    }
+
     /// The ledger directory.
     pub fn path(&self) -> &Path {
         self.store.path()
@@ -281,6 +287,8 @@ struct Sealed {
 struct KeyWork {
     /// The key's regime code and kind: from the index, or from its first designation.
     identity: Option<(String, SubjectKind)>,
+    /// The record as the key's events not retracted leave it.
+    record: Option<Value>,
     entries: Vec<KeyEntry>,
 }
 
@@ -336,14 +344,27 @@ impl Plan<'_> {
                 effective: effective.micros(),
                 recorded_at: at,
                 act,
+                date: matches!(effective, crate::time::Effective::Date(_)),
                 retracted_by: None,
             });
             lifecycle::sort(&mut work.entries);
             lifecycle::check(&work.entries).map_err(|v| rule_error(line, &key, seq, v, &work.entries))?;
-            if act != Act::Delisting {
-                self.check_records(&key, line)?;
+            // The usual case: the event comes after every other of its key, so the stored record
+            // is what it applies to. A backdated event changes what follows it: fold again.
+            let last = work.entries.iter().rev().find(|e| e.retracted_by.is_none()).is_some_and(|e| e.seq == seq);
+            if act == Act::Delisting {
+                return Ok(());
             }
-            return Ok(());
+            if last && (act == Act::Designation || work.record.is_some()) {
+                let event = self.sealed[i].rec.event.clone();
+                let work = self.keys.get_mut(&key).ok_or_else(|| Error::Internal("key work vanished".into()))?;
+                let identity = work.identity.clone();
+                let mut record = work.record.take();
+                let applied = apply(&mut record, &event, identity.as_ref());
+                work.record = record;
+                return applied.map_err(|problem| invalid_amendment(line, &key, seq, &problem));
+            }
+            return self.check_records(&key, line);
         }
         let Event::Retraction(r) = &self.sealed[i].rec.event else { unreachable!("only retractions remain") };
         let target = r.target;
@@ -391,11 +412,20 @@ impl Plan<'_> {
 
     fn work(&mut self, key: &Key) -> Result<&mut KeyWork> {
         if !self.keys.contains_key(key) {
-            let (identity, entries) = match self.ledger.store().key_index(key)? {
-                Some(i) => (Some((i.regime, i.kind)), i.entries),
-                None => (None, Vec::new()),
+            let (identity, record, entries) = match self.ledger.store().key_index(key)? {
+                Some(i) => {
+                    let record = match &i.record {
+                        Some(bytes) => Some(serde_json::from_slice(bytes).map_err(|e| Error::Damaged {
+                            path: self.ledger.path().to_owned(),
+                            detail: format!("the stored record of {key} is not JSON: {e}"),
+                        })?),
+                        None => None,
+                    };
+                    (Some((i.regime, i.kind)), record, i.entries)
+                }
+                None => (None, None, Vec::new()),
             };
-            self.keys.insert(key.clone(), KeyWork { identity, entries });
+            self.keys.insert(key.clone(), KeyWork { identity, record, entries });
         }
         self.keys.get_mut(key).ok_or_else(|| Error::Internal("key work vanished".into()))
     }
@@ -420,51 +450,20 @@ impl Plan<'_> {
     /// after every such event, not once per batch: a query as of any microsecond, inside a batch
     /// too, must find valid records.
     fn check_records(&mut self, key: &Key, last_line: usize) -> Result<()> {
-        {
-            let (entries, identity) = {
-                let w = &self.keys[key];
-                (w.entries.clone(), w.identity.clone())
-            };
-            let mut record: Option<Value> = None;
-            for e in entries.iter().filter(|e| e.retracted_by.is_none()) {
-                let event = self.event(e.seq)?.ok_or_else(|| Error::Internal(format!("event {} is missing", e.seq)))?;
-                match &event.event {
-                    Event::Designation(d) => {
-                        record = Some(serde_json::to_value(d.record()).map_err(|e| Error::Internal(e.to_string()))?)
-                    }
-                    Event::Amendment(a) => {
-                        let r = record.get_or_insert(Value::Null);
-                        patch::merge(r, &Value::Object(a.patch.clone()));
-                        let typed: Result<Record, String> =
-                            serde_path_to_error::deserialize(r.clone()).map_err(crate::event::describe_serde_error);
-                        let problem = match typed {
-                            Err(reason) => Some(reason),
-                            Ok(rec)
-                                if identity
-                                    .as_ref()
-                                    .is_some_and(|(r, k)| *r != rec.regime.code || *k != rec.subject.kind) =>
-                            {
-                                Some("an amendment cannot change the regime code or the subject's kind".to_owned())
-                            }
-                            Ok(rec) => check_record(&rec).err().map(|f| format!("field `{}`: {}", f.field, f.reason)),
-                        };
-                        if let Some(problem) = problem {
-                            let line = self.line_of(e.seq).unwrap_or(last_line);
-                            return Err(LineError {
-                                line,
-                                key: Some(key.to_string()),
-                                field: Some("patch".into()),
-                                reason: format!(
-                                    "the amendment (event {}) would leave an invalid record: {problem}",
-                                    e.seq
-                                ),
-                            }
-                            .into());
-                        }
-                    }
-                    _ => {}
-                }
+        let (entries, identity) = {
+            let w = &self.keys[key];
+            (w.entries.clone(), w.identity.clone())
+        };
+        let mut record: Option<Value> = None;
+        for e in entries.iter().filter(|e| e.retracted_by.is_none() && e.act != Act::Delisting) {
+            let event = self.event(e.seq)?.ok_or_else(|| Error::Internal(format!("event {} is missing", e.seq)))?;
+            if let Err(problem) = apply(&mut record, &event.event, identity.as_ref()) {
+                let line = self.line_of(e.seq).unwrap_or(last_line);
+                return Err(invalid_amendment(line, key, e.seq, &problem));
             }
+        }
+        if let Some(w) = self.keys.get_mut(key) {
+            w.record = record;
         }
         Ok(())
     }
@@ -501,11 +500,53 @@ impl Plan<'_> {
             // The lifecycle check let no key through without a designation, which sets its identity.
             let (regime, kind) =
                 w.identity.ok_or_else(|| Error::Internal(format!("{key} reached the commit without a designation")))?;
-            keys.push((key, KeyIndex { regime, kind, entries: w.entries }));
+            let record = w
+                .record
+                .as_ref()
+                .map(crate::canonical::to_vec)
+                .transpose()
+                .map_err(|e| Error::Internal(format!("the record of {key}: {e}")))?;
+            keys.push((key, KeyIndex { regime, kind, record, entries: w.entries }));
         }
         let nodes = StoreTree::new(self.ledger.store()).complete(&blocks)?;
         Ok(Commit { blocks, keys, head: Some(head), name: None, import: None, nodes })
     }
+}
+
+/// Applies a designation or an amendment to a key's record, checking that the result is a valid
+/// record of the same regime code and kind.
+pub(crate) fn apply(
+    record: &mut Option<Value>,
+    event: &Event,
+    identity: Option<&(String, SubjectKind)>,
+) -> Result<(), String> {
+    match event {
+        Event::Designation(d) => {
+            *record = Some(serde_json::to_value(d.record()).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        Event::Amendment(a) => {
+            let r = record.get_or_insert(Value::Null);
+            patch::merge(r, &Value::Object(a.patch.clone()));
+            let rec: Record =
+                serde_path_to_error::deserialize(r.clone()).map_err(crate::event::describe_serde_error)?;
+            if identity.is_some_and(|(code, kind)| *code != rec.regime.code || *kind != rec.subject.kind) {
+                return Err("an amendment cannot change the regime code or the subject's kind".to_owned());
+            }
+            check_record(&rec).map_err(|f| format!("field `{}`: {}", f.field, f.reason))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn invalid_amendment(line: usize, key: &Key, seq: u64, problem: &str) -> Error {
+    LineError {
+        line,
+        key: Some(key.to_string()),
+        field: Some("patch".into()),
+        reason: format!("the amendment (event {seq}) would leave an invalid record: {problem}"),
+    }
+    .into()
 }
 
 fn rule_error(line: usize, key: &Key, seq: u64, v: lifecycle::Violation, entries: &[KeyEntry]) -> Error {
@@ -536,7 +577,9 @@ mod tests {
         let clock = FixedClock::new(1_000_000_000);
         let ledger = Ledger::init(&dir.path().join("l.sled"), "clock", "tester", &clock).unwrap();
         // Forward, still, a day back, back again, forward.
-        for (i, now) in [2_000_000_000, 2_000_000_000, 2_000_000_000 - 86_400_000_000, 0, 3_000_000_000].iter().enumerate() {
+        for (i, now) in
+            [2_000_000_000, 2_000_000_000, 2_000_000_000 - 86_400_000_000, 0, 3_000_000_000].iter().enumerate()
+        {
             clock.set(*now);
             let batch = vec![designation(&format!("A{i}")), designation(&format!("B{i}"))];
             ledger.append(&batch, "tester", &clock).unwrap();

@@ -41,6 +41,8 @@ pub struct KeyEntry {
     pub recorded_at: Micros,
     /// What it does.
     pub act: Act,
+    /// Whether its legal effect was given as a date (rather than an instant).
+    pub date: bool,
     /// The retraction that withdrew it: (seq, recorded_at).
     pub retracted_by: Option<(u64, Micros)>,
 }
@@ -60,8 +62,33 @@ pub struct KeyIndex {
     pub regime: String,
     /// The kind of subject.
     pub kind: SubjectKind,
+    /// The record as all the key's events not retracted leave it (canonical JSON): what a query
+    /// of the latest state reads instead of folding events.
+    pub record: Option<Vec<u8>>,
     /// The key's events, in (`effective`, `seq`) order.
     pub entries: Vec<KeyEntry>,
+}
+
+impl KeyIndex {
+    /// Whether the events that count at (`at`, `as_of`) are all the key's events not retracted,
+    /// so that the stored record is the answer.
+    pub fn latest_at(&self, at: Micros, as_of: Micros) -> bool {
+        self.entries.iter().all(|e| match e.retracted_by {
+            None => e.effective <= at && e.recorded_at <= as_of,
+            Some((_, retracted)) => retracted <= as_of,
+        })
+    }
+}
+
+impl KeyEntry {
+    /// The legal effect as it was written: a date or an instant.
+    pub fn effective_text(&self) -> String {
+        if self.date {
+            crate::time::format_instant(self.effective).get(..10).unwrap_or_default().to_owned()
+        } else {
+            crate::time::format_instant(self.effective)
+        }
+    }
 }
 
 /// A broken lifecycle rule.
@@ -139,6 +166,7 @@ mod tests {
                 effective,
                 recorded_at: i as i64,
                 act,
+                date: true,
                 retracted_by: None,
             })
             .collect();

@@ -14,7 +14,7 @@ use crate::chain::Hash;
 use crate::error::{Error, Result};
 use crate::event::{Event, Record, RecordedEvent};
 use crate::ledger::Ledger;
-use crate::lifecycle::{Act, KeyEntry};
+use crate::lifecycle::{Act, KeyEntry, KeyIndex};
 use crate::patch;
 use crate::store::{self, BLOCK_EVENTS};
 use crate::time::Micros;
@@ -172,6 +172,20 @@ impl<'a> Reader<'a> {
             .transpose()
     }
 
+    /// The record of a key at `when`: the index's stored record when every event of the key
+    /// counts there (the common case: the latest state), else folded from the episode's events.
+    pub fn record_at(&mut self, index: &KeyIndex, standing: &Standing, when: When) -> Result<Option<Record>> {
+        if standing.status != Status::Absent
+            && let Some(bytes) = &index.record
+            && index.latest_at(when.at, when.as_of)
+        {
+            return serde_json::from_slice(bytes)
+                .map(Some)
+                .map_err(|e| self.damaged(format!("a stored record does not parse: {e}")));
+        }
+        self.record(standing)
+    }
+
     fn damaged(&self, detail: String) -> Error {
         Error::Damaged { path: self.ledger.path().to_owned(), detail }
     }
@@ -186,7 +200,7 @@ mod tests {
     use super::*;
 
     fn entry(seq: u64, act: Act, effective: i64, recorded_at: i64) -> KeyEntry {
-        KeyEntry { seq, effective, recorded_at, act, retracted_by: None }
+        KeyEntry { seq, effective, recorded_at, act, date: false, retracted_by: None }
     }
 
     #[test]

@@ -278,11 +278,6 @@ pub fn primary_name(r: &Record) -> String {
         .unwrap_or_default()
 }
 
-/// The legal effect of an event as it was written (a date stays a date).
-fn effective_text(reader: &mut Reader, e: &KeyEntry) -> Result<String> {
-    Ok(reader.event(e.seq)?.event.effective().map(|x| x.to_string()).unwrap_or_else(|| format_instant(e.effective)))
-}
-
 /// A key's record and dates at a point.
 struct Projected {
     standing: Standing,
@@ -291,11 +286,11 @@ struct Projected {
     delisted: Option<String>,
 }
 
-fn project(reader: &mut Reader, entries: &[KeyEntry], when: When) -> Result<Projected> {
-    let standing = standing(entries, when);
-    let record = reader.record(&standing)?;
-    let designated = standing.designation().map(|e| effective_text(reader, e)).transpose()?;
-    let delisted = standing.delisting().map(|e| effective_text(reader, e)).transpose()?;
+fn project(reader: &mut Reader, index: &KeyIndex, when: When) -> Result<Projected> {
+    let standing = standing(&index.entries, when);
+    let record = reader.record_at(index, &standing, when)?;
+    let designated = standing.designation().map(KeyEntry::effective_text);
+    let delisted = standing.delisting().map(KeyEntry::effective_text);
     Ok(Projected { standing, record, designated, delisted })
 }
 
@@ -320,7 +315,7 @@ pub fn state(ledger: &Ledger, when: When, filter: &StateFilter) -> Result<StateO
         if !filter.admits(&key, &index) || !filter.lists(standing(&index.entries, when).status) {
             continue;
         }
-        let p = project(&mut reader, &index.entries, when)?;
+        let p = project(&mut reader, &index, when)?;
         let record = p.record.ok_or_else(|| Error::Internal(format!("{key} is listed without a record")))?;
         rows.push(StateRow {
             key: key.to_string(),
@@ -351,7 +346,7 @@ fn index_of(ledger: &Ledger, key: &Key) -> Result<KeyIndex> {
 pub fn show(ledger: &Ledger, key: &Key, when: When) -> Result<ShowOutput> {
     let index = index_of(ledger, key)?;
     let mut reader = Reader::new(ledger);
-    let p = project(&mut reader, &index.entries, when)?;
+    let p = project(&mut reader, &index, when)?;
     Ok(ShowOutput {
         head: head_ref(ledger)?,
         at: format_instant(when.at),
@@ -424,8 +419,8 @@ pub fn diff(ledger: &Ledger, from: Micros, to: Micros, as_of: Micros) -> Result<
         if !moved {
             continue;
         }
-        let a = project(&mut reader, &index.entries, w1)?;
-        let b = project(&mut reader, &index.entries, w2)?;
+        let a = project(&mut reader, &index, w1)?;
+        let b = project(&mut reader, &index, w2)?;
         let active = |p: &Projected| p.standing.status == Status::Active;
         let name_of = |p: &Projected| p.record.as_ref().map(primary_name).unwrap_or_default();
         let change = |p: &Projected, effective: Option<String>, changes| DiffChange {
@@ -444,7 +439,7 @@ pub fn diff(ledger: &Ledger, from: Micros, to: Micros, as_of: Micros) -> Result<
                 field_changes("", Some(&old), Some(&new), &mut changes);
                 let last = b.standing.episode.iter().rev().find(|e| e.act == Act::Amendment).copied();
                 let effective = match last {
-                    Some(e) => Some(effective_text(&mut reader, &e)?),
+                    Some(e) => Some(e.effective_text()),
                     None => b.designated.clone(),
                 };
                 amended.push(change(&b, effective, changes));
@@ -496,7 +491,7 @@ pub fn search(ledger: &Ledger, query: &str, when: When) -> Result<SearchOutput> 
             if s.status == Status::Absent {
                 continue;
             }
-            let Some(record) = reader.record(&s)? else { continue };
+            let Some(record) = reader.record_at(&index, &s, when)? else { continue };
             for n in &record.subject.names {
                 if names::matches(&tokens, &n.name) {
                     matches.push(SearchMatch {

@@ -123,6 +123,16 @@ impl Store {
 
     /// Opens the ledger at `path`. Fails with [`Error::NoLedger`] if there is none; creates nothing.
     pub fn open(path: &Path, wait: Duration) -> Result<Store> {
+        Store::open_with(path, wait, true)
+    }
+
+    /// Opens the ledger at `path` for verification: without the check that the log reaches its
+    /// head, which verification makes itself, naming the first bad event.
+    pub fn open_for_verify(path: &Path, wait: Duration) -> Result<Store> {
+        Store::open_with(path, wait, false)
+    }
+
+    fn open_with(path: &Path, wait: Duration, check_tail: bool) -> Result<Store> {
         let no_ledger = |reason: &str| Error::NoLedger { path: path.to_owned(), reason: reason.to_owned() };
         match std::fs::metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(no_ledger("the path does not exist")),
@@ -145,7 +155,9 @@ impl Store {
                 "its files hold no genesis event (an interrupted init, or damage); restore it from an export",
             ));
         };
-        store.check_tail(&head)?;
+        if check_tail {
+            store.check_tail(&head)?;
+        }
         Ok(store)
     }
 
@@ -154,7 +166,8 @@ impl Store {
     /// reported by every command, not only by `verify`.
     fn check_tail(&self, head: &Head) -> Result<()> {
         let n = head.seq / BLOCK_EVENTS;
-        let block = self.block(n)?.ok_or_else(|| self.damaged(&format!("block {n}, which holds the head, is missing")))?;
+        let block =
+            self.block(n)?.ok_or_else(|| self.damaged(&format!("block {n}, which holds the head, is missing")))?;
         let events = decode_block(&block).ok_or_else(|| self.damaged(&format!("block {n} is malformed")))?;
         let expected = (head.seq % BLOCK_EVENTS + 1) as usize;
         match events.last() {
@@ -168,11 +181,24 @@ impl Store {
     }
 
     fn open_locked(path: &Path, lock: File) -> Result<Store> {
+        // A snapshot sled was writing when its process died is left as `snap.*.generating`; sled
+        // would read it as damage. It is never complete, and the lock says no one is writing it.
+        if let Ok(dir) = std::fs::read_dir(path) {
+            for entry in dir.flatten() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with("snap.") && name.ends_with(".generating") {
+                    std::fs::remove_file(entry.path()).map_err(|e| io(&entry.path(), e))?;
+                }
+            }
+        }
         // sled can panic on some damaged files rather than return an error: report that as damage.
         let opened = std::panic::catch_unwind(|| sled::Config::new().path(path).open());
         let db = match opened {
             Ok(r) => r.map_err(|e| sled_error(path, e))?,
-            Err(_) => return Err(Error::Damaged { path: path.to_owned(), detail: "sled could not read its files".into() }),
+            Err(_) => {
+                return Err(Error::Damaged { path: path.to_owned(), detail: "sled could not read its files".into() });
+            }
         };
         Ok(Store { db: Some(db), path: path.to_owned(), stuck: std::cell::Cell::new(false), _lock: lock })
     }
@@ -277,7 +303,9 @@ impl Store {
                 path: self.path.clone(),
                 source: std::io::Error::new(
                     std::io::ErrorKind::StorageFull,
-                    format!("not enough free space to write {bytes} bytes safely ({free} bytes free, {needed} needed); nothing was written"),
+                    format!(
+                        "not enough free space to write {bytes} bytes safely ({free} bytes free, {needed} needed); nothing was written"
+                    ),
                 ),
             });
         }
@@ -290,7 +318,11 @@ impl Store {
         let db = self.db().clone();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let _ = tx.send(db.flush());
+            let flushed = db.flush();
+            // Let go of the database before reporting, so that nothing holds sled's file lock once
+            // the caller has its answer and releases the ledger.
+            drop(db);
+            let _ = tx.send(flushed);
         });
         match rx.recv_timeout(COMMIT_DEADLINE) {
             Ok(r) => r.map(|_| ()).map_err(|e| self.err(e)),
@@ -300,7 +332,10 @@ impl Store {
                     path: self.path.clone(),
                     source: std::io::Error::new(
                         std::io::ErrorKind::TimedOut,
-                        format!("the write did not reach the disk within {} s (is the disk full?); the batch is not acknowledged", COMMIT_DEADLINE.as_secs()),
+                        format!(
+                            "the write did not reach the disk within {} s (is the disk full?); the batch is not acknowledged",
+                            COMMIT_DEADLINE.as_secs()
+                        ),
                     ),
                 })
             }
@@ -399,6 +434,10 @@ fn io(path: &Path, source: std::io::Error) -> Error {
 
 fn sled_error(path: &Path, e: sled::Error) -> Error {
     match e {
+        // sled's own file lock, held by a process that does not take ours.
+        sled::Error::Io(source) if source.to_string().contains("could not acquire lock") => {
+            Error::Locked { path: path.to_owned(), lock: path.join("db") }
+        }
         sled::Error::Io(source) => io(path, source),
         sled::Error::Corruption { .. } => Error::Damaged { path: path.to_owned(), detail: e.to_string() },
         other => Error::Internal(format!("sled: {other}")),
@@ -467,10 +506,12 @@ pub fn decode_block(mut v: &[u8]) -> Option<Vec<(Hash, &[u8])>> {
 }
 
 /// Encodes a key's index: the regime code's length (u8) and bytes, the kind (u8: 0 individual,
-/// 1 entity, 2 ship), then the entries (see [`encode_entries`]).
+/// 1 entity, 2 ship), the record's length (u32 LE, 0 for none) and canonical JSON, then the
+/// entries (see [`encode_entries`]).
 pub fn encode_index(index: &KeyIndex) -> Vec<u8> {
     let regime = index.regime.as_bytes();
-    let mut out = Vec::with_capacity(2 + regime.len() + index.entries.len() * ENTRY_BYTES);
+    let record = index.record.as_deref().unwrap_or_default();
+    let mut out = Vec::with_capacity(6 + regime.len() + record.len() + index.entries.len() * ENTRY_BYTES);
     // Regime codes are at most 32 bytes (checked on input).
     out.push(regime.len().min(255) as u8);
     out.extend_from_slice(&regime[..regime.len().min(255)]);
@@ -479,6 +520,8 @@ pub fn encode_index(index: &KeyIndex) -> Vec<u8> {
         SubjectKind::Entity => 1,
         SubjectKind::Ship => 2,
     });
+    out.extend_from_slice(&(record.len() as u32).to_le_bytes());
+    out.extend_from_slice(record);
     out.extend_from_slice(&encode_entries(&index.entries));
     out
 }
@@ -493,23 +536,30 @@ pub fn decode_index(v: &[u8]) -> Option<KeyIndex> {
         2 => SubjectKind::Ship,
         _ => return None,
     };
-    Some(KeyIndex { regime, kind, entries: decode_entries(v.get(2 + len..)?)? })
+    let rest = v.get(2 + len..)?;
+    let record_len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+    let record = (record_len > 0).then(|| rest.get(4..4 + record_len).map(<[u8]>::to_vec)).flatten();
+    if record_len > 0 && record.is_none() {
+        return None;
+    }
+    Some(KeyIndex { regime, kind, record, entries: decode_entries(rest.get(4 + record_len..)?)? })
 }
 
 /// Encodes index entries: per entry, seq (u64 LE) · effective (i64 LE) · recorded_at (i64 LE) ·
-/// act (u8: 0 designation, 1 amendment, 2 delisting) · retraction seq (u64 LE, 0 = none) ·
-/// retraction recorded_at (i64 LE).
+/// act (u8: 0 designation, 1 amendment, 2 delisting; +128 when the effective time was a date) ·
+/// retraction seq (u64 LE, 0 = none) · retraction recorded_at (i64 LE).
 pub fn encode_entries(entries: &[KeyEntry]) -> Vec<u8> {
     let mut out = Vec::with_capacity(entries.len() * ENTRY_BYTES);
     for e in entries {
         out.extend_from_slice(&e.seq.to_le_bytes());
         out.extend_from_slice(&e.effective.to_le_bytes());
         out.extend_from_slice(&e.recorded_at.to_le_bytes());
-        out.push(match e.act {
+        let act = match e.act {
             Act::Designation => 0,
             Act::Amendment => 1,
             Act::Delisting => 2,
-        });
+        };
+        out.push(act | if e.date { 0x80 } else { 0 });
         let (rs, ra) = e.retracted_by.unwrap_or((0, 0));
         out.extend_from_slice(&rs.to_le_bytes());
         out.extend_from_slice(&ra.to_le_bytes());
@@ -526,7 +576,7 @@ pub fn decode_entries(v: &[u8]) -> Option<Vec<KeyEntry>> {
     let i = |b: &[u8]| i64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
     v.chunks_exact(ENTRY_BYTES)
         .map(|c| {
-            let act = match c[24] {
+            let act = match c[24] & 0x7f {
                 0 => Act::Designation,
                 1 => Act::Amendment,
                 2 => Act::Delisting,
@@ -538,6 +588,7 @@ pub fn decode_entries(v: &[u8]) -> Option<Vec<KeyEntry>> {
                 effective: i(&c[8..16]),
                 recorded_at: i(&c[16..24]),
                 act,
+                date: c[24] & 0x80 != 0,
                 retracted_by: (rs != 0).then(|| (rs, i(&c[33..41]))),
             })
         })
@@ -551,12 +602,21 @@ mod tests {
     #[test]
     fn entries_round_trip() {
         let entries = vec![
-            KeyEntry { seq: 1, effective: -5, recorded_at: 7, act: Act::Designation, retracted_by: None },
-            KeyEntry { seq: 9, effective: 5, recorded_at: 8, act: Act::Delisting, retracted_by: Some((12, 99)) },
+            KeyEntry { seq: 1, effective: -5, recorded_at: 7, act: Act::Designation, date: true, retracted_by: None },
+            KeyEntry {
+                seq: 9,
+                effective: 5,
+                recorded_at: 8,
+                act: Act::Delisting,
+                date: false,
+                retracted_by: Some((12, 99)),
+            },
         ];
         assert_eq!(decode_entries(&encode_entries(&entries)).unwrap(), entries);
         assert!(decode_entries(&[0; 40]).is_none());
-        let index = KeyIndex { regime: "GIM".into(), kind: SubjectKind::Ship, entries };
+        let mut index = KeyIndex { regime: "GIM".into(), kind: SubjectKind::Ship, record: None, entries };
+        assert_eq!(decode_index(&encode_index(&index)).unwrap(), index);
+        index.record = Some(br#"{"id":"X"}"#.to_vec());
         assert_eq!(decode_index(&encode_index(&index)).unwrap(), index);
         assert!(decode_index(&[3, b'G']).is_none());
     }

@@ -87,6 +87,7 @@ impl ChainIndex {
             (None, Event::Designation(d)) => self.keys.entry(key.clone()).or_insert(KeyIndex {
                 regime: d.regime.code.clone(),
                 kind: d.subject.kind,
+                record: None,
                 entries: Vec::new(),
             }),
             (None, _) => {
@@ -102,6 +103,7 @@ impl ChainIndex {
             effective: effective.micros(),
             recorded_at: at,
             act,
+            date: matches!(effective, crate::time::Effective::Date(_)),
             retracted_by: None,
         });
         self.key_of.push(Some(key));
@@ -120,6 +122,41 @@ impl ChainIndex {
             }
         }
         first
+    }
+
+    /// The seqs whose events make each key's record: the designation and amendments (not
+    /// retracted) of its last episode. Call after [`ChainIndex::check`].
+    pub(crate) fn record_seqs(&self) -> Vec<u64> {
+        let mut out = Vec::new();
+        for index in self.keys.values() {
+            let live: Vec<&KeyEntry> = index.entries.iter().filter(|e| e.retracted_by.is_none()).collect();
+            if let Some(start) = live.iter().rposition(|e| e.act == Act::Designation) {
+                out.extend(live[start..].iter().filter(|e| e.act != Act::Delisting).map(|e| e.seq));
+            }
+        }
+        out
+    }
+
+    /// Folds every key's record from its events (`event` gives the event of a seq that
+    /// [`ChainIndex::record_seqs`] named). A problem names the seq to blame.
+    pub(crate) fn fold_records(&mut self, mut event: impl FnMut(u64) -> Option<Event>) -> Result<(), Failure> {
+        for (key, index) in &mut self.keys {
+            let identity = (index.regime.clone(), index.kind);
+            let mut record = None;
+            let live: Vec<KeyEntry> = index.entries.iter().filter(|e| e.retracted_by.is_none()).copied().collect();
+            let start = live.iter().rposition(|e| e.act == Act::Designation).unwrap_or(live.len());
+            for e in live[start..].iter().filter(|e| e.act != Act::Delisting) {
+                let ev = event(e.seq).ok_or_else(|| Failure { seq: e.seq, what: "the event is missing".into() })?;
+                crate::ledger::apply(&mut record, &ev, Some(&identity))
+                    .map_err(|what| Failure { seq: e.seq, what: format!("{key}: an invalid record: {what}") })?;
+            }
+            index.record = record
+                .as_ref()
+                .map(crate::canonical::to_vec)
+                .transpose()
+                .map_err(|e| Failure { seq: 0, what: format!("{key}: {e}") })?;
+        }
+        Ok(())
     }
 
     /// The rebuilt index, sorted (after [`ChainIndex::check`]).
@@ -227,6 +264,26 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
         return fail(checked, last + 1, what);
     }
     if let Some(f) = index.check() {
+        return Ok(Report { checked, head, failure: Some(f) });
+    }
+    // The records the index keeps, folded again from the events that make them (a second,
+    // partial read of the log).
+    let mut needed: std::collections::HashSet<u64> = index.record_seqs().into_iter().collect();
+    let mut events: HashMap<u64, Event> = HashMap::with_capacity(needed.len());
+    for block in ledger.store().blocks(0) {
+        let (n, value) = block?;
+        let Some(decoded) = store::decode_block(&value) else { continue };
+        for (i, (hash, bytes)) in decoded.into_iter().enumerate() {
+            let seq = n * BLOCK_EVENTS + i as u64;
+            if needed.remove(&seq) {
+                let value: Value =
+                    serde_json::from_slice(bytes).map_err(|e| crate::error::Error::Internal(e.to_string()))?;
+                let rec = RecordedEvent::from_value(value, Some(hash)).map_err(crate::error::Error::Internal)?;
+                events.insert(seq, rec.event);
+            }
+        }
+    }
+    if let Err(f) = index.fold_records(|seq| events.remove(&seq)) {
         return Ok(Report { checked, head, failure: Some(f) });
     }
     // The stored Merkle tree must be the tree of the log's hashes.
