@@ -51,6 +51,9 @@ pub fn export(ledger: &Ledger, out: &mut impl Write, key: Option<&SignerKey>) ->
     Ok(cp)
 }
 
+/// The longest bundle line: an input line at its limit, with the envelope the ledger adds.
+pub const MAX_BUNDLE_LINE: usize = crate::validate::limits::MAX_LINE_BYTES + 4096;
+
 /// Why a bundle does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}{what}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
@@ -103,16 +106,29 @@ pub fn verify(input: impl BufRead, checks: Checks) -> Result<Verified, BundleErr
     let mut note: Option<String> = None;
     let mut origin = String::new();
     let mut seq = 0u64;
-    for (i, line) in input.lines().enumerate() {
+    let mut input = input;
+    let mut buf = Vec::new();
+    for i in 0.. {
         let n = Some(i + 1);
-        let line = line.map_err(|e| BundleError { line: n, what: format!("unreadable: {e}") })?;
+        buf.clear();
+        // A line is read only up to the longest an event can be: a bundle cannot make us buffer more.
+        let read = std::io::Read::take(&mut input, MAX_BUNDLE_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| BundleError { line: n, what: format!("unreadable: {e}") })?;
+        if read == 0 {
+            break;
+        }
+        if buf.len() > MAX_BUNDLE_LINE {
+            return fail(n, format!("a line longer than {MAX_BUNDLE_LINE} bytes: not a bundle"));
+        }
+        let line = std::str::from_utf8(&buf).map_err(|_| BundleError { line: n, what: "not UTF-8".into() })?;
         if line.trim().is_empty() {
             continue;
         }
         if note.is_some() {
             return fail(n, "text after the checkpoint");
         }
-        let value: Value = match serde_json::from_str(&line) {
+        let value: Value = match serde_json::from_str(line) {
             Ok(v) => v,
             Err(e) => return fail(n, format!("not valid JSON ({e}): a damaged or truncated bundle")),
         };

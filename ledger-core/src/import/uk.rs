@@ -933,9 +933,11 @@ pub(crate) fn collapse(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Appends `item` unless an equal item is already there.
+/// Appends `item` unless an equal item is already there. Past the item limit it stops adding
+/// (one over the limit, so that the record's limit check refuses the entry): a hostile list cannot
+/// make this quadratic search run long.
 pub(crate) fn push_distinct<T: PartialEq>(into: &mut Vec<T>, item: T) {
-    if !into.contains(&item) {
+    if into.len() <= crate::validate::limits::MAX_ITEMS && !into.contains(&item) {
         into.push(item);
     }
 }
@@ -963,14 +965,19 @@ pub(crate) fn snake_code(label: &str) -> Option<String> {
     Some(out.trim_end_matches('_').to_owned())
 }
 
-/// Checks a parsed designation against the ledger's record rules.
+/// Checks a parsed designation against the ledger's record rules and the limits every input
+/// event meets (string sizes, item counts, nesting).
 pub(crate) fn check(designation: &Designation, location: &str) -> Result<(), ParseError> {
-    crate::validate::check_record(&designation.record()).map_err(|e| {
+    let refuse = |e: crate::validate::FieldError| {
         ParseError::new(
             location,
             format!("{} {}: field `{}`: {}", designation.authority, designation.id, e.field, e.reason),
         )
-    })
+    };
+    crate::validate::check_record(&designation.record()).map_err(refuse)?;
+    let value = serde_json::to_value(designation)
+        .map_err(|e| ParseError::new(location, format!("{} {}: {e}", designation.authority, designation.id)))?;
+    crate::validate::check_limits(&value).map_err(refuse)
 }
 
 /// The bytes as UTF-8 text, or an error naming the line of the first bad byte.
@@ -1052,7 +1059,8 @@ pub(crate) mod xml {
         let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
         let mut attrs = Vec::new();
         if with_attrs {
-            for a in start.attributes() {
+            // Without quick-xml's duplicate check, which is quadratic in the number of attributes.
+            for a in start.attributes().with_checks(false).take(MAX_ATTRIBUTES) {
                 let a = a.map_err(|e| {
                     ParseError::new(format!("line {line}, element <{name}>"), format!("bad attribute: {e}"))
                 })?;
@@ -1065,6 +1073,11 @@ pub(crate) mod xml {
         }
         Ok(Node { name, attrs, text: String::new(), children: Vec::new(), line })
     }
+
+    /// The deepest nesting of elements accepted: the published lists nest four or five deep.
+    pub(crate) const MAX_DEPTH: usize = 32;
+    /// The most attributes read from the root element.
+    const MAX_ATTRIBUTES: usize = 64;
 
     /// Reads `bytes` (UTF-8, optional byte-order mark): calls `on_root` when the root element
     /// opens and `on_child` with each complete child of the root. Refuses malformed XML, a
@@ -1101,6 +1114,12 @@ pub(crate) mod xml {
                 Event::Start(s) => {
                     if root_done {
                         return Err(misplaced("an element"));
+                    }
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(ParseError::new(
+                            format!("line {line}"),
+                            format!("elements nested deeper than {MAX_DEPTH} levels"),
+                        ));
                     }
                     let node = open(&s, line, stack.is_empty())?;
                     if stack.is_empty() {
