@@ -165,7 +165,7 @@ impl ChainIndex {
     }
 }
 
-/// Checks one stored event against its expected position; `None` if it is sound.
+/// Checks one stored event against its expected position.
 pub(crate) fn check_event(
     expected_seq: u64,
     prev: &Hash,
@@ -173,6 +173,14 @@ pub(crate) fn check_event(
     stored_hash: &Hash,
     bytes: &[u8],
 ) -> Result<RecordedEvent, String> {
+    let rec = parse_stored(stored_hash, bytes)?;
+    check_position(expected_seq, prev, last_recorded, &rec)?;
+    Ok(rec)
+}
+
+/// What can be checked of one event on its own: its hash, canonical form and shape. Independent
+/// of every other event, so verification does it on every core.
+pub(crate) fn parse_stored(stored_hash: &Hash, bytes: &[u8]) -> Result<RecordedEvent, String> {
     let computed = hash_canonical(bytes);
     if computed != *stored_hash {
         return Err(format!("hash mismatch: stored {stored_hash}, computed {computed} from the event's bytes"));
@@ -183,7 +191,16 @@ pub(crate) fn check_event(
         Ok(_) => return Err("not in canonical form".into()),
         Err(e) => return Err(format!("no canonical form: {e}")),
     }
-    let rec = RecordedEvent::from_value(value, Some(*stored_hash)).map_err(|e| format!("not a recorded event: {e}"))?;
+    RecordedEvent::from_value(value, Some(*stored_hash)).map_err(|e| format!("not a recorded event: {e}"))
+}
+
+/// What depends on the event before: seq, link, time, and only event 0 being the genesis event.
+pub(crate) fn check_position(
+    expected_seq: u64,
+    prev: &Hash,
+    last_recorded: i64,
+    rec: &RecordedEvent,
+) -> Result<(), String> {
     if rec.seq != expected_seq {
         return Err(format!(
             "found event {} where event {expected_seq} belongs (events missing or out of order)",
@@ -206,7 +223,44 @@ pub(crate) fn check_event(
         (_, 0) => return Err("event 0 is not a genesis event".into()),
         _ => {}
     }
-    Ok(rec)
+    Ok(())
+}
+
+/// Blocks verified at a time (their events parsed in parallel, then checked in order).
+const CHUNK_BLOCKS: usize = 128;
+
+/// The events of a chunk of blocks, parsed on every core: per block, `None` if the block is
+/// malformed, else each event's stored hash and what parsing it gave. `keep` says which seqs to
+/// parse at all (the others are given as `None`).
+type Parsed = Vec<Option<Vec<(Hash, Option<Result<RecordedEvent, String>>)>>>;
+
+fn parse_chunk(chunk: &[(u64, Vec<u8>)], keep: &(dyn Fn(u64) -> bool + Sync)) -> Parsed {
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
+    let per = chunk.len().div_ceil(workers).max(1);
+    let parse_blocks = |blocks: &[(u64, Vec<u8>)]| -> Parsed {
+        blocks
+            .iter()
+            .map(|(n, value)| {
+                store::decode_block(value).map(|events| {
+                    events
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (hash, bytes))| {
+                            let seq = n * BLOCK_EVENTS + i as u64;
+                            (hash, keep(seq).then(|| parse_stored(&hash, bytes)))
+                        })
+                        .collect()
+                })
+            })
+            .collect()
+    };
+    if workers == 1 || chunk.len() < 2 {
+        return parse_blocks(chunk);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunk.chunks(per).map(|part| scope.spawn(move || parse_blocks(part))).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
 }
 
 /// Verifies the whole ledger.
@@ -220,35 +274,49 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
     let mut block_hashes: Vec<Hash> = Vec::with_capacity(BLOCK_EVENTS as usize);
     let fail = |checked, seq, what: String| Ok(Report { checked, head, failure: Some(Failure { seq, what }) });
 
-    for block in ledger.store().blocks(0) {
-        let (n, value) = block?;
-        if n != checked / BLOCK_EVENTS || !checked.is_multiple_of(BLOCK_EVENTS) {
-            return fail(
-                checked,
-                checked,
-                format!("missing: the log jumps from event {} to block {n}", checked.wrapping_sub(1)),
-            );
+    let mut blocks = ledger.store().blocks(0);
+    loop {
+        let chunk: Vec<(u64, Vec<u8>)> = blocks.by_ref().take(CHUNK_BLOCKS).collect::<Result<_>>()?;
+        if chunk.is_empty() {
+            break;
         }
-        let Some(events) = store::decode_block(&value) else {
-            return fail(checked, checked, format!("block {n} is malformed"));
-        };
-        for (hash, bytes) in events {
-            let rec = match check_event(checked, &prev, last_recorded, &hash, bytes) {
-                Ok(r) => r,
-                Err(what) => return fail(checked, checked, what),
-            };
-            if let Err(what) = index.add(&rec) {
-                return fail(checked, checked, what);
+        let parsed = parse_chunk(&chunk, &|_| true);
+        if parsed.len() != chunk.len() {
+            return Err(crate::error::Error::Internal("a verification worker failed".into()));
+        }
+        for ((n, _), events) in chunk.iter().zip(parsed) {
+            let n = *n;
+            if n != checked / BLOCK_EVENTS || !checked.is_multiple_of(BLOCK_EVENTS) {
+                return fail(
+                    checked,
+                    checked,
+                    format!("missing: the log jumps from event {} to block {n}", checked.wrapping_sub(1)),
+                );
             }
-            prev = rec.hash;
-            last_recorded = rec.recorded_at.0;
-            checked += 1;
-            block_hashes.push(hash);
-        }
-        if block_hashes.len() as u64 == BLOCK_EVENTS {
-            tree.push_block(std::mem::take(&mut block_hashes));
-        } else {
-            block_hashes.clear();
+            let Some(events) = events else {
+                return fail(checked, checked, format!("block {n} is malformed"));
+            };
+            for (hash, parsed) in events {
+                let rec = match parsed.unwrap_or_else(|| Err("not parsed".into())) {
+                    Ok(r) => r,
+                    Err(what) => return fail(checked, checked, what),
+                };
+                if let Err(what) = check_position(checked, &prev, last_recorded, &rec) {
+                    return fail(checked, checked, what);
+                }
+                if let Err(what) = index.add(&rec) {
+                    return fail(checked, checked, what);
+                }
+                prev = rec.hash;
+                last_recorded = rec.recorded_at.0;
+                checked += 1;
+                block_hashes.push(hash);
+            }
+            if block_hashes.len() as u64 == BLOCK_EVENTS {
+                tree.push_block(std::mem::take(&mut block_hashes));
+            } else {
+                block_hashes.clear();
+            }
         }
     }
     if checked == 0 {
@@ -268,18 +336,19 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
     }
     // The records the index keeps, folded again from the events that make them (a second,
     // partial read of the log).
-    let mut needed: std::collections::HashSet<u64> = index.record_seqs().into_iter().collect();
+    let needed: std::collections::HashSet<u64> = index.record_seqs().into_iter().collect();
     let mut events: HashMap<u64, Event> = HashMap::with_capacity(needed.len());
-    for block in ledger.store().blocks(0) {
-        let (n, value) = block?;
-        let Some(decoded) = store::decode_block(&value) else { continue };
-        for (i, (hash, bytes)) in decoded.into_iter().enumerate() {
-            let seq = n * BLOCK_EVENTS + i as u64;
-            if needed.remove(&seq) {
-                let value: Value =
-                    serde_json::from_slice(bytes).map_err(|e| crate::error::Error::Internal(e.to_string()))?;
-                let rec = RecordedEvent::from_value(value, Some(hash)).map_err(crate::error::Error::Internal)?;
-                events.insert(seq, rec.event);
+    let mut blocks = ledger.store().blocks(0);
+    loop {
+        let chunk: Vec<(u64, Vec<u8>)> = blocks.by_ref().take(CHUNK_BLOCKS).collect::<Result<_>>()?;
+        if chunk.is_empty() {
+            break;
+        }
+        for ((n, _), block) in chunk.iter().zip(parse_chunk(&chunk, &|seq| needed.contains(&seq))) {
+            for (i, (_, parsed)) in block.into_iter().flatten().enumerate() {
+                if let Some(Ok(rec)) = parsed {
+                    events.insert(n * BLOCK_EVENTS + i as u64, rec.event);
+                }
             }
         }
     }
