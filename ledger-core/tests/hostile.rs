@@ -34,9 +34,9 @@ use proptest::sample::{Index, select};
 use proptest::test_runner::{Config, RngSeed, TestCaseError};
 use serde_json::{Map, Value, json};
 
-const UK_CSV: &[u8] = include_bytes!("../../../shared/data/uk-gim/UK-Sanctions-List-GIM-2026-04-29.csv");
-const UK_XML: &[u8] = include_bytes!("../../../shared/data/uk-gim/UK-Sanctions-List-GIM-2026-04-29.xml");
-const UN_XML: &[u8] = include_bytes!("../../../shared/data/un-sample/UN-consolidated-excerpt-2026-02-27.xml");
+const UK_CSV: &[u8] = include_bytes!("../../tests/fixtures/lists/uk-gim/UK-Sanctions-List-GIM-2026-04-29.csv");
+const UK_XML: &[u8] = include_bytes!("../../tests/fixtures/lists/uk-gim/UK-Sanctions-List-GIM-2026-04-29.xml");
+const UN_XML: &[u8] = include_bytes!("../../tests/fixtures/lists/un-sample/UN-consolidated-excerpt-2026-02-27.xml");
 /// 38 real designations as input events.
 const EXAMPLES: &str = include_str!("../../examples/uk-gim-2025.jsonl");
 

@@ -1232,8 +1232,8 @@ mod tests {
     use super::*;
     use crate::event::InputEvent;
 
-    const CSV: &[u8] = include_bytes!("../../../../shared/data/uk-gim/UK-Sanctions-List-GIM-2026-04-29.csv");
-    const XML: &[u8] = include_bytes!("../../../../shared/data/uk-gim/UK-Sanctions-List-GIM-2026-04-29.xml");
+    const CSV: &[u8] = include_bytes!("../../../tests/fixtures/lists/uk-gim/UK-Sanctions-List-GIM-2026-04-29.csv");
+    const XML: &[u8] = include_bytes!("../../../tests/fixtures/lists/uk-gim/UK-Sanctions-List-GIM-2026-04-29.xml");
     const EXPECTED: &str = include_str!("../../../examples/uk-gim-2025.jsonl");
 
     /// The 58-column header of the FCDO CSV.

@@ -380,7 +380,8 @@ fn is_partial_date(s: &str) -> bool {
 mod tests {
     use super::*;
 
-    const EXCERPT: &[u8] = include_bytes!("../../../../shared/data/un-sample/UN-consolidated-excerpt-2026-02-27.xml");
+    const EXCERPT: &[u8] =
+        include_bytes!("../../../tests/fixtures/lists/un-sample/UN-consolidated-excerpt-2026-02-27.xml");
 
     fn find<'a>(s: &'a Snapshot, id: &str) -> &'a Designation {
         &s.designations.iter().find(|l| l.designation.id == id).unwrap().designation

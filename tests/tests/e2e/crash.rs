@@ -436,7 +436,7 @@ fn a_killed_append_leaves_its_batch_wholly_present_or_wholly_absent() {
 // import
 
 fn shared(rel: &str) -> String {
-    repo_file(&format!("../shared/data/{rel}")).to_str().expect("utf-8 path").to_owned()
+    repo_file(&format!("tests/fixtures/lists/{rel}")).to_str().expect("utf-8 path").to_owned()
 }
 
 const UK_CSV: &str = "uk-gim/UK-Sanctions-List-GIM-2026-04-29.csv";

@@ -5,7 +5,7 @@ use ledger_tests::{Sandbox, repo_file};
 use serde_json::Value;
 
 fn shared(rel: &str) -> String {
-    repo_file(&format!("../shared/data/{rel}")).to_str().expect("utf-8 path").to_owned()
+    repo_file(&format!("tests/fixtures/lists/{rel}")).to_str().expect("utf-8 path").to_owned()
 }
 
 fn variant(name: &str) -> String {
