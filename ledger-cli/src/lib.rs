@@ -195,7 +195,9 @@ fn os_user() -> Option<String> {
 
 fn run(cli: &Cli) -> Result<u8, Failure> {
     let stdout = io::stdout();
-    let mut out = stdout.lock();
+    // Buffered: a large answer (`state --format json` of 100k designations) is written in big
+    // chunks, not one write(2) per line. Flushed below, and before any question is asked.
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let code = match &cli.command {
         Command::Init { name } => {
             let ledger = Ledger::init_waiting(&cli.ledger, name, &actor(cli), clock()?.as_ref(), wait(cli)?)?;

@@ -19,8 +19,8 @@ pub fn when(t: &TimeArgs, defaults: When) -> When {
 }
 
 fn json(out: &mut impl Write, v: &impl Serialize) -> Result<(), Failure> {
-    let v = serde_json::to_value(v).map_err(|e| Failure::new(exit::INTERNAL, e.to_string()))?;
-    Ok(output::write_json(out, &v)?)
+    serde_json::to_writer_pretty(&mut *out, v).map_err(|e| Failure::new(exit::IO, format!("writing output: {e}")))?;
+    Ok(writeln!(out)?)
 }
 
 fn table_or_csv(out: &mut impl Write, t: &Table, format: Format) -> Result<(), Failure> {

@@ -4,6 +4,7 @@ mod e2e {
     mod append;
     mod audit;
     mod bad_input;
+    mod bench;
     mod concurrency;
     mod crash;
     mod damage;

@@ -1,0 +1,202 @@
+//! The benchmark keeps working: `ledger-bench` runs at a tiny size (1,000 events) on the real
+//! `ledger` binary, prints its table and writes a JSON report holding every figure the issue
+//! names, each beside its baseline. No timing is asserted.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ledger_bench::{Config, run};
+use ledger_tests::{ledger_bin, repo_root};
+use serde_json::Value;
+
+/// Every figure of the issue: bulk append, a single-event append process, verify, show and
+/// history (in process and as a process), state --count, the full state as JSON, diff over a
+/// month, search, disk per event, and each command's peak memory.
+const FIGURES: &[&str] = &[
+    "bulk_append_events_per_s",
+    "bulk_append_peak_mem_kib",
+    "input_parse_events_per_s",
+    "append_process_ms",
+    "append_process_peak_rss_kib",
+    "open_ms",
+    "verify_events_per_s",
+    "verify_peak_mem_kib",
+    "verify_process_events_per_s",
+    "verify_process_peak_rss_kib",
+    "show_ms",
+    "show_peak_mem_kib",
+    "show_process_ms",
+    "show_process_peak_rss_kib",
+    "history_ms",
+    "history_peak_mem_kib",
+    "history_process_ms",
+    "history_process_peak_rss_kib",
+    "state_count_ms",
+    "state_count_peak_mem_kib",
+    "state_count_process_ms",
+    "state_count_process_peak_rss_kib",
+    "state_json_ms",
+    "state_json_peak_mem_kib",
+    "state_json_process_ms",
+    "state_json_process_peak_rss_kib",
+    "diff_month_ms",
+    "diff_month_peak_mem_kib",
+    "diff_month_process_ms",
+    "diff_month_process_peak_rss_kib",
+    "search_ms",
+    "search_peak_mem_kib",
+    "search_process_ms",
+    "search_process_peak_rss_kib",
+    "disk_bytes_per_event",
+];
+
+/// The baselines: BLAKE3 alone, raw sled inserts (one key per event; 64 events per key) and
+/// scans of the same canonical bytes.
+const BASELINES: &[&str] = &[
+    "raw_json_bytes_per_event",
+    "blake3_events_per_s",
+    "json_parse_events_per_s",
+    "sled_insert_per_event_events_per_s",
+    "sled_insert_packed64_events_per_s",
+    "sled_per_event_bytes_per_event",
+    "sled_packed64_bytes_per_event",
+    "sled_scan_per_event_events_per_s",
+    "sled_scan_packed64_events_per_s",
+    "sled_scan_blake3_events_per_s",
+    "sled_scan_parse_ms",
+    "sled_open_ms",
+    "process_spawn_ms",
+];
+
+/// Figures printed beside a baseline, as a ratio.
+const RATIOS: &[&str] = &[
+    "bulk_append_events_per_s",
+    "verify_events_per_s",
+    "show_ms",
+    "show_process_ms",
+    "history_ms",
+    "history_process_ms",
+    "state_count_ms",
+    "state_json_ms",
+    "diff_month_ms",
+    "search_ms",
+    "append_process_ms",
+    "disk_bytes_per_event",
+];
+
+#[track_caller]
+fn check_report(json: &Value, events: u64) {
+    assert!(json["machine"]["nproc"].as_u64().is_some_and(|n| n >= 1), "machine: {}", json["machine"]);
+    assert!(json["seed"].is_u64());
+    let sizes = json["sizes"].as_array().expect("sizes");
+    assert_eq!(sizes.len(), 1);
+    let size = &sizes[0];
+    assert_eq!(size["events"], events);
+    let designations = size["designations"].as_u64().expect("designations");
+    assert!((events / 20..=events / 5).contains(&designations), "about ten events per designation: {designations}");
+    for t in ["designation", "amendment", "delisting", "relisting", "retraction", "amendment (backdated)"] {
+        assert!(size["mix"][t].as_u64().is_some_and(|n| n > 0), "the history has a {t}: {}", size["mix"]);
+    }
+    let repeat = size["repeat"].as_u64().expect("repeat") as usize;
+    let has = |section: &str, name: &str| {
+        let f = &size[section][name];
+        assert!(f["median"].is_number(), "{section}.{name} has a median: {f}");
+        assert_eq!(f["runs"].as_array().map(Vec::len), Some(repeat), "{section}.{name} has one run per repetition");
+    };
+    for name in FIGURES {
+        has("figures", name);
+    }
+    for name in BASELINES {
+        has("baselines", name);
+    }
+    for name in RATIOS {
+        assert!(size["ratios"][name]["ratio"].is_number(), "{name} beside its baseline: {}", size["ratios"]);
+    }
+    assert!(size["targets"]["bulk_append_events_per_s"]["target"].is_string());
+    assert!(size["answers"]["state_count"].as_u64().is_some_and(|n| n > 0), "answers: {}", size["answers"]);
+    assert!(size["answers"]["history_rows"].as_u64().is_some_and(|n| n > 0), "answers: {}", size["answers"]);
+}
+
+#[test]
+fn the_bench_library_runs_at_a_tiny_size_and_reports_every_figure() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config = Config {
+        sizes: vec![1_000],
+        repeat: 1,
+        seed: 7,
+        ledger_bin: ledger_bin(),
+        tmp: Some(dir.path().to_owned()),
+        progress: false,
+        spawner: None,
+    };
+    let report = run(&config).expect("the benchmark completes");
+    let out = dir.path().join("bench.json");
+    std::fs::write(&out, report.to_json().expect("JSON")).expect("write the report");
+    let json: Value = serde_json::from_slice(&std::fs::read(&out).expect("read the report")).expect("valid JSON");
+    check_report(&json, 1_000);
+    let table = report.table();
+    for label in ["bulk append", "verify", "show KEY", "history KEY", "state --count", "search NAME", "disk per event"]
+    {
+        assert!(table.contains(label), "the table shows {label}:\n{table}");
+    }
+}
+
+/// The `ledger-bench` binary beside the `ledger` binary (cargo builds both for
+/// `cargo test --workspace`: each package has integration tests), or `LEDGER_BENCH_BIN`.
+fn bench_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("LEDGER_BENCH_BIN") {
+        return PathBuf::from(p);
+    }
+    let bin = ledger_bin().with_file_name(format!("ledger-bench{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.is_file(), "{} is missing: run `cargo test --workspace`, or set LEDGER_BENCH_BIN", bin.display());
+    let built = std::fs::metadata(&bin).and_then(|m| m.modified()).expect("the binary's mtime");
+    let newest = newest_mtime(&repo_root().join("bench/src"));
+    assert!(
+        newest.is_none_or(|n| n <= built),
+        "{} is older than its sources: run `cargo test --workspace`, or `cargo build -p ledger-bench` first",
+        bin.display()
+    );
+    bin
+}
+
+fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let p = e.path();
+            if p.is_dir() { newest_mtime(&p) } else { e.metadata().ok()?.modified().ok() }
+        })
+        .max()
+}
+
+#[test]
+fn the_documented_command_prints_the_table_and_writes_the_json() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("bench.json");
+    let run = Command::new(bench_bin())
+        .args(["--events", "1000", "--repeat", "1", "--seed", "3", "--quiet", "--ledger-bin"])
+        .arg(ledger_bin())
+        .arg("--out")
+        .arg(&out)
+        .arg("--tmp")
+        .arg(dir.path())
+        .output()
+        .expect("run ledger-bench");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "ledger-bench failed\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains("== 1000 events"), "{stdout}");
+    assert!(stdout.contains("ratio"), "{stdout}");
+    assert!(stdout.contains(&format!("wrote {}", out.display())), "{stdout}");
+    let json: Value = serde_json::from_slice(&std::fs::read(&out).expect("the JSON report")).expect("valid JSON");
+    check_report(&json, 1_000);
+    assert!(
+        json["process_measurement"].as_str().is_some_and(|m| m.contains("--measure-child")),
+        "children measured under the spawner: {}",
+        json["process_measurement"]
+    );
+}
