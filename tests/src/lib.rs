@@ -197,3 +197,79 @@ pub fn designations(prefix: &str, n: usize) -> String {
     }
     s
 }
+
+/// The real list's header line and its rows (each ending with CRLF).
+fn real_uk_list() -> (String, String) {
+    let real = std::fs::read_to_string(repo_file("tests/fixtures/lists/uk-gim/UK-Sanctions-List-GIM-2026-04-29.csv"))
+        .expect("read the UK list");
+    let (_report_date, rest) = real.split_once("\r\n").expect("the report date line");
+    let (header, rows) = rest.split_once("\r\n").expect("the header line");
+    assert!(rows.ends_with("\r\n"), "the list ends with CRLF");
+    (header.to_owned(), rows.to_owned())
+}
+
+/// A seeded UK-layout list (the published 58-column layout, header taken from the real file)
+/// reported on 6 May 2026: the real GIM list's 38 designations when `with_real`, then `n` synthetic
+/// designations with ids `{REGIME}{first+1:05}..` over several regimes, each with one to four names.
+pub fn synthetic_uk_list(first: usize, n: usize, seed: u64, with_real: bool) -> String {
+    let (header, real_rows) = real_uk_list();
+    let real_rows = if with_real { real_rows } else { String::new() };
+    let columns: Vec<&str> = header.split(',').collect();
+    let col = |name: &str| columns.iter().position(|c| *c == name).expect("a known column");
+    let mut state = seed;
+    let mut next = move || {
+        // splitmix64
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let regimes = [
+        ("RUS", "The Russia (Sanctions) (EU Exit) Regulations 2019"),
+        ("SYR", "The Syria (Sanctions) (EU Exit) Regulations 2019"),
+        ("GIM", "The Global Irregular Migration and Trafficking in Persons Sanctions Regulations 2025"),
+        ("CYB", "The Cyber (Sanctions) (EU Exit) Regulations 2020"),
+    ];
+    let given = ["Nusret", "Flamur", "Arif", "Goran", "Dalibor", "Marko", "Almir", "Yassine", "Hemin", "Azad"];
+    let family =
+        ["SEFEROVIC", "KRASNIQI", "JALAL", "CURLIK", "PETROVIC", "JAHOVIC", "SALIH", "KHOSHNAW", "DAZEY", "PIROT"];
+    let mut out = format!("\u{feff}Report Date: 06-May-2026\r\n{header}\r\n{real_rows}");
+    for i in first..first + n {
+        let (prefix, regime) = regimes[(next() % 4) as usize];
+        let id = format!("{prefix}{:05}", i + 1);
+        let designated = format!("{:02}/{:02}/{}", 1 + next() % 28, 1 + next() % 12, 2019 + next() % 7);
+        let individual = next() % 4 != 0;
+        let names = 1 + (next() % 4) as usize;
+        for k in 0..names {
+            let mut cells = vec![String::new(); columns.len()];
+            cells[col("Last Updated")] = designated.clone();
+            cells[col("Unique ID")] = id.clone();
+            cells[col("OFSI Group ID")] = (20_000 + i).to_string();
+            cells[col("Regime Name")] = regime.to_owned();
+            cells[col("Designation Type")] = if individual { "Individual" } else { "Entity" }.to_owned();
+            cells[col("Designation source")] = "UK".to_owned();
+            cells[col("Date Designated")] = designated.clone();
+            cells[col("Sanctions Imposed")] =
+                if individual { "Asset freeze|Travel Ban" } else { "Asset freeze" }.to_owned();
+            cells[col("Name type")] = match k {
+                0 => "Primary Name",
+                k if k % 2 == 1 => "Alias",
+                _ => "Primary Name Variation",
+            }
+            .to_owned();
+            let (g, f) = (given[(next() % 10) as usize], family[(next() % 10) as usize]);
+            if individual {
+                cells[col("Name 1")] = g.to_owned();
+                cells[col("Name 6")] = if k > 0 { format!("{f} {k}") } else { f.to_owned() };
+                cells[col("D.O.B")] = format!("dd/mm/{}", 1950 + next() % 50);
+                cells[col("Nationality(/ies)")] = "Kosovo".to_owned();
+            } else {
+                cells[col("Name 6")] = format!("{f} TRADING {i} {k}");
+            }
+            out.push_str(&cells.join(","));
+            out.push_str("\r\n");
+        }
+    }
+    out
+}

@@ -26,7 +26,7 @@ use std::process::{Child, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ledger_tests::{Run, Sandbox, designation, designations, repo_file};
+use ledger_tests::{Run, Sandbox, designation, designations, repo_file, synthetic_uk_list};
 use serde_json::Value;
 
 /// How long any one `ledger` process may run before the test calls it a hang.
@@ -441,74 +441,7 @@ fn shared(rel: &str) -> String {
 
 const UK_CSV: &str = "uk-gim/UK-Sanctions-List-GIM-2026-04-29.csv";
 
-/// The real list's header line and its rows (each ending with CRLF).
-fn real_list() -> (String, String) {
-    let real = std::fs::read_to_string(shared(UK_CSV)).expect("read the UK list");
-    let (_report_date, rest) = real.split_once("\r\n").expect("the report date line");
-    let (header, rows) = rest.split_once("\r\n").expect("the header line");
-    assert!(rows.ends_with("\r\n"), "the list ends with CRLF");
-    (header.to_owned(), rows.to_owned())
-}
-
-/// A UK-layout list dated [`LIST_DATE`]: the real list's 38 designations, then `n` synthetic
-/// designations with ids `{REGIME}{first+1:05}..`, each with one to four names, over several
-/// regimes. Copied from import.rs's `synthetic_uk_list`, with the id range as a parameter.
-fn uk_list(first: usize, n: usize, seed: u64) -> String {
-    let (header, real_rows) = real_list();
-    let columns: Vec<&str> = header.split(',').collect();
-    let col = |name: &str| columns.iter().position(|c| *c == name).expect("a known column");
-    let mut rng = SplitMix64(seed);
-    let mut next = move || rng.next();
-    let regimes = [
-        ("RUS", "The Russia (Sanctions) (EU Exit) Regulations 2019"),
-        ("SYR", "The Syria (Sanctions) (EU Exit) Regulations 2019"),
-        ("GIM", "The Global Irregular Migration and Trafficking in Persons Sanctions Regulations 2025"),
-        ("CYB", "The Cyber (Sanctions) (EU Exit) Regulations 2020"),
-    ];
-    let given = ["Nusret", "Flamur", "Arif", "Goran", "Dalibor", "Marko", "Almir", "Yassine", "Hemin", "Azad"];
-    let family =
-        ["SEFEROVIC", "KRASNIQI", "JALAL", "CURLIK", "PETROVIC", "JAHOVIC", "SALIH", "KHOSHNAW", "DAZEY", "PIROT"];
-    let mut out = format!("\u{feff}Report Date: 06-May-2026\r\n{header}\r\n{real_rows}");
-    for i in first..first + n {
-        let (prefix, regime) = regimes[(next() % 4) as usize];
-        let id = format!("{prefix}{:05}", i + 1);
-        let designated = format!("{:02}/{:02}/{}", 1 + next() % 28, 1 + next() % 12, 2019 + next() % 7);
-        let individual = next() % 4 != 0;
-        let names = 1 + (next() % 4) as usize;
-        for k in 0..names {
-            let mut cells = vec![String::new(); columns.len()];
-            cells[col("Last Updated")] = designated.clone();
-            cells[col("Unique ID")] = id.clone();
-            cells[col("OFSI Group ID")] = (20_000 + i).to_string();
-            cells[col("Regime Name")] = regime.to_owned();
-            cells[col("Designation Type")] = if individual { "Individual" } else { "Entity" }.to_owned();
-            cells[col("Designation source")] = "UK".to_owned();
-            cells[col("Date Designated")] = designated.clone();
-            cells[col("Sanctions Imposed")] =
-                if individual { "Asset freeze|Travel Ban" } else { "Asset freeze" }.to_owned();
-            cells[col("Name type")] = match k {
-                0 => "Primary Name",
-                k if k % 2 == 1 => "Alias",
-                _ => "Primary Name Variation",
-            }
-            .to_owned();
-            let (g, f) = (given[(next() % 10) as usize], family[(next() % 10) as usize]);
-            if individual {
-                cells[col("Name 1")] = g.to_owned();
-                cells[col("Name 6")] = if k > 0 { format!("{f} {k}") } else { f.to_owned() };
-                cells[col("D.O.B")] = format!("dd/mm/{}", 1950 + next() % 50);
-                cells[col("Nationality(/ies)")] = "Kosovo".to_owned();
-            } else {
-                cells[col("Name 6")] = format!("{f} TRADING {i} {k}");
-            }
-            out.push_str(&cells.join(","));
-            out.push_str("\r\n");
-        }
-    }
-    out
-}
-
-/// The synthetic ids of block `b` of [`uk_list`] (`LIST_BLOCK` ids from `b × LIST_BLOCK + 1`).
+/// The synthetic ids of block `b` of [`synthetic_uk_list`] (`LIST_BLOCK` ids from `b × LIST_BLOCK + 1`).
 fn block_ids(b: usize) -> BTreeSet<String> {
     (b * LIST_BLOCK + 1..=(b + 1) * LIST_BLOCK).map(|i| format!("{i:05}")).collect()
 }
@@ -551,7 +484,7 @@ fn a_killed_import_is_wholly_present_or_wholly_absent_and_a_rerun_completes_it()
         let s = Sandbox::init();
         let mut book = Book::new(&s);
         let list = |b: usize| {
-            let text = uk_list(b * LIST_BLOCK, LIST_BLOCK, seed ^ ((epoch as u64) << 32 | b as u64));
+            let text = synthetic_uk_list(b * LIST_BLOCK, LIST_BLOCK, seed ^ ((epoch as u64) << 32 | b as u64), true);
             let digest = blake3::hash(text.as_bytes()).to_hex().to_string();
             (s.file(&format!("uk-{b:03}.csv"), text.as_bytes()), digest)
         };

@@ -1,7 +1,7 @@
 //! Importing the published lists: the real UK GIM list (CSV and XML) and the UN excerpt, and
 //! snapshot variants of the UK list (tests/fixtures/uk-gim-variants).
 
-use ledger_tests::{Sandbox, repo_file};
+use ledger_tests::{Sandbox, repo_file, synthetic_uk_list};
 use serde_json::Value;
 
 fn shared(rel: &str) -> String {
@@ -262,80 +262,10 @@ fn malformed_lists_exit_65_naming_where_and_write_nothing() {
     assert_eq!(s.head(), before);
 }
 
-/// A seeded generator of a UK-layout list: `n` designations over several regimes, each with one
-/// to four names, in the published 58-column layout (header taken from the real file).
-fn synthetic_uk_list(n: usize, seed: u64) -> String {
-    let real = std::fs::read_to_string(shared(UK_CSV)).expect("read");
-    let header = real.split("\r\n").nth(1).expect("the header line").to_owned();
-    let columns: Vec<&str> = header.split(',').collect();
-    let col = |name: &str| columns.iter().position(|c| *c == name).expect("a known column");
-    let mut state = seed;
-    let mut next = move || {
-        // splitmix64
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    let regimes = [
-        ("RUS", "The Russia (Sanctions) (EU Exit) Regulations 2019"),
-        ("SYR", "The Syria (Sanctions) (EU Exit) Regulations 2019"),
-        ("GIM", "The Global Irregular Migration and Trafficking in Persons Sanctions Regulations 2025"),
-        ("CYB", "The Cyber (Sanctions) (EU Exit) Regulations 2020"),
-    ];
-    let given = ["Nusret", "Flamur", "Arif", "Goran", "Dalibor", "Marko", "Almir", "Yassine", "Hemin", "Azad"];
-    let family =
-        ["SEFEROVIC", "KRASNIQI", "JALAL", "CURLIK", "PETROVIC", "JAHOVIC", "SALIH", "KHOSHNAW", "DAZEY", "PIROT"];
-    let mut out = format!("\u{feff}Report Date: 06-May-2026\r\n{header}\r\n");
-    for i in 0..n {
-        let (prefix, regime) = regimes[(next() % 4) as usize];
-        let id = format!("{prefix}{:05}", i + 1);
-        let day = 1 + next() % 28;
-        let month = 1 + next() % 12;
-        let year = 2019 + next() % 7;
-        let designated = format!("{day:02}/{month:02}/{year}");
-        let individual = next() % 4 != 0;
-        let names = 1 + (next() % 4) as usize;
-        for k in 0..names {
-            let mut cells = vec![String::new(); columns.len()];
-            cells[col("Last Updated")] = designated.clone();
-            cells[col("Unique ID")] = id.clone();
-            cells[col("OFSI Group ID")] = (20_000 + i).to_string();
-            cells[col("Regime Name")] = regime.to_owned();
-            cells[col("Designation Type")] = if individual { "Individual" } else { "Entity" }.to_owned();
-            cells[col("Designation source")] = "UK".to_owned();
-            cells[col("Date Designated")] = designated.clone();
-            cells[col("Sanctions Imposed")] =
-                if individual { "Asset freeze|Travel Ban" } else { "Asset freeze" }.to_owned();
-            cells[col("Name type")] = if k == 0 {
-                "Primary Name"
-            } else if k % 2 == 1 {
-                "Alias"
-            } else {
-                "Primary Name Variation"
-            }
-            .to_owned();
-            let (g, f) = (given[(next() % 10) as usize], family[(next() % 10) as usize]);
-            if individual {
-                cells[col("Name 1")] = g.to_owned();
-                cells[col("Name 6")] = format!("{f}{}", if k > 0 { format!(" {k}") } else { String::new() });
-                cells[col("D.O.B")] = format!("dd/mm/{}", 1950 + next() % 50);
-                cells[col("Nationality(/ies)")] = "Kosovo".to_owned();
-            } else {
-                cells[col("Name 6")] = format!("{f} TRADING {i} {k}");
-            }
-            out.push_str(&cells.join(","));
-            out.push_str("\r\n");
-        }
-    }
-    out
-}
-
 #[test]
 fn a_synthetic_list_of_6000_designations_imports() {
     let s = Sandbox::init();
-    let list = s.file("uk-6000.csv", synthetic_uk_list(6000, 7).as_bytes());
+    let list = s.file("uk-6000.csv", synthetic_uk_list(0, 6000, 7, false).as_bytes());
     let v = import(&s, "uk-csv", &list);
     assert_eq!(v["summary"]["designations"], 6000, "{}", v["summary"]);
     assert_eq!(v["summary"]["listed"], 6000);
