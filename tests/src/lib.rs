@@ -23,24 +23,30 @@ pub fn repo_file(rel: &str) -> PathBuf {
 /// The `ledger` binary that `cargo test --workspace` builds (target/<profile>/ledger), or the
 /// one `LEDGER_BIN` names.
 pub fn ledger_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("LEDGER_BIN") {
+    workspace_bin("ledger", "LEDGER_BIN", &["ledger-core/src", "ledger-cli/src"], "ledger-cli")
+}
+
+/// A binary of the workspace that `cargo test --workspace` builds beside the test binaries
+/// (target/<profile>/NAME), or the one the environment variable `env` names. Refuses a binary
+/// older than its `sources` (`cargo test -p ledger-tests` alone does not rebuild it).
+pub fn workspace_bin(name: &str, env: &str, sources: &[&str], package: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(env) {
         return PathBuf::from(p);
     }
     let exe = std::env::current_exe().expect("the test binary's path");
-    // target/<profile>/deps/e2e-<hash> → target/<profile>/ledger
+    // target/<profile>/deps/e2e-<hash> → target/<profile>/NAME
     let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
-    let bin = profile_dir.join(format!("ledger{}", std::env::consts::EXE_SUFFIX));
+    let bin = profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.is_file(),
-        "{} is missing: run the tests with `cargo test --workspace` (which builds it) or set LEDGER_BIN",
+        "{} is missing: run the tests with `cargo test --workspace` (which builds it) or set {env}",
         bin.display()
     );
-    // `cargo test -p ledger-tests` alone does not rebuild the binary: refuse to test a stale one.
     let built = std::fs::metadata(&bin).and_then(|m| m.modified()).expect("the binary's mtime");
-    let newest = ["ledger-core/src", "ledger-cli/src"].iter().filter_map(|d| newest_mtime(&repo_root().join(d))).max();
+    let newest = sources.iter().filter_map(|d| newest_mtime(&repo_root().join(d))).max();
     assert!(
         newest.is_none_or(|n| n <= built),
-        "{} is older than its sources: run `cargo test --workspace`, or `cargo build -p ledger-cli` first",
+        "{} is older than its sources: run `cargo test --workspace`, or `cargo build -p {package}` first",
         bin.display()
     );
     bin

@@ -2,11 +2,11 @@
 //! `ledger` binary, prints its table and writes a JSON report holding every figure the issue
 //! names, each beside its baseline. No timing is asserted.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use ledger_bench::{Config, run};
-use ledger_tests::{ledger_bin, repo_root};
+use ledger_tests::ledger_bin;
 use serde_json::Value;
 
 /// Every figure of the issue: bulk append, a single-event append process, verify, show and
@@ -144,30 +144,7 @@ fn the_bench_library_runs_at_a_tiny_size_and_reports_every_figure() {
 /// The `ledger-bench` binary beside the `ledger` binary (cargo builds both for
 /// `cargo test --workspace`: each package has integration tests), or `LEDGER_BENCH_BIN`.
 fn bench_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("LEDGER_BENCH_BIN") {
-        return PathBuf::from(p);
-    }
-    let bin = ledger_bin().with_file_name(format!("ledger-bench{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.is_file(), "{} is missing: run `cargo test --workspace`, or set LEDGER_BENCH_BIN", bin.display());
-    let built = std::fs::metadata(&bin).and_then(|m| m.modified()).expect("the binary's mtime");
-    let newest = newest_mtime(&repo_root().join("bench/src"));
-    assert!(
-        newest.is_none_or(|n| n <= built),
-        "{} is older than its sources: run `cargo test --workspace`, or `cargo build -p ledger-bench` first",
-        bin.display()
-    );
-    bin
-}
-
-fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let p = e.path();
-            if p.is_dir() { newest_mtime(&p) } else { e.metadata().ok()?.modified().ok() }
-        })
-        .max()
+    ledger_tests::workspace_bin("ledger-bench", "LEDGER_BENCH_BIN", &["bench/src"], "ledger-bench")
 }
 
 #[test]
