@@ -1353,29 +1353,31 @@ mod tests {
         assert_eq!(e.location, "line 3, column \"D.O.B\"");
     }
 
+    /// A row with a value in every kind of column the parser maps.
+    const FULL_ROW: &[(&str, &str)] = &[
+        ("Title", "Dr"),
+        ("Name non-latin script", "Джон Доу"),
+        ("Non-latin script type", "Cyrillic"),
+        ("Non-latin script language", "Russian"),
+        ("Designation source", "UN"),
+        ("UN Reference Number", "QDi.001"),
+        ("UK Statement of Reasons", "Because, reasons."),
+        ("Address Line 1", "1 High St"),
+        ("Address Country", "Ruritania"),
+        ("Passport number", "P1|P2"),
+        ("Passport additional information", "issued 2001|issued 2002"),
+        ("Nationality(/ies)", "Ruritania|Freedonia"),
+        ("Position", "Minister"),
+        ("Gender", "Male"),
+        ("Town of birth", "Streslau"),
+        ("Country of birth", "Ruritania"),
+        ("Phone number", "+1 555"),
+        ("Tonnage of ship", "7078"),
+    ];
+
     #[test]
     fn full_row_maps_every_column() {
-        let s = parse_csv(&csv_of(&[row(&[
-            ("Title", "Dr"),
-            ("Name non-latin script", "Джон Доу"),
-            ("Non-latin script type", "Cyrillic"),
-            ("Non-latin script language", "Russian"),
-            ("Designation source", "UN"),
-            ("UN Reference Number", "QDi.001"),
-            ("UK Statement of Reasons", "Because, reasons."),
-            ("Address Line 1", "1 High St"),
-            ("Address Country", "Ruritania"),
-            ("Passport number", "P1|P2"),
-            ("Passport additional information", "issued 2001|issued 2002"),
-            ("Nationality(/ies)", "Ruritania|Freedonia"),
-            ("Position", "Minister"),
-            ("Gender", "Male"),
-            ("Town of birth", "Streslau"),
-            ("Country of birth", "Ruritania"),
-            ("Phone number", "+1 555"),
-            ("Tonnage of ship", "7078"),
-        ])]))
-        .unwrap();
+        let s = parse_csv(&csv_of(&[row(FULL_ROW)])).unwrap();
         let d = &s.designations[0].designation;
         assert_eq!(d.subject.names.len(), 2);
         assert_eq!(d.subject.names[1].script.as_deref(), Some("Cyrillic"));
@@ -1489,26 +1491,7 @@ mod tests {
   </Individual></IndividualDetails>
   <ShipDetails><Ship><TonnageOfShipDetails><TonnageOfShip>7078</TonnageOfShip></TonnageOfShipDetails></Ship></ShipDetails>
 </Designation></Designations>"#;
-        let csv = csv_of(&[row(&[
-            ("Title", "Dr"),
-            ("Name non-latin script", "Джон Доу"),
-            ("Non-latin script type", "Cyrillic"),
-            ("Non-latin script language", "Russian"),
-            ("Designation source", "UN"),
-            ("UN Reference Number", "QDi.001"),
-            ("UK Statement of Reasons", "Because, reasons."),
-            ("Address Line 1", "1 High St"),
-            ("Address Country", "Ruritania"),
-            ("Passport number", "P1|P2"),
-            ("Passport additional information", "issued 2001|issued 2002"),
-            ("Nationality(/ies)", "Ruritania|Freedonia"),
-            ("Position", "Minister"),
-            ("Gender", "Male"),
-            ("Town of birth", "Streslau"),
-            ("Country of birth", "Ruritania"),
-            ("Phone number", "+1 555"),
-            ("Tonnage of ship", "7078"),
-        ])]);
+        let csv = csv_of(&[row(FULL_ROW)]);
         let (a, b) = (parse_xml(xml.as_bytes()).unwrap(), parse_csv(&csv).unwrap());
         assert_eq!(a.designations[0].designation, b.designations[0].designation);
     }
