@@ -30,7 +30,10 @@ fn reopen(path: &Path) -> Result<(sled::Db, f64)> {
         let t = Instant::now();
         match sled::Config::new().path(path).open() {
             Ok(db) => return Ok((db, ms_since(t))),
-            Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            // sled reports its lock as an `Other` error whose message carries the WouldBlock.
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock") =>
+            {
                 if Instant::now() >= deadline {
                     break;
                 }
