@@ -267,10 +267,12 @@ pub fn restore(path: &Path, bundle: &Verified) -> Result<Ledger> {
         .fold_records(|seq| by_seq.get(&seq).map(|e| (*e).clone()))
         .map_err(|f| Error::Refused(format!("event {}: {}", f.seq, f.what)))?;
     let keys: Vec<(crate::event::Key, KeyIndex)> = index.into_keys().into_iter().collect();
+    let records = keys.iter().map(|(k, i)| (k.clone(), i.record.clone())).collect();
     let nodes = StoreTree::new(&store).complete(&blocks)?;
     store.commit(Commit {
         blocks,
         keys,
+        records,
         head: Some(Head { seq: last.seq, hash: last.hash, recorded_at: last.recorded_at }),
         name: Some(genesis.ledger.clone()),
         import: None,

@@ -38,36 +38,37 @@ pub enum CanonicalError {
 /// The canonical bytes of `value`.
 pub fn to_vec(value: &Value) -> Result<Vec<u8>, CanonicalError> {
     let mut out = Vec::with_capacity(512);
-    write_value(value, &mut out, &mut String::from("$"))?;
+    write(value, &mut out)?;
     Ok(out)
 }
 
 /// Appends the canonical bytes of `value` to `out`.
 pub fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalError> {
-    write_value(value, out, &mut String::from("$"))
+    if write_value(value, out) {
+        Ok(())
+    } else {
+        // The fast writer keeps no path; the rare refusal walks the value again to name it.
+        Err(refusal(value, &mut String::from("$")).unwrap_or_else(|| CanonicalError::Float {
+            path: "$".into(),
+            value: "a number without canonical form".into(),
+        }))
+    }
 }
 
-fn write_value(v: &Value, out: &mut Vec<u8>, path: &mut String) -> Result<(), CanonicalError> {
+/// Writes `v`; `false` at the first number without a canonical form.
+fn write_value(v: &Value, out: &mut Vec<u8>) -> bool {
     match v {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => {
-            let text = n.to_string();
-            if let Some(u) = n.as_u64() {
-                if u > MAX_SAFE_INTEGER {
-                    return Err(CanonicalError::IntegerRange { path: path.clone(), value: text });
-                }
-                out.extend_from_slice(text.as_bytes());
-            } else if let Some(i) = n.as_i64() {
-                if i.unsigned_abs() > MAX_SAFE_INTEGER {
-                    return Err(CanonicalError::IntegerRange { path: path.clone(), value: text });
-                }
-                out.extend_from_slice(text.as_bytes());
-            } else {
-                return Err(CanonicalError::Float { path: path.clone(), value: text });
+        Value::Number(n) => match integer(n) {
+            Some(i) => {
+                use std::io::Write as _;
+                // Writing to a Vec cannot fail.
+                let _ = write!(out, "{i}");
             }
-        }
+            None => return false,
+        },
         Value::String(s) => write_string(s, out),
         Value::Array(items) => {
             out.push(b'[');
@@ -75,35 +76,95 @@ fn write_value(v: &Value, out: &mut Vec<u8>, path: &mut String) -> Result<(), Ca
                 if i > 0 {
                     out.push(b',');
                 }
-                let len = path.len();
-                path.push_str(&format!("[{i}]"));
-                write_value(item, out, path)?;
-                path.truncate(len);
+                if !write_value(item, out) {
+                    return false;
+                }
             }
             out.push(b']');
         }
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            // JCS orders members by the UTF-16 code units of their names, which differs from
-            // byte order only for characters above U+FFFF against U+E000..U+FFFF.
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
             out.push(b'{');
-            for (i, k) in keys.into_iter().enumerate() {
+            // The map's own order is JCS order whenever its names are sorted by UTF-16 code
+            // units, which is the usual case: then no sort and no allocation.
+            let mut prev: Option<&String> = None;
+            let sorted = map.keys().all(|k| {
+                let ok = prev.is_none_or(|p| jcs_cmp(p, k) == std::cmp::Ordering::Less);
+                prev = Some(k);
+                ok
+            });
+            let mut write_member = |i: usize, k: &String, item: &Value| {
                 if i > 0 {
                     out.push(b',');
                 }
                 write_string(k, out);
                 out.push(b':');
-                let len = path.len();
-                path.push('.');
-                path.push_str(k);
-                write_value(&map[k], out, path)?;
-                path.truncate(len);
+                write_value(item, out)
+            };
+            if sorted {
+                for (i, (k, item)) in map.iter().enumerate() {
+                    if !write_member(i, k, item) {
+                        return false;
+                    }
+                }
+            } else {
+                let mut members: Vec<(&String, &Value)> = map.iter().collect();
+                members.sort_by(|a, b| jcs_cmp(a.0, b.0));
+                for (i, (k, item)) in members.into_iter().enumerate() {
+                    if !write_member(i, k, item) {
+                        return false;
+                    }
+                }
             }
             out.push(b'}');
         }
     }
-    Ok(())
+    true
+}
+
+/// JCS member order: by UTF-16 code units. That differs from byte order only for characters
+/// above U+FFFF against U+E000..U+FFFF, whose UTF-8 forms start with a byte of 0xEE or more.
+pub fn jcs_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let high = |s: &str| s.bytes().any(|b| b >= 0xee);
+    if high(a) || high(b) { a.encode_utf16().cmp(b.encode_utf16()) } else { a.as_bytes().cmp(b.as_bytes()) }
+}
+
+/// A number's value if it is an integer JCS can represent exactly.
+fn integer(n: &serde_json::Number) -> Option<i64> {
+    if let Some(u) = n.as_u64() {
+        return (u <= MAX_SAFE_INTEGER).then_some(u as i64);
+    }
+    n.as_i64().filter(|i| i.unsigned_abs() <= MAX_SAFE_INTEGER)
+}
+
+/// The first number in `v` without a canonical form, with its path.
+fn refusal(v: &Value, path: &mut String) -> Option<CanonicalError> {
+    match v {
+        Value::Number(n) if integer(n).is_none() => {
+            let value = n.to_string();
+            let path = path.clone();
+            Some(if n.is_f64() {
+                CanonicalError::Float { path, value }
+            } else {
+                CanonicalError::IntegerRange { path, value }
+            })
+        }
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = refusal(item, path);
+            path.truncate(len);
+            found
+        }),
+        Value::Object(map) => map.iter().find_map(|(k, item)| {
+            let len = path.len();
+            path.push('.');
+            path.push_str(k);
+            let found = refusal(item, path);
+            path.truncate(len);
+            found
+        }),
+        _ => None,
+    }
 }
 
 fn write_string(s: &str, out: &mut Vec<u8>) {

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::chain::{Hash, seal};
@@ -56,6 +57,7 @@ impl Ledger {
         store.commit(Commit {
             blocks: vec![(0, block)],
             keys: Vec::new(),
+            records: Vec::new(),
             head: Some(Head { seq: 0, hash: rec.hash, recorded_at: at }),
             name: Some(name.to_owned()),
             import: None,
@@ -132,21 +134,17 @@ impl Ledger {
 
     /// One recorded event.
     pub fn event(&self, seq: u64) -> Result<Option<RecordedEvent>> {
-        let Some(value) = self.store.block(seq / BLOCK_EVENTS)? else {
+        let Some(events) = self.store.block(seq / BLOCK_EVENTS)? else {
             return Ok(None);
         };
-        let events = store::decode_block(&value)
-            .ok_or_else(|| self.damaged(&format!("block {} is malformed", seq / BLOCK_EVENTS)))?;
-        match events.get((seq % BLOCK_EVENTS) as usize) {
-            Some((hash, bytes)) => self.parse_stored(seq, *hash, bytes).map(Some),
+        match store::block_event(&events, (seq % BLOCK_EVENTS) as usize) {
+            Some((hash, bytes)) => self.parse_stored(seq, hash, bytes).map(Some),
             None => Ok(None),
         }
     }
 
     fn parse_stored(&self, seq: u64, hash: Hash, bytes: &[u8]) -> Result<RecordedEvent> {
-        let value: Value =
-            serde_json::from_slice(bytes).map_err(|e| self.damaged(&format!("event {seq} is not valid JSON: {e}")))?;
-        RecordedEvent::from_value(value, Some(hash)).map_err(|e| self.damaged(&format!("event {seq}: {e}")))
+        parse_stored(seq, hash, bytes).map_err(|e| self.damaged(&e))
     }
 
     fn damaged(&self, detail: &str) -> Error {
@@ -269,6 +267,12 @@ impl Ledger {
     }
 }
 
+/// Reads a stored event from its canonical bytes (already verified when they were written).
+pub(crate) fn parse_stored(seq: u64, hash: Hash, bytes: &[u8]) -> Result<RecordedEvent, String> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("event {seq} is not valid JSON: {e}"))?;
+    RecordedEvent::from_value(value, Some(hash)).map_err(|e| format!("event {seq}: {e}"))
+}
+
 fn check_actor(actor: &str) -> Result<()> {
     if actor.trim().is_empty() || actor.len() > 256 || actor.chars().any(char::is_control) {
         return Err(
@@ -289,6 +293,8 @@ struct KeyWork {
     identity: Option<(String, SubjectKind)>,
     /// The record as the key's events not retracted leave it.
     record: Option<Value>,
+    /// The record the store holds (canonical JSON), to write only a changed one.
+    stored: Option<Vec<u8>>,
     entries: Vec<KeyEntry>,
 }
 
@@ -356,12 +362,8 @@ impl Plan<'_> {
                 return Ok(());
             }
             if last && (act == Act::Designation || work.record.is_some()) {
-                let event = self.sealed[i].rec.event.clone();
                 let work = self.keys.get_mut(&key).ok_or_else(|| Error::Internal("key work vanished".into()))?;
-                let identity = work.identity.clone();
-                let mut record = work.record.take();
-                let applied = apply(&mut record, &event, identity.as_ref());
-                work.record = record;
+                let applied = apply(&mut work.record, &self.sealed[i].rec.event, work.identity.as_ref());
                 return applied.map_err(|problem| invalid_amendment(line, &key, seq, &problem));
             }
             return self.check_records(&key, line);
@@ -412,7 +414,7 @@ impl Plan<'_> {
 
     fn work(&mut self, key: &Key) -> Result<&mut KeyWork> {
         if !self.keys.contains_key(key) {
-            let (identity, record, entries) = match self.ledger.store().key_index(key)? {
+            let (identity, record, stored, entries) = match self.ledger.store().key_index(key)? {
                 Some(i) => {
                     let record = match &i.record {
                         Some(bytes) => Some(serde_json::from_slice(bytes).map_err(|e| Error::Damaged {
@@ -421,11 +423,11 @@ impl Plan<'_> {
                         })?),
                         None => None,
                     };
-                    (Some((i.regime, i.kind)), record, i.entries)
+                    (Some((i.regime, i.kind)), record, i.record, i.entries)
                 }
-                None => (None, None, Vec::new()),
+                None => (None, None, None, Vec::new()),
             };
-            self.keys.insert(key.clone(), KeyWork { identity, record, entries });
+            self.keys.insert(key.clone(), KeyWork { identity, record, stored, entries });
         }
         self.keys.get_mut(key).ok_or_else(|| Error::Internal("key work vanished".into()))
     }
@@ -496,6 +498,7 @@ impl Plan<'_> {
         let last = self.sealed.last().ok_or_else(|| Error::Internal("empty append".into()))?;
         let head = Head { seq: last.rec.seq, hash: last.rec.hash, recorded_at: last.rec.recorded_at };
         let mut keys = Vec::with_capacity(self.keys.len());
+        let mut records = Vec::with_capacity(self.keys.len());
         for (key, w) in self.keys {
             // The lifecycle check let no key through without a designation, which sets its identity.
             let (regime, kind) =
@@ -506,10 +509,13 @@ impl Plan<'_> {
                 .map(crate::canonical::to_vec)
                 .transpose()
                 .map_err(|e| Error::Internal(format!("the record of {key}: {e}")))?;
-            keys.push((key, KeyIndex { regime, kind, record, entries: w.entries }));
+            if record != w.stored {
+                records.push((key.clone(), record));
+            }
+            keys.push((key, KeyIndex { regime, kind, record: None, entries: w.entries }));
         }
         let nodes = StoreTree::new(self.ledger.store()).complete(&blocks)?;
-        Ok(Commit { blocks, keys, head: Some(head), name: None, import: None, nodes })
+        Ok(Commit { blocks, keys, records, head: Some(head), name: None, import: None, nodes })
     }
 }
 
@@ -527,9 +533,15 @@ pub(crate) fn apply(
         }
         Event::Amendment(a) => {
             let r = record.get_or_insert(Value::Null);
-            patch::merge(r, &Value::Object(a.patch.clone()));
-            let rec: Record =
-                serde_path_to_error::deserialize(r.clone()).map_err(crate::event::describe_serde_error)?;
+            patch::merge_object(r, &a.patch);
+            // Read in place; only a refused record is read again, for the path of its problem.
+            let rec = match Record::deserialize(&*r) {
+                Ok(rec) => rec,
+                Err(_) => {
+                    let e = serde_path_to_error::deserialize::<_, Record>(&*r).err();
+                    return Err(e.map(crate::event::describe_serde_error).unwrap_or_else(|| "not a record".into()));
+                }
+            };
             if identity.is_some_and(|(code, kind)| *code != rec.regime.code || *kind != rec.subject.kind) {
                 return Err("an amendment cannot change the regime code or the subject's kind".to_owned());
             }

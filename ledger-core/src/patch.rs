@@ -4,10 +4,14 @@ use serde_json::{Map, Value};
 
 /// Applies `patch` to `target` as RFC 7396 section 2 defines.
 pub fn merge(target: &mut Value, patch: &Value) {
-    let Value::Object(patch) = patch else {
-        *target = patch.clone();
-        return;
-    };
+    match patch {
+        Value::Object(patch) => merge_object(target, patch),
+        _ => *target = patch.clone(),
+    }
+}
+
+/// Applies a patch that is an object (every amendment's patch) without building it as a value.
+pub fn merge_object(target: &mut Value, patch: &Map<String, Value>) {
     if !target.is_object() {
         *target = Value::Object(Map::new());
     }
@@ -15,8 +19,12 @@ pub fn merge(target: &mut Value, patch: &Value) {
         for (k, v) in patch {
             if v.is_null() {
                 t.remove(k);
+            } else if let Some(existing) = t.get_mut(k) {
+                merge(existing, v);
             } else {
-                merge(t.entry(k.clone()).or_insert(Value::Null), v);
+                let mut fresh = Value::Null;
+                merge(&mut fresh, v);
+                t.insert(k.clone(), fresh);
             }
         }
     }

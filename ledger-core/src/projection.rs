@@ -10,7 +10,6 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::chain::Hash;
 use crate::error::{Error, Result};
 use crate::event::{Event, Record, RecordedEvent};
 use crate::ledger::Ledger;
@@ -105,10 +104,10 @@ pub fn standing(entries: &[KeyEntry], when: When) -> Standing {
     Standing { status, episode }
 }
 
-/// Reads events by seq, keeping recently decoded blocks.
+/// Reads events by seq, keeping recently read blocks.
 pub struct Reader<'a> {
     ledger: &'a Ledger,
-    blocks: HashMap<u64, Vec<(Hash, Vec<u8>)>>,
+    blocks: HashMap<u64, Vec<u8>>,
 }
 
 /// Blocks kept by a [`Reader`] before it starts afresh.
@@ -132,22 +131,15 @@ impl<'a> Reader<'a> {
             if self.blocks.len() >= READER_BLOCKS {
                 self.blocks.clear();
             }
-            let value = self.ledger.store().block(n)?.ok_or_else(|| self.damaged(format!("block {n} is missing")))?;
-            let events = store::decode_block(&value)
-                .ok_or_else(|| self.damaged(format!("block {n} is malformed")))?
-                .into_iter()
-                .map(|(h, b)| (h, b.to_vec()))
-                .collect();
+            let events = self.ledger.store().block(n)?.ok_or_else(|| self.damaged(format!("block {n} is missing")))?;
             self.blocks.insert(n, events);
         }
         let (hash, bytes) = self
             .blocks
             .get(&n)
-            .and_then(|b| b.get((seq % BLOCK_EVENTS) as usize))
+            .and_then(|b| store::block_event(b, (seq % BLOCK_EVENTS) as usize))
             .ok_or_else(|| self.damaged(format!("event {seq} is missing")))?;
-        let value: Value =
-            serde_json::from_slice(bytes).map_err(|e| self.damaged(format!("event {seq} is not JSON: {e}")))?;
-        RecordedEvent::from_value(value, Some(*hash)).map_err(|e| self.damaged(format!("event {seq}: {e}")))
+        crate::ledger::parse_stored(seq, hash, bytes).map_err(|e| self.damaged(e))
     }
 
     /// The record as the episode leaves it: the designation's record with the amendments merged

@@ -297,7 +297,7 @@ fn project(reader: &mut Reader, index: &KeyIndex, when: When) -> Result<Projecte
 /// Counts the designations in force (index only: no event is read).
 pub fn count(ledger: &Ledger, when: When, filter: &StateFilter) -> Result<CountOutput> {
     let mut count = 0;
-    for item in ledger.store().all_keys() {
+    for item in ledger.store().all_entries() {
         let (key, index) = item?;
         if filter.admits(&key, &index) && filter.lists(standing(&index.entries, when).status) {
             count += 1;
@@ -413,12 +413,13 @@ pub fn diff(ledger: &Ledger, from: Micros, to: Micros, as_of: Micros) -> Result<
     let (w1, w2) = (When { at: from, as_of }, When { at: to, as_of });
     let mut reader = Reader::new(ledger);
     let (mut designated, mut delisted, mut amended) = (Vec::new(), Vec::new(), Vec::new());
-    for item in ledger.store().all_keys() {
-        let (key, index) = item?;
+    for item in ledger.store().all_entries() {
+        let (key, mut index) = item?;
         let moved = index.entries.iter().any(|e| e.effective > from && e.effective <= to && e.known_as_of(as_of));
         if !moved {
             continue;
         }
+        index.record = ledger.store().record(&key)?;
         let a = project(&mut reader, &index, w1)?;
         let b = project(&mut reader, &index, w2)?;
         let active = |p: &Projected| p.standing.status == Status::Active;

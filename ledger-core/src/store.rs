@@ -1,21 +1,25 @@
 //! The sled store: the only module that touches sled.
 //!
 //! # Layout
-//! One sled tree, three keyspaces, so that an append is one atomic `apply_batch`:
+//! One sled tree, several keyspaces, so that an append is one atomic `apply_batch`:
 //!
 //! | key | value |
 //! |---|---|
+//! | `m/layout` | the store layout version ([`LAYOUT`], u32 BE) |
 //! | `m/head` | seq (u64 BE) · hash (32 bytes) · recorded_at (i64 BE, µs) |
 //! | `m/name` | the ledger's name (UTF-8) |
-//! | `e/` · block (u64 BE) | events `64·block .. 64·block+63`, each `len (u32 LE) · hash (32) · canonical bytes` |
+//! | `e/` · block (u64 BE) | events `64·block .. 64·block+63`, each `len (u32 LE) · hash (32) · canonical bytes`, LZ4-compressed (see [`pack_block`]) |
 //! | `t/` · level (u8) · index (u64 BE) | the hash of the perfect Merkle subtree of leaves `index·2^level ..`, for levels ≥ 6 |
 //! | `m/import/` · `AUTHORITY` | the last imported list's report date (`YYYY-MM-DD`) |
-//! | `k/` · `AUTHORITY/ID` | the key's regime code and kind, then its events, 41 bytes each (see [`encode_index`]) |
+//! | `k/` · `AUTHORITY/ID` | the key's regime code and kind, then its events, about 15 bytes each (see [`encode_entries`]) |
+//! | `r/` · `AUTHORITY/ID` | the key's current record, canonical JSON (absent while no designation counts) |
 //!
 //! Events are packed [`BLOCK_EVENTS`] to a sled value because sled's cost is per key written: a
-//! batch of 10k events writes about 160 block values, not 10k. The `k/` index holds, per
+//! batch of 10k events writes about 160 block values, not 10k. Blocks are compressed: the events
+//! of a block share most of their member names and many values. The `k/` index holds, per
 //! designation, what the lifecycle rules and point-in-time projections need without reading
-//! events: seq, legal effect, recorded_at, act and retraction.
+//! events: seq, legal effect, recorded_at, act and retraction. The records are kept apart from it
+//! so that counting and the lifecycle checks read only the small entries.
 //!
 //! A process takes `ledger.lock` in the ledger directory (an OS file lock) before opening sled, so
 //! that a second process gets a clear [`Error::Locked`] instead of sled's own lock error.
@@ -41,6 +45,16 @@ pub const NAME_KEY: &[u8] = b"m/name";
 pub const BLOCK_PREFIX: &[u8] = b"e/";
 /// The prefix of the per-key index.
 pub const KEY_PREFIX: &[u8] = b"k/";
+/// The prefix of the per-key current records.
+pub const RECORD_PREFIX: &[u8] = b"r/";
+/// The key of the store layout version.
+pub const LAYOUT_KEY: &[u8] = b"m/layout";
+/// The store layout this build reads and writes. Layout 1 (uncompressed blocks, records inside
+/// the index) was written by earlier development builds.
+pub const LAYOUT: u32 = 2;
+/// The largest block a store may hold once decompressed: 64 events of at most a 1 MiB line each,
+/// with their framing. A damaged length beyond it is refused before anything is allocated.
+pub const MAX_BLOCK_BYTES: usize = (BLOCK_EVENTS as usize) * ((1 << 20) + 36);
 /// The prefix of Merkle tree nodes (perfect subtrees of 64 leaves and more).
 pub const TREE_PREFIX: &[u8] = b"t/";
 /// The lowest tree level the store keeps: subtrees of one block's 64 events. Smaller subtrees are
@@ -50,8 +64,6 @@ pub const TREE_STORED_LEVEL: u32 = 6;
 pub const IMPORT_PREFIX: &[u8] = b"m/import/";
 /// The lock file in the ledger directory.
 pub const LOCK_FILE: &str = "ledger.lock";
-/// Bytes per index entry.
-pub const ENTRY_BYTES: usize = 41;
 
 /// The last event of the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,8 +81,10 @@ pub struct Head {
 pub struct Commit {
     /// Whole block values to write (a partly filled last block is rewritten whole).
     pub blocks: Vec<(u64, Vec<u8>)>,
-    /// Index values to write, per key.
+    /// Index values to write, per key (their `record` is not written: see `records`).
     pub keys: Vec<(Key, KeyIndex)>,
+    /// Records to write (`None`: to remove), per key whose record changed.
+    pub records: Vec<(Key, Option<Vec<u8>>)>,
     /// The new head.
     pub head: Option<Head>,
     /// The ledger's name (written once, by `init`).
@@ -155,6 +169,7 @@ impl Store {
                 "its files hold no genesis event (an interrupted init, or damage); restore it from an export",
             ));
         };
+        store.check_layout()?;
         if check_tail {
             store.check_tail(&head)?;
         }
@@ -178,6 +193,25 @@ impl Store {
                 events.len()
             ))),
         }
+    }
+
+    fn check_layout(&self) -> Result<()> {
+        let found = match self.db().get(LAYOUT_KEY).map_err(|e| self.err(e))? {
+            None => 1,
+            Some(v) => match <[u8; 4]>::try_from(v.as_ref()) {
+                Ok(b) => u32::from_be_bytes(b),
+                Err(_) => return Err(self.damaged("the layout record is malformed")),
+            },
+        };
+        if found == LAYOUT {
+            return Ok(());
+        }
+        Err(Error::NoLedger {
+            path: self.path.clone(),
+            reason: format!(
+                "the store is in layout {found}, and this version reads layout {LAYOUT}; export it with the version that wrote it (`ledger export`) and restore the bundle with this one (`ledger import-bundle`)"
+            ),
+        })
     }
 
     fn open_locked(path: &Path, lock: File) -> Result<Store> {
@@ -228,13 +262,13 @@ impl Store {
         String::from_utf8(v.to_vec()).map_err(|_| self.damaged("the ledger's name is not UTF-8"))
     }
 
-    /// The raw value of block `n`.
+    /// The events of block `n`, decompressed: see [`decode_block`] and [`block_event`].
     pub fn block(&self, n: u64) -> Result<Option<Vec<u8>>> {
         let v = self.db().get(block_key(n)).map_err(|e| self.err(e))?;
-        Ok(v.map(|v| v.to_vec()))
+        v.map(|v| unpack_block(&v).ok_or_else(|| self.damaged(&format!("block {n} does not decompress")))).transpose()
     }
 
-    /// Every block from block `from` on, in order: (block number, value).
+    /// Every block from block `from` on, in order: (block number, its events decompressed).
     pub fn blocks(&self, from: u64) -> impl Iterator<Item = Result<(u64, Vec<u8>)>> + '_ {
         self.db().range(block_key(from)..block_key(u64::MAX)).map(move |r| {
             let (k, v) = r.map_err(|e| self.err(e))?;
@@ -243,29 +277,81 @@ impl Store {
                 .and_then(|b| b.try_into().ok())
                 .map(u64::from_be_bytes)
                 .ok_or_else(|| self.damaged("a block key is malformed"))?;
-            Ok((n, v.to_vec()))
+            let events = unpack_block(&v).ok_or_else(|| self.damaged(&format!("block {n} does not decompress")))?;
+            Ok((n, events))
         })
     }
 
-    /// The index of one key (`None` if the key has no events).
+    /// The index of one key, with its record (`None` if the key has no events).
     pub fn key_index(&self, key: &Key) -> Result<Option<KeyIndex>> {
-        match self.db().get(index_key(key)).map_err(|e| self.err(e))? {
-            None => Ok(None),
-            Some(v) => {
-                decode_index(&v).map(Some).ok_or_else(|| self.damaged(&format!("the index of {key} is malformed")))
-            }
-        }
+        let Some(v) = self.db().get(index_key(key)).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        let mut index = decode_index(&v).ok_or_else(|| self.damaged(&format!("the index of {key} is malformed")))?;
+        index.record = self.record(key)?;
+        Ok(Some(index))
     }
 
-    /// Every key in the index, in key order.
-    pub fn all_keys(&self) -> impl Iterator<Item = Result<(Key, KeyIndex)>> + '_ {
+    /// The current record of one key (canonical JSON), if it has one.
+    pub fn record(&self, key: &Key) -> Result<Option<Vec<u8>>> {
+        Ok(self.db().get(record_key(key)).map_err(|e| self.err(e))?.map(|r| r.to_vec()))
+    }
+
+    /// Every key in the index, in key order, without records (`record` is `None`): what counting
+    /// and the lifecycle need.
+    pub fn all_entries(&self) -> impl Iterator<Item = Result<(Key, KeyIndex)>> + '_ {
         self.db().scan_prefix(KEY_PREFIX).map(move |r| {
             let (k, v) = r.map_err(|e| self.err(e))?;
-            let text = std::str::from_utf8(&k[KEY_PREFIX.len()..]).ok();
-            let key = text.and_then(|t| Key::parse(t).ok()).ok_or_else(|| self.damaged("an index key is malformed"))?;
+            let key = self.key_of(&k, KEY_PREFIX)?;
             let index = decode_index(&v).ok_or_else(|| self.damaged(&format!("the index of {key} is malformed")))?;
             Ok((key, index))
         })
+    }
+
+    /// Every key in the index, in key order, with its record: the index and the records are read
+    /// side by side, both being in key order.
+    pub fn all_keys(&self) -> impl Iterator<Item = Result<(Key, KeyIndex)>> + '_ {
+        let mut records = self.db().scan_prefix(RECORD_PREFIX).peekable();
+        self.db().scan_prefix(KEY_PREFIX).map(move |r| {
+            let (k, v) = r.map_err(|e| self.err(e))?;
+            let key = self.key_of(&k, KEY_PREFIX)?;
+            let mut index =
+                decode_index(&v).ok_or_else(|| self.damaged(&format!("the index of {key} is malformed")))?;
+            let name = &k[KEY_PREFIX.len()..];
+            match records.peek() {
+                Some(Ok((rk, _))) if &rk[RECORD_PREFIX.len()..] < name => {
+                    let orphan = String::from_utf8_lossy(&rk[RECORD_PREFIX.len()..]).into_owned();
+                    return Err(self.damaged(&format!("a record is stored for {orphan}, which the index lacks")));
+                }
+                Some(Ok((rk, _))) if &rk[RECORD_PREFIX.len()..] == name => {
+                    if let Some(Ok((_, rv))) = records.next() {
+                        index.record = Some(rv.to_vec());
+                    }
+                }
+                Some(Err(_)) => {
+                    if let Some(Err(e)) = records.next() {
+                        return Err(self.err(e));
+                    }
+                }
+                _ => {}
+            }
+            Ok((key, index))
+        })
+    }
+
+    /// How many records the store holds.
+    pub fn record_count(&self) -> Result<usize> {
+        let mut n = 0;
+        for r in self.db().scan_prefix(RECORD_PREFIX).keys() {
+            r.map_err(|e| self.err(e))?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn key_of(&self, k: &[u8], prefix: &[u8]) -> Result<Key> {
+        let text = std::str::from_utf8(&k[prefix.len()..]).ok();
+        text.and_then(|t| Key::parse(t).ok()).ok_or_else(|| self.damaged("an index key is malformed"))
     }
 
     /// Applies a commit atomically and flushes it to disk before returning. Refused up front when
@@ -277,11 +363,20 @@ impl Store {
             bytes += (k.len() + v.len()) as u64;
             batch.insert(k, v);
         };
-        for (n, value) in c.blocks {
-            put(&mut batch, block_key(n), value);
+        for (n, events) in c.blocks {
+            put(&mut batch, block_key(n), pack_block(&events));
         }
         for (key, index) in c.keys {
             put(&mut batch, index_key(&key), encode_index(&index));
+        }
+        for (key, record) in c.records {
+            match record {
+                Some(record) => put(&mut batch, record_key(&key), record),
+                None => batch.remove(record_key(&key)),
+            }
+        }
+        if c.name.is_some() {
+            put(&mut batch, LAYOUT_KEY.to_vec(), LAYOUT.to_be_bytes().to_vec());
         }
         for (level, index, hash) in c.nodes {
             put(&mut batch, tree_key(level, index), hash.0.to_vec());
@@ -459,6 +554,13 @@ pub fn tree_key(level: u32, index: u64) -> Vec<u8> {
     k
 }
 
+/// The sled key of a designation's current record.
+pub fn record_key(key: &Key) -> Vec<u8> {
+    let mut k = RECORD_PREFIX.to_vec();
+    k.extend_from_slice(key.to_string().as_bytes());
+    k
+}
+
 /// The sled key of a designation's index entry.
 pub fn index_key(key: &Key) -> Vec<u8> {
     let mut k = KEY_PREFIX.to_vec();
@@ -492,7 +594,40 @@ pub fn push_event(block: &mut Vec<u8>, hash: &Hash, canonical: &[u8]) {
     block.extend_from_slice(canonical);
 }
 
-/// Splits a block value into its events: (stored hash, canonical bytes). `None` if malformed.
+/// The stored form of a block's events: a codec byte (1: LZ4), the events' length (u32 LE), and
+/// the LZ4 block-format compression of the events.
+pub fn pack_block(events: &[u8]) -> Vec<u8> {
+    let compressed = lz4_flex::block::compress(events);
+    let mut out = Vec::with_capacity(5 + compressed.len());
+    out.push(1);
+    out.extend_from_slice(&(events.len() as u32).to_le_bytes());
+    out.extend_from_slice(&compressed);
+    out
+}
+
+/// The events of a stored block; `None` if it does not decompress to its stated length.
+pub fn unpack_block(value: &[u8]) -> Option<Vec<u8>> {
+    let (&codec, rest) = value.split_first()?;
+    let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+    if codec != 1 || len > MAX_BLOCK_BYTES {
+        return None;
+    }
+    let events = lz4_flex::block::decompress(&rest[4..], len).ok()?;
+    (events.len() == len).then_some(events)
+}
+
+/// Event `i` of a block's events (stored hash, canonical bytes), skipping the ones before it
+/// without reading them. `None` if the block is shorter or malformed.
+pub fn block_event(mut v: &[u8], i: usize) -> Option<(Hash, &[u8])> {
+    for _ in 0..i {
+        let len = u32::from_le_bytes(v.get(..4)?.try_into().ok()?) as usize;
+        v = v.get(36 + len..)?;
+    }
+    let len = u32::from_le_bytes(v.get(..4)?.try_into().ok()?) as usize;
+    Some((Hash(v.get(4..36)?.try_into().ok()?), v.get(36..36 + len)?))
+}
+
+/// Splits a block's events into (stored hash, canonical bytes). `None` if malformed.
 pub fn decode_block(mut v: &[u8]) -> Option<Vec<(Hash, &[u8])>> {
     let mut out = Vec::with_capacity(BLOCK_EVENTS as usize);
     while !v.is_empty() {
@@ -505,13 +640,12 @@ pub fn decode_block(mut v: &[u8]) -> Option<Vec<(Hash, &[u8])>> {
     Some(out)
 }
 
-/// Encodes a key's index: the regime code's length (u8) and bytes, the kind (u8: 0 individual,
-/// 1 entity, 2 ship), the record's length (u32 LE, 0 for none) and canonical JSON, then the
-/// entries (see [`encode_entries`]).
+/// Encodes a key's index (its record is stored apart, under [`record_key`]): the regime code's
+/// length (u8) and bytes, the kind (u8: 0 individual, 1 entity, 2 ship), then the entries (see
+/// [`encode_entries`]).
 pub fn encode_index(index: &KeyIndex) -> Vec<u8> {
     let regime = index.regime.as_bytes();
-    let record = index.record.as_deref().unwrap_or_default();
-    let mut out = Vec::with_capacity(6 + regime.len() + record.len() + index.entries.len() * ENTRY_BYTES);
+    let mut out = Vec::with_capacity(2 + regime.len() + index.entries.len() * 16);
     // Regime codes are at most 32 bytes (checked on input).
     out.push(regime.len().min(255) as u8);
     out.extend_from_slice(&regime[..regime.len().min(255)]);
@@ -520,13 +654,11 @@ pub fn encode_index(index: &KeyIndex) -> Vec<u8> {
         SubjectKind::Entity => 1,
         SubjectKind::Ship => 2,
     });
-    out.extend_from_slice(&(record.len() as u32).to_le_bytes());
-    out.extend_from_slice(record);
     out.extend_from_slice(&encode_entries(&index.entries));
     out
 }
 
-/// Decodes a key's index; `None` if malformed.
+/// Decodes a key's index (without its record); `None` if malformed.
 pub fn decode_index(v: &[u8]) -> Option<KeyIndex> {
     let len = *v.first()? as usize;
     let regime = std::str::from_utf8(v.get(1..1 + len)?).ok()?.to_owned();
@@ -536,63 +668,90 @@ pub fn decode_index(v: &[u8]) -> Option<KeyIndex> {
         2 => SubjectKind::Ship,
         _ => return None,
     };
-    let rest = v.get(2 + len..)?;
-    let record_len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-    let record = (record_len > 0).then(|| rest.get(4..4 + record_len).map(<[u8]>::to_vec)).flatten();
-    if record_len > 0 && record.is_none() {
-        return None;
-    }
-    Some(KeyIndex { regime, kind, record, entries: decode_entries(rest.get(4 + record_len..)?)? })
+    Some(KeyIndex { regime, kind, record: None, entries: decode_entries(v.get(2 + len..)?)? })
 }
 
-/// Encodes index entries: per entry, seq (u64 LE) · effective (i64 LE) · recorded_at (i64 LE) ·
-/// act (u8: 0 designation, 1 amendment, 2 delisting; +128 when the effective time was a date) ·
-/// retraction seq (u64 LE, 0 = none) · retraction recorded_at (i64 LE).
+/// Encodes index entries, per entry: the act (u8: 0 designation, 1 amendment, 2 delisting;
+/// +0x80 when the effective time was written as a date, +0x40 when the entry is retracted,
+/// +0x20 when `effective` is stored in whole days), then as LEB128 varints the seq, `effective`
+/// (zigzag; in days or µs), `recorded_at` (zigzag µs) and, when retracted, the retraction's seq
+/// and `recorded_at`. About 15 bytes an entry.
 pub fn encode_entries(entries: &[KeyEntry]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(entries.len() * ENTRY_BYTES);
+    let mut out = Vec::with_capacity(entries.len() * 16);
     for e in entries {
-        out.extend_from_slice(&e.seq.to_le_bytes());
-        out.extend_from_slice(&e.effective.to_le_bytes());
-        out.extend_from_slice(&e.recorded_at.to_le_bytes());
-        let act = match e.act {
+        let act: u8 = match e.act {
             Act::Designation => 0,
             Act::Amendment => 1,
             Act::Delisting => 2,
         };
-        out.push(act | if e.date { 0x80 } else { 0 });
-        let (rs, ra) = e.retracted_by.unwrap_or((0, 0));
-        out.extend_from_slice(&rs.to_le_bytes());
-        out.extend_from_slice(&ra.to_le_bytes());
+        let days = e.date && e.effective % DAY_MICROS == 0;
+        out.push(
+            act | if e.date { 0x80 } else { 0 }
+                | if e.retracted_by.is_some() { 0x40 } else { 0 }
+                | if days { 0x20 } else { 0 },
+        );
+        put_varint(&mut out, e.seq);
+        put_varint(&mut out, zigzag(if days { e.effective / DAY_MICROS } else { e.effective }));
+        put_varint(&mut out, zigzag(e.recorded_at));
+        if let Some((rs, ra)) = e.retracted_by {
+            put_varint(&mut out, rs);
+            put_varint(&mut out, zigzag(ra));
+        }
     }
     out
 }
 
 /// Decodes index entries; `None` if malformed.
-pub fn decode_entries(v: &[u8]) -> Option<Vec<KeyEntry>> {
-    if !v.len().is_multiple_of(ENTRY_BYTES) {
-        return None;
+pub fn decode_entries(mut v: &[u8]) -> Option<Vec<KeyEntry>> {
+    let mut out = Vec::with_capacity(v.len() / 14 + 1);
+    while let Some((&flags, rest)) = v.split_first() {
+        v = rest;
+        let act = match flags & 0x1f {
+            0 => Act::Designation,
+            1 => Act::Amendment,
+            2 => Act::Delisting,
+            _ => return None,
+        };
+        let seq = take_varint(&mut v)?;
+        let effective = unzigzag(take_varint(&mut v)?);
+        let effective = if flags & 0x20 != 0 { effective.checked_mul(DAY_MICROS)? } else { effective };
+        let recorded_at = unzigzag(take_varint(&mut v)?);
+        let retracted_by =
+            if flags & 0x40 != 0 { Some((take_varint(&mut v)?, unzigzag(take_varint(&mut v)?))) } else { None };
+        out.push(KeyEntry { seq, effective, recorded_at, act, date: flags & 0x80 != 0, retracted_by });
     }
-    let u = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
-    let i = |b: &[u8]| i64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
-    v.chunks_exact(ENTRY_BYTES)
-        .map(|c| {
-            let act = match c[24] & 0x7f {
-                0 => Act::Designation,
-                1 => Act::Amendment,
-                2 => Act::Delisting,
-                _ => return None,
-            };
-            let rs = u(&c[25..33]);
-            Some(KeyEntry {
-                seq: u(&c[..8]),
-                effective: i(&c[8..16]),
-                recorded_at: i(&c[16..24]),
-                act,
-                date: c[24] & 0x80 != 0,
-                retracted_by: (rs != 0).then(|| (rs, i(&c[33..41]))),
-            })
-        })
-        .collect()
+    Some(out)
+}
+
+const DAY_MICROS: i64 = 86_400_000_000;
+
+fn zigzag(i: i64) -> u64 {
+    ((i << 1) ^ (i >> 63)) as u64
+}
+
+fn unzigzag(u: u64) -> i64 {
+    ((u >> 1) as i64) ^ -((u & 1) as i64)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut u: u64) {
+    while u >= 0x80 {
+        out.push((u as u8) | 0x80);
+        u >>= 7;
+    }
+    out.push(u as u8);
+}
+
+fn take_varint(v: &mut &[u8]) -> Option<u64> {
+    let mut u = 0u64;
+    for i in 0..10 {
+        let (&b, rest) = v.split_first()?;
+        *v = rest;
+        u |= ((b & 0x7f) as u64).checked_shl(7 * i)?;
+        if b & 0x80 == 0 {
+            return Some(u);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -613,10 +772,29 @@ mod tests {
             },
         ];
         assert_eq!(decode_entries(&encode_entries(&entries)).unwrap(), entries);
-        assert!(decode_entries(&[0; 40]).is_none());
-        let mut index = KeyIndex { regime: "GIM".into(), kind: SubjectKind::Ship, record: None, entries };
-        assert_eq!(decode_index(&encode_index(&index)).unwrap(), index);
-        index.record = Some(br#"{"id":"X"}"#.to_vec());
+        let extremes = vec![
+            KeyEntry {
+                seq: u64::MAX,
+                effective: i64::MIN,
+                recorded_at: i64::MAX,
+                act: Act::Amendment,
+                date: true,
+                retracted_by: Some((u64::MAX, i64::MIN)),
+            },
+            KeyEntry {
+                seq: 0,
+                effective: 20_000 * 86_400_000_000,
+                recorded_at: -1,
+                act: Act::Designation,
+                date: true,
+                retracted_by: None,
+            },
+        ];
+        assert_eq!(decode_entries(&encode_entries(&extremes)).unwrap(), extremes);
+        assert!(decode_entries(&[0x1f, 1, 1, 1]).is_none(), "an unknown act");
+        assert!(decode_entries(&[0, 1, 1]).is_none(), "a truncated entry");
+        assert!(decode_entries(&[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 1, 1]).is_none());
+        let index = KeyIndex { regime: "GIM".into(), kind: SubjectKind::Ship, record: None, entries };
         assert_eq!(decode_index(&encode_index(&index)).unwrap(), index);
         assert!(decode_index(&[3, b'G']).is_none());
     }
@@ -629,5 +807,14 @@ mod tests {
         let events = decode_block(&b).unwrap();
         assert_eq!(events, vec![(Hash([1; 32]), &b"{}"[..]), (Hash([2; 32]), &b"[1]"[..])]);
         assert!(decode_block(&b[..b.len() - 1]).is_none());
+        assert_eq!(block_event(&b, 1), Some((Hash([2; 32]), &b"[1]"[..])));
+        assert_eq!(block_event(&b, 2), None);
+        let packed = pack_block(&b);
+        assert_eq!(unpack_block(&packed).unwrap(), b);
+        let mut lying = packed.clone();
+        lying[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(unpack_block(&lying).is_none(), "a stated length beyond the limit is refused");
+        assert!(unpack_block(&packed[..packed.len() - 1]).is_none());
+        assert!(unpack_block(&[]).is_none());
     }
 }

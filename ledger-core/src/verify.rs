@@ -384,6 +384,11 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
         let seq = missing.filter_map(|(_, i)| i.entries.iter().map(|e| e.seq).min()).min().unwrap_or(0);
         return fail(checked, seq, "the index lacks a designation key the log holds".into());
     }
+    let records = rebuilt.values().filter(|i| i.record.is_some()).count();
+    let stored_records = ledger.store().record_count()?;
+    if stored_records != records {
+        return fail(checked, 0, format!("the store holds {stored_records} records; the log makes {records}"));
+    }
     Ok(Report { checked, head, failure: None })
 }
 

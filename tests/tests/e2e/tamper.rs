@@ -1,12 +1,12 @@
 //! Tampering made through sled directly on a closed ledger: `verify` exits 1 naming the seq.
 
 use ledger_core::chain::{Hash, hash_canonical};
-use ledger_core::store::{self, HEAD_KEY, block_key, decode_block, push_event};
+use ledger_core::store::{self, HEAD_KEY, block_key, decode_block, pack_block, push_event, unpack_block};
 use ledger_tests::Sandbox;
 
 /// The events of block 0 as (stored hash, canonical bytes).
 fn events(db: &sled::Db) -> Vec<(Hash, Vec<u8>)> {
-    let block = db.get(block_key(0)).expect("read").expect("block 0");
+    let block = unpack_block(&db.get(block_key(0)).expect("read").expect("block 0")).expect("decompresses");
     decode_block(&block).expect("a well-formed block").into_iter().map(|(h, b)| (h, b.to_vec())).collect()
 }
 
@@ -15,7 +15,7 @@ fn write(db: &sled::Db, events: &[(Hash, Vec<u8>)]) {
     for (h, b) in events {
         push_event(&mut block, h, b);
     }
-    db.insert(block_key(0), block).expect("write");
+    db.insert(block_key(0), pack_block(&block)).expect("write");
     db.flush().expect("flush");
 }
 
