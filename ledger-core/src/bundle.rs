@@ -6,7 +6,6 @@
 //! Merkle root, and the checkpoint's signature; and, given an older checkpoint, that the bundle
 //! extends it.
 
-use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::Path;
 
@@ -247,7 +246,7 @@ pub fn restore(path: &Path, bundle: &Verified) -> Result<Ledger> {
         return Err(Error::Refused("the bundle does not start with a genesis event".into()));
     };
     let store = Store::create(path, std::time::Duration::ZERO)?;
-    let mut index = ChainIndex::default();
+    let mut index = ChainIndex::folding();
     let mut blocks: Vec<(u64, Vec<u8>)> = Vec::new();
     for (i, (bytes, rec)) in bundle.kept.iter().enumerate() {
         let n = i as u64 / BLOCK_EVENTS;
@@ -262,10 +261,7 @@ pub fn restore(path: &Path, bundle: &Verified) -> Result<Ledger> {
     if let Some(f) = index.check() {
         return Err(Error::Refused(format!("event {}: {}", f.seq, f.what)));
     }
-    let by_seq: HashMap<u64, &Event> = bundle.kept.iter().map(|(_, r)| (r.seq, &r.event)).collect();
-    index
-        .fold_records(|seq| by_seq.get(&seq).map(|e| (*e).clone()))
-        .map_err(|f| Error::Refused(format!("event {}: {}", f.seq, f.what)))?;
+    index.fold_records().map_err(|f| Error::Refused(format!("event {}: {}", f.seq, f.what)))?;
     let keys: Vec<(crate::event::Key, KeyIndex)> = index.into_keys().into_iter().collect();
     let records = keys.iter().map(|(k, i)| (k.clone(), i.record.clone())).collect();
     let nodes = StoreTree::new(&store).complete(&blocks)?;

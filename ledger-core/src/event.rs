@@ -605,8 +605,36 @@ impl RecordedEvent {
             None => None,
         };
         let hash = stated.or(hash).ok_or("missing field `hash`")?;
-        let event: Event = serde_path_to_error::deserialize(Value::Object(map)).map_err(describe_serde_error)?;
+        let event = Event::from_map(map)?;
         Ok(RecordedEvent { seq, prev, recorded_at, actor, event, hash })
+    }
+}
+
+impl Event {
+    /// Reads an event from its JSON object, `type` member included. The same as deserializing
+    /// an [`Event`], without serde's buffering of internally tagged enums: the `type` member
+    /// chooses the struct, which is read from the object's remaining members.
+    pub fn from_map(mut map: Map<String, Value>) -> Result<Event, String> {
+        fn read<T: serde::de::DeserializeOwned>(map: Map<String, Value>) -> Result<T, String> {
+            serde_path_to_error::deserialize(Value::Object(map)).map_err(describe_serde_error)
+        }
+        let tag = match map.remove("type") {
+            Some(Value::String(t)) => t,
+            Some(_) => return Err("`type` must be a string".into()),
+            None => return Err("missing field `type`".into()),
+        };
+        Ok(match tag.as_str() {
+            "genesis" => Event::Genesis(read(map)?),
+            "designation" => Event::Designation(read(map)?),
+            "amendment" => Event::Amendment(read(map)?),
+            "delisting" => Event::Delisting(read(map)?),
+            "retraction" => Event::Retraction(read(map)?),
+            other => {
+                return Err(format!(
+                    "unknown variant `{other}`, expected one of `genesis`, `designation`, `amendment`, `delisting`, `retraction`"
+                ));
+            }
+        })
     }
 }
 

@@ -36,28 +36,59 @@ pub struct Failure {
     pub what: String,
 }
 
-/// Builds the lifecycle index of a chain as its events are checked in order.
+/// Builds the lifecycle index of a chain as its events are checked in order, and (when made
+/// with [`ChainIndex::folding`]) each key's record.
+///
+/// For the records it keeps what each designation and amendment contributes (the designation's
+/// record, the amendment's patch) as canonical JSON, and folds each key's last episode in
+/// lifecycle order once the whole chain is known ([`ChainIndex::fold_records`]): backdated
+/// events and retractions need no second reading of the log.
 #[derive(Default)]
 pub(crate) struct ChainIndex {
-    keys: HashMap<Key, KeyIndex>,
-    /// For each seq, the key its event acts on (retractions and genesis: none).
-    key_of: Vec<Option<Key>>,
+    /// The state of each key, by `AUTHORITY/ID`.
+    ids: HashMap<String, u32>,
+    states: Vec<KeyState>,
+    /// For each seq, the state its event acts on ([`NO_KEY`]: genesis and retractions).
+    key_of: Vec<u32>,
+    fold: bool,
+    /// A reusable buffer for `AUTHORITY/ID`.
+    name: String,
+}
+
+const NO_KEY: u32 = u32::MAX;
+
+struct KeyState {
+    key: Key,
+    index: KeyIndex,
+    /// (seq, canonical JSON) of each designation's record and amendment's patch, in seq order.
+    parts: Vec<(u64, Box<[u8]>)>,
 }
 
 impl ChainIndex {
+    /// An index that also folds every key's record.
+    pub(crate) fn folding() -> ChainIndex {
+        ChainIndex { fold: true, ..ChainIndex::default() }
+    }
+
     /// Adds the next event of the chain; a retraction of an unknown, non-keyed or already
     /// retracted event is reported.
     pub(crate) fn add(&mut self, rec: &RecordedEvent) -> Result<(), String> {
+        self.add_with(rec, None)
+    }
+
+    /// Like [`ChainIndex::add`], given what a designation or amendment contributes to its
+    /// record (see [`record_part`]) when the caller has it already.
+    pub(crate) fn add_with(&mut self, rec: &RecordedEvent, part: Option<Vec<u8>>) -> Result<(), String> {
         let at = rec.recorded_at.0;
         let (act, effective) = match &rec.event {
             Event::Genesis(_) => {
-                self.key_of.push(None);
+                self.key_of.push(NO_KEY);
                 return Ok(());
             }
             Event::Retraction(r) => {
-                self.key_of.push(None);
-                let key = match self.key_of.get(r.target as usize) {
-                    Some(Some(k)) if r.target < rec.seq => k.clone(),
+                self.key_of.push(NO_KEY);
+                let id = match self.key_of.get(r.target as usize) {
+                    Some(&id) if id != NO_KEY && r.target < rec.seq => id,
                     _ => {
                         return Err(format!(
                             "retracts event {}, which is not an earlier designation, amendment or delisting",
@@ -65,9 +96,13 @@ impl ChainIndex {
                         ));
                     }
                 };
-                let index = self.keys.get_mut(&key).ok_or("retraction target has no index")?;
-                let entry =
-                    index.entries.iter_mut().find(|e| e.seq == r.target).ok_or("retraction target has no index")?;
+                let state = &mut self.states[id as usize];
+                let entry = state
+                    .index
+                    .entries
+                    .iter_mut()
+                    .find(|e| e.seq == r.target)
+                    .ok_or("retraction target has no index")?;
                 if let Some((by, _)) = entry.retracted_by {
                     return Err(format!("retracts event {}, already retracted by event {by}", r.target));
                 }
@@ -78,42 +113,81 @@ impl ChainIndex {
             Event::Amendment(a) => (Act::Amendment, a.effective),
             Event::Delisting(d) => (Act::Delisting, d.effective),
         };
-        let key = rec.event.key().ok_or("keyed event without key")?;
-        let index = match (self.keys.get_mut(&key), &rec.event) {
-            (Some(index), Event::Designation(d)) if (&index.regime, index.kind) != (&d.regime.code, d.subject.kind) => {
-                return Err(format!("{key} is relisted under another regime code or kind than it was designated with"));
+        let (authority, id) = match &rec.event {
+            Event::Designation(d) => (&d.authority, &d.id),
+            Event::Amendment(a) => (&a.authority, &a.id),
+            Event::Delisting(d) => (&d.authority, &d.id),
+            _ => return Err("keyed event without key".into()),
+        };
+        self.name.clear();
+        self.name.push_str(authority);
+        self.name.push('/');
+        self.name.push_str(id);
+        let state_id = match (self.ids.get(self.name.as_str()), &rec.event) {
+            (Some(&i), Event::Designation(d)) => {
+                let index = &self.states[i as usize].index;
+                if (&index.regime, index.kind) != (&d.regime.code, d.subject.kind) {
+                    return Err(format!(
+                        "{} is relisted under another regime code or kind than it was designated with",
+                        self.name
+                    ));
+                }
+                i
             }
-            (Some(index), _) => index,
-            (None, Event::Designation(d)) => self.keys.entry(key.clone()).or_insert(KeyIndex {
-                regime: d.regime.code.clone(),
-                kind: d.subject.kind,
-                record: None,
-                entries: Vec::new(),
-            }),
+            (Some(&i), _) => i,
+            (None, Event::Designation(d)) => {
+                let i = self.states.len() as u32;
+                self.ids.insert(self.name.clone(), i);
+                self.states.push(KeyState {
+                    key: Key { authority: authority.clone(), id: id.clone() },
+                    index: KeyIndex {
+                        regime: d.regime.code.clone(),
+                        kind: d.subject.kind,
+                        record: None,
+                        entries: Vec::new(),
+                    },
+                    parts: Vec::new(),
+                });
+                i
+            }
             (None, _) => {
                 let rule = match act {
                     Act::Delisting => lifecycle::Rule::DelistedNotInForce,
                     _ => lifecycle::Rule::AmendedNotInForce,
                 };
-                return Err(format!("{key}: {rule}"));
+                return Err(format!("{}: {rule}", self.name));
             }
         };
-        index.entries.push(KeyEntry {
+        let state = &mut self.states[state_id as usize];
+        let micros = effective.micros();
+        state.index.entries.push(KeyEntry {
             seq: rec.seq,
-            effective: effective.micros(),
+            effective: micros,
             recorded_at: at,
             act,
             date: matches!(effective, crate::time::Effective::Date(_)),
             retracted_by: None,
         });
-        self.key_of.push(Some(key));
+        self.key_of.push(state_id);
+        if self.fold {
+            let part = match (part, &rec.event) {
+                (Some(p), _) => Some(p),
+                (None, Event::Designation(d)) => Some(canonical_value(&d.record())?),
+                (None, Event::Amendment(a)) => Some(canonical_value(&a.patch)?),
+                _ => None,
+            };
+            if let Some(p) = part {
+                state.parts.push((rec.seq, p.into_boxed_slice()));
+            }
+        }
         Ok(())
     }
 
     /// Sorts every key's entries and checks its lifecycle; the violation with the lowest seq.
     pub(crate) fn check(&mut self) -> Option<Failure> {
         let mut first: Option<Failure> = None;
-        for (key, index) in &mut self.keys {
+        for state in &mut self.states {
+            let (key, index) = (&state.key, &mut state.index);
             lifecycle::sort(&mut index.entries);
             if let Err(v) = lifecycle::check(&index.entries)
                 && first.as_ref().is_none_or(|f| v.seq < f.seq)
@@ -124,45 +198,97 @@ impl ChainIndex {
         first
     }
 
-    /// The seqs whose events make each key's record: the designation and amendments (not
-    /// retracted) of its last episode. Call after [`ChainIndex::check`].
-    pub(crate) fn record_seqs(&self) -> Vec<u64> {
-        let mut out = Vec::new();
-        for index in self.keys.values() {
-            let live: Vec<&KeyEntry> = index.entries.iter().filter(|e| e.retracted_by.is_none()).collect();
-            if let Some(start) = live.iter().rposition(|e| e.act == Act::Designation) {
-                out.extend(live[start..].iter().filter(|e| e.act != Act::Delisting).map(|e| e.seq));
+    /// Folds every key's record from its last episode in lifecycle order (after
+    /// [`ChainIndex::check`]), on every core, and checks it: a valid record of the key's regime
+    /// code and kind. A problem names the seq to blame (the lowest, when there are several).
+    pub(crate) fn fold_records(&mut self) -> Result<(), Failure> {
+        let finish = |states: &mut [KeyState]| -> Result<(), Failure> {
+            for state in states {
+                let (key, index) = (&state.key, &mut state.index);
+                let parts = std::mem::take(&mut state.parts);
+                let mut record: Option<Value> = None;
+                let mut last = 0;
+                for seq in last_episode(&index.entries) {
+                    last = seq;
+                    let bad = |what: String| Failure { seq, what: format!("{key}: {what}") };
+                    let part = parts
+                        .binary_search_by_key(&seq, |(s, _)| *s)
+                        .map(|i| &parts[i].1)
+                        .map_err(|_| bad("the event's part of the record is missing".into()))?;
+                    let value: Value = serde_json::from_slice(part).map_err(|e| bad(e.to_string()))?;
+                    match (&mut record, value) {
+                        (r @ None, v) => *r = Some(v),
+                        (Some(r), Value::Object(patch)) => crate::patch::merge_object(r, &patch),
+                        (Some(_), _) => return Err(bad("a patch that is not an object".into())),
+                    }
+                }
+                if let Some(r) = &record {
+                    check_folded(r, &(index.regime.clone(), index.kind))
+                        .map_err(|what| Failure { seq: last, what: format!("{key}: an invalid record: {what}") })?;
+                }
+                index.record = record
+                    .as_ref()
+                    .map(crate::canonical::to_vec)
+                    .transpose()
+                    .map_err(|e| Failure { seq: last, what: format!("{key}: {e}") })?;
             }
+            Ok(())
+        };
+        let per = self.states.len().div_ceil(workers()).max(1);
+        let results: Vec<Result<(), Failure>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = self.states.chunks_mut(per).map(|part| scope.spawn(move || finish(part))).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| Err(Failure { seq: 0, what: "a verification worker failed".into() }))
+                })
+                .collect()
+        });
+        match results.into_iter().filter_map(Result::err).min_by_key(|f| f.seq) {
+            Some(f) => Err(f),
+            None => Ok(()),
         }
-        out
-    }
-
-    /// Folds every key's record from its events (`event` gives the event of a seq that
-    /// [`ChainIndex::record_seqs`] named). A problem names the seq to blame.
-    pub(crate) fn fold_records(&mut self, mut event: impl FnMut(u64) -> Option<Event>) -> Result<(), Failure> {
-        for (key, index) in &mut self.keys {
-            let identity = (index.regime.clone(), index.kind);
-            let mut record = None;
-            let live: Vec<KeyEntry> = index.entries.iter().filter(|e| e.retracted_by.is_none()).copied().collect();
-            let start = live.iter().rposition(|e| e.act == Act::Designation).unwrap_or(live.len());
-            for e in live[start..].iter().filter(|e| e.act != Act::Delisting) {
-                let ev = event(e.seq).ok_or_else(|| Failure { seq: e.seq, what: "the event is missing".into() })?;
-                crate::ledger::apply(&mut record, &ev, Some(&identity))
-                    .map_err(|what| Failure { seq: e.seq, what: format!("{key}: an invalid record: {what}") })?;
-            }
-            index.record = record
-                .as_ref()
-                .map(crate::canonical::to_vec)
-                .transpose()
-                .map_err(|e| Failure { seq: 0, what: format!("{key}: {e}") })?;
-        }
-        Ok(())
     }
 
     /// The rebuilt index, sorted (after [`ChainIndex::check`]).
     pub(crate) fn into_keys(self) -> HashMap<Key, KeyIndex> {
-        self.keys
+        self.states.into_iter().map(|s| (s.key, s.index)).collect()
     }
+}
+
+/// The seqs of the designation and amendments (not retracted) of a key's last episode, in
+/// lifecycle order (`entries` sorted).
+fn last_episode(entries: &[KeyEntry]) -> impl Iterator<Item = u64> + '_ {
+    let live: Vec<&KeyEntry> = entries.iter().filter(|e| e.retracted_by.is_none()).collect();
+    let start = live.iter().rposition(|e| e.act == Act::Designation).unwrap_or(live.len());
+    live.into_iter().skip(start).filter(|e| e.act != Act::Delisting).map(|e| e.seq)
+}
+
+/// The canonical JSON of a serializable value.
+fn canonical_value<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, String> {
+    let value = serde_json::to_value(v).map_err(|e| e.to_string())?;
+    crate::canonical::to_vec(&value).map_err(|e| e.to_string())
+}
+
+/// The threads verification works on.
+fn workers() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8)
+}
+
+/// Checks a record folded in chain order: a valid record of the key's regime code and kind.
+fn check_folded(record: &Value, identity: &(String, crate::event::SubjectKind)) -> Result<(), String> {
+    use serde::Deserialize;
+    let rec = match crate::event::Record::deserialize(record) {
+        Ok(rec) => rec,
+        Err(_) => {
+            let e = serde_path_to_error::deserialize::<_, crate::event::Record>(record).err();
+            return Err(e.map(crate::event::describe_serde_error).unwrap_or_else(|| "not a record".into()));
+        }
+    };
+    if (&rec.regime.code, rec.subject.kind) != (&identity.0, identity.1) {
+        return Err("an amendment cannot change the regime code or the subject's kind".to_owned());
+    }
+    crate::validate::check_record(&rec).map_err(|f| format!("field `{}`: {}", f.field, f.reason))
 }
 
 /// Checks one stored event against its expected position.
@@ -181,17 +307,52 @@ pub(crate) fn check_event(
 /// What can be checked of one event on its own: its hash, canonical form and shape. Independent
 /// of every other event, so verification does it on every core.
 pub(crate) fn parse_stored(stored_hash: &Hash, bytes: &[u8]) -> Result<RecordedEvent, String> {
+    parse_checked(stored_hash, bytes, false).map(|(rec, _)| rec)
+}
+
+/// [`parse_stored`], also giving what a designation or amendment contributes to its key's
+/// record (see [`record_part`]).
+fn parse_checked(stored_hash: &Hash, bytes: &[u8], part: bool) -> Result<(RecordedEvent, Option<Vec<u8>>), String> {
     let computed = hash_canonical(bytes);
     if computed != *stored_hash {
         return Err(format!("hash mismatch: stored {stored_hash}, computed {computed} from the event's bytes"));
     }
     let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
-    match canonical::to_vec(&value) {
-        Ok(c) if c == bytes => {}
-        Ok(_) => return Err("not in canonical form".into()),
+    let mut canonical = Vec::with_capacity(bytes.len());
+    match canonical::write(&value, &mut canonical) {
+        Ok(()) if canonical == bytes => {}
+        Ok(()) => return Err("not in canonical form".into()),
         Err(e) => return Err(format!("no canonical form: {e}")),
     }
-    RecordedEvent::from_value(value, Some(*stored_hash)).map_err(|e| format!("not a recorded event: {e}"))
+    let part = if part { record_part(&value) } else { None };
+    let rec = RecordedEvent::from_value(value, Some(*stored_hash)).map_err(|e| format!("not a recorded event: {e}"))?;
+    Ok((rec, part))
+}
+
+/// What an event's JSON object contributes to its key's record, as canonical JSON: a
+/// designation's record (its members that are members of a record), an amendment's patch.
+fn record_part(event: &Value) -> Option<Vec<u8>> {
+    // The members of a record, in canonical (sorted) order.
+    const RECORD_MEMBERS: &[&str] = &["authority", "id", "measures", "other", "reason", "regime", "source", "subject"];
+    let map = event.as_object()?;
+    let mut out = Vec::new();
+    match map.get("type").and_then(Value::as_str)? {
+        "designation" => {
+            out.push(b'{');
+            for (i, (m, v)) in RECORD_MEMBERS.iter().filter_map(|m| Some((*m, map.get(*m)?))).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                canonical::write(&Value::String(m.to_owned()), &mut out).ok()?;
+                out.push(b':');
+                canonical::write(v, &mut out).ok()?;
+            }
+            out.push(b'}');
+        }
+        "amendment" => canonical::write(map.get("patch")?, &mut out).ok()?,
+        _ => return None,
+    }
+    Some(out)
 }
 
 /// What depends on the event before: seq, link, time, and only event 0 being the genesis event.
@@ -230,26 +391,19 @@ pub(crate) fn check_position(
 const CHUNK_BLOCKS: usize = 128;
 
 /// The events of a chunk of blocks, parsed on every core: per block, `None` if the block is
-/// malformed, else each event's stored hash and what parsing it gave. `keep` says which seqs to
-/// parse at all (the others are given as `None`).
-type Parsed = Vec<Option<Vec<(Hash, Option<Result<RecordedEvent, String>>)>>>;
+/// malformed, else each event's stored hash and what parsing it gave (the event and its part of
+/// its key's record).
+type Parsed = Vec<Option<Vec<(Hash, Result<(RecordedEvent, Option<Vec<u8>>), String>)>>>;
 
-fn parse_chunk(chunk: &[(u64, Vec<u8>)], keep: &(dyn Fn(u64) -> bool + Sync)) -> Parsed {
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
+fn parse_chunk(chunk: &[(u64, Vec<u8>)]) -> Parsed {
+    let workers = workers();
     let per = chunk.len().div_ceil(workers).max(1);
     let parse_blocks = |blocks: &[(u64, Vec<u8>)]| -> Parsed {
         blocks
             .iter()
-            .map(|(n, value)| {
+            .map(|(_, value)| {
                 store::decode_block(value).map(|events| {
-                    events
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, (hash, bytes))| {
-                            let seq = n * BLOCK_EVENTS + i as u64;
-                            (hash, keep(seq).then(|| parse_stored(&hash, bytes)))
-                        })
-                        .collect()
+                    events.into_iter().map(|(hash, bytes)| (hash, parse_checked(&hash, bytes, true))).collect()
                 })
             })
             .collect()
@@ -269,7 +423,7 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
     let mut checked = 0u64;
     let mut prev = Hash::ZERO;
     let mut last_recorded = i64::MIN;
-    let mut index = ChainIndex::default();
+    let mut index = ChainIndex::folding();
     let mut tree = StoredLevels::default();
     let mut block_hashes: Vec<Hash> = Vec::with_capacity(BLOCK_EVENTS as usize);
     let fail = |checked, seq, what: String| Ok(Report { checked, head, failure: Some(Failure { seq, what }) });
@@ -280,7 +434,7 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
         if chunk.is_empty() {
             break;
         }
-        let parsed = parse_chunk(&chunk, &|_| true);
+        let parsed = parse_chunk(&chunk);
         if parsed.len() != chunk.len() {
             return Err(crate::error::Error::Internal("a verification worker failed".into()));
         }
@@ -297,14 +451,14 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
                 return fail(checked, checked, format!("block {n} is malformed"));
             };
             for (hash, parsed) in events {
-                let rec = match parsed.unwrap_or_else(|| Err("not parsed".into())) {
+                let (rec, part) = match parsed {
                     Ok(r) => r,
                     Err(what) => return fail(checked, checked, what),
                 };
                 if let Err(what) = check_position(checked, &prev, last_recorded, &rec) {
                     return fail(checked, checked, what);
                 }
-                if let Err(what) = index.add(&rec) {
+                if let Err(what) = index.add_with(&rec, part) {
                     return fail(checked, checked, what);
                 }
                 prev = rec.hash;
@@ -334,25 +488,7 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
     if let Some(f) = index.check() {
         return Ok(Report { checked, head, failure: Some(f) });
     }
-    // The records the index keeps, folded again from the events that make them (a second,
-    // partial read of the log).
-    let needed: std::collections::HashSet<u64> = index.record_seqs().into_iter().collect();
-    let mut events: HashMap<u64, Event> = HashMap::with_capacity(needed.len());
-    let mut blocks = ledger.store().blocks(0);
-    loop {
-        let chunk: Vec<(u64, Vec<u8>)> = blocks.by_ref().take(CHUNK_BLOCKS).collect::<Result<_>>()?;
-        if chunk.is_empty() {
-            break;
-        }
-        for ((n, _), block) in chunk.iter().zip(parse_chunk(&chunk, &|seq| needed.contains(&seq))) {
-            for (i, (_, parsed)) in block.into_iter().flatten().enumerate() {
-                if let Some(Ok(rec)) = parsed {
-                    events.insert(n * BLOCK_EVENTS + i as u64, rec.event);
-                }
-            }
-        }
-    }
-    if let Err(f) = index.fold_records(|seq| events.remove(&seq)) {
+    if let Err(f) = index.fold_records() {
         return Ok(Report { checked, head, failure: Some(f) });
     }
     // The stored Merkle tree must be the tree of the log's hashes.
@@ -374,6 +510,14 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
         let (key, stored) = item?;
         stored_keys += 1;
         let expected = rebuilt.get(&key);
+        if let Some(e) = expected
+            && e.entries == stored.entries
+            && e.record != stored.record
+        {
+            // The entries agree: the record is what differs. Blame the last event that makes it.
+            let seq = last_episode(&e.entries).last().unwrap_or(0);
+            return fail(checked, seq, format!("the stored record of {key} does not match the log"));
+        }
         if expected != Some(&stored) {
             let seq = first_difference(expected.map(|i| i.entries.as_slice()).unwrap_or(&[]), &stored.entries);
             return fail(checked, seq, format!("the index of {key} does not match the log"));

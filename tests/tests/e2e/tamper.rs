@@ -115,6 +115,24 @@ fn the_index_rewritten() {
 }
 
 #[test]
+fn a_record_rewritten_or_removed() {
+    // A record that names someone else: `state` and `search` would answer with it.
+    let key = ledger_core::event::Key::parse("UK/GIM0030").expect("key");
+    let (_, r) = tampered(|db| {
+        let raw = db.get(store::record_key(&key)).expect("read").expect("the key has a record");
+        let text = String::from_utf8(raw.to_vec()).expect("UTF-8").replace("ALPA TRADING", "ALPHA TRADING");
+        db.insert(store::record_key(&key), text.into_bytes()).expect("write");
+        db.flush().expect("flush");
+    });
+    assert_names_seq(&r, 29, "the stored record of UK/GIM0030 does not match the log");
+    let (_, r) = tampered(|db| {
+        db.remove(store::record_key(&key)).expect("remove");
+        db.flush().expect("flush");
+    });
+    assert_names_seq(&r, 29, "the stored record of UK/GIM0030 does not match the log");
+}
+
+#[test]
 fn an_untouched_store_still_verifies() {
     let (_, r) = tampered(|_| {});
     assert_eq!(r.code, 0, "{}", r.stderr);
