@@ -14,6 +14,7 @@ use crate::input::{LineError, Numbered};
 use crate::lifecycle::{self, Act, KeyEntry, KeyIndex};
 use crate::merkle;
 use crate::patch;
+use crate::projection::Reader;
 use crate::store::{self, BLOCK_EVENTS, Commit, Head, Store};
 use crate::time::{Clock, Timestamp, format_instant};
 use crate::tree::StoreTree;
@@ -180,6 +181,7 @@ impl Ledger {
             keys: HashMap::new(),
             sealed: Vec::with_capacity(batch.len()),
             cache: HashMap::new(),
+            reader: Reader::new(self),
         };
         let mut prev = head.hash;
         // One reading of the clock per batch: the batch becomes known at one moment. Each event
@@ -304,7 +306,9 @@ struct Plan<'a> {
     head: Head,
     keys: HashMap<Key, KeyWork>,
     sealed: Vec<Sealed>,
+    /// Events of the ledger read to fold records again, and the blocks they were read from.
     cache: HashMap<u64, RecordedEvent>,
+    reader: Reader<'a>,
 }
 
 impl Plan<'_> {
@@ -440,11 +444,9 @@ impl Plan<'_> {
         if let Some(e) = self.cache.get(&seq) {
             return Ok(Some(e.clone()));
         }
-        let e = self.ledger.event(seq)?;
-        if let Some(e) = &e {
-            self.cache.insert(seq, e.clone());
-        }
-        Ok(e)
+        let e = self.reader.event(seq)?;
+        self.cache.insert(seq, e.clone());
+        Ok(Some(e))
     }
 
     /// Folds the records of `key` after the batch event on `line` changed its designations or
@@ -581,6 +583,31 @@ mod tests {
         let v = serde_json::json!({"type": "designation", "authority": "UK", "id": id, "effective": "2025-01-01",
             "regime": {"code": "GIM"}, "subject": {"kind": "entity", "names": [{"name": id, "type": "primary"}]}});
         Numbered { line: 1, event: parse_value(1, v).unwrap() }
+    }
+
+    #[test]
+    fn key_ranges_cover_every_key_once_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = FixedClock::new(1_000_000_000);
+        let ledger = Ledger::init(&dir.path().join("l.sled"), "ranges", "tester", &clock).unwrap();
+        let store = ledger.store();
+        assert_eq!(store.key_ranges(4).unwrap(), vec![crate::store::KeyRange::ALL], "an empty index is one range");
+        let ids: Vec<String> = (0..300).map(|i| format!("GIM{i:04}")).chain(["A".into(), "zz9".into()]).collect();
+        let batch: Vec<_> = ids.iter().map(|id| designation(id)).collect();
+        ledger.append(&batch, "tester", &clock).unwrap();
+        let all: Vec<Key> = store.all_entries().map(|r| r.unwrap().0).collect();
+        assert_eq!(all.len(), ids.len());
+        for parts in 1..=5 {
+            let ranges = store.key_ranges(parts).unwrap();
+            assert!(ranges.len() <= parts);
+            let mut seen = Vec::new();
+            for r in &ranges {
+                let keys: Vec<Key> = store.keys_in(r).map(|r| r.unwrap().0).collect();
+                assert!(parts == 1 || keys.len() < all.len(), "{parts} parts: one range holds every key");
+                seen.extend(keys);
+            }
+            assert_eq!(seen, all, "{parts} parts");
+        }
     }
 
     #[test]

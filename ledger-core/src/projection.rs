@@ -178,6 +178,24 @@ impl<'a> Reader<'a> {
         self.record(standing)
     }
 
+    /// [`Reader::record_at`] as JSON text: the stored record as it is when it is the answer, else
+    /// the folded record serialized.
+    pub fn record_json_at(&mut self, index: &KeyIndex, standing: &Standing, when: When) -> Result<Option<String>> {
+        if standing.status != Status::Absent
+            && let Some(bytes) = &index.record
+            && index.latest_at(when.at, when.as_of)
+        {
+            return String::from_utf8(bytes.clone())
+                .map(Some)
+                .map_err(|_| self.damaged("a stored record is not UTF-8".into()));
+        }
+        let Some(record) = self.record(standing)? else { return Ok(None) };
+        // In canonical form, as the stored records are.
+        let value = to_value(&record)?;
+        let bytes = crate::canonical::to_vec(&value).map_err(|e| Error::Internal(e.to_string()))?;
+        String::from_utf8(bytes).map(Some).map_err(|e| Error::Internal(e.to_string()))
+    }
+
     fn damaged(&self, detail: String) -> Error {
         Error::Damaged { path: self.ledger.path().to_owned(), detail }
     }

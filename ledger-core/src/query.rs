@@ -16,6 +16,7 @@ use crate::ledger::Ledger;
 use crate::lifecycle::{Act, KeyEntry, KeyIndex};
 use crate::names;
 use crate::projection::{Reader, Standing, Status, When, standing};
+use crate::store::KeyRange;
 use crate::time::{Micros, format_instant};
 
 /// The ledger head an answer was computed from.
@@ -89,7 +90,38 @@ pub struct StateRow {
     /// The seqs of the events that made the record what it is.
     pub events: Vec<u64>,
     /// The designation record as it stood.
-    pub record: Record,
+    #[schemars(with = "Record")]
+    pub record: RecordJson,
+}
+
+/// A designation record as JSON text, written out as it is: the store keeps each key's current
+/// record in canonical form, so listing many needs no parsing and re-serializing of each.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RecordJson(Box<serde_json::value::RawValue>);
+
+impl RecordJson {
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The record.
+    pub fn parse(&self) -> Result<Record> {
+        serde_json::from_str(self.0.get()).map_err(|e| Error::Internal(format!("a record does not parse: {e}")))
+    }
+
+    fn new(text: String) -> Result<RecordJson> {
+        serde_json::value::RawValue::from_string(text)
+            .map(RecordJson)
+            .map_err(|e| Error::Internal(format!("a record is not JSON: {e}")))
+    }
+}
+
+impl PartialEq for RecordJson {
+    fn eq(&self, other: &RecordJson) -> bool {
+        self.get() == other.get()
+    }
 }
 
 /// `ledger state --count`.
@@ -294,41 +326,78 @@ fn project(reader: &mut Reader, index: &KeyIndex, when: When) -> Result<Projecte
     Ok(Projected { standing, record, designated, delisted })
 }
 
+/// Runs `visit` over every key of the index (with its record when `records`), on every core,
+/// and gathers what it returns, in key order.
+fn par_keys<T: Send>(
+    ledger: &Ledger,
+    records: bool,
+    visit: impl Fn(&mut Reader, Key, KeyIndex) -> Result<Option<T>> + Sync,
+) -> Result<Vec<T>> {
+    let parts = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
+    let ranges = ledger.store().key_ranges(parts)?;
+    let run = |range: &KeyRange| -> Result<Vec<T>> {
+        let mut reader = Reader::new(ledger);
+        let mut out = Vec::new();
+        let items: Box<dyn Iterator<Item = Result<(Key, KeyIndex)>>> =
+            if records { Box::new(ledger.store().keys_in(range)) } else { Box::new(ledger.store().entries_in(range)) };
+        for item in items {
+            let (key, index) = item?;
+            out.extend(visit(&mut reader, key, index)?);
+        }
+        Ok(out)
+    };
+    if ranges.len() == 1 {
+        return run(&ranges[0]);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges.iter().map(|r| scope.spawn(|| run(r))).collect();
+        let mut all = Vec::new();
+        for h in handles {
+            all.extend(h.join().map_err(|_| Error::Internal("a query worker failed".into()))??);
+        }
+        Ok(all)
+    })
+}
+
 /// Counts the designations in force (index only: no event is read).
 pub fn count(ledger: &Ledger, when: When, filter: &StateFilter) -> Result<CountOutput> {
-    let mut count = 0;
-    for item in ledger.store().all_entries() {
-        let (key, index) = item?;
-        if filter.admits(&key, &index) && filter.lists(standing(&index.entries, when).status) {
-            count += 1;
-        }
-    }
-    Ok(CountOutput { head: head_ref(ledger)?, at: format_instant(when.at), as_of: format_instant(when.as_of), count })
+    let listed = par_keys(ledger, false, |_, key, index| {
+        Ok((filter.admits(&key, &index) && filter.lists(standing(&index.entries, when).status)).then_some(()))
+    })?;
+    Ok(CountOutput {
+        head: head_ref(ledger)?,
+        at: format_instant(when.at),
+        as_of: format_instant(when.as_of),
+        count: listed.len(),
+    })
 }
 
 /// The designations in force, with their records.
 pub fn state(ledger: &Ledger, when: When, filter: &StateFilter) -> Result<StateOutput> {
-    let mut reader = Reader::new(ledger);
-    let mut rows = Vec::new();
-    for item in ledger.store().all_keys() {
-        let (key, index) = item?;
-        if !filter.admits(&key, &index) || !filter.lists(standing(&index.entries, when).status) {
-            continue;
+    let rows = par_keys(ledger, true, |reader, key, index| {
+        if !filter.admits(&key, &index) {
+            return Ok(None);
         }
-        let p = project(&mut reader, &index, when)?;
-        let record = p.record.ok_or_else(|| Error::Internal(format!("{key} is listed without a record")))?;
-        rows.push(StateRow {
+        let standing = standing(&index.entries, when);
+        if !filter.lists(standing.status) {
+            return Ok(None);
+        }
+        let text = reader
+            .record_json_at(&index, &standing, when)?
+            .ok_or_else(|| Error::Internal(format!("{key} is listed without a record")))?;
+        let name = primary_name_of(&text)?;
+        Ok(Some(StateRow {
             key: key.to_string(),
-            status: p.standing.status,
+            status: standing.status,
+            designated: standing.designation().map(KeyEntry::effective_text).unwrap_or_default(),
+            delisted: standing.delisting().map(KeyEntry::effective_text),
+            events: standing.episode.iter().map(|e| e.seq).collect(),
             regime: index.regime,
             kind: index.kind,
-            name: primary_name(&record),
-            designated: p.designated.unwrap_or_default(),
-            delisted: p.delisted,
-            events: p.standing.episode.iter().map(|e| e.seq).collect(),
-            record,
-        });
-    }
+            name,
+            record: RecordJson::new(text)?,
+        }))
+    })?;
     Ok(StateOutput {
         head: head_ref(ledger)?,
         at: format_instant(when.at),
@@ -336,6 +405,28 @@ pub fn state(ledger: &Ledger, when: When, filter: &StateFilter) -> Result<StateO
         count: rows.len(),
         designations: rows,
     })
+}
+
+/// The names of a record, read from its JSON without the rest of it.
+fn names_of(record: &str) -> Result<Vec<crate::event::Name>> {
+    #[derive(Deserialize)]
+    struct Names {
+        subject: SubjectNames,
+    }
+    #[derive(Deserialize)]
+    struct SubjectNames {
+        names: Vec<crate::event::Name>,
+    }
+    serde_json::from_str::<Names>(record)
+        .map(|n| n.subject.names)
+        .map_err(|e| Error::Internal(format!("a record's names do not parse: {e}")))
+}
+
+/// The primary name in a record's JSON (its first name if none is marked primary).
+fn primary_name_of(record: &str) -> Result<String> {
+    let names = names_of(record)?;
+    let primary = names.iter().position(|n| n.name_type == NameType::Primary).unwrap_or(0);
+    Ok(names.into_iter().nth(primary).map(|n| n.name).unwrap_or_default())
 }
 
 fn index_of(ledger: &Ledger, key: &Key) -> Result<KeyIndex> {
@@ -483,28 +574,28 @@ pub fn field_changes(path: &str, old: Option<&Value>, new: Option<&Value>, out: 
 /// Names and aliases of every designation known at `when` (active or delisted) matching `query`.
 pub fn search(ledger: &Ledger, query: &str, when: When) -> Result<SearchOutput> {
     let tokens = names::tokens(query);
-    let mut reader = Reader::new(ledger);
     let mut matches = Vec::new();
     if !tokens.is_empty() {
-        for item in ledger.store().all_keys() {
-            let (key, index) = item?;
+        let found = par_keys(ledger, true, |reader, key, index| {
             let s = standing(&index.entries, when);
             if s.status == Status::Absent {
-                continue;
+                return Ok(None);
             }
-            let Some(record) = reader.record_at(&index, &s, when)? else { continue };
-            for n in &record.subject.names {
-                if names::matches(&tokens, &n.name) {
-                    matches.push(SearchMatch {
-                        key: key.to_string(),
-                        name: n.name.clone(),
-                        name_type: n.name_type,
-                        status: s.status,
-                        regime: index.regime.clone(),
-                    });
-                }
-            }
-        }
+            let Some(text) = reader.record_json_at(&index, &s, when)? else { return Ok(None) };
+            let hits: Vec<SearchMatch> = names_of(&text)?
+                .into_iter()
+                .filter(|n| names::matches(&tokens, &n.name))
+                .map(|n| SearchMatch {
+                    key: key.to_string(),
+                    name: n.name,
+                    name_type: n.name_type,
+                    status: s.status,
+                    regime: index.regime.clone(),
+                })
+                .collect();
+            Ok((!hits.is_empty()).then_some(hits))
+        })?;
+        matches = found.into_iter().flatten().collect();
     }
     Ok(SearchOutput {
         head: head_ref(ledger)?,

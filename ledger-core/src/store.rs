@@ -111,13 +111,13 @@ pub struct Store {
     path: PathBuf,
     /// Set when a commit missed its deadline: sled's threads are stuck, and dropping the database
     /// (which flushes) would hang too, so it is leaked and the process left to end.
-    stuck: std::cell::Cell<bool>,
+    stuck: std::sync::atomic::AtomicBool,
     _lock: File,
 }
 
 impl Drop for Store {
     fn drop(&mut self) {
-        if self.stuck.get() {
+        if self.stuck.load(std::sync::atomic::Ordering::Relaxed) {
             std::mem::forget(self.db.take());
         }
     }
@@ -234,7 +234,7 @@ impl Store {
                 return Err(Error::Damaged { path: path.to_owned(), detail: "sled could not read its files".into() });
             }
         };
-        Ok(Store { db: Some(db), path: path.to_owned(), stuck: std::cell::Cell::new(false), _lock: lock })
+        Ok(Store { db: Some(db), path: path.to_owned(), stuck: std::sync::atomic::AtomicBool::new(false), _lock: lock })
     }
 
     fn db(&self) -> &sled::Db {
@@ -300,7 +300,12 @@ impl Store {
     /// Every key in the index, in key order, without records (`record` is `None`): what counting
     /// and the lifecycle need.
     pub fn all_entries(&self) -> impl Iterator<Item = Result<(Key, KeyIndex)>> + '_ {
-        self.db().scan_prefix(KEY_PREFIX).map(move |r| {
+        self.entries_in(&KeyRange::ALL)
+    }
+
+    /// The keys of one range of the index, in key order, without records.
+    pub fn entries_in(&self, range: &KeyRange) -> impl Iterator<Item = Result<(Key, KeyIndex)>> + '_ {
+        self.db().range(range.bounds(KEY_PREFIX)).map(move |r| {
             let (k, v) = r.map_err(|e| self.err(e))?;
             let key = self.key_of(&k, KEY_PREFIX)?;
             let index = decode_index(&v).ok_or_else(|| self.damaged(&format!("the index of {key} is malformed")))?;
@@ -308,11 +313,16 @@ impl Store {
         })
     }
 
-    /// Every key in the index, in key order, with its record: the index and the records are read
-    /// side by side, both being in key order.
+    /// Every key in the index, in key order, with its record.
     pub fn all_keys(&self) -> impl Iterator<Item = Result<(Key, KeyIndex)>> + '_ {
-        let mut records = self.db().scan_prefix(RECORD_PREFIX).peekable();
-        self.db().scan_prefix(KEY_PREFIX).map(move |r| {
+        self.keys_in(&KeyRange::ALL)
+    }
+
+    /// The keys of one range of the index, in key order, with their records: the index and the
+    /// records are read side by side, both being in key order.
+    pub fn keys_in(&self, range: &KeyRange) -> impl Iterator<Item = Result<(Key, KeyIndex)>> + '_ {
+        let mut records = self.db().range(range.bounds(RECORD_PREFIX)).peekable();
+        self.db().range(range.bounds(KEY_PREFIX)).map(move |r| {
             let (k, v) = r.map_err(|e| self.err(e))?;
             let key = self.key_of(&k, KEY_PREFIX)?;
             let mut index =
@@ -337,6 +347,45 @@ impl Store {
             }
             Ok((key, index))
         })
+    }
+
+    /// Splits the index into at most `parts` ranges of about as many keys each, to be read on
+    /// several cores. The split points are taken between the first and the last key as numbers,
+    /// which divides keys of one authority and one id pattern (the usual ledger) about evenly.
+    pub fn key_ranges(&self, parts: usize) -> Result<Vec<KeyRange>> {
+        let first = self.db().scan_prefix(KEY_PREFIX).keys().next().transpose().map_err(|e| self.err(e))?;
+        let last = self.db().scan_prefix(KEY_PREFIX).keys().next_back().transpose().map_err(|e| self.err(e))?;
+        let (Some(first), Some(last)) = (first, last) else { return Ok(vec![KeyRange::ALL]) };
+        let (first, last) = (&first[KEY_PREFIX.len()..], &last[KEY_PREFIX.len()..]);
+        let common = first.iter().zip(last).take_while(|(a, b)| a == b).count();
+        let number = |b: &[u8]| {
+            let mut n = [0u8; 8];
+            for (i, x) in b.iter().skip(common).take(8).enumerate() {
+                n[i] = *x;
+            }
+            u64::from_be_bytes(n)
+        };
+        let (lo, hi) = (number(first), number(last));
+        let mut points: Vec<Vec<u8>> = Vec::new();
+        for i in 1..parts.max(1) as u64 {
+            let n = lo + ((hi - lo) as u128 * i as u128 / parts as u128) as u64;
+            let mut point = first[..common].to_vec();
+            point.extend_from_slice(&n.to_be_bytes());
+            while point.len() > common + 1 && point.last() == Some(&0) {
+                point.pop();
+            }
+            if points.last().is_none_or(|p| *p < point) && point.as_slice() > first {
+                points.push(point);
+            }
+        }
+        let mut ranges = Vec::with_capacity(points.len() + 1);
+        let mut from = None;
+        for p in points {
+            ranges.push(KeyRange { from: from.take(), to: Some(p.clone()) });
+            from = Some(p);
+        }
+        ranges.push(KeyRange { from, to: None });
+        Ok(ranges)
     }
 
     /// How many records the store holds.
@@ -422,7 +471,7 @@ impl Store {
         match rx.recv_timeout(COMMIT_DEADLINE) {
             Ok(r) => r.map(|_| ()).map_err(|e| self.err(e)),
             Err(_) => {
-                self.stuck.set(true);
+                self.stuck.store(true, std::sync::atomic::Ordering::Relaxed);
                 Err(Error::Io {
                     path: self.path.clone(),
                     source: std::io::Error::new(
@@ -484,6 +533,32 @@ impl Store {
 
     fn damaged(&self, detail: &str) -> Error {
         Error::Damaged { path: self.path.clone(), detail: detail.to_owned() }
+    }
+}
+
+/// A range of designation keys (`AUTHORITY/ID` bytes): from `from` (inclusive; `None`: the
+/// first) to `to` (exclusive; `None`: past the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRange {
+    /// The first key of the range, or from the start.
+    pub from: Option<Vec<u8>>,
+    /// The key after the range, or to the end.
+    pub to: Option<Vec<u8>>,
+}
+
+impl KeyRange {
+    /// Every key.
+    pub const ALL: KeyRange = KeyRange { from: None, to: None };
+
+    fn bounds(&self, prefix: &[u8]) -> (std::ops::Bound<Vec<u8>>, std::ops::Bound<Vec<u8>>) {
+        use std::ops::Bound;
+        let start = Bound::Included([prefix, self.from.as_deref().unwrap_or_default()].concat());
+        let end = match &self.to {
+            Some(to) => Bound::Excluded([prefix, to].concat()),
+            // The prefixes end in `/`; the byte after it bounds the whole keyspace.
+            None => Bound::Excluded([&prefix[..prefix.len() - 1], &[prefix[prefix.len() - 1] + 1]].concat()),
+        };
+        (start, end)
     }
 }
 

@@ -820,7 +820,7 @@ impl Case<'_> {
                     designated: Some(row.designated.clone()),
                     delisted: row.delisted.clone(),
                     events: row.events.clone(),
-                    record: Some(record_value(&row.record)),
+                    record: Some(record_value(&row.record.parse().expect("a listed record parses"))),
                 })
                 .collect();
             let expected: Vec<Seen> = want.iter().map(|(k, s)| Seen::naive(k, s)).collect();
