@@ -205,6 +205,7 @@ pub const FIGURES: &[Figure] = &[
         Some(Target::RatioAtMost(1.5)),
         Some("raw_json_bytes_per_event"),
     ),
+    fig("live_bytes_per_event", "  of which live keys and values", "B", None, Some("raw_json_bytes_per_event")),
 ];
 
 /// Every baseline, with its unit and what it is.
@@ -518,6 +519,7 @@ fn measure_ours(
     // In process, through the public API.
     let (ledger, open_ms) = open_ledger(path)?;
     add("open_ms", open_ms);
+    add("live_bytes_per_event", ledger.live_bytes()? as f64 / n as f64);
     let (report, ms, peak) = in_process(|| Ok(verify::verify(&ledger)?))?;
     if let Some(f) = report.failure {
         return Err(format!("verify failed at seq {}: {}", f.seq, f.what).into());

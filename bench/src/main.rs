@@ -2,6 +2,11 @@
 //! measures them beside raw baselines, prints a table and writes JSON.
 
 use std::path::PathBuf;
+
+// The same allocator as the `ledger` binary, so that in-process figures match whole processes.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -105,6 +105,11 @@ impl Ledger {
         self.store.size_on_disk()
     }
 
+    /// Bytes of every key and value of the store, before sled's own overhead.
+    pub fn live_bytes(&self) -> Result<u64> {
+        self.store.live_bytes()
+    }
+
     /// The index of one designation key (`None` if the ledger has no event of it).
     pub fn key_index(&self, key: &Key) -> Result<Option<KeyIndex>> {
         self.store.key_index(key)

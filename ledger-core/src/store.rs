@@ -522,6 +522,17 @@ impl Store {
         Date::parse(text).map(Some).map_err(|e| self.damaged(&format!("an import mark is malformed: {e}")))
     }
 
+    /// Bytes of every key and value the store holds: the ledger's own data, before the space
+    /// sled's log takes for it (old versions of rewritten values until sled reclaims them).
+    pub fn live_bytes(&self) -> Result<u64> {
+        let mut n = 0u64;
+        for r in self.db().iter() {
+            let (k, v) = r.map_err(|e| self.err(e))?;
+            n += (k.len() + v.len()) as u64;
+        }
+        Ok(n)
+    }
+
     /// Bytes the store occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64> {
         self.db().size_on_disk().map_err(|e| self.err(e))
