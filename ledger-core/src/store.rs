@@ -268,6 +268,20 @@ impl Store {
         v.map(|v| unpack_block(&v).ok_or_else(|| self.damaged(&format!("block {n} does not decompress")))).transpose()
     }
 
+    /// Every block from block `from` on, in order, as stored (compressed): for readers that
+    /// decompress on several cores.
+    pub fn packed_blocks(&self, from: u64) -> impl Iterator<Item = Result<(u64, PackedBlock)>> + '_ {
+        self.db().range(block_key(from)..block_key(u64::MAX)).map(move |r| {
+            let (k, v) = r.map_err(|e| self.err(e))?;
+            let n = k
+                .get(BLOCK_PREFIX.len()..)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| self.damaged("a block key is malformed"))?;
+            Ok((n, PackedBlock(v)))
+        })
+    }
+
     /// Every block from block `from` on, in order: (block number, its events decompressed).
     pub fn blocks(&self, from: u64) -> impl Iterator<Item = Result<(u64, Vec<u8>)>> + '_ {
         self.db().range(block_key(from)..block_key(u64::MAX)).map(move |r| {
@@ -693,13 +707,32 @@ pub fn pack_block(events: &[u8]) -> Vec<u8> {
 
 /// The events of a stored block; `None` if it does not decompress to its stated length.
 pub fn unpack_block(value: &[u8]) -> Option<Vec<u8>> {
-    let (&codec, rest) = value.split_first()?;
-    let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+    let mut events = Vec::new();
+    unpack_block_into(value, &mut events).then_some(events)
+}
+
+/// Decompresses a stored block's events into `out` (replacing what it held); `false` if it does
+/// not decompress to its stated length.
+pub fn unpack_block_into(value: &[u8], out: &mut Vec<u8>) -> bool {
+    let Some((&codec, rest)) = value.split_first() else { return false };
+    let Some(len) = rest.get(..4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes) else { return false };
+    let len = len as usize;
     if codec != 1 || len > MAX_BLOCK_BYTES {
-        return None;
+        return false;
     }
-    let events = lz4_flex::block::decompress(&rest[4..], len).ok()?;
-    (events.len() == len).then_some(events)
+    out.clear();
+    out.resize(len, 0);
+    matches!(lz4_flex::block::decompress_into(&rest[4..], out), Ok(n) if n == len)
+}
+
+/// A block as the store holds it (compressed), cheap to hand to another thread.
+pub struct PackedBlock(sled::IVec);
+
+impl PackedBlock {
+    /// Decompresses its events into `out`; `false` if they do not decompress.
+    pub fn unpack_into(&self, out: &mut Vec<u8>) -> bool {
+        unpack_block_into(&self.0, out)
+    }
 }
 
 /// Event `i` of a block's events (stored hash, canonical bytes), skipping the ones before it

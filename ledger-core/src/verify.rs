@@ -14,7 +14,7 @@ use crate::event::{Event, Key, RecordedEvent};
 use crate::ledger::Ledger;
 use crate::lifecycle::{self, Act, KeyEntry, KeyIndex};
 use crate::merkle::{self, Leaves};
-use crate::store::{self, BLOCK_EVENTS, Head, TREE_STORED_LEVEL};
+use crate::store::{self, BLOCK_EVENTS, Head, PackedBlock, TREE_STORED_LEVEL};
 
 /// What verification found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -387,34 +387,41 @@ pub(crate) fn check_position(
     Ok(())
 }
 
-/// Blocks verified at a time (their events parsed in parallel, then checked in order).
-const CHUNK_BLOCKS: usize = 128;
+/// Blocks verified at a time: each chunk is decompressed and parsed on every core while the
+/// chunk before it is checked in order.
+const CHUNK_BLOCKS: usize = 64;
 
-/// The events of a chunk of blocks, parsed on every core: per block, `None` if the block is
-/// malformed, else each event's stored hash and what parsing it gave (the event and its part of
-/// its key's record).
-type Parsed = Vec<Option<Vec<(Hash, Result<(RecordedEvent, Option<Vec<u8>>), String>)>>>;
+/// One block's events, decompressed and parsed: `None` if the block is malformed, else each
+/// event's stored hash and what parsing it gave (the event and its part of its key's record).
+type ParsedBlock = Option<Vec<(Hash, Result<(RecordedEvent, Option<Vec<u8>>), String>)>>;
 
-fn parse_chunk(chunk: &[(u64, Vec<u8>)]) -> Parsed {
-    let workers = workers();
-    let per = chunk.len().div_ceil(workers).max(1);
-    let parse_blocks = |blocks: &[(u64, Vec<u8>)]| -> Parsed {
-        blocks
-            .iter()
-            .map(|(_, value)| {
-                store::decode_block(value).map(|events| {
-                    events.into_iter().map(|(hash, bytes)| (hash, parse_checked(&hash, bytes, true))).collect()
-                })
-            })
-            .collect()
-    };
-    if workers == 1 || chunk.len() < 2 {
-        return parse_blocks(chunk);
+fn parse_blocks(blocks: Vec<(u64, PackedBlock)>) -> Vec<(u64, ParsedBlock)> {
+    let mut events = Vec::new();
+    blocks
+        .into_iter()
+        .map(|(n, packed)| {
+            let parsed =
+                packed.unpack_into(&mut events).then(|| store::decode_block(&events)).flatten().map(|evs| {
+                    evs.into_iter().map(|(hash, bytes)| (hash, parse_checked(&hash, bytes, true))).collect()
+                });
+            (n, parsed)
+        })
+        .collect()
+}
+
+/// Starts decompressing and parsing a chunk of blocks on every core.
+fn spawn_chunk<'s>(
+    scope: &'s std::thread::Scope<'s, '_>,
+    mut chunk: Vec<(u64, PackedBlock)>,
+) -> Vec<std::thread::ScopedJoinHandle<'s, Vec<(u64, ParsedBlock)>>> {
+    let per = chunk.len().div_ceil(workers()).max(1);
+    let mut parts = Vec::new();
+    while chunk.len() > per {
+        let rest = chunk.split_off(per);
+        parts.push(std::mem::replace(&mut chunk, rest));
     }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunk.chunks(per).map(|part| scope.spawn(move || parse_blocks(part))).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-    })
+    parts.push(chunk);
+    parts.into_iter().map(|part| scope.spawn(move || parse_blocks(part))).collect()
 }
 
 /// Verifies the whole ledger.
@@ -428,50 +435,56 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
     let mut block_hashes: Vec<Hash> = Vec::with_capacity(BLOCK_EVENTS as usize);
     let fail = |checked, seq, what: String| Ok(Report { checked, head, failure: Some(Failure { seq, what }) });
 
-    let mut blocks = ledger.store().blocks(0);
-    loop {
-        let chunk: Vec<(u64, Vec<u8>)> = blocks.by_ref().take(CHUNK_BLOCKS).collect::<Result<_>>()?;
-        if chunk.is_empty() {
-            break;
-        }
-        let parsed = parse_chunk(&chunk);
-        if parsed.len() != chunk.len() {
-            return Err(crate::error::Error::Internal("a verification worker failed".into()));
-        }
-        for ((n, _), events) in chunk.iter().zip(parsed) {
-            let n = *n;
-            if n != checked / BLOCK_EVENTS || !checked.is_multiple_of(BLOCK_EVENTS) {
-                return fail(
-                    checked,
-                    checked,
-                    format!("missing: the log jumps from event {} to block {n}", checked.wrapping_sub(1)),
-                );
+    let mut blocks = ledger.store().packed_blocks(0);
+    let mut next_chunk = || -> Result<Vec<(u64, PackedBlock)>> { blocks.by_ref().take(CHUNK_BLOCKS).collect() };
+    let read: Result<Option<Report>> = std::thread::scope(|scope| {
+        let first = next_chunk()?;
+        let mut pending = (!first.is_empty()).then(|| spawn_chunk(scope, first));
+        while let Some(handles) = pending.take() {
+            let chunk = next_chunk()?;
+            if !chunk.is_empty() {
+                pending = Some(spawn_chunk(scope, chunk));
             }
-            let Some(events) = events else {
-                return fail(checked, checked, format!("block {n} is malformed"));
-            };
-            for (hash, parsed) in events {
-                let (rec, part) = match parsed {
-                    Ok(r) => r,
-                    Err(what) => return fail(checked, checked, what),
-                };
-                if let Err(what) = check_position(checked, &prev, last_recorded, &rec) {
-                    return fail(checked, checked, what);
+            for handle in handles {
+                let parsed =
+                    handle.join().map_err(|_| crate::error::Error::Internal("a verification worker failed".into()))?;
+                for (n, events) in parsed {
+                    if n != checked / BLOCK_EVENTS || !checked.is_multiple_of(BLOCK_EVENTS) {
+                        let what =
+                            format!("missing: the log jumps from event {} to block {n}", checked.wrapping_sub(1));
+                        return fail(checked, checked, what).map(Some);
+                    }
+                    let Some(events) = events else {
+                        return fail(checked, checked, format!("block {n} is malformed")).map(Some);
+                    };
+                    for (hash, parsed) in events {
+                        let (rec, part) = match parsed {
+                            Ok(r) => r,
+                            Err(what) => return fail(checked, checked, what).map(Some),
+                        };
+                        if let Err(what) = check_position(checked, &prev, last_recorded, &rec) {
+                            return fail(checked, checked, what).map(Some);
+                        }
+                        if let Err(what) = index.add_with(&rec, part) {
+                            return fail(checked, checked, what).map(Some);
+                        }
+                        prev = rec.hash;
+                        last_recorded = rec.recorded_at.0;
+                        checked += 1;
+                        block_hashes.push(hash);
+                    }
+                    if block_hashes.len() as u64 == BLOCK_EVENTS {
+                        tree.push_block(std::mem::take(&mut block_hashes));
+                    } else {
+                        block_hashes.clear();
+                    }
                 }
-                if let Err(what) = index.add_with(&rec, part) {
-                    return fail(checked, checked, what);
-                }
-                prev = rec.hash;
-                last_recorded = rec.recorded_at.0;
-                checked += 1;
-                block_hashes.push(hash);
-            }
-            if block_hashes.len() as u64 == BLOCK_EVENTS {
-                tree.push_block(std::mem::take(&mut block_hashes));
-            } else {
-                block_hashes.clear();
             }
         }
+        Ok(None)
+    });
+    if let Some(report) = read? {
+        return Ok(report);
     }
     if checked == 0 {
         return fail(0, 0, "the log is empty".into());
