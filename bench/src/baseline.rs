@@ -105,6 +105,44 @@ fn insert(db: &sled::Db, events: &[Vec<u8>], pack: usize) -> Result<f64> {
     Ok(ms_since(t))
 }
 
+/// The `AUTHORITY/ID` of an event's designation (none for a retraction).
+fn designation_key(event: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Keyed {
+        authority: Option<String>,
+        id: Option<String>,
+    }
+    let k: Keyed = serde_json::from_slice(event).ok()?;
+    Some(format!("{}/{}", k.authority?, k.id?))
+}
+
+/// [`insert`] with 64 events per key, and in each batch, for every designation key its events
+/// touch, a read of its index value (150 bytes) and its record (700 bytes) and a rewrite of both:
+/// what the ledger's store writes for a batch. Returns the time in ms.
+fn insert_indexed(db: &sled::Db, events: &[Vec<u8>], keys: &[Option<String>]) -> Result<f64> {
+    let (entries, record) = (vec![0x5A; 150], vec![0x7B; 700]);
+    let t = Instant::now();
+    let mut n = 0u64;
+    for (chunk, chunk_keys) in events.chunks(BATCH).zip(keys.chunks(BATCH)) {
+        let mut batch = sled::Batch::default();
+        for group in chunk.chunks(PACK) {
+            batch.insert([b"e/".as_slice(), &n.to_be_bytes()].concat(), packed_value(group));
+            n += 1;
+        }
+        let touched: std::collections::BTreeSet<&String> = chunk_keys.iter().flatten().collect();
+        for key in touched {
+            for (prefix, value) in [("k/", &entries), ("r/", &record)] {
+                let k = format!("{prefix}{key}");
+                std::hint::black_box(db.get(k.as_bytes())?);
+                batch.insert(k.as_bytes(), value.clone());
+            }
+        }
+        db.apply_batch(batch)?;
+        db.flush()?;
+    }
+    Ok(ms_since(t))
+}
+
 /// Measures every baseline once, with stores under `dir` (left there: the caller removes `dir`
 /// once sled's background threads are done); adds one sample to each.
 pub fn run(
@@ -229,6 +267,17 @@ pub fn run(
         }
         add("sled_point_read_ms", median(&samples));
     }
+
+    // Raw sled in the ledger's write pattern, with none of its work: the events 64 to a value and,
+    // per batch, for each designation key the batch touches, a read and a rewrite of an index
+    // value and a record value of about the ledger's sizes.
+    let keys: Vec<Option<String>> = events.iter().map(|e| designation_key(e)).collect();
+    let indexed = dir.join("indexed.sled");
+    {
+        let (db, _) = open(&indexed)?;
+        add("sled_insert_indexed_events_per_s", per_s(n, insert_indexed(&db, events, &keys)?));
+    }
+    add("sled_indexed_bytes_per_event", dir_bytes(&indexed)? as f64 / n as f64);
 
     // Raw sled, one small value per designation (about what an index holds), scanned.
     let index = dir.join("index.sled");

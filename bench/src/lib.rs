@@ -217,6 +217,12 @@ pub const BASELINES: &[(&str, &str, &str)] = &[
     ("json_parse_events_per_s", EPS, "serde_json::Value from each event's bytes"),
     ("sled_insert_per_event_events_per_s", EPS, "raw sled, one key per event, batch of 10k + flush"),
     ("sled_insert_packed64_events_per_s", EPS, "raw sled, 64 events per key, batch of 10k + flush"),
+    (
+        "sled_insert_indexed_events_per_s",
+        EPS,
+        "raw sled in the ledger's write pattern: 64 events per key, and per batch a read and rewrite of a 150-byte index value and a 700-byte record per key touched",
+    ),
+    ("sled_indexed_bytes_per_event", "B", "disk of that store, per event"),
     ("sled_per_event_bytes_per_event", "B", "disk of the one-key-per-event store, per event"),
     ("sled_packed64_bytes_per_event", "B", "disk of the 64-per-key store, per event"),
     ("sled_open_ms", MS, "opening the 64-per-key store"),
