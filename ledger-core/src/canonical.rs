@@ -167,6 +167,11 @@ fn refusal(v: &Value, path: &mut String) -> Option<CanonicalError> {
     }
 }
 
+/// Appends the canonical form of a string (quoted and escaped as JCS does).
+pub fn write_str(s: &str, out: &mut Vec<u8>) {
+    write_string(s, out)
+}
+
 fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
@@ -199,6 +204,222 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
+/// How deep [`members`] follows nesting (serde_json's own recursion limit).
+const MAX_CHECK_DEPTH: usize = 128;
+
+/// Checks that `bytes` are a JSON object in canonical form, without building it: exactly the
+/// bytes [`to_vec`] writes for what they parse to. Returns the object's members, in order, as
+/// (name, the member value's canonical bytes). Names are borrowed unless they hold escapes.
+pub fn members(bytes: &[u8]) -> Result<Vec<(std::borrow::Cow<'_, str>, &[u8])>, String> {
+    let mut s = Scanner { b: bytes, i: 0 };
+    if s.peek() != Some(b'{') {
+        return Err(s.err("a JSON object"));
+    }
+    let mut out = Vec::with_capacity(16);
+    s.object(0, Some(&mut out))?;
+    if s.i != bytes.len() {
+        return Err(s.err("the end of the object (trailing bytes)"));
+    }
+    Ok(out)
+}
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+type Members<'a> = Vec<(std::borrow::Cow<'a, str>, &'a [u8])>;
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn err(&self, expected: &str) -> String {
+        format!("not in canonical form: expected {expected} at byte {}", self.i)
+    }
+
+    fn eat(&mut self, c: u8, expected: &str) -> Result<(), String> {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(self.err(expected))
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<(), String> {
+        if depth > MAX_CHECK_DEPTH {
+            return Err(self.err("less deeply nested values"));
+        }
+        match self.peek() {
+            Some(b'{') => self.object(depth, None),
+            Some(b'[') => {
+                self.i += 1;
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.value(depth + 1)?;
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b']') => {
+                            self.i += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(self.err("`,` or `]`")),
+                    }
+                }
+            }
+            Some(b'"') => self.string().map(|_| ()),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.integer(),
+            _ => Err(self.err("a JSON value")),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), String> {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            Ok(())
+        } else {
+            Err(self.err("true, false or null"))
+        }
+    }
+
+    /// `0` or `-?[1-9][0-9]*` within ±(2^53 − 1): no fraction, exponent, sign of zero or leading zero.
+    fn integer(&mut self) -> Result<(), String> {
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        let digits = self.i;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+        let text = &self.b[digits..self.i];
+        let negative = digits > start;
+        let ok = match text {
+            [] => false,
+            [b'0'] => !negative,
+            [b'0', ..] => false,
+            _ => {
+                text.len() <= 16
+                    && std::str::from_utf8(text)
+                        .ok()
+                        .and_then(|t| t.parse::<u64>().ok())
+                        .is_some_and(|n| n <= MAX_SAFE_INTEGER)
+            }
+        };
+        if !ok || matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+            self.i = start;
+            return Err(self.err("an integer within ±(2^53 − 1) in its shortest form"));
+        }
+        Ok(())
+    }
+
+    /// A string as JCS writes it; its value, borrowed unless it holds escapes.
+    fn string(&mut self) -> Result<std::borrow::Cow<'a, str>, String> {
+        self.eat(b'"', "a string")?;
+        let start = self.i;
+        let mut decoded: Option<String> = None;
+        let mut run = start;
+        loop {
+            let Some(c) = self.peek() else { return Err(self.err("the end of the string")) };
+            match c {
+                b'"' => break,
+                0x00..=0x1f => return Err(self.err("an escaped control character")),
+                b'\\' => {
+                    let raw = std::str::from_utf8(&self.b[run..self.i]).map_err(|_| self.err("UTF-8"))?;
+                    let d = decoded.get_or_insert_with(String::new);
+                    d.push_str(raw);
+                    let esc = self.b.get(self.i + 1).copied();
+                    let ch = match esc {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            // Only the control characters without a short escape, in lowercase hex.
+                            let hex = self.b.get(self.i + 2..self.i + 6).unwrap_or_default();
+                            let code = match hex {
+                                [b'0', b'0', h @ (b'0' | b'1'), l @ (b'0'..=b'9' | b'a'..=b'f')] => {
+                                    let l = if l.is_ascii_digit() { l - b'0' } else { l - b'a' + 10 };
+                                    (h - b'0') * 16 + l
+                                }
+                                _ => {
+                                    return Err(
+                                        self.err("a short escape, or \\u00XX (lowercase) of a control character")
+                                    );
+                                }
+                            };
+                            if matches!(code, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d) {
+                                return Err(self.err("the short escape of this control character"));
+                            }
+                            self.i += 4;
+                            char::from(code)
+                        }
+                        _ => return Err(self.err("a JSON escape")),
+                    };
+                    d.push(ch);
+                    self.i += 2;
+                    run = self.i;
+                }
+                _ => self.i += 1,
+            }
+        }
+        let tail = std::str::from_utf8(&self.b[run..self.i]).map_err(|_| self.err("UTF-8"))?;
+        self.i += 1;
+        Ok(match decoded {
+            None => std::borrow::Cow::Borrowed(tail),
+            Some(mut d) => {
+                d.push_str(tail);
+                std::borrow::Cow::Owned(d)
+            }
+        })
+    }
+
+    /// An object whose member names are strictly increasing in JCS order; its members are
+    /// collected when `out` is given.
+    fn object(&mut self, depth: usize, mut out: Option<&mut Members<'a>>) -> Result<(), String> {
+        self.eat(b'{', "an object")?;
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        let mut prev: Option<std::borrow::Cow<'a, str>> = None;
+        loop {
+            let at = self.i;
+            let name = self.string()?;
+            if prev.as_ref().is_some_and(|p| jcs_cmp(p, &name) != std::cmp::Ordering::Less) {
+                self.i = at;
+                return Err(self.err("member names in increasing order, each once"));
+            }
+            self.eat(b':', "`:`")?;
+            let start = self.i;
+            self.value(depth + 1)?;
+            if let Some(out) = out.as_deref_mut() {
+                out.push((name.clone(), &self.b[start..self.i]));
+            }
+            prev = Some(name);
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.err("`,` or `}`")),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +448,64 @@ mod tests {
         assert!(matches!(to_vec(&json!({"x": [1.5]})), Err(CanonicalError::Float { path, .. }) if path == "$.x[0]"));
         assert!(matches!(to_vec(&json!(9007199254740992_u64)), Err(CanonicalError::IntegerRange { .. })));
         assert!(to_vec(&json!(-9007199254740992_i64)).is_err());
+    }
+
+    /// What `members` must agree with: the bytes parse, and re-encoding gives them back.
+    fn canonical_by_reencoding(bytes: &[u8]) -> bool {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(v @ Value::Object(_)) => to_vec(&v).is_ok_and(|c| c == bytes),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn members_accepts_exactly_the_canonical_form() {
+        let cases: &[&[u8]] = &[
+            br#"{}"#,
+            br#"{"a":1,"b":[true,false,null],"c":{"d":"e"}}"#,
+            br#"{"":0,"a":-1,"b":9007199254740991,"c":-9007199254740991}"#,
+            "{\"\u{fb33}\":1,\"\u{1f600}\":2}".as_bytes(),
+            "{\"\u{1f600}\":2,\"\u{fb33}\":1}".as_bytes(),
+            br#"{"a":"\u0000\u001f\"\\/\b\f\n\r\t"}"#,
+            br#"{"a":"\u000a"}"#,
+            br#"{"a":"\u001F"}"#,
+            br#"{"a":"\u0041"}"#,
+            br#"{"a":"\/"}"#,
+            br#"{"b":1,"a":2}"#,
+            br#"{"a":1,"a":2}"#,
+            br#"{"a":-0}"#,
+            br#"{"a":01}"#,
+            br#"{"a":1.0}"#,
+            br#"{"a":1e3}"#,
+            br#"{"a":9007199254740992}"#,
+            br#"{"a":-9007199254740992}"#,
+            br#"{"a":18446744073709551616}"#,
+            br#"{ "a":1}"#,
+            br#"{"a":1} "#,
+            br#"{"a":1}{}"#,
+            br#"{"a":[1,]}"#,
+            br#"{"a":[,1]}"#,
+            br#"{"a":tru}"#,
+            br#"{"a":"x"#,
+            br#"["a"]"#,
+            br#""a""#,
+            b"{\"a\":\"\xff\"}",
+            b"{\"a\":\"\x01\"}",
+            br#"{"a\n":1,"a":2}"#,
+            br#"{"a":1,"a\n":2}"#,
+            b"",
+        ];
+        for bytes in cases {
+            let expected = canonical_by_reencoding(bytes);
+            let got = members(bytes);
+            assert_eq!(got.is_ok(), expected, "{}: {got:?}", String::from_utf8_lossy(bytes));
+        }
+        let m = members(br#"{"a\n":[1],"b":{"c":"d"}}"#).unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!((m[0].0.as_ref(), m[0].1), ("a\n", &b"[1]"[..]));
+        assert_eq!((m[1].0.as_ref(), m[1].1), ("b", &br#"{"c":"d"}"#[..]));
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
+        assert!(members(deep.as_bytes()).is_err(), "nesting beyond the limit is refused, not overflowed");
     }
 
     #[test]

@@ -611,6 +611,34 @@ impl RecordedEvent {
 }
 
 impl Event {
+    /// Reads an event of type `tag` from the JSON text of its object without the `type` member
+    /// (and without the envelope). The same as deserializing an [`Event`]; a refusal names the
+    /// field at fault.
+    pub fn from_body(tag: &str, body: &[u8]) -> Result<Event, String> {
+        fn read<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+            serde_json::from_slice(body).map_err(|_| {
+                // Read again, for the path of the problem.
+                let mut de = serde_json::Deserializer::from_slice(body);
+                match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                    Err(e) => describe_serde_error(e),
+                    Ok(_) => "not an event".to_owned(),
+                }
+            })
+        }
+        Ok(match tag {
+            "genesis" => Event::Genesis(read(body)?),
+            "designation" => Event::Designation(read(body)?),
+            "amendment" => Event::Amendment(read(body)?),
+            "delisting" => Event::Delisting(read(body)?),
+            "retraction" => Event::Retraction(read(body)?),
+            other => {
+                return Err(format!(
+                    "unknown variant `{other}`, expected one of `genesis`, `designation`, `amendment`, `delisting`, `retraction`"
+                ));
+            }
+        })
+    }
+
     /// Reads an event from its JSON object, `type` member included. The same as deserializing
     /// an [`Event`], without serde's buffering of internally tagged enums: the `type` member
     /// chooses the struct, which is read from the object's remaining members.

@@ -311,48 +311,77 @@ pub(crate) fn parse_stored(stored_hash: &Hash, bytes: &[u8]) -> Result<RecordedE
 }
 
 /// [`parse_stored`], also giving what a designation or amendment contributes to its key's
-/// record (see [`record_part`]).
+/// record (see [`record_part`]). The bytes are checked to be canonical and split into members
+/// without building a JSON value; the event is read from its members' bytes.
 fn parse_checked(stored_hash: &Hash, bytes: &[u8], part: bool) -> Result<(RecordedEvent, Option<Vec<u8>>), String> {
     let computed = hash_canonical(bytes);
     if computed != *stored_hash {
         return Err(format!("hash mismatch: stored {stored_hash}, computed {computed} from the event's bytes"));
     }
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
-    let mut canonical = Vec::with_capacity(bytes.len());
-    match canonical::write(&value, &mut canonical) {
-        Ok(()) if canonical == bytes => {}
-        Ok(()) => return Err("not in canonical form".into()),
-        Err(e) => return Err(format!("no canonical form: {e}")),
+    let members = canonical::members(bytes)?;
+    let bad = |what: String| format!("not a recorded event: {what}");
+    let (mut seq, mut prev, mut recorded_at, mut actor, mut tag) = (None, None, None, None, None);
+    let mut body = Vec::with_capacity(bytes.len());
+    body.push(b'{');
+    for (name, raw) in &members {
+        match name.as_ref() {
+            "seq" => seq = Some(*raw),
+            "prev" => prev = Some(*raw),
+            "recorded_at" => recorded_at = Some(*raw),
+            "actor" => actor = Some(*raw),
+            "type" => tag = Some(*raw),
+            other => {
+                if body.len() > 1 {
+                    body.push(b',');
+                }
+                canonical::write_str(other, &mut body);
+                body.push(b':');
+                body.extend_from_slice(raw);
+            }
+        }
     }
-    let part = if part { record_part(&value) } else { None };
-    let rec = RecordedEvent::from_value(value, Some(*stored_hash)).map_err(|e| format!("not a recorded event: {e}"))?;
-    Ok((rec, part))
+    body.push(b'}');
+    let text = |name: &str, raw: Option<&[u8]>| -> Result<String, String> {
+        let raw = raw.ok_or_else(|| bad(format!("missing field `{name}`")))?;
+        serde_json::from_slice(raw).map_err(|_| bad(format!("`{name}` must be a string")))
+    };
+    let seq = seq.ok_or_else(|| bad("missing field `seq`".into()))?;
+    let seq = std::str::from_utf8(seq)
+        .ok()
+        .and_then(|t| t.parse::<u64>().ok())
+        .ok_or_else(|| bad("`seq` must be a non-negative integer".into()))?;
+    let prev = Hash::from_hex(&text("prev", prev)?).map_err(|e| bad(format!("`prev`: {e}")))?;
+    let recorded_at = crate::time::Timestamp::parse(&text("recorded_at", recorded_at)?)
+        .map_err(|e| bad(format!("`recorded_at`: {e}")))?;
+    let actor = text("actor", actor)?;
+    let tag = text("type", tag)?;
+    let event = Event::from_body(&tag, &body).map_err(bad)?;
+    let part = if part { record_part(&tag, &members) } else { None };
+    Ok((RecordedEvent { seq, prev, recorded_at, actor, event, hash: *stored_hash }, part))
 }
 
-/// What an event's JSON object contributes to its key's record, as canonical JSON: a
-/// designation's record (its members that are members of a record), an amendment's patch.
-fn record_part(event: &Value) -> Option<Vec<u8>> {
-    // The members of a record, in canonical (sorted) order.
+/// What an event contributes to its key's record, as canonical JSON: a designation's record
+/// (its members that are members of a record, already in canonical order), an amendment's patch.
+fn record_part(tag: &str, members: &[(std::borrow::Cow<'_, str>, &[u8])]) -> Option<Vec<u8>> {
     const RECORD_MEMBERS: &[&str] = &["authority", "id", "measures", "other", "reason", "regime", "source", "subject"];
-    let map = event.as_object()?;
-    let mut out = Vec::new();
-    match map.get("type").and_then(Value::as_str)? {
+    match tag {
         "designation" => {
+            let mut out = Vec::with_capacity(512);
             out.push(b'{');
-            for (i, (m, v)) in RECORD_MEMBERS.iter().filter_map(|m| Some((*m, map.get(*m)?))).enumerate() {
-                if i > 0 {
+            for (name, raw) in members.iter().filter(|(n, _)| RECORD_MEMBERS.contains(&n.as_ref())) {
+                if out.len() > 1 {
                     out.push(b',');
                 }
-                canonical::write(&Value::String(m.to_owned()), &mut out).ok()?;
+                canonical::write_str(name, &mut out);
                 out.push(b':');
-                canonical::write(v, &mut out).ok()?;
+                out.extend_from_slice(raw);
             }
             out.push(b'}');
+            Some(out)
         }
-        "amendment" => canonical::write(map.get("patch")?, &mut out).ok()?,
-        _ => return None,
+        "amendment" => members.iter().find(|(n, _)| n == "patch").map(|(_, raw)| raw.to_vec()),
+        _ => None,
     }
-    Some(out)
 }
 
 /// What depends on the event before: seq, link, time, and only event 0 being the genesis event.

@@ -2170,3 +2170,42 @@ fn importers_apply_the_input_limits() {
         }
     }
 }
+
+/// `canonical::members` must accept exactly what parses and re-encodes to the same bytes: the
+/// check `verify` made before it read events without building JSON values.
+fn check_members(bytes: &[u8]) -> Result<(), TestCaseError> {
+    let reencoded = match serde_json::from_slice::<Value>(bytes) {
+        Ok(v @ Value::Object(_)) => ledger_core::canonical::to_vec(&v).is_ok_and(|c| c == bytes),
+        _ => false,
+    };
+    let scanned = ledger_core::canonical::members(bytes);
+    prop_assert_eq!(scanned.is_ok(), reencoded, "{} -> {:?}", String::from_utf8_lossy(bytes), scanned);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(3000, 29))]
+
+    #[test]
+    fn canonical_members_of_json_ish_text(text in json_ish_text()) {
+        for line in text.lines() {
+            check_members(line.as_bytes())?;
+        }
+    }
+
+    #[test]
+    fn canonical_members_of_values_and_their_edits(
+        map in proptest::collection::btree_map("[\\s\\S]{0,6}", any_json(), 0..6),
+        edits in proptest::collection::vec(edit(), 0..3),
+    ) {
+        let v = Value::Object(map.into_iter().collect());
+        let canonical = ledger_core::canonical::to_vec(&v);
+        if let Ok(bytes) = &canonical {
+            check_members(bytes)?;
+            prop_assert_eq!(ledger_core::canonical::members(bytes).map(|m| m.len()).ok(), v.as_object().map(|m| m.len()));
+            check_members(&apply_edits(bytes.clone(), &edits))?;
+        }
+        check_members(&serde_json::to_vec(&v).unwrap_or_default())?;
+        check_members(&serde_json::to_vec_pretty(&v).unwrap_or_default())?;
+    }
+}
