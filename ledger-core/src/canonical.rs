@@ -210,7 +210,7 @@ const MAX_CHECK_DEPTH: usize = 128;
 /// Checks that `bytes` are a JSON object in canonical form, without building it: exactly the
 /// bytes [`to_vec`] writes for what they parse to. Returns the object's members, in order, as
 /// (name, the member value's canonical bytes). Names are borrowed unless they hold escapes.
-pub fn members(bytes: &[u8]) -> Result<Vec<(std::borrow::Cow<'_, str>, &[u8])>, String> {
+pub fn members(bytes: &[u8]) -> Result<Members<'_>, String> {
     let mut s = Scanner { b: bytes, i: 0 };
     if s.peek() != Some(b'{') {
         return Err(s.err("a JSON object"));
@@ -228,7 +228,8 @@ struct Scanner<'a> {
     i: usize,
 }
 
-type Members<'a> = Vec<(std::borrow::Cow<'a, str>, &'a [u8])>;
+/// The members of a JSON object: (name, the value's bytes), in order.
+pub type Members<'a> = Vec<(std::borrow::Cow<'a, str>, &'a [u8])>;
 
 impl<'a> Scanner<'a> {
     fn peek(&self) -> Option<u8> {
