@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::Value;
 
+use crate::canonical;
 use crate::chain::{Hash, seal};
 use crate::error::{Error, Result};
 use crate::event::{Event, FORMAT_VERSION, Genesis, InputEvent, Key, Record, RecordedEvent, SubjectKind};
@@ -298,8 +298,8 @@ struct Sealed {
 struct KeyWork {
     /// The key's regime code and kind: from the index, or from its first designation.
     identity: Option<(String, SubjectKind)>,
-    /// The record as the key's events not retracted leave it.
-    record: Option<Value>,
+    /// The record as the key's events not retracted leave it (canonical JSON).
+    record: Option<Vec<u8>>,
     /// The record the store holds (canonical JSON), to write only a changed one.
     stored: Option<Vec<u8>>,
     entries: Vec<KeyEntry>,
@@ -424,16 +424,7 @@ impl Plan<'_> {
     fn work(&mut self, key: &Key) -> Result<&mut KeyWork> {
         if !self.keys.contains_key(key) {
             let (identity, record, stored, entries) = match self.ledger.store().key_index(key)? {
-                Some(i) => {
-                    let record = match &i.record {
-                        Some(bytes) => Some(serde_json::from_slice(bytes).map_err(|e| Error::Damaged {
-                            path: self.ledger.path().to_owned(),
-                            detail: format!("the stored record of {key} is not JSON: {e}"),
-                        })?),
-                        None => None,
-                    };
-                    (Some((i.regime, i.kind)), record, i.record, i.entries)
-                }
+                Some(i) => (Some((i.regime, i.kind)), i.record.clone(), i.record, i.entries),
                 None => (None, None, None, Vec::new()),
             };
             self.keys.insert(key.clone(), KeyWork { identity, record, stored, entries });
@@ -463,7 +454,7 @@ impl Plan<'_> {
             let w = &self.keys[key];
             (w.entries.clone(), w.identity.clone())
         };
-        let mut record: Option<Value> = None;
+        let mut record: Option<Vec<u8>> = None;
         for e in entries.iter().filter(|e| e.retracted_by.is_none() && e.act != Act::Delisting) {
             let event = self.event(e.seq)?.ok_or_else(|| Error::Internal(format!("event {} is missing", e.seq)))?;
             if let Err(problem) = apply(&mut record, &event.event, identity.as_ref()) {
@@ -510,12 +501,7 @@ impl Plan<'_> {
             // The lifecycle check let no key through without a designation, which sets its identity.
             let (regime, kind) =
                 w.identity.ok_or_else(|| Error::Internal(format!("{key} reached the commit without a designation")))?;
-            let record = w
-                .record
-                .as_ref()
-                .map(crate::canonical::to_vec)
-                .transpose()
-                .map_err(|e| Error::Internal(format!("the record of {key}: {e}")))?;
+            let record = w.record;
             if record != w.stored {
                 records.push((key.clone(), record));
             }
@@ -526,36 +512,79 @@ impl Plan<'_> {
     }
 }
 
-/// Applies a designation or an amendment to a key's record, checking that the result is a valid
-/// record of the same regime code and kind.
+/// Applies a designation or an amendment to a key's record (canonical JSON), checking that the
+/// result is a valid record of the same regime code and kind.
 pub(crate) fn apply(
-    record: &mut Option<Value>,
+    record: &mut Option<Vec<u8>>,
     event: &Event,
     identity: Option<&(String, SubjectKind)>,
 ) -> Result<(), String> {
     match event {
         Event::Designation(d) => {
-            *record = Some(serde_json::to_value(d.record()).map_err(|e| e.to_string())?);
+            let value = serde_json::to_value(d.record()).map_err(|e| e.to_string())?;
+            *record = Some(canonical::to_vec(&value).map_err(|e| e.to_string())?);
             Ok(())
         }
         Event::Amendment(a) => {
-            let r = record.get_or_insert(Value::Null);
-            patch::merge_object(r, &a.patch);
-            // Read in place; only a refused record is read again, for the path of its problem.
-            let rec = match Record::deserialize(&*r) {
+            let merged = merge_canonical(record.as_deref().unwrap_or(b"{}"), &a.patch)?;
+            // Read as it is; only a refused record is read again, for the path of its problem.
+            let rec = match serde_json::from_slice::<Record>(&merged) {
                 Ok(rec) => rec,
                 Err(_) => {
-                    let e = serde_path_to_error::deserialize::<_, Record>(&*r).err();
+                    let mut de = serde_json::Deserializer::from_slice(&merged);
+                    let e = serde_path_to_error::deserialize::<_, Record>(&mut de).err();
                     return Err(e.map(crate::event::describe_serde_error).unwrap_or_else(|| "not a record".into()));
                 }
             };
             if identity.is_some_and(|(code, kind)| *code != rec.regime.code || *kind != rec.subject.kind) {
                 return Err("an amendment cannot change the regime code or the subject's kind".to_owned());
             }
-            check_record(&rec).map_err(|f| format!("field `{}`: {}", f.field, f.reason))
+            check_record(&rec).map_err(|f| format!("field `{}`: {}", f.field, f.reason))?;
+            *record = Some(merged);
+            Ok(())
         }
         _ => Ok(()),
     }
+}
+
+/// RFC 7396: merges an object patch into a canonical JSON object, giving canonical JSON. The
+/// members the patch does not name are kept as their bytes; only those it names are read.
+fn merge_canonical(target: &[u8], patch: &serde_json::Map<String, Value>) -> Result<Vec<u8>, String> {
+    use std::borrow::Cow;
+    let mut members: Vec<(Cow<str>, Cow<[u8]>)> =
+        canonical::members(target)?.into_iter().map(|(name, raw)| (name, Cow::Borrowed(raw))).collect();
+    for (name, value) in patch {
+        let at = members.iter().position(|(n, _)| n == name);
+        if value.is_null() {
+            if let Some(i) = at {
+                members.remove(i);
+            }
+            continue;
+        }
+        let mut merged = match (at, value) {
+            (Some(i), Value::Object(_)) => serde_json::from_slice(&members[i].1).map_err(|e| e.to_string())?,
+            _ => Value::Null,
+        };
+        patch::merge(&mut merged, value);
+        let bytes = Cow::Owned(canonical::to_vec(&merged).map_err(|e| e.to_string())?);
+        match at {
+            Some(i) => members[i].1 = bytes,
+            None => members.push((Cow::Owned(name.clone()), bytes)),
+        }
+    }
+    members.sort_by(|a, b| canonical::jcs_cmp(&a.0, &b.0));
+    let mut out = Vec::with_capacity(target.len() + 64);
+    out.push(b'{');
+    for (i, (name, raw)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        canonical::write_str(name, &mut out);
+        out.push(b':');
+        out.extend_from_slice(raw);
+    }
+    out.push(b'}');
+    Ok(out)
 }
 
 fn invalid_amendment(line: usize, key: &Key, seq: u64, problem: &str) -> Error {
@@ -588,6 +617,36 @@ mod tests {
         let v = serde_json::json!({"type": "designation", "authority": "UK", "id": id, "effective": "2025-01-01",
             "regime": {"code": "GIM"}, "subject": {"kind": "entity", "names": [{"name": id, "type": "primary"}]}});
         Numbered { line: 1, event: parse_value(1, v).unwrap() }
+    }
+
+    #[test]
+    fn merging_canonical_bytes_equals_merging_values() {
+        use serde_json::json;
+        let targets = [
+            json!({}),
+            json!({"a": "b", "c": {"d": 1, "e": [1, 2]}, "z": null}),
+            json!({"reason": "x", "subject": {"kind": "entity", "names": [{"name": "A", "type": "primary"}]}}),
+            json!({"\u{fb33}": 1, "b\n": "q\u{1}"}),
+        ];
+        let patches = [
+            json!({"a": "c"}),
+            json!({"a": null, "new": {"x": null, "y": 2}}),
+            json!({"c": {"d": null, "f": {"g": null}}, "z": 5}),
+            json!({"subject": {"names": [{"name": "B", "type": "alias"}]}, "reason": null}),
+            json!({"\u{1f600}": 3, "b\n": null, "c": "text"}),
+        ];
+        for t in &targets {
+            for p in &patches {
+                let mut want = t.clone();
+                patch::merge(&mut want, p);
+                let got = merge_canonical(&canonical::to_vec(t).unwrap(), p.as_object().unwrap()).unwrap();
+                assert_eq!(
+                    String::from_utf8(got).unwrap(),
+                    String::from_utf8(canonical::to_vec(&want).unwrap()).unwrap(),
+                    "{t} + {p}"
+                );
+            }
+        }
     }
 
     #[test]
