@@ -420,7 +420,7 @@ fn verify(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
             if report.failure.is_none() {
                 writeln!(
                     out,
-                    "ok: {} events verified (hashes, links, lifecycle rules, index, Merkle tree); head seq {} {}",
+                    "ok: {} events verified (hashes, links, lifecycle rules, index and records, Merkle tree); head seq {} {}",
                     report.checked, report.head.seq, report.head.hash
                 )?;
             }
