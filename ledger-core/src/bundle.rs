@@ -20,7 +20,7 @@ use crate::lifecycle::KeyIndex;
 use crate::merkle::{self, Leaves};
 use crate::store::{self, BLOCK_EVENTS, Commit, Head, Store};
 use crate::tree::StoreTree;
-use crate::verify::{ChainIndex, check_event};
+use crate::verify::{ChainIndex, Indexed, check_event};
 
 /// The checkpoint of the ledger as it stands, signed when `key` is given.
 pub fn checkpoint(ledger: &Ledger, key: Option<&SignerKey>) -> Result<(Checkpoint, String)> {
@@ -150,7 +150,12 @@ pub fn verify(input: impl BufRead, checks: Checks) -> Result<Verified, BundleErr
             .map_err(|e| BundleError { line: n, what: format!("event {seq}: {e}") })?;
         let rec = check_event(seq, &prev, last_recorded, &stated, &bytes)
             .map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
-        index.add(&rec).map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
+        index
+            .add(
+                Indexed::of(&rec, false)
+                    .map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?,
+            )
+            .map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
         if let Event::Genesis(g) = &rec.event {
             origin = g.ledger.clone();
         }
@@ -256,7 +261,9 @@ pub fn restore(path: &Path, bundle: &Verified) -> Result<Ledger> {
         if let Some((_, block)) = blocks.last_mut() {
             store::push_event(block, &rec.hash, bytes);
         }
-        index.add(rec).map_err(|e| Error::Refused(format!("event {}: {e}", rec.seq)))?;
+        Indexed::of(rec, true)
+            .and_then(|ix| index.add(ix))
+            .map_err(|e| Error::Refused(format!("event {}: {e}", rec.seq)))?;
     }
     if let Some(f) = index.check() {
         return Err(Error::Refused(format!("event {}: {}", f.seq, f.what)));

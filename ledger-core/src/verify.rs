@@ -72,61 +72,44 @@ impl ChainIndex {
 
     /// Adds the next event of the chain; a retraction of an unknown, non-keyed or already
     /// retracted event is reported.
-    pub(crate) fn add(&mut self, rec: &RecordedEvent) -> Result<(), String> {
-        self.add_with(rec, None)
-    }
-
-    /// Like [`ChainIndex::add`], given what a designation or amendment contributes to its
-    /// record (see [`record_part`]) when the caller has it already.
-    pub(crate) fn add_with(&mut self, rec: &RecordedEvent, part: Option<Vec<u8>>) -> Result<(), String> {
-        let at = rec.recorded_at.0;
-        let (act, effective) = match &rec.event {
-            Event::Genesis(_) => {
+    pub(crate) fn add(&mut self, ix: Indexed) -> Result<(), String> {
+        let at = ix.recorded_at.0;
+        let (act, authority, id, effective, identity, part) = match ix.does {
+            Does::Genesis => {
                 self.key_of.push(NO_KEY);
                 return Ok(());
             }
-            Event::Retraction(r) => {
+            Does::Retraction(target) => {
                 self.key_of.push(NO_KEY);
-                let id = match self.key_of.get(r.target as usize) {
-                    Some(&id) if id != NO_KEY && r.target < rec.seq => id,
+                let id = match self.key_of.get(target as usize) {
+                    Some(&id) if id != NO_KEY && target < ix.seq => id,
                     _ => {
                         return Err(format!(
-                            "retracts event {}, which is not an earlier designation, amendment or delisting",
-                            r.target
+                            "retracts event {target}, which is not an earlier designation, amendment or delisting"
                         ));
                     }
                 };
                 let state = &mut self.states[id as usize];
-                let entry = state
-                    .index
-                    .entries
-                    .iter_mut()
-                    .find(|e| e.seq == r.target)
-                    .ok_or("retraction target has no index")?;
+                let entry =
+                    state.index.entries.iter_mut().find(|e| e.seq == target).ok_or("retraction target has no index")?;
                 if let Some((by, _)) = entry.retracted_by {
-                    return Err(format!("retracts event {}, already retracted by event {by}", r.target));
+                    return Err(format!("retracts event {target}, already retracted by event {by}"));
                 }
-                entry.retracted_by = Some((rec.seq, at));
+                entry.retracted_by = Some((ix.seq, at));
                 return Ok(());
             }
-            Event::Designation(d) => (Act::Designation, d.effective),
-            Event::Amendment(a) => (Act::Amendment, a.effective),
-            Event::Delisting(d) => (Act::Delisting, d.effective),
-        };
-        let (authority, id) = match &rec.event {
-            Event::Designation(d) => (&d.authority, &d.id),
-            Event::Amendment(a) => (&a.authority, &a.id),
-            Event::Delisting(d) => (&d.authority, &d.id),
-            _ => return Err("keyed event without key".into()),
+            Does::Keyed { act, authority, id, effective, identity, part } => {
+                (act, authority, id, effective, identity, part)
+            }
         };
         self.name.clear();
-        self.name.push_str(authority);
+        self.name.push_str(&authority);
         self.name.push('/');
-        self.name.push_str(id);
-        let state_id = match (self.ids.get(self.name.as_str()), &rec.event) {
-            (Some(&i), Event::Designation(d)) => {
+        self.name.push_str(&id);
+        let state_id = match (self.ids.get(self.name.as_str()), identity) {
+            (Some(&i), Some((code, kind))) => {
                 let index = &self.states[i as usize].index;
-                if (&index.regime, index.kind) != (&d.regime.code, d.subject.kind) {
+                if (&index.regime, index.kind) != (&code, kind) {
                     return Err(format!(
                         "{} is relisted under another regime code or kind than it was designated with",
                         self.name
@@ -134,23 +117,18 @@ impl ChainIndex {
                 }
                 i
             }
-            (Some(&i), _) => i,
-            (None, Event::Designation(d)) => {
+            (Some(&i), None) => i,
+            (None, Some((regime, kind))) => {
                 let i = self.states.len() as u32;
                 self.ids.insert(self.name.clone(), i);
                 self.states.push(KeyState {
-                    key: Key { authority: authority.clone(), id: id.clone() },
-                    index: KeyIndex {
-                        regime: d.regime.code.clone(),
-                        kind: d.subject.kind,
-                        record: None,
-                        entries: Vec::new(),
-                    },
+                    key: Key { authority, id },
+                    index: KeyIndex { regime, kind, record: None, entries: Vec::new() },
                     parts: Vec::new(),
                 });
                 i
             }
-            (None, _) => {
+            (None, None) => {
                 let rule = match act {
                     Act::Delisting => lifecycle::Rule::DelistedNotInForce,
                     _ => lifecycle::Rule::AmendedNotInForce,
@@ -159,26 +137,17 @@ impl ChainIndex {
             }
         };
         let state = &mut self.states[state_id as usize];
-        let micros = effective.micros();
         state.index.entries.push(KeyEntry {
-            seq: rec.seq,
-            effective: micros,
+            seq: ix.seq,
+            effective: effective.micros(),
             recorded_at: at,
             act,
             date: matches!(effective, crate::time::Effective::Date(_)),
             retracted_by: None,
         });
         self.key_of.push(state_id);
-        if self.fold {
-            let part = match (part, &rec.event) {
-                (Some(p), _) => Some(p),
-                (None, Event::Designation(d)) => Some(canonical_value(&d.record())?),
-                (None, Event::Amendment(a)) => Some(canonical_value(&a.patch)?),
-                _ => None,
-            };
-            if let Some(p) = part {
-                state.parts.push((rec.seq, p.into_boxed_slice()));
-            }
+        if let (true, Some(p)) = (self.fold, part) {
+            state.parts.push((ix.seq, p.into_boxed_slice()));
         }
         Ok(())
     }
@@ -300,7 +269,7 @@ pub(crate) fn check_event(
     bytes: &[u8],
 ) -> Result<RecordedEvent, String> {
     let rec = parse_stored(stored_hash, bytes)?;
-    check_position(expected_seq, prev, last_recorded, &rec)?;
+    check_position(expected_seq, prev, last_recorded, &Indexed::of(&rec, false)?)?;
     Ok(rec)
 }
 
@@ -384,13 +353,81 @@ fn record_part(tag: &str, members: &[(std::borrow::Cow<'_, str>, &[u8])]) -> Opt
     }
 }
 
+/// What the checks in chain order need of one event: its envelope and what it does to its key
+/// (with its part of the key's record). Taken out of a parsed event by the worker that parsed it,
+/// so that the checking thread handles, and frees, only this.
+pub(crate) struct Indexed {
+    seq: u64,
+    prev: Hash,
+    hash: Hash,
+    recorded_at: crate::time::Timestamp,
+    does: Does,
+}
+
+enum Does {
+    Genesis,
+    /// Retracts the event of this seq.
+    Retraction(u64),
+    Keyed {
+        act: Act,
+        authority: String,
+        id: String,
+        effective: crate::time::Effective,
+        /// A designation's regime code and kind.
+        identity: Option<(String, crate::event::SubjectKind)>,
+        /// What the event contributes to its key's record (see [`record_part`]).
+        part: Option<Vec<u8>>,
+    },
+}
+
+impl Indexed {
+    /// What the chain checks need of `rec`, given its part of its key's record.
+    fn new(rec: RecordedEvent, part: Option<Vec<u8>>) -> Indexed {
+        let does = match rec.event {
+            Event::Genesis(_) => Does::Genesis,
+            Event::Retraction(r) => Does::Retraction(r.target),
+            Event::Designation(d) => Does::Keyed {
+                act: Act::Designation,
+                authority: d.authority,
+                id: d.id,
+                effective: d.effective,
+                identity: Some((d.regime.code, d.subject.kind)),
+                part,
+            },
+            Event::Amendment(a) => Does::Keyed {
+                act: Act::Amendment,
+                authority: a.authority,
+                id: a.id,
+                effective: a.effective,
+                identity: None,
+                part,
+            },
+            Event::Delisting(d) => Does::Keyed {
+                act: Act::Delisting,
+                authority: d.authority,
+                id: d.id,
+                effective: d.effective,
+                identity: None,
+                part: None,
+            },
+        };
+        Indexed { seq: rec.seq, prev: rec.prev, hash: rec.hash, recorded_at: rec.recorded_at, does }
+    }
+
+    /// What the chain checks need of `rec`, its part of its key's record made from the event
+    /// when `with_part`.
+    pub(crate) fn of(rec: &RecordedEvent, with_part: bool) -> Result<Indexed, String> {
+        let part = match (&rec.event, with_part) {
+            (Event::Designation(d), true) => Some(canonical_value(&d.record())?),
+            (Event::Amendment(a), true) => Some(canonical_value(&a.patch)?),
+            _ => None,
+        };
+        Ok(Indexed::new(rec.clone(), part))
+    }
+}
+
 /// What depends on the event before: seq, link, time, and only event 0 being the genesis event.
-pub(crate) fn check_position(
-    expected_seq: u64,
-    prev: &Hash,
-    last_recorded: i64,
-    rec: &RecordedEvent,
-) -> Result<(), String> {
+pub(crate) fn check_position(expected_seq: u64, prev: &Hash, last_recorded: i64, rec: &Indexed) -> Result<(), String> {
     if rec.seq != expected_seq {
         return Err(format!(
             "found event {} where event {expected_seq} belongs (events missing or out of order)",
@@ -407,9 +444,9 @@ pub(crate) fn check_position(
     if expected_seq > 0 && rec.recorded_at.0 <= last_recorded {
         return Err(format!("recorded_at {} is not after the previous event's", rec.recorded_at));
     }
-    match (&rec.event, expected_seq) {
-        (Event::Genesis(_), 0) => {}
-        (Event::Genesis(_), _) => return Err("a genesis event after seq 0".into()),
+    match (&rec.does, expected_seq) {
+        (Does::Genesis, 0) => {}
+        (Does::Genesis, _) => return Err("a genesis event after seq 0".into()),
         (_, 0) => return Err("event 0 is not a genesis event".into()),
         _ => {}
     }
@@ -422,17 +459,20 @@ const CHUNK_BLOCKS: usize = 64;
 
 /// One block's events, decompressed and parsed: `None` if the block is malformed, else each
 /// event's stored hash and what parsing it gave (the event and its part of its key's record).
-type ParsedBlock = Option<Vec<(Hash, Result<(RecordedEvent, Option<Vec<u8>>), String>)>>;
+type ParsedBlock = Option<Vec<(Hash, Result<Indexed, String>)>>;
 
 fn parse_blocks(blocks: Vec<(u64, PackedBlock)>) -> Vec<(u64, ParsedBlock)> {
     let mut events = Vec::new();
     blocks
         .into_iter()
         .map(|(n, packed)| {
-            let parsed =
-                packed.unpack_into(&mut events).then(|| store::decode_block(&events)).flatten().map(|evs| {
-                    evs.into_iter().map(|(hash, bytes)| (hash, parse_checked(&hash, bytes, true))).collect()
-                });
+            let parsed = packed.unpack_into(&mut events).then(|| store::decode_block(&events)).flatten().map(|evs| {
+                evs.into_iter()
+                    .map(|(hash, bytes)| {
+                        (hash, parse_checked(&hash, bytes, true).map(|(rec, part)| Indexed::new(rec, part)))
+                    })
+                    .collect()
+            });
             (n, parsed)
         })
         .collect()
@@ -487,18 +527,17 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
                         return fail(checked, checked, format!("block {n} is malformed")).map(Some);
                     };
                     for (hash, parsed) in events {
-                        let (rec, part) = match parsed {
-                            Ok(r) => r,
+                        let ix = match parsed {
+                            Ok(ix) => ix,
                             Err(what) => return fail(checked, checked, what).map(Some),
                         };
-                        if let Err(what) = check_position(checked, &prev, last_recorded, &rec) {
+                        if let Err(what) = check_position(checked, &prev, last_recorded, &ix) {
                             return fail(checked, checked, what).map(Some);
                         }
-                        if let Err(what) = index.add_with(&rec, part) {
+                        (prev, last_recorded) = (ix.hash, ix.recorded_at.0);
+                        if let Err(what) = index.add(ix) {
                             return fail(checked, checked, what).map(Some);
                         }
-                        prev = rec.hash;
-                        last_recorded = rec.recorded_at.0;
                         checked += 1;
                         block_hashes.push(hash);
                     }
