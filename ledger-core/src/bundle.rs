@@ -51,7 +51,7 @@ pub fn export(ledger: &Ledger, out: &mut impl Write, key: Option<&SignerKey>) ->
 }
 
 /// The longest bundle line: an input line at its limit, with the envelope the ledger adds.
-pub const MAX_BUNDLE_LINE: usize = crate::validate::limits::MAX_LINE_BYTES + 4096;
+pub const MAX_BUNDLE_LINE: usize = crate::validate::limits::MAX_RECORDED_EVENT_BYTES;
 
 /// Why a bundle does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

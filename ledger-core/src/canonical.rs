@@ -204,8 +204,9 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-/// How deep [`members`] follows nesting (serde_json's own recursion limit).
-const MAX_CHECK_DEPTH: usize = 128;
+/// How many arrays and objects [`members`] accepts nested in one another: as many as serde_json
+/// reads (its recursion limit of 128 refuses the 128th).
+const MAX_CHECK_DEPTH: usize = 127;
 
 /// Checks that `bytes` are a JSON object in canonical form, without building it: exactly the
 /// bytes [`to_vec`] writes for what they parse to. Returns the object's members, in order, as
@@ -249,8 +250,9 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// A value inside `depth` arrays and objects.
     fn value(&mut self, depth: usize) -> Result<(), String> {
-        if depth > MAX_CHECK_DEPTH {
+        if depth >= MAX_CHECK_DEPTH && matches!(self.peek(), Some(b'{' | b'[')) {
             return Err(self.err("less deeply nested values"));
         }
         match self.peek() {
@@ -505,8 +507,12 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert_eq!((m[0].0.as_ref(), m[0].1), ("a\n", &b"[1]"[..]));
         assert_eq!((m[1].0.as_ref(), m[1].1), ("b", &br#"{"c":"d"}"#[..]));
-        let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
-        assert!(members(deep.as_bytes()).is_err(), "nesting beyond the limit is refused, not overflowed");
+        for arrays in [125, 126, 127, 200] {
+            let deep = format!("{{\"a\":{}{}}}", "[".repeat(arrays), "]".repeat(arrays));
+            let expected = canonical_by_reencoding(deep.as_bytes());
+            assert_eq!(members(deep.as_bytes()).is_ok(), expected, "an object holding {arrays} nested arrays");
+        }
+        assert!(members(format!("{{\"a\":{}1{}}}", "[".repeat(126), "]".repeat(126)).as_bytes()).is_ok());
     }
 
     #[test]

@@ -52,9 +52,10 @@ pub const LAYOUT_KEY: &[u8] = b"m/layout";
 /// The store layout this build reads and writes. Layout 1 (uncompressed blocks, records inside
 /// the index) was written by earlier development builds.
 pub const LAYOUT: u32 = 2;
-/// The largest block a store may hold once decompressed: 64 events of at most a 1 MiB line each,
-/// with their framing. A damaged length beyond it is refused before anything is allocated.
-pub const MAX_BLOCK_BYTES: usize = (BLOCK_EVENTS as usize) * ((1 << 20) + 36);
+/// The largest block a store holds once decompressed: 64 recorded events of the largest size,
+/// with their framing. A commit never writes a larger one; a damaged length beyond it is refused
+/// before anything is allocated.
+pub const MAX_BLOCK_BYTES: usize = (BLOCK_EVENTS as usize) * (crate::validate::limits::MAX_RECORDED_EVENT_BYTES + 36);
 /// The prefix of Merkle tree nodes (perfect subtrees of 64 leaves and more).
 pub const TREE_PREFIX: &[u8] = b"t/";
 /// The lowest tree level the store keeps: subtrees of one block's 64 events. Smaller subtrees are
@@ -427,6 +428,14 @@ impl Store {
             batch.insert(k, v);
         };
         for (n, events) in c.blocks {
+            if events.len() > MAX_BLOCK_BYTES {
+                // The input limits keep every event far below this; a larger block could not be
+                // read back.
+                return Err(Error::Internal(format!(
+                    "block {n} would hold {} bytes, beyond the {MAX_BLOCK_BYTES} a store can read back; nothing was written",
+                    events.len()
+                )));
+            }
             put(&mut batch, block_key(n), pack_block(&events));
         }
         for (key, index) in c.keys {

@@ -2,12 +2,16 @@
 
 use serde_json::Value;
 
-use crate::event::{Amendment, InputEvent, PATCHABLE_FIELDS, Record, check_authority, check_id};
+use crate::event::{Amendment, InputEvent, PATCHABLE_FIELDS, Record, Regime, Subject, check_authority, check_id};
 
 /// Explicit limits on input.
 pub mod limits {
     /// The longest input line, in bytes.
     pub const MAX_LINE_BYTES: usize = 1 << 20;
+    /// The longest recorded event, in bytes: an input line with the envelope the ledger adds
+    /// (seq, prev, recorded_at and an actor of up to 256 characters) and its hash, with room to
+    /// spare. Bundle lines and the store's blocks are bounded by it.
+    pub const MAX_RECORDED_EVENT_BYTES: usize = MAX_LINE_BYTES + 4096;
     /// The most events in one append batch.
     pub const MAX_BATCH_EVENTS: usize = 1_000_000;
     /// The longest string value, in bytes.
@@ -125,35 +129,52 @@ fn check_amendment(a: &Amendment) -> Result<(), FieldError> {
 /// Checks a designation record (as designated, or as an amendment leaves it).
 pub fn check_record(r: &Record) -> Result<(), FieldError> {
     check_key(&r.authority, &r.id)?;
-    let code = &r.regime.code;
+    check_regime(&r.regime)?;
+    check_subject(&r.subject)?;
+    check_measures(&r.measures)
+}
+
+/// Checks a record's `regime`.
+pub fn check_regime(regime: &Regime) -> Result<(), FieldError> {
+    let code = &regime.code;
     if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
         return Err(FieldError::new("regime.code", format!("`{code}` must be 1 to 32 of A-Z, a-z, 0-9, _ or -")));
     }
-    if let Some(name) = &r.regime.name {
+    if let Some(name) = &regime.name {
         non_blank("regime.name", name)?;
     }
-    if r.subject.names.is_empty() {
+    Ok(())
+}
+
+/// Checks a record's `subject`.
+pub fn check_subject(subject: &Subject) -> Result<(), FieldError> {
+    if subject.names.is_empty() {
         return Err(FieldError::new("subject.names", "a subject needs at least one name"));
     }
-    for (i, n) in r.subject.names.iter().enumerate() {
+    for (i, n) in subject.names.iter().enumerate() {
         non_blank(&format!("subject.names[{i}].name"), &n.name)?;
         if n.name.trim() != n.name {
             return Err(FieldError::new(format!("subject.names[{i}].name"), "leading or trailing whitespace"));
         }
     }
-    for (i, m) in r.measures.iter().enumerate() {
-        snake_case(&format!("measures[{i}]"), m)?;
-    }
-    for (i, d) in r.subject.dates_of_birth.iter().enumerate() {
+    for (i, d) in subject.dates_of_birth.iter().enumerate() {
         partial_date(&format!("subject.dates_of_birth[{i}].date"), &d.date)?;
         if let Some(to) = &d.to {
             partial_date(&format!("subject.dates_of_birth[{i}].to"), to)?;
         }
     }
-    for (i, id) in r.subject.identifiers.iter().enumerate() {
+    for (i, id) in subject.identifiers.iter().enumerate() {
         snake_case(&format!("subject.identifiers[{i}].kind"), &id.kind)?;
         non_blank(&format!("subject.identifiers[{i}].value"), &id.value)?;
+    }
+    Ok(())
+}
+
+/// Checks a record's `measures`.
+pub fn check_measures(measures: &[String]) -> Result<(), FieldError> {
+    for (i, m) in measures.iter().enumerate() {
+        snake_case(&format!("measures[{i}]"), m)?;
     }
     Ok(())
 }

@@ -168,32 +168,38 @@ impl ChainIndex {
     }
 
     /// Folds every key's record from its last episode in lifecycle order (after
-    /// [`ChainIndex::check`]), on every core, and checks it: a valid record of the key's regime
-    /// code and kind. A problem names the seq to blame (the lowest, when there are several).
+    /// [`ChainIndex::check`]), on every core, checking each step as an append does: the
+    /// designation's record whole, then each amendment's patched members as the amendment leaves
+    /// them (a valid record of the key's regime code and kind). A problem names the seq to blame
+    /// (the lowest, when there are several).
     pub(crate) fn fold_records(&mut self) -> Result<(), Failure> {
         let finish = |states: &mut [KeyState]| -> Result<(), Failure> {
             for state in states {
                 let (key, index) = (&state.key, &mut state.index);
+                let identity = (index.regime.clone(), index.kind);
                 let parts = std::mem::take(&mut state.parts);
                 let mut record: Option<Value> = None;
                 let mut last = 0;
-                for seq in last_episode(&index.entries) {
+                for (seq, act) in last_episode(&index.entries) {
                     last = seq;
                     let bad = |what: String| Failure { seq, what: format!("{key}: {what}") };
+                    let invalid = |what: String| bad(format!("an invalid record: {what}"));
                     let part = parts
                         .binary_search_by_key(&seq, |(s, _)| *s)
                         .map(|i| &parts[i].1)
                         .map_err(|_| bad("the event's part of the record is missing".into()))?;
                     let value: Value = serde_json::from_slice(part).map_err(|e| bad(e.to_string()))?;
-                    match (&mut record, value) {
-                        (r @ None, v) => *r = Some(v),
-                        (Some(r), Value::Object(patch)) => crate::patch::merge_object(r, &patch),
-                        (Some(_), _) => return Err(bad("a patch that is not an object".into())),
+                    match (act, &mut record, value) {
+                        (Act::Designation, r, v) => {
+                            check_folded(&v, &identity).map_err(invalid)?;
+                            *r = Some(v);
+                        }
+                        (_, Some(r), Value::Object(patch)) => {
+                            crate::patch::merge_object(r, &patch);
+                            check_patched(r, &patch, &identity).map_err(invalid)?;
+                        }
+                        _ => return Err(bad("an amendment without the record it amends".into())),
                     }
-                }
-                if let Some(r) = &record {
-                    check_folded(r, &(index.regime.clone(), index.kind))
-                        .map_err(|what| Failure { seq: last, what: format!("{key}: an invalid record: {what}") })?;
                 }
                 index.record = record
                     .as_ref()
@@ -225,12 +231,72 @@ impl ChainIndex {
     }
 }
 
-/// The seqs of the designation and amendments (not retracted) of a key's last episode, in
-/// lifecycle order (`entries` sorted).
-fn last_episode(entries: &[KeyEntry]) -> impl Iterator<Item = u64> + '_ {
+/// The seqs and acts of the designation and amendments (not retracted) of a key's last episode,
+/// in lifecycle order (`entries` sorted).
+fn last_episode(entries: &[KeyEntry]) -> impl Iterator<Item = (u64, Act)> + '_ {
     let live: Vec<&KeyEntry> = entries.iter().filter(|e| e.retracted_by.is_none()).collect();
     let start = live.iter().rposition(|e| e.act == Act::Designation).unwrap_or(live.len());
-    live.into_iter().skip(start).filter(|e| e.act != Act::Delisting).map(|e| e.seq)
+    live.into_iter().skip(start).filter(|e| e.act != Act::Delisting).map(|e| (e.seq, e.act))
+}
+
+/// Checks the members of a record that an amendment's patch named, as the amendment left them:
+/// what [`check_folded`] checks of a whole record, for the members that changed.
+fn check_patched(
+    record: &Value,
+    patch: &serde_json::Map<String, Value>,
+    identity: &(String, crate::event::SubjectKind),
+) -> Result<(), String> {
+    use crate::event::{Regime, Source, Subject};
+    use crate::validate::{check_measures, check_regime, check_subject};
+    fn typed<T: serde::de::DeserializeOwned>(name: &str, v: &Value) -> Result<T, String> {
+        T::deserialize(v).map_err(|_| match serde_path_to_error::deserialize::<_, T>(v) {
+            Err(e) => {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                if path == "." || path.is_empty() {
+                    format!("field `{name}`: {inner}")
+                } else {
+                    format!("field `{name}.{path}`: {inner}")
+                }
+            }
+            Ok(_) => format!("field `{name}` is not valid"),
+        })
+    }
+    let field = |f: crate::validate::FieldError| format!("field `{}`: {}", f.field, f.reason);
+    let map = record.as_object().ok_or("a record must be a JSON object")?;
+    for name in patch.keys() {
+        let value = map.get(name);
+        match (name.as_str(), value) {
+            ("regime", Some(v)) => {
+                let regime: Regime = typed(name, v)?;
+                check_regime(&regime).map_err(field)?;
+                if regime.code != identity.0 {
+                    return Err("an amendment cannot change the regime code or the subject's kind".into());
+                }
+            }
+            ("subject", Some(v)) => {
+                let subject: Subject = typed(name, v)?;
+                check_subject(&subject).map_err(field)?;
+                if subject.kind != identity.1 {
+                    return Err("an amendment cannot change the regime code or the subject's kind".into());
+                }
+            }
+            ("regime" | "subject", None) => return Err(format!("missing field `{name}`")),
+            ("measures", Some(v)) => check_measures(&typed::<Vec<String>>(name, v)?).map_err(field)?,
+            ("reason", Some(v)) => {
+                let _: String = typed(name, v)?;
+            }
+            ("source", Some(v)) => {
+                let _: Source = typed(name, v)?;
+            }
+            ("other", Some(v)) => {
+                let _: serde_json::Map<String, Value> = typed(name, v)?;
+            }
+            ("measures" | "reason" | "source" | "other", None) => {}
+            (other, _) => return Err(format!("unknown field `{other}`: not a member of a designation record")),
+        }
+    }
+    Ok(())
 }
 
 /// The canonical JSON of a serializable value.
@@ -329,25 +395,13 @@ fn parse_checked(stored_hash: &Hash, bytes: &[u8], part: bool) -> Result<(Record
     Ok((RecordedEvent { seq, prev, recorded_at, actor, event, hash: *stored_hash }, part))
 }
 
-/// What an event contributes to its key's record, as canonical JSON: a designation's record
-/// (its members that are members of a record, already in canonical order), an amendment's patch.
+/// What an event contributes to its key's record, as canonical JSON: an amendment's patch (its
+/// member's bytes as they are). A designation gets an empty part here, filled with its record as
+/// the typed designation gives it ([`Indexed::new`]): a stored designation may hold members that
+/// read as absent (`"reason":null`), which its record leaves out, as an append does.
 fn record_part(tag: &str, members: &[(std::borrow::Cow<'_, str>, &[u8])]) -> Option<Vec<u8>> {
-    const RECORD_MEMBERS: &[&str] = &["authority", "id", "measures", "other", "reason", "regime", "source", "subject"];
     match tag {
-        "designation" => {
-            let mut out = Vec::with_capacity(512);
-            out.push(b'{');
-            for (name, raw) in members.iter().filter(|(n, _)| RECORD_MEMBERS.contains(&n.as_ref())) {
-                if out.len() > 1 {
-                    out.push(b',');
-                }
-                canonical::write_str(name, &mut out);
-                out.push(b':');
-                out.extend_from_slice(raw);
-            }
-            out.push(b'}');
-            Some(out)
-        }
+        "designation" => Some(Vec::new()),
         "amendment" => members.iter().find(|(n, _)| n == "patch").map(|(_, raw)| raw.to_vec()),
         _ => None,
     }
@@ -381,8 +435,13 @@ enum Does {
 }
 
 impl Indexed {
-    /// What the chain checks need of `rec`, given its part of its key's record.
-    fn new(rec: RecordedEvent, part: Option<Vec<u8>>) -> Indexed {
+    /// What the chain checks need of `rec`, given its part of its key's record (an amendment's
+    /// patch; a designation's record is made from the typed designation, as an append makes it).
+    fn new(rec: RecordedEvent, part: Option<Vec<u8>>) -> Result<Indexed, String> {
+        let part = match (&rec.event, part) {
+            (Event::Designation(d), Some(_)) => Some(canonical_value(&d.record())?),
+            (_, part) => part,
+        };
         let does = match rec.event {
             Event::Genesis(_) => Does::Genesis,
             Event::Retraction(r) => Does::Retraction(r.target),
@@ -411,18 +470,18 @@ impl Indexed {
                 part: None,
             },
         };
-        Indexed { seq: rec.seq, prev: rec.prev, hash: rec.hash, recorded_at: rec.recorded_at, does }
+        Ok(Indexed { seq: rec.seq, prev: rec.prev, hash: rec.hash, recorded_at: rec.recorded_at, does })
     }
 
     /// What the chain checks need of `rec`, its part of its key's record made from the event
     /// when `with_part`.
     pub(crate) fn of(rec: &RecordedEvent, with_part: bool) -> Result<Indexed, String> {
         let part = match (&rec.event, with_part) {
-            (Event::Designation(d), true) => Some(canonical_value(&d.record())?),
+            (Event::Designation(_), true) => Some(Vec::new()),
             (Event::Amendment(a), true) => Some(canonical_value(&a.patch)?),
             _ => None,
         };
-        Ok(Indexed::new(rec.clone(), part))
+        Indexed::new(rec.clone(), part)
     }
 }
 
@@ -469,7 +528,7 @@ fn parse_blocks(blocks: Vec<(u64, PackedBlock)>) -> Vec<(u64, ParsedBlock)> {
             let parsed = packed.unpack_into(&mut events).then(|| store::decode_block(&events)).flatten().map(|evs| {
                 evs.into_iter()
                     .map(|(hash, bytes)| {
-                        (hash, parse_checked(&hash, bytes, true).map(|(rec, part)| Indexed::new(rec, part)))
+                        (hash, parse_checked(&hash, bytes, true).and_then(|(rec, part)| Indexed::new(rec, part)))
                     })
                     .collect()
             });
@@ -596,7 +655,7 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
             && e.record != stored.record
         {
             // The entries agree: the record is what differs. Blame the last event that makes it.
-            let seq = last_episode(&e.entries).last().unwrap_or(0);
+            let seq = last_episode(&e.entries).last().map(|(seq, _)| seq).unwrap_or(0);
             return fail(checked, seq, format!("the stored record of {key} does not match the log"));
         }
         if expected != Some(&stored) {

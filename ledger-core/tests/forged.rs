@@ -1,0 +1,169 @@
+//! Bundles forged by hand (events edited, the chain re-hashed, a new checkpoint), and events at
+//! the size limits: what `bundle::verify` accepts, `restore` must either refuse or turn into a
+//! ledger that `verify` passes and queries can answer; and the largest events an append accepts
+//! must be readable back.
+
+use std::io::Cursor;
+
+use ledger_core::bundle::{self, Checks};
+use ledger_core::chain::{Hash, hash_canonical};
+use ledger_core::checkpoint::Checkpoint;
+use ledger_core::input::Numbered;
+use ledger_core::input::parse_line;
+use ledger_core::ledger::Ledger;
+use ledger_core::merkle::{self, Leaves};
+use ledger_core::time::FixedClock;
+use serde_json::{Map, Value, json};
+
+const GOOD: &str = r#"{"type":"designation","authority":"UK","id":"GIM0030","effective":"2025-10-22","regime":{"code":"GIM"},"subject":{"kind":"entity","names":[{"name":"ALPA TRADING FZCO","type":"primary"}]},"measures":["asset_freeze"]}"#;
+
+/// Exports a one-designation ledger, lets `edit` change/extend the events (hash-less maps),
+/// re-chains them and returns a bundle text with an unsigned checkpoint.
+fn forged_bundle(edit: impl FnOnce(&mut Vec<Map<String, Value>>)) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let clock = FixedClock::new(1_700_000_000_000_000);
+    let ledger = Ledger::init(&dir.path().join("src.sled"), "forged", "tester", &clock).expect("init");
+    ledger
+        .append(&[Numbered { line: 1, event: parse_line(1, GOOD).expect("a good line") }], "tester", &clock)
+        .expect("append");
+    let mut out = Vec::new();
+    bundle::export(&ledger, &mut out, None).expect("export");
+    let mut events: Vec<Map<String, Value>> = Vec::new();
+    for line in String::from_utf8(out).expect("UTF-8").lines() {
+        let v: Value = serde_json::from_str(line).expect("a JSON line");
+        if v.get("checkpoint").is_some() {
+            continue;
+        }
+        let mut m = v.as_object().expect("an object").clone();
+        m.remove("hash");
+        events.push(m);
+    }
+    edit(&mut events);
+    let mut prev = Hash::ZERO;
+    let mut hashes = Vec::new();
+    let mut text = Vec::new();
+    for (i, m) in events.iter_mut().enumerate() {
+        m.insert("seq".into(), json!(i));
+        m.insert("prev".into(), json!(prev.to_hex()));
+        let bytes = ledger_core::canonical::to_vec(&Value::Object(m.clone())).expect("canonical");
+        let h = hash_canonical(&bytes);
+        let mut full = m.clone();
+        full.insert("hash".into(), json!(h.to_hex()));
+        text.extend(serde_json::to_vec(&Value::Object(full)).expect("serializes"));
+        text.push(b'\n');
+        hashes.push(h);
+        prev = h;
+    }
+    let size = hashes.len() as u64;
+    let root = merkle::root(&mut Leaves::new(hashes), size).expect("a root");
+    let cp = Checkpoint {
+        origin: "forged".into(),
+        size,
+        root,
+        extensions: vec![Checkpoint::head_extension(size - 1, &prev)],
+    };
+    text.extend(serde_json::to_vec(&json!({"checkpoint": cp.sign(None)})).expect("serializes"));
+    text.push(b'\n');
+    text
+}
+
+fn restore_and_verify(text: &[u8]) -> (tempfile::TempDir, Ledger, ledger_core::verify::Report) {
+    let v = bundle::verify(Cursor::new(text), Checks { keep: true, ..Checks::default() }).expect("bundle verifies");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let ledger = bundle::restore(&dir.path().join("dst.sled"), &v).expect("restores");
+    let report = ledger_core::verify::verify(&ledger).expect("verify runs");
+    (dir, ledger, report)
+}
+
+#[test]
+fn unforged_bundle_restores_and_verifies() {
+    let text = forged_bundle(|_| {});
+    let (_d, _l, report) = restore_and_verify(&text);
+    assert_eq!(report.failure, None);
+}
+
+#[test]
+fn defaulted_member_in_designation() {
+    // `"reason": null` deserializes to None, and `d.record()` omits it; the raw member bytes keep it.
+    let text = forged_bundle(|evs| {
+        evs[1].insert("reason".into(), Value::Null);
+    });
+    let (_d, _l, report) = restore_and_verify(&text);
+    assert_eq!(report.failure, None, "a bundle that restores must verify");
+}
+
+#[test]
+fn defaulted_nested_member_in_designation() {
+    let text = forged_bundle(|evs| {
+        evs[1]["subject"].as_object_mut().unwrap().insert("nationalities".into(), json!([]));
+    });
+    let (_d, _l, report) = restore_and_verify(&text);
+    assert_eq!(report.failure, None, "a bundle that restores must verify");
+}
+
+#[test]
+fn an_amendment_that_leaves_an_invalid_record_is_refused_even_if_a_later_one_repairs_it() {
+    // Amendment 1 makes the record invalid (`reason` not a string); amendment 2 repairs it. A
+    // query as of a day between them would fold the invalid record.
+    let text = forged_bundle(|evs| {
+        let mut base = evs[1].clone();
+        for k in ["regime", "subject", "measures", "type", "effective"] {
+            base.remove(k);
+        }
+        let ra = evs[1]["recorded_at"].as_str().unwrap().to_owned();
+        let t = ledger_core::time::Timestamp::parse(&ra).unwrap().0;
+        let ts = |d: i64| ledger_core::time::Timestamp(t + d).to_string();
+        let mut a1 = base.clone();
+        a1.insert("type".into(), json!("amendment"));
+        a1.insert("effective".into(), json!("2025-11-01"));
+        a1.insert("patch".into(), json!({"reason": 5}));
+        a1.insert("recorded_at".into(), json!(ts(1)));
+        let mut a2 = a1.clone();
+        a2.insert("effective".into(), json!("2025-12-01"));
+        a2.insert("patch".into(), json!({"reason": "repaired"}));
+        a2.insert("recorded_at".into(), json!(ts(2)));
+        evs.push(a1);
+        evs.push(a2);
+    });
+    let v = bundle::verify(Cursor::new(&text), Checks { keep: true, ..Checks::default() }).expect("the chain is whole");
+    let dir = tempfile::tempdir().unwrap();
+    let refused = bundle::restore(&dir.path().join("dst.sled"), &v).err().expect("restore refuses it");
+    let text = refused.to_string();
+    assert!(text.contains("event 2") && text.contains("an invalid record") && text.contains("reason"), "{text}");
+}
+
+#[test]
+fn a_block_of_the_largest_events_stays_readable() {
+    // 127 events of just under the 1 MiB line limit, by the longest actor: two blocks of about
+    // 64 MiB each, the second holding the head.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.sled");
+    let clock = FixedClock::new(1_700_000_000_000_000);
+    let actor = "a".repeat(256);
+    let ledger = Ledger::init(&path, "big", &actor, &clock).unwrap();
+    let limit = ledger_core::validate::limits::MAX_LINE_BYTES;
+    let mut batch = Vec::new();
+    for i in 0..127 {
+        let mut other = Map::new();
+        let mut v: Value = serde_json::from_str(GOOD).unwrap();
+        v["id"] = json!(format!("BIG{i:04}"));
+        let base = serde_json::to_string(&v).unwrap().len();
+        let mut room = limit - base - 40;
+        let mut k = 0;
+        while room > 100 {
+            let n = (room - 20).min(65536);
+            other.insert(format!("k{k:03}"), json!("x".repeat(n)));
+            room -= n + 12;
+            k += 1;
+        }
+        v["other"] = Value::Object(other);
+        let line = serde_json::to_string(&v).unwrap();
+        assert!(line.len() < limit, "{}", line.len());
+        batch.push(Numbered { line: i + 1, event: parse_line(i + 1, &line).unwrap() });
+    }
+    ledger.append(&batch, &actor, &clock).unwrap();
+    assert_eq!(ledger.event(64).unwrap().unwrap().seq, 64);
+    drop(ledger);
+    let ledger = Ledger::open(&path).expect("reopens");
+    assert_eq!(ledger.head().unwrap().seq, 127);
+}
