@@ -148,14 +148,9 @@ pub fn verify(input: impl BufRead, checks: Checks) -> Result<Verified, BundleErr
         };
         let bytes = crate::canonical::to_vec(&Value::Object(map))
             .map_err(|e| BundleError { line: n, what: format!("event {seq}: {e}") })?;
-        let rec = check_event(seq, &prev, last_recorded, &stated, &bytes)
+        let (rec, ix) = check_event(seq, &prev, last_recorded, &stated, &bytes)
             .map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
-        index
-            .add(
-                Indexed::of(&rec, false)
-                    .map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?,
-            )
-            .map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
+        index.add(ix).map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
         if let Event::Genesis(g) = &rec.event {
             origin = g.ledger.clone();
         }
@@ -261,9 +256,7 @@ pub fn restore(path: &Path, bundle: &Verified) -> Result<Ledger> {
         if let Some((_, block)) = blocks.last_mut() {
             store::push_event(block, &rec.hash, bytes);
         }
-        Indexed::of(rec, true)
-            .and_then(|ix| index.add(ix))
-            .map_err(|e| Error::Refused(format!("event {}: {e}", rec.seq)))?;
+        Indexed::of(rec).and_then(|ix| index.add(ix)).map_err(|e| Error::Refused(format!("event {}: {e}", rec.seq)))?;
     }
     if let Some(f) = index.check() {
         return Err(Error::Refused(format!("event {}: {}", f.seq, f.what)));

@@ -333,22 +333,18 @@ pub(crate) fn check_event(
     last_recorded: i64,
     stored_hash: &Hash,
     bytes: &[u8],
-) -> Result<RecordedEvent, String> {
-    let rec = parse_stored(stored_hash, bytes)?;
-    check_position(expected_seq, prev, last_recorded, &Indexed::of(&rec, false)?)?;
-    Ok(rec)
+) -> Result<(RecordedEvent, Indexed), String> {
+    let (rec, patch) = parse_checked(stored_hash, bytes)?;
+    let ix = Indexed::new(rec.clone(), patch)?;
+    check_position(expected_seq, prev, last_recorded, &ix)?;
+    Ok((rec, ix))
 }
 
-/// What can be checked of one event on its own: its hash, canonical form and shape. Independent
-/// of every other event, so verification does it on every core.
-pub(crate) fn parse_stored(stored_hash: &Hash, bytes: &[u8]) -> Result<RecordedEvent, String> {
-    parse_checked(stored_hash, bytes, false).map(|(rec, _)| rec)
-}
-
-/// [`parse_stored`], also giving what a designation or amendment contributes to its key's
-/// record (see [`record_part`]). The bytes are checked to be canonical and split into members
+/// What can be checked of one event on its own: its hash, canonical form and shape (independent of
+/// every other event, so verification does it on every core). Also gives an amendment's patch as
+/// it is stored (canonical JSON). The bytes are checked to be canonical and split into members
 /// without building a JSON value; the event is read from its members' bytes.
-fn parse_checked(stored_hash: &Hash, bytes: &[u8], part: bool) -> Result<(RecordedEvent, Option<Vec<u8>>), String> {
+fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Option<Vec<u8>>), String> {
     let computed = hash_canonical(bytes);
     if computed != *stored_hash {
         return Err(format!("hash mismatch: stored {stored_hash}, computed {computed} from the event's bytes"));
@@ -391,20 +387,11 @@ fn parse_checked(stored_hash: &Hash, bytes: &[u8], part: bool) -> Result<(Record
     let actor = text("actor", actor)?;
     let tag = text("type", tag)?;
     let event = Event::from_body(&tag, &body).map_err(bad)?;
-    let part = if part { record_part(&tag, &members) } else { None };
-    Ok((RecordedEvent { seq, prev, recorded_at, actor, event, hash: *stored_hash }, part))
-}
-
-/// What an event contributes to its key's record, as canonical JSON: an amendment's patch (its
-/// member's bytes as they are). A designation gets an empty part here, filled with its record as
-/// the typed designation gives it ([`Indexed::new`]): a stored designation may hold members that
-/// read as absent (`"reason":null`), which its record leaves out, as an append does.
-fn record_part(tag: &str, members: &[(std::borrow::Cow<'_, str>, &[u8])]) -> Option<Vec<u8>> {
-    match tag {
-        "designation" => Some(Vec::new()),
+    let patch = match tag.as_str() {
         "amendment" => members.iter().find(|(n, _)| n == "patch").map(|(_, raw)| raw.to_vec()),
         _ => None,
-    }
+    };
+    Ok((RecordedEvent { seq, prev, recorded_at, actor, event, hash: *stored_hash }, patch))
 }
 
 /// What the checks in chain order need of one event: its envelope and what it does to its key
@@ -429,18 +416,23 @@ enum Does {
         effective: crate::time::Effective,
         /// A designation's regime code and kind.
         identity: Option<(String, crate::event::SubjectKind)>,
-        /// What the event contributes to its key's record (see [`record_part`]).
+        /// What the event contributes to its key's record, as canonical JSON (when folding):
+        /// a designation's record, an amendment's patch.
         part: Option<Vec<u8>>,
     },
 }
 
 impl Indexed {
-    /// What the chain checks need of `rec`, given its part of its key's record (an amendment's
-    /// patch; a designation's record is made from the typed designation, as an append makes it).
-    fn new(rec: RecordedEvent, part: Option<Vec<u8>>) -> Result<Indexed, String> {
-        let part = match (&rec.event, part) {
-            (Event::Designation(d), Some(_)) => Some(canonical_value(&d.record())?),
-            (_, part) => part,
+    /// What the chain checks need of `rec`, with its part of its key's record: an amendment's
+    /// patch as `patch` gives it (made from the event when `None`); a designation's record made
+    /// from the typed designation, as an append makes it (a stored designation may hold members
+    /// that read as absent, `"reason":null`, which its record leaves out).
+    fn new(rec: RecordedEvent, patch: Option<Vec<u8>>) -> Result<Indexed, String> {
+        let part = match (&rec.event, patch) {
+            (Event::Designation(d), _) => Some(canonical_value(&d.record())?),
+            (Event::Amendment(_), Some(p)) => Some(p),
+            (Event::Amendment(a), None) => Some(canonical_value(&a.patch)?),
+            _ => None,
         };
         let does = match rec.event {
             Event::Genesis(_) => Does::Genesis,
@@ -473,15 +465,9 @@ impl Indexed {
         Ok(Indexed { seq: rec.seq, prev: rec.prev, hash: rec.hash, recorded_at: rec.recorded_at, does })
     }
 
-    /// What the chain checks need of `rec`, its part of its key's record made from the event
-    /// when `with_part`.
-    pub(crate) fn of(rec: &RecordedEvent, with_part: bool) -> Result<Indexed, String> {
-        let part = match (&rec.event, with_part) {
-            (Event::Designation(_), true) => Some(Vec::new()),
-            (Event::Amendment(a), true) => Some(canonical_value(&a.patch)?),
-            _ => None,
-        };
-        Indexed::new(rec.clone(), part)
+    /// What the chain checks need of `rec`.
+    pub(crate) fn of(rec: &RecordedEvent) -> Result<Indexed, String> {
+        Indexed::new(rec.clone(), None)
     }
 }
 
@@ -528,7 +514,7 @@ fn parse_blocks(blocks: Vec<(u64, PackedBlock)>) -> Vec<(u64, ParsedBlock)> {
             let parsed = packed.unpack_into(&mut events).then(|| store::decode_block(&events)).flatten().map(|evs| {
                 evs.into_iter()
                     .map(|(hash, bytes)| {
-                        (hash, parse_checked(&hash, bytes, true).and_then(|(rec, part)| Indexed::new(rec, part)))
+                        (hash, parse_checked(&hash, bytes).and_then(|(rec, patch)| Indexed::new(rec, patch)))
                     })
                     .collect()
             });
