@@ -615,48 +615,29 @@ impl Event {
     /// (and without the envelope). The same as deserializing an [`Event`]; a refusal names the
     /// field at fault.
     pub fn from_body(tag: &str, body: &[u8]) -> Result<Event, String> {
-        fn read<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
-            serde_json::from_slice(body).map_err(|_| {
-                // Read again, for the path of the problem.
-                let mut de = serde_json::Deserializer::from_slice(body);
-                match serde_path_to_error::deserialize::<_, T>(&mut de) {
-                    Err(e) => describe_serde_error(e),
-                    Ok(_) => "not an event".to_owned(),
-                }
-            })
-        }
-        Ok(match tag {
-            "genesis" => Event::Genesis(read(body)?),
-            "designation" => Event::Designation(read(body)?),
-            "amendment" => Event::Amendment(read(body)?),
-            "delisting" => Event::Delisting(read(body)?),
-            "retraction" => Event::Retraction(read(body)?),
-            other => {
-                return Err(format!(
-                    "unknown variant `{other}`, expected one of `genesis`, `designation`, `amendment`, `delisting`, `retraction`"
-                ));
-            }
-        })
+        Event::by_tag(tag, Body(body))
     }
 
     /// Reads an event from its JSON object, `type` member included. The same as deserializing
     /// an [`Event`], without serde's buffering of internally tagged enums: the `type` member
     /// chooses the struct, which is read from the object's remaining members.
     pub fn from_map(mut map: Map<String, Value>) -> Result<Event, String> {
-        fn read<T: serde::de::DeserializeOwned>(map: Map<String, Value>) -> Result<T, String> {
-            serde_path_to_error::deserialize(Value::Object(map)).map_err(describe_serde_error)
-        }
         let tag = match map.remove("type") {
             Some(Value::String(t)) => t,
             Some(_) => return Err("`type` must be a string".into()),
             None => return Err("missing field `type`".into()),
         };
-        Ok(match tag.as_str() {
-            "genesis" => Event::Genesis(read(map)?),
-            "designation" => Event::Designation(read(map)?),
-            "amendment" => Event::Amendment(read(map)?),
-            "delisting" => Event::Delisting(read(map)?),
-            "retraction" => Event::Retraction(read(map)?),
+        Event::by_tag(&tag, map)
+    }
+
+    /// The event of type `tag`, its struct read from `members`.
+    fn by_tag(tag: &str, members: impl Members) -> Result<Event, String> {
+        Ok(match tag {
+            "genesis" => Event::Genesis(members.read()?),
+            "designation" => Event::Designation(members.read()?),
+            "amendment" => Event::Amendment(members.read()?),
+            "delisting" => Event::Delisting(members.read()?),
+            "retraction" => Event::Retraction(members.read()?),
             other => {
                 return Err(format!(
                     "unknown variant `{other}`, expected one of `genesis`, `designation`, `amendment`, `delisting`, `retraction`"
@@ -666,9 +647,57 @@ impl Event {
     }
 }
 
+/// The members of an event's object (without `type`), as text or as a map.
+trait Members {
+    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, String>;
+}
+
+struct Body<'a>(&'a [u8]);
+
+impl Members for Body<'_> {
+    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
+        read_slice(self.0)
+    }
+}
+
+impl Members for Map<String, Value> {
+    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
+        serde_path_to_error::deserialize(Value::Object(self)).map_err(describe_serde_error)
+    }
+}
+
+/// Deserializes JSON text; a refusal is read again, for the path of its problem.
+pub(crate) fn read_slice<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        serde_path_to_error::deserialize::<_, T>(&mut de).err().map(describe_serde_error).unwrap_or(e.to_string())
+    })
+}
+
+/// Deserializes a JSON value found at member `at` of its object (`""`: the value is the whole
+/// thing); a refusal is read again, for the path of its problem below `at`.
+pub(crate) fn read_value<T: serde::de::DeserializeOwned>(v: &Value, at: &str) -> Result<T, String> {
+    T::deserialize(v).map_err(|e| {
+        serde_path_to_error::deserialize::<_, T>(v)
+            .err()
+            .map(|e| describe_serde_error_at(e, at))
+            .unwrap_or(e.to_string())
+    })
+}
+
 /// Formats a deserialization error with the path of the offending field.
 pub(crate) fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> String {
+    describe_serde_error_at(e, "")
+}
+
+/// [`describe_serde_error`] for a value found at member `at` of its object.
+fn describe_serde_error_at(e: serde_path_to_error::Error<serde_json::Error>, at: &str) -> String {
     let path = e.path().to_string();
     let inner = e.into_inner().to_string();
-    if path == "." || path.is_empty() { inner } else { format!("field `{path}`: {inner}") }
+    match (at, path.as_str()) {
+        ("", "." | "") => inner,
+        ("", path) => format!("field `{path}`: {inner}"),
+        (at, "." | "") => format!("field `{at}`: {inner}"),
+        (at, path) => format!("field `{at}.{path}`: {inner}"),
+    }
 }

@@ -527,24 +527,20 @@ pub(crate) fn apply(
         }
         Event::Amendment(a) => {
             let merged = merge_canonical(record.as_deref().unwrap_or(b"{}"), &a.patch)?;
-            // Read as it is; only a refused record is read again, for the path of its problem.
-            let rec = match serde_json::from_slice::<Record>(&merged) {
-                Ok(rec) => rec,
-                Err(_) => {
-                    let mut de = serde_json::Deserializer::from_slice(&merged);
-                    let e = serde_path_to_error::deserialize::<_, Record>(&mut de).err();
-                    return Err(e.map(crate::event::describe_serde_error).unwrap_or_else(|| "not a record".into()));
-                }
-            };
-            if identity.is_some_and(|(code, kind)| *code != rec.regime.code || *kind != rec.subject.kind) {
-                return Err("an amendment cannot change the regime code or the subject's kind".to_owned());
-            }
-            check_record(&rec).map_err(|f| format!("field `{}`: {}", f.field, f.reason))?;
+            check_amended(&crate::event::read_slice(&merged)?, identity)?;
             *record = Some(merged);
             Ok(())
         }
         _ => Ok(()),
     }
+}
+
+/// Checks a record as an amendment leaves it: a valid record of the key's regime code and kind.
+pub(crate) fn check_amended(rec: &Record, identity: Option<&(String, SubjectKind)>) -> Result<(), String> {
+    if identity.is_some_and(|(code, kind)| *code != rec.regime.code || *kind != rec.subject.kind) {
+        return Err("an amendment cannot change the regime code or the subject's kind".to_owned());
+    }
+    check_record(rec).map_err(|f| format!("field `{}`: {}", f.field, f.reason))
 }
 
 /// RFC 7396: merges an object patch into a canonical JSON object, giving canonical JSON. The

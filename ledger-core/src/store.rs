@@ -285,14 +285,12 @@ impl Store {
 
     /// Every block from block `from` on, in order: (block number, its events decompressed).
     pub fn blocks(&self, from: u64) -> impl Iterator<Item = Result<(u64, Vec<u8>)>> + '_ {
-        self.db().range(block_key(from)..block_key(u64::MAX)).map(move |r| {
-            let (k, v) = r.map_err(|e| self.err(e))?;
-            let n = k
-                .get(BLOCK_PREFIX.len()..)
-                .and_then(|b| b.try_into().ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| self.damaged("a block key is malformed"))?;
-            let events = unpack_block(&v).ok_or_else(|| self.damaged(&format!("block {n} does not decompress")))?;
+        self.packed_blocks(from).map(move |r| {
+            let (n, packed) = r?;
+            let mut events = Vec::new();
+            if !packed.unpack_into(&mut events) {
+                return Err(self.damaged(&format!("block {n} does not decompress")));
+            }
             Ok((n, events))
         })
     }

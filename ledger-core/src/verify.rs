@@ -246,51 +246,38 @@ fn check_patched(
     patch: &serde_json::Map<String, Value>,
     identity: &(String, crate::event::SubjectKind),
 ) -> Result<(), String> {
+    use crate::event::read_value;
     use crate::event::{Regime, Source, Subject};
     use crate::validate::{check_measures, check_regime, check_subject};
-    fn typed<T: serde::de::DeserializeOwned>(name: &str, v: &Value) -> Result<T, String> {
-        T::deserialize(v).map_err(|_| match serde_path_to_error::deserialize::<_, T>(v) {
-            Err(e) => {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                if path == "." || path.is_empty() {
-                    format!("field `{name}`: {inner}")
-                } else {
-                    format!("field `{name}.{path}`: {inner}")
-                }
-            }
-            Ok(_) => format!("field `{name}` is not valid"),
-        })
-    }
     let field = |f: crate::validate::FieldError| format!("field `{}`: {}", f.field, f.reason);
     let map = record.as_object().ok_or("a record must be a JSON object")?;
     for name in patch.keys() {
         let value = map.get(name);
         match (name.as_str(), value) {
             ("regime", Some(v)) => {
-                let regime: Regime = typed(name, v)?;
+                let regime: Regime = read_value(v, name)?;
                 check_regime(&regime).map_err(field)?;
                 if regime.code != identity.0 {
                     return Err("an amendment cannot change the regime code or the subject's kind".into());
                 }
             }
             ("subject", Some(v)) => {
-                let subject: Subject = typed(name, v)?;
+                let subject: Subject = read_value(v, name)?;
                 check_subject(&subject).map_err(field)?;
                 if subject.kind != identity.1 {
                     return Err("an amendment cannot change the regime code or the subject's kind".into());
                 }
             }
             ("regime" | "subject", None) => return Err(format!("missing field `{name}`")),
-            ("measures", Some(v)) => check_measures(&typed::<Vec<String>>(name, v)?).map_err(field)?,
+            ("measures", Some(v)) => check_measures(&read_value::<Vec<String>>(v, name)?).map_err(field)?,
             ("reason", Some(v)) => {
-                let _: String = typed(name, v)?;
+                let _: String = read_value(v, name)?;
             }
             ("source", Some(v)) => {
-                let _: Source = typed(name, v)?;
+                let _: Source = read_value(v, name)?;
             }
             ("other", Some(v)) => {
-                let _: serde_json::Map<String, Value> = typed(name, v)?;
+                let _: serde_json::Map<String, Value> = read_value(v, name)?;
             }
             ("measures" | "reason" | "source" | "other", None) => {}
             (other, _) => return Err(format!("unknown field `{other}`: not a member of a designation record")),
@@ -312,18 +299,7 @@ fn workers() -> usize {
 
 /// Checks a record folded in chain order: a valid record of the key's regime code and kind.
 fn check_folded(record: &Value, identity: &(String, crate::event::SubjectKind)) -> Result<(), String> {
-    use serde::Deserialize;
-    let rec = match crate::event::Record::deserialize(record) {
-        Ok(rec) => rec,
-        Err(_) => {
-            let e = serde_path_to_error::deserialize::<_, crate::event::Record>(record).err();
-            return Err(e.map(crate::event::describe_serde_error).unwrap_or_else(|| "not a record".into()));
-        }
-    };
-    if (&rec.regime.code, rec.subject.kind) != (&identity.0, identity.1) {
-        return Err("an amendment cannot change the regime code or the subject's kind".to_owned());
-    }
-    crate::validate::check_record(&rec).map_err(|f| format!("field `{}`: {}", f.field, f.reason))
+    crate::ledger::check_amended(&crate::event::read_value(record, "")?, Some(identity))
 }
 
 /// Checks one stored event against its expected position.
