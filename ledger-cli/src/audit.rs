@@ -274,10 +274,24 @@ pub fn export(
         bundle::export(ledger, out, key.as_ref())?;
         return Ok(exit::OK);
     }
+    check_export_target(file)?;
     let mut tmp = file.as_os_str().to_owned();
     tmp.push(".partial");
-    let f = std::fs::File::create(&tmp)
-        .map_err(|e| Failure::new(exit::IO, format!("cannot create {}: {e}", file.display())))?;
+    let tmp = std::path::PathBuf::from(tmp);
+    check_export_target(&tmp)?;
+    // A `.partial` left by an export that died is ours to replace; `create_new` then never opens
+    // anything another process put there meanwhile (a link, a FIFO).
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(Failure::new(exit::IO, format!("cannot replace {}: {e}", tmp.display())));
+        }
+        _ => {}
+    }
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| Failure::new(exit::IO, format!("cannot create {}: {e}", tmp.display())))?;
     let mut w = std::io::BufWriter::new(f);
     let cp = bundle::export(ledger, &mut w, key.as_ref())?;
     let f = w.into_inner().map_err(|e| Failure::new(exit::IO, format!("writing {}: {e}", file.display())))?;
@@ -299,6 +313,35 @@ pub fn export(
         )?,
     }
     Ok(exit::OK)
+}
+
+/// An export writes a regular file: a new path, or one that is a regular file now. It never
+/// replaces a device, a FIFO, a socket, a directory or a symbolic link (the bundle is written
+/// beside the path and renamed over it, which would replace the node itself).
+fn check_export_target(file: &Path) -> Result<(), Failure> {
+    let meta = match std::fs::symlink_metadata(file) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Failure::new(exit::IO, format!("cannot write {}: {e}", file.display()))),
+    };
+    let t = meta.file_type();
+    if t.is_file() {
+        return Ok(());
+    }
+    let what = if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_dir() {
+        "a directory"
+    } else {
+        "a device, FIFO or socket"
+    };
+    Err(Failure::new(
+        exit::USAGE,
+        format!(
+            "refusing to export to {}: it is {what}; export writes a regular file (a new path, or a regular file it replaces), or `-` for standard output",
+            file.display()
+        ),
+    ))
 }
 
 fn read_bundle(file: &Path, checks: Checks) -> Result<bundle::Verified, Failure> {
@@ -358,6 +401,7 @@ pub fn import_bundle(
     let b = read_bundle(file, Checks { key: key.as_ref(), older: None, keep: true })?;
     let ledger = bundle::restore(path, &b)?;
     let head = ledger.head()?;
+    crate::committed(&head);
     match format {
         Format::Json => output::write_json(
             out,

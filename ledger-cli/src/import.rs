@@ -79,6 +79,7 @@ pub fn run(
                 }
                 e => e.into(),
             })?;
+        crate::committed(&appended.head);
         Some(appended.head)
     };
 

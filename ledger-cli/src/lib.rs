@@ -42,6 +42,32 @@ pub mod exit {
     pub const DAMAGED: u8 = 76;
     /// The ledger is in use by another process.
     pub const LOCKED: u8 = 75;
+    /// The batch was written and is durable, but what should have followed failed (printing the
+    /// acknowledgement, recording the acknowledged head): it is in the ledger.
+    pub const WRITTEN: u8 = 3;
+}
+
+/// The head of the batch this process committed, once it is durable: a failure after it must
+/// say that the batch was written, not that the command failed as if nothing had been.
+static COMMITTED: std::sync::Mutex<Option<Head>> = std::sync::Mutex::new(None);
+
+/// Notes that a batch is durable in the ledger, with this head.
+pub(crate) fn committed(head: &Head) {
+    if let Ok(mut c) = COMMITTED.lock() {
+        *c = Some(*head);
+    }
+}
+
+/// A failure after a durable commit: the batch is in the ledger, and the message says so.
+fn after_commit(head: &Head, f: Failure) -> Failure {
+    Failure::new(
+        exit::WRITTEN,
+        format!(
+            "the batch was written and is durable (head {} {}), but {}\n  \
+             the events are in the ledger: do not append them again (`ledger head` shows the head)",
+            head.seq, head.hash, f.message
+        ),
+    )
 }
 
 /// A command's failure: the message for stderr and the exit code.
@@ -49,12 +75,14 @@ pub mod exit {
 pub struct Failure {
     code: u8,
     message: String,
+    /// Writing the output met a closed pipe (`| head`): not an error.
+    broken_pipe: bool,
 }
 
 impl Failure {
     /// A failure with this exit code and message.
     pub fn new(code: u8, message: impl Into<String>) -> Self {
-        Failure { code, message: message.into() }
+        Failure { code, message: message.into(), broken_pipe: false }
     }
 }
 
@@ -69,6 +97,7 @@ impl From<Error> for Failure {
             Error::Damaged { .. } => exit::DAMAGED,
             Error::Io { .. } => exit::IO,
             Error::Internal(_) => exit::INTERNAL,
+            Error::Unacknowledged { .. } => exit::WRITTEN,
         };
         let mut message = e.to_string();
         match &e {
@@ -76,19 +105,27 @@ impl From<Error> for Failure {
                 message.push_str("\n  hint: create one with `ledger init`, or pass --ledger PATH (or set LEDGER_PATH)")
             }
             Error::Input(_) | Error::Refused(_) => message.push_str("\n  nothing was written"),
+            Error::Locked { .. } => message.push_str(
+                "\n  hint: `--wait SECONDS` retries for that long (a prompt or a long import holds the ledger until it ends)",
+            ),
+            Error::Unacknowledged { .. } => message.push_str(
+                "\n  the events are in the ledger: do not append them again (`ledger head` shows the head)",
+            ),
             Error::Damaged { .. } => message.push_str(
                 "\n  hint: keep a copy of the directory as it is; then rebuild the ledger from your latest export \
                  with `ledger --ledger NEW import-bundle BUNDLE` (see README, \"Recovering a damaged store\")",
             ),
             _ => {}
         }
-        Failure::new(code, message)
+        let broken_pipe = matches!(&e, Error::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe);
+        Failure { broken_pipe, ..Failure::new(code, message) }
     }
 }
 
 impl From<io::Error> for Failure {
     fn from(e: io::Error) -> Self {
-        Failure::new(exit::IO, format!("writing output: {e}"))
+        let broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
+        Failure { broken_pipe, ..Failure::new(exit::IO, format!("writing output: {e}")) }
     }
 }
 
@@ -116,8 +153,13 @@ pub fn main() -> ExitCode {
     let outcome = std::panic::catch_unwind(|| run(&cli));
     match outcome {
         Ok(Ok(code)) => ExitCode::from(code),
-        Ok(Err(f)) if f.code == exit::IO && f.message.contains("Broken pipe") => ExitCode::from(exit::OK),
+        Ok(Err(f)) if f.code == exit::IO && f.broken_pipe => ExitCode::from(exit::OK),
         Ok(Err(f)) => {
+            let committed = COMMITTED.lock().ok().and_then(|c| *c);
+            let f = match committed {
+                Some(head) if f.code != exit::WRITTEN => after_commit(&head, f),
+                _ => f,
+            };
             eprintln!("ledger: {}", f.message);
             ExitCode::from(f.code)
         }
@@ -142,12 +184,19 @@ fn wait(cli: &Cli) -> Result<Duration, Failure> {
         .map_err(|_| Failure::new(exit::USAGE, format!("--wait {}: expected a number of seconds, 0 or more", cli.wait)))
 }
 
-/// Runs an operator command with the ledger open.
-fn with_context(cli: &Cli, f: impl FnOnce(&operate::Context) -> Result<u8, Failure>) -> Result<u8, Failure> {
+/// Runs an operator command: prepares its event with the ledger open, then asks and appends
+/// (see [`operate::Pending::finish`]).
+fn operator<W: Write>(
+    cli: &Cli,
+    out: &mut W,
+    prepare: impl FnOnce(&operate::Context, &mut W) -> Result<operate::Pending, Failure>,
+) -> Result<u8, Failure> {
     let ledger = open(cli)?;
     let clock = clock()?;
     let actor = actor(cli);
-    f(&operate::Context { ledger: &ledger, actor: &actor, clock: clock.as_ref(), format: cli.format })
+    let cx = operate::Context { ledger: &ledger, actor: &actor, clock: clock.as_ref(), format: cli.format };
+    let pending = prepare(&cx, out)?;
+    pending.finish(ledger, || open(cli), &actor, clock.as_ref(), cli.format, out)
 }
 
 /// Opens the ledger for a query, with the defaults of both axes: `at` is the clock's now;
@@ -202,6 +251,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Init { name } => {
             let ledger = Ledger::init_waiting(&cli.ledger, name, &actor(cli), clock()?.as_ref(), wait(cli)?)?;
             let head = ledger.head()?;
+            committed(&head);
             report_head(&mut out, cli.format, "created", &ledger, &head, None)?;
             exit::OK
         }
@@ -233,10 +283,10 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::ImportBundle { file, key } => {
             audit::import_bundle(&cli.ledger, &mut out, cli.format, file, key.as_deref())?
         }
-        Command::Designate(a) => with_context(cli, |cx| operate::designate(cx, &mut out, a))?,
-        Command::Amend(a) => with_context(cli, |cx| operate::amend(cx, &mut out, a))?,
-        Command::Delist(a) => with_context(cli, |cx| operate::delist(cx, &mut out, a))?,
-        Command::Retract(a) => with_context(cli, |cx| operate::retract(cx, &mut out, a))?,
+        Command::Designate(a) => operator(cli, &mut out, |cx, out| operate::designate(cx, out, a))?,
+        Command::Amend(a) => operator(cli, &mut out, |cx, out| operate::amend(cx, out, a))?,
+        Command::Delist(a) => operator(cli, &mut out, |cx, out| operate::delist(cx, out, a))?,
+        Command::Retract(a) => operator(cli, &mut out, |cx, out| operate::retract(cx, out, a))?,
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "ledger", &mut out);
@@ -361,6 +411,7 @@ fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool) -> Result<u8
         Error::Input(l) => Failure::new(exit::DATA, format!("{name}: {l}\n  nothing was written")),
         e => e.into(),
     })?;
+    committed(&appended.head);
     report_head(out, cli.format, "head", &ledger, &appended.head, Some(appended.count))?;
     Ok(exit::OK)
 }

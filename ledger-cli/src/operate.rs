@@ -11,6 +11,7 @@ use ledger_core::input::Numbered;
 use ledger_core::lifecycle::KeyEntry;
 use ledger_core::projection::{Reader, Status, When, standing};
 use ledger_core::query::{self, HeadRef, ShowOutput};
+use ledger_core::store::Head;
 use ledger_core::time::{Clock, Effective, Micros, format_instant};
 use ledger_core::{Error, Ledger, patch};
 use serde_json::{Map, Value, json};
@@ -20,7 +21,7 @@ use crate::output;
 use crate::queries::print_designation;
 use crate::{Failure, exit};
 
-/// Who and when: what every write needs.
+/// Who and when: what every write needs to prepare its event.
 pub struct Context<'a> {
     /// The open ledger.
     pub ledger: &'a Ledger,
@@ -64,7 +65,7 @@ fn refused(key: &Key, e: Error) -> Failure {
 }
 
 /// `ledger designate`.
-pub fn designate(cx: &Context, out: &mut impl Write, a: &DesignateArgs) -> Result<u8, Failure> {
+pub fn designate(cx: &Context, out: &mut impl Write, a: &DesignateArgs) -> Result<Pending, Failure> {
     let reason = match (&a.reason, &a.reason_file) {
         (Some(r), _) => Some(r.clone()),
         (None, Some(path)) => Some(
@@ -113,7 +114,7 @@ pub fn designate(cx: &Context, out: &mut impl Write, a: &DesignateArgs) -> Resul
         import: None,
     };
     let record = d.record();
-    finish(cx, out, &a.key, InputEvent::Designation(d), &a.write, |seq| {
+    prepare(cx, out, &a.key, InputEvent::Designation(d), &a.write, |seq| {
         Ok(Some(After {
             status: Status::Active,
             at: a.effective,
@@ -135,7 +136,7 @@ fn before(ledger: &Ledger, key: &Key, at: Effective) -> Result<Option<ShowOutput
 }
 
 /// `ledger amend`.
-pub fn amend(cx: &Context, out: &mut impl Write, a: &AmendArgs) -> Result<u8, Failure> {
+pub fn amend(cx: &Context, out: &mut impl Write, a: &AmendArgs) -> Result<Pending, Failure> {
     let base = before(cx.ledger, &a.key, a.effective)?;
     let Some((base, record)) =
         base.and_then(|b| b.record.clone().filter(|_| b.status == Status::Active).map(|r| (b, r)))
@@ -234,7 +235,7 @@ pub fn amend(cx: &Context, out: &mut impl Write, a: &AmendArgs) -> Result<u8, Fa
         import: None,
     });
     let new_record: Option<Record> = serde_json::from_value(after).ok();
-    finish(cx, out, &a.key, event, &a.write, |seq| {
+    prepare(cx, out, &a.key, event, &a.write, |seq| {
         let mut events = base.events.clone();
         events.push(seq);
         Ok(Some(After {
@@ -264,7 +265,7 @@ fn set(patch: &mut Map<String, Value>, path: &[&str], value: Value) {
 }
 
 /// `ledger delist`.
-pub fn delist(cx: &Context, out: &mut impl Write, a: &DelistArgs) -> Result<u8, Failure> {
+pub fn delist(cx: &Context, out: &mut impl Write, a: &DelistArgs) -> Result<Pending, Failure> {
     let base = before(cx.ledger, &a.key, a.effective)?;
     let event = InputEvent::Delisting(Delisting {
         authority: a.key.authority.clone(),
@@ -275,7 +276,7 @@ pub fn delist(cx: &Context, out: &mut impl Write, a: &DelistArgs) -> Result<u8, 
         note: a.write.note.clone(),
         import: None,
     });
-    finish(cx, out, &a.key, event, &a.write, |seq| {
+    prepare(cx, out, &a.key, event, &a.write, |seq| {
         // The check passed, so the key was in force at the delisting.
         let Some(base) = base else { return Ok(None) };
         let mut events = base.events.clone();
@@ -292,7 +293,7 @@ pub fn delist(cx: &Context, out: &mut impl Write, a: &DelistArgs) -> Result<u8, 
 }
 
 /// `ledger retract`.
-pub fn retract(cx: &Context, out: &mut impl Write, a: &RetractArgs) -> Result<u8, Failure> {
+pub fn retract(cx: &Context, out: &mut impl Write, a: &RetractArgs) -> Result<Pending, Failure> {
     let target = cx.ledger.event(a.seq)?;
     let key = target.as_ref().and_then(|t| t.event.key());
     let shown_key = key.clone().unwrap_or(Key { authority: "-".into(), id: format!("event {}", a.seq) });
@@ -303,7 +304,7 @@ pub fn retract(cx: &Context, out: &mut impl Write, a: &RetractArgs) -> Result<u8
         note: a.write.note.clone(),
     });
     let now = cx.clock.now();
-    finish(cx, out, &shown_key, event, &a.write, |seq| {
+    prepare(cx, out, &shown_key, event, &a.write, |seq| {
         let Some(key) = &key else { return Ok(None) };
         let Some(index) = cx.ledger.key_index(key)? else { return Ok(None) };
         // The key's standing now, with the target withdrawn.
@@ -340,16 +341,30 @@ struct After {
     delisted: Option<String>,
 }
 
-/// Checks the event, shows it and its effect, asks (at a terminal), and appends it.
-fn finish(
+/// An event checked against the ledger and shown with its effect, waiting to be appended.
+pub struct Pending {
+    key: Key,
+    batch: [Numbered<InputEvent>; 1],
+    input: Value,
+    after: Option<ShowOutput>,
+    /// The head the event was checked against.
+    checked_at: Head,
+    dry_run: bool,
+    yes: bool,
+}
+
+/// Checks the event against the ledger and shows it and its effect: everything that needs the
+/// ledger before the question is asked.
+fn prepare(
     cx: &Context,
     out: &mut impl Write,
     key: &Key,
     event: InputEvent,
     w: &WriteArgs,
     after: impl FnOnce(u64) -> Result<Option<After>, Error>,
-) -> Result<u8, Failure> {
+) -> Result<Pending, Failure> {
     let batch = [Numbered { line: 1, event }];
+    let checked_at = cx.ledger.head()?;
     let preview = cx.ledger.check(&batch, cx.actor, cx.clock).map_err(|e| refused(key, e))?;
     let rec = preview.first().ok_or_else(|| Failure::new(exit::INTERNAL, "an empty preview"))?;
     let after = after(rec.seq)?.map(|a| ShowOutput {
@@ -375,32 +390,64 @@ fn finish(
             }
         }
     }
-    let mut appended = None;
-    if !w.dry_run {
-        out.flush()?;
-        if !w.yes && std::io::stdin().is_terminal() && !confirm()? {
-            writeln!(out, "not appended: nothing was written")?;
-            return Ok(exit::OK);
+    Ok(Pending { key: key.clone(), batch, input, after, checked_at, dry_run: w.dry_run, yes: w.yes })
+}
+
+impl Pending {
+    /// Asks (at a terminal) and appends. The question is asked with the ledger closed, so that an
+    /// operator who walks away from it locks no one out; the ledger is then opened again and the
+    /// event checked again against its head, as every append is, before it is written.
+    pub fn finish(
+        self,
+        ledger: Ledger,
+        reopen: impl FnOnce() -> Result<Ledger, Failure>,
+        actor: &str,
+        clock: &dyn Clock,
+        format: Format,
+        out: &mut impl Write,
+    ) -> Result<u8, Failure> {
+        let mut appended = None;
+        if !self.dry_run {
+            out.flush()?;
+            let ledger = if !self.yes && std::io::stdin().is_terminal() {
+                drop(ledger);
+                if !confirm()? {
+                    writeln!(out, "not appended: nothing was written")?;
+                    return Ok(exit::OK);
+                }
+                reopen()?
+            } else {
+                ledger
+            };
+            let head = ledger.head()?;
+            if head != self.checked_at && format != Format::Json {
+                writeln!(
+                    out,
+                    "the ledger changed while the event waited (head {} → {}): it is checked again against the new head",
+                    self.checked_at.seq, head.seq
+                )?;
+            }
+            let done = ledger.append(&self.batch, actor, clock).map_err(|e| refused(&self.key, e))?;
+            crate::committed(&done.head);
+            appended = Some(done.head);
         }
-        let done = cx.ledger.append(&batch, cx.actor, cx.clock).map_err(|e| refused(key, e))?;
-        appended = Some(done.head);
-    }
-    match cx.format {
-        Format::Json => {
-            let v = json!({
-                "event": input,
-                "after": after,
-                "dry_run": w.dry_run,
-                "head": appended.map(|h| json!({"seq": h.seq, "hash": h.hash.to_hex()})),
-            });
-            output::write_json(out, &v)?;
+        match format {
+            Format::Json => {
+                let v = json!({
+                    "event": self.input,
+                    "after": self.after,
+                    "dry_run": self.dry_run,
+                    "head": appended.map(|h| json!({"seq": h.seq, "hash": h.hash.to_hex()})),
+                });
+                output::write_json(out, &v)?;
+            }
+            Format::Table | Format::Csv => match appended {
+                Some(h) => writeln!(out, "\nappended event {}; head {} {}", h.seq, h.seq, h.hash)?,
+                None => writeln!(out, "\ndry run: nothing was written")?,
+            },
         }
-        Format::Table | Format::Csv => match appended {
-            Some(h) => writeln!(out, "\nappended event {}; head {} {}", h.seq, h.seq, h.hash)?,
-            None => writeln!(out, "\ndry run: nothing was written")?,
-        },
+        Ok(exit::OK)
     }
-    Ok(exit::OK)
 }
 
 fn confirm() -> Result<bool, Failure> {

@@ -58,6 +58,17 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A batch was written and flushed to disk, but what followed its commit failed: it is in the
+    /// ledger, though not acknowledged as such.
+    #[error("the batch was written (head {seq} {hash}), but {detail}")]
+    Unacknowledged {
+        /// The seq of its last event.
+        seq: u64,
+        /// The hash of its last event.
+        hash: crate::chain::Hash,
+        /// What failed after the commit.
+        detail: String,
+    },
     /// A bug: an invariant of the ledger did not hold.
     #[error("internal error: {0}")]
     Internal(String),

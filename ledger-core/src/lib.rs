@@ -19,6 +19,7 @@
 //! [`ledger`] (append and read), [`verify`], [`time`] (both axes and the clock), [`projection`]
 //! and [`query`] (point-in-time answers), [`names`] (search matching), [`schema`].
 
+pub mod acknowledged;
 pub mod bundle;
 pub mod canonical;
 pub mod chain;

@@ -28,6 +28,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::acknowledged;
 use crate::chain::Hash;
 use crate::error::{Error, Result};
 use crate::event::Key;
@@ -133,6 +134,12 @@ impl Store {
         if store.head()?.is_some() {
             return Err(Error::Exists { path: path.to_owned() });
         }
+        if let Some(acked) = acknowledged::read(path)? {
+            return Err(store.damaged(&format!(
+                "sled's files hold no events, but event {} ({}) was acknowledged as written here",
+                acked.seq, acked.hash
+            )));
+        }
         Ok(store)
     }
 
@@ -156,7 +163,7 @@ impl Store {
             Ok(_) => {}
         }
         if !path.join("db").is_file() {
-            if path.join("conf").is_file() {
+            if path.join("conf").is_file() || crate::acknowledged::path(path).is_file() {
                 return Err(Error::Damaged { path: path.to_owned(), detail: "sled's `db` file is missing".into() });
             }
             return Err(no_ledger("the directory holds no ledger store"));
@@ -171,6 +178,7 @@ impl Store {
             ));
         };
         store.check_layout()?;
+        store.check_acknowledged(&head)?;
         if check_tail {
             store.check_tail(&head)?;
         }
@@ -193,6 +201,41 @@ impl Store {
                 head.seq,
                 events.len()
             ))),
+        }
+    }
+
+    /// Checks the store's head against the head the ledger last acknowledged (see
+    /// [`acknowledged`]): the store may be ahead of it (a batch flushed by a process that died
+    /// before acknowledging it), never behind it or holding another event at its seq.
+    fn check_acknowledged(&self, head: &Head) -> Result<()> {
+        let Some(acked) = acknowledged::read(&self.path)? else {
+            // A store written before the acknowledged head was kept, or whose file was removed:
+            // from now on, what it holds is what was acknowledged.
+            return acknowledged::write(&self.path, head).map_err(|e| io(&acknowledged::path(&self.path), e));
+        };
+        let lost = |what: String| {
+            self.damaged(&format!(
+                "{what}; event {} ({}) was acknowledged as written at {}, and the store's head is event {} ({}). \
+                 Acknowledged events are missing: sled's recovery discards a damaged end of its log",
+                acked.seq, acked.hash, acked.recorded_at, head.seq, head.hash
+            ))
+        };
+        if head.seq < acked.seq {
+            return Err(lost(format!("the store ends at event {}", head.seq)));
+        }
+        if head.seq == acked.seq {
+            return if head.hash == acked.hash {
+                Ok(())
+            } else {
+                Err(lost(format!("the store holds another event at seq {}", head.seq)))
+            };
+        }
+        let n = acked.seq / BLOCK_EVENTS;
+        let block = self.block(n)?.ok_or_else(|| lost(format!("block {n} is missing")))?;
+        let events = decode_block(&block).ok_or_else(|| self.damaged(&format!("block {n} is malformed")))?;
+        match events.get((acked.seq % BLOCK_EVENTS) as usize) {
+            Some((hash, _)) if *hash == acked.hash => Ok(()),
+            _ => Err(lost(format!("the store holds another event at seq {}", acked.seq))),
         }
     }
 
@@ -475,7 +518,14 @@ impl Store {
             });
         }
         self.db().apply_batch(batch).map_err(|e| self.err(e))?;
-        self.flush()
+        self.flush()?;
+        let Some(head) = c.head else { return Ok(()) };
+        // Durable now: acknowledge it where sled's recovery cannot take it back.
+        acknowledged::write(&self.path, &head).map_err(|e| Error::Unacknowledged {
+            seq: head.seq,
+            hash: head.hash,
+            detail: format!("recording it in {} failed: {e}", acknowledged::path(&self.path).display()),
+        })
     }
 
     /// Flushes to disk, giving up (as an I/O error) after [`COMMIT_DEADLINE`].
@@ -640,8 +690,17 @@ fn sled_error(path: &Path, e: sled::Error) -> Error {
         sled::Error::Io(source) if source.to_string().contains("could not acquire lock") => {
             Error::Locked { path: path.to_owned(), lock: path.join("db") }
         }
+        // A file sled's log refers to is gone (a deleted blob, a removed segment file).
+        sled::Error::Io(source) if source.kind() == std::io::ErrorKind::NotFound => {
+            Error::Damaged { path: path.to_owned(), detail: format!("a file of the store is missing ({source})") }
+        }
         sled::Error::Io(source) => io(path, source),
         sled::Error::Corruption { .. } => Error::Damaged { path: path.to_owned(), detail: e.to_string() },
+        // sled says `Unsupported` when its `conf` file does not read as its own configuration, and
+        // a `ReportableBug` where its files contradict themselves: both are what damage looks like.
+        sled::Error::Unsupported(what) | sled::Error::ReportableBug(what) => {
+            Error::Damaged { path: path.to_owned(), detail: format!("sled could not read its files ({what})") }
+        }
         other => Error::Internal(format!("sled: {other}")),
     }
 }
