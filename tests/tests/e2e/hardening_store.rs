@@ -57,16 +57,17 @@ fn run_on(ledger: &Path, args: &[&str]) -> (i32, String, String) {
 
 const GIM0099: &str = "GIM0099";
 
-/// A ledger with the 38 GIM designations, and a copy of its sled `db` file before one more
-/// event (UK/GIM0099) was appended and acknowledged.
-fn gim_and_one_more() -> (Sandbox, Vec<u8>) {
+/// A ledger with the 38 GIM designations and one more event (UK/GIM0099), appended and
+/// acknowledged, and its sled `db` file before and right after that append (before any other
+/// command opened the store: opening it lets sled rewrite what it recovered).
+fn gim_and_one_more() -> (Sandbox, Vec<u8>, Vec<u8>) {
     let s = Sandbox::gim();
     let before = std::fs::read(s.ledger.join("db")).expect("read db");
     let line = designation(GIM0099, "2025-10-22", "Acknowledged PERSON");
     let r = s.run_stdin(&["append", "-"], format!("{line}\n").as_bytes()).expect(0);
     assert!(r.stdout.contains("appended 1 event"), "{}", r.stdout);
-    assert_eq!(s.head().0, 39);
-    (s, before)
+    let after = std::fs::read(s.ledger.join("db")).expect("read db");
+    (s, before, after)
 }
 
 /// A flipped byte anywhere in what the last acknowledged append wrote to sled's `db` file either
@@ -74,16 +75,19 @@ fn gim_and_one_more() -> (Sandbox, Vec<u8>) {
 /// (sled's recovery takes a damaged end of its log for a torn write and drops it).
 #[test]
 fn item1_flipped_byte_in_last_batch_never_silently_forgets_it() {
-    let (s, before) = gim_and_one_more();
-    let after = std::fs::read(s.ledger.join("db")).expect("read db");
+    let (s, before, after) = gim_and_one_more();
     let changed: Vec<usize> = (0..after.len()).filter(|&i| before.get(i) != Some(&after[i])).collect();
     assert!(changed.len() >= 50, "the append changed only {} bytes of db", changed.len());
     // 60 positions spread evenly over the changed bytes, from the first to the last.
     let positions: Vec<usize> = (0..60).map(|k| changed[k * (changed.len() - 1) / 59]).collect();
+    // The directory as the append left it, kept aside before any other command opens it.
+    let as_acknowledged = s.dir.path().join("as-acknowledged.sled");
+    copy_dir(&s.ledger, &as_acknowledged);
+    std::fs::write(as_acknowledged.join("db"), &after).expect("write db");
     let (mut refused, mut intact) = (0, 0);
     for (k, &pos) in positions.iter().enumerate() {
         let copy = s.dir.path().join(format!("flip-{k}.sled"));
-        copy_dir(&s.ledger, &copy);
+        copy_dir(&as_acknowledged, &copy);
         let mut bytes = after.clone();
         bytes[pos] ^= 0x5a;
         std::fs::write(copy.join("db"), &bytes).expect("write db");
