@@ -63,6 +63,20 @@ fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
         .max()
 }
 
+/// Copies a directory tree (a ledger directory with sled's files), to damage the copy.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).expect("copy");
+        }
+    }
+}
+
 /// A temporary directory with a ledger path in it.
 pub struct Sandbox {
     /// The directory (removed on drop).

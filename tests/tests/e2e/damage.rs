@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ledger_tests::{Sandbox, designations, ledger_bin};
+use ledger_tests::{Sandbox, copy_dir, designations, ledger_bin};
 
 /// Runs `ledger --ledger PATH ARGS` with a deadline; (exit code, stderr), or a panic if it hangs.
 fn run(ledger: &Path, args: &[&str]) -> (i32, String) {
@@ -31,19 +31,6 @@ fn run(ledger: &Path, args: &[&str]) -> (i32, String) {
             panic!("`ledger {args:?}` hung on a damaged store");
         }
         std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir") {
-        let e = e.expect("entry");
-        let target = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).expect("copy");
-        }
     }
 }
 

@@ -8,21 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ledger_tests::{Sandbox, designation, ledger_bin, repo_file};
-
-/// Copies a directory tree (a ledger directory with sled's files).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir") {
-        let e = e.expect("entry");
-        let target = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).expect("copy");
-        }
-    }
-}
+use ledger_tests::{Sandbox, copy_dir, designation, ledger_bin, repo_file};
 
 /// `ledger --ledger PATH ARGS` on a copy of a ledger: (exit code, stdout, stderr), with a deadline.
 fn run_on(ledger: &Path, args: &[&str]) -> (i32, String, String) {
@@ -242,42 +228,24 @@ fn item8_damaged_conf_and_missing_blob_report_damage() {
 #[test]
 fn item7_failure_after_commit_says_the_batch_was_written() {
     let s = Sandbox::init();
-    let full = || File::options().write(true).open("/dev/full").expect("/dev/full");
+    // Runs `ledger ARGS` with stdout on a full device: (exit code, stderr).
+    let to_full = |args: &[&str]| {
+        let full = File::options().write(true).open("/dev/full").expect("/dev/full");
+        let out = s.command(args).stdin(Stdio::null()).stdout(full).stderr(Stdio::piped()).output().expect("run");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
     let file = repo_file("examples/uk-gim-2025.jsonl");
-    let out = s
-        .command(&["append", file.to_str().expect("utf-8")])
-        .stdin(Stdio::null())
-        .stdout(full())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("run");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{err}");
+    let (code, err) = to_full(&["append", file.to_str().expect("utf-8")]);
+    assert_eq!(code, Some(3), "{err}");
     let (seq, hash) = s.head();
     assert_eq!(seq, 38, "the batch is in the ledger");
     assert!(err.contains("was written") && err.contains(&format!("head {seq} {hash}")), "{err}");
 
     // An operator command too (in JSON, which prints only once the event is appended: a preview
     // that cannot be printed stops the command before anything is written).
-    let out = s
-        .command(&[
-            "delist",
-            "UK/GIM0030",
-            "--effective",
-            "2026-02-01",
-            "--reason",
-            "revoked on review",
-            "--yes",
-            "--format",
-            "json",
-        ])
-        .stdin(Stdio::null())
-        .stdout(full())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("run");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{err}");
+    let delist = ["delist", "UK/GIM0030", "--effective", "2026-02-01", "--reason", "revoked", "--yes"];
+    let (code, err) = to_full(&[&delist[..], &["--format", "json"]].concat());
+    assert_eq!(code, Some(3), "{err}");
     assert_eq!(s.head().0, 39);
 
     // Refused before anything was written: not 3.
@@ -285,9 +253,8 @@ fn item7_failure_after_commit_says_the_batch_was_written() {
         "bad.jsonl",
         b"{\"type\":\"delisting\",\"authority\":\"UK\",\"id\":\"GIM0030\",\"effective\":\"2026-03-01\"}\n",
     );
-    let out =
-        s.command(&["append", &bad]).stdin(Stdio::null()).stdout(full()).stderr(Stdio::piped()).output().expect("run");
-    assert_eq!(out.status.code(), Some(65), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, err) = to_full(&["append", &bad]);
+    assert_eq!(code, Some(65), "{err}");
     assert_eq!(s.head().0, 39);
     // A closed pipe is still not an error.
     let mut child = s.command(&["log"]).stdin(Stdio::null()).stdout(Stdio::piped()).spawn().expect("spawn");
