@@ -102,17 +102,20 @@ pub fn run(
             output::write_json(out, &v)?;
         }
         Format::Table | Format::Csv => {
+            // Names in a list are whoever was listed chose them: nothing of the list, nor the
+            // file's name, reaches the terminal unescaped (JSON leaves bidi overrides as they are).
             if req.dry_run {
                 for e in &events {
-                    writeln!(out, "{e}")?;
+                    writeln!(out, "{}", output::escape(&e.to_string()))?;
                 }
             }
             let s = &plan.summary;
             writeln!(
                 out,
-                "{} {} {name}: {} list of {}, {} designations listed",
+                "{} {} {}: {} list of {}, {} designations listed",
                 if req.dry_run { "would import" } else { "imported" },
                 snapshot.format,
+                output::escape(&name),
                 snapshot.authority,
                 snapshot.report_date,
                 s.listed

@@ -118,7 +118,8 @@ pub fn main() -> ExitCode {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(f)) if f.code == exit::IO && f.message.contains("Broken pipe") => ExitCode::from(exit::OK),
         Ok(Err(f)) => {
-            eprintln!("ledger: {}", f.message);
+            // A message may quote input (an id, a name, a list's cell): escaped for the terminal.
+            eprintln!("ledger: {}", output::escape_lines(&f.message));
             ExitCode::from(f.code)
         }
         Err(_) => ExitCode::from(exit::INTERNAL),

@@ -368,7 +368,8 @@ fn finish(
         Format::Json => {}
         Format::Table | Format::Csv => {
             writeln!(out, "event {} to append:", rec.seq)?;
-            writeln!(out, "{}", serde_json::to_string_pretty(&input).unwrap_or_default())?;
+            // JSON escapes control characters but not bidi overrides: escape for the terminal.
+            writeln!(out, "{}", output::escape_lines(&serde_json::to_string_pretty(&input).unwrap_or_default()))?;
             if let Some(a) = &after {
                 writeln!(out, "\n{} as it will stand at {}, once event {} is recorded:", a.key, a.at, rec.seq)?;
                 print_designation(out, a)?;

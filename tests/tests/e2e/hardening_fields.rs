@@ -1,0 +1,214 @@
+//! What a hostile user of the ledger tries with fields and output: formulas in CSV cells, control
+//! characters and bidi overrides aimed at a terminal, blank reasons, measures outside the
+//! vocabulary, invisible characters in ids and names, report dates and instants the schema does
+//! not allow, and the smaller promises of `checkpoint`, `init` and error messages.
+
+use ledger_tests::{Sandbox, designation, repo_file};
+use serde_json::{Value, json};
+
+const UK_CSV: &str = "tests/fixtures/lists/uk-gim/UK-Sanctions-List-GIM-2026-04-29.csv";
+
+fn real_uk_csv() -> String {
+    std::fs::read_to_string(repo_file(UK_CSV)).expect("read the UK list")
+}
+
+/// A designation input line of key `UK/{id}` with these names (the first primary, then aliases).
+fn named(id: &str, names: &[&str]) -> Value {
+    let names: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| json!({"name": n, "type": if i == 0 { "primary" } else { "alias" }}))
+        .collect();
+    json!({"type": "designation", "authority": "UK", "id": id, "effective": "2025-07-23",
+           "regime": {"code": "GIM"}, "subject": {"kind": "individual", "names": names},
+           "measures": ["asset_freeze"]})
+}
+
+fn lines(events: &[Value]) -> Vec<u8> {
+    events.iter().map(|e| format!("{e}\n")).collect::<String>().into_bytes()
+}
+
+/// The fields of RFC 4180 CSV text, row by row.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let (mut row, mut field) = (Vec::new(), String::new());
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    assert!(field.is_empty() && row.is_empty(), "the CSV ends with a line break: {text:?}");
+    rows
+}
+
+/// Asserts that no CSV cell would start a formula in a spreadsheet.
+#[track_caller]
+fn no_formula(what: &str, csv: &str) {
+    for row in csv_rows(csv) {
+        for cell in row {
+            assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "{what}: the cell {cell:?} starts a formula");
+        }
+    }
+}
+
+#[test]
+fn item2_csv_formula_injection_neutralised() {
+    let s = Sandbox::init();
+    let formulas = ["=HYPERLINK(\"http://evil.example/\",\"click\")", "+1+2", "-2+3", "@SUM(1,2)"];
+    let mut events: Vec<Value> =
+        formulas.iter().enumerate().map(|(i, f)| named(&format!("CSV{i:04}"), &[f, &format!("{f} alias")])).collect();
+    // A number in `other` that goes negative: a diff's old and new cells hold -5 and 7.
+    events[0]["other"] = json!({"score": -5});
+    events.push(json!({"type": "amendment", "authority": "UK", "id": "CSV0000", "effective": "2025-08-01",
+                       "patch": {"other": {"score": 7}}, "reason": "=1+1"}));
+    s.run_stdin(&["append", "-"], &lines(&events)).expect(0);
+    // The actor is a cell of `log`.
+    let plain = s.file("plain.jsonl", format!("{}\n", designation("CSV9999", "2025-07-23", "Plain Name")).as_bytes());
+    let r = s.command(&["append", &plain]).env("LEDGER_ACTOR", "=cmd|' /C calc'!A0").output().expect("run");
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+
+    let state = s.run(&["state", "--format", "csv"]).expect(0).stdout;
+    no_formula("state", &state);
+    let names: Vec<String> = csv_rows(&state).into_iter().skip(1).map(|r| r[5].clone()).collect();
+    for f in formulas {
+        assert!(names.contains(&format!("'{f}")), "state: {f} is written with a leading quote: {names:?}");
+    }
+    assert!(names.contains(&"Plain Name".to_owned()), "other cells are unchanged: {names:?}");
+
+    let search = s.run(&["search", "alias", "--format", "csv"]).expect(0).stdout;
+    no_formula("search", &search);
+    assert_eq!(csv_rows(&search).len(), 1 + formulas.len(), "{search}");
+
+    let diff = s.run(&["diff", "--from", "2025-07-25", "--to", "2025-08-31", "--format", "csv"]).expect(0).stdout;
+    no_formula("diff", &diff);
+    let amended = csv_rows(&diff).into_iter().find(|r| r[0] == "amended").expect("the amendment's row");
+    assert_eq!(amended[3], "'=HYPERLINK(\"http://evil.example/\",\"click\")");
+    assert_eq!((amended[4].as_str(), amended[5].as_str(), amended[6].as_str()), ("other.score", "'-5", "7"));
+
+    let log = s.run(&["log", "--format", "csv"]).expect(0).stdout;
+    no_formula("log", &log);
+    assert!(csv_rows(&log).iter().any(|r| r[5] == "'=cmd|' /C calc'!A0"), "{log}");
+
+    // JSON is data, not a spreadsheet: names are kept exactly.
+    let v = s.run(&["state", "--format", "json"]).expect(0).json();
+    let json_names: Vec<&str> =
+        v["designations"].as_array().expect("rows").iter().filter_map(|r| r["name"].as_str()).collect();
+    assert!(json_names.contains(&formulas[0]), "{json_names:?}");
+}
+
+/// Characters a terminal acts on instead of showing: controls other than the line breaks of the
+/// output itself, bidi embeddings, overrides and isolates, and the Unicode line separators.
+fn dangerous(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+}
+
+#[track_caller]
+fn clean(what: &str, out: &str) {
+    if let Some(c) = out.chars().find(|c| dangerous(*c)) {
+        panic!("{what}: printed {c:?} raw:\n{out}");
+    }
+}
+
+#[test]
+fn item3_terminal_control_characters_escaped() {
+    let s = Sandbox::init();
+    // A name that, printed raw, would colour the terminal and fake a second row of `state`.
+    let evil = "Evil\u{1b}[31mRED\u{1b}[0m\nUK/FAKE0001  active  GIM  individual  2025-07-23  Fake Person";
+    let bidi = "\u{202e}LIVE\u{202c} \u{2066}Isolated\u{2069} Line\u{2028}Break\u{9b}31m";
+    let mut d = named("EVIL0001", &[evil, bidi]);
+    d["reason"] = json!("\r\u{1b}[2Kcleared line");
+    let amendment = json!({"type": "amendment", "authority": "UK", "id": "EVIL0001", "effective": "2025-08-01",
+        "patch": {"subject": {"names": [{"name": evil, "type": "primary"}, {"name": "Quiet\u{202d}Alias", "type": "alias"}]}},
+        "reason": "\u{1b}]0;pwned\u{7}title"});
+    s.run_stdin(&["append", "-"], &lines(&[d, amendment])).expect(0);
+
+    let state = s.run(&["state"]).expect(0).stdout;
+    clean("state", &state);
+    assert_eq!(state.lines().count(), 4, "a header, one row, the count and the provenance line:\n{state}");
+    assert!(state.contains("Evil\\x1b[31mRED\\x1b[0m\\nUK/FAKE0001"), "{state}");
+
+    let show = s.run(&["show", "UK/EVIL0001", "--at", "2025-07-25"]).expect(0).stdout;
+    clean("show", &show);
+    assert!(show.contains("\\u{202e}LIVE\\u{202c} \\u{2066}Isolated\\u{2069}"), "{show}");
+    assert!(show.contains("Line\\u{2028}Break\\u{9b}31m"), "{show}");
+
+    let history = s.run(&["history", "UK/EVIL0001"]).expect(0).stdout;
+    clean("history", &history);
+    assert!(history.contains("\\x1b]0;pwned\\x07title"), "{history}");
+
+    let diff = s.run(&["diff", "--from", "2025-07-31", "--to", "2025-08-31"]).expect(0).stdout;
+    clean("diff", &diff);
+    assert!(diff.contains("Quiet\\u{202d}Alias"), "{diff}");
+
+    let search = s.run(&["search", "evil"]).expect(0).stdout;
+    clean("search", &search);
+    assert!(search.contains("Evil\\x1b[31mRED"), "{search}");
+
+    let batch = s.file("other.jsonl", format!("{}\n", named("EVIL0003", &["Some One"])).as_bytes());
+    let r = s.command(&["append", &batch]).env("LEDGER_ACTOR", "\u{202e}rotca").output().expect("run");
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let log = s.run(&["log"]).expect(0).stdout;
+    clean("log", &log);
+    assert!(log.contains("\\u{202e}rotca"), "{log}");
+
+    // A published list with such names, under a file name with an escape in it.
+    let lists = Sandbox::init();
+    let list = real_uk_csv().replace("SEFEROVIC", "SEFERO\u{202e}VIC\u{1b}[5m");
+    let file = lists.file("list\u{1b}[31m.csv", list.as_bytes());
+    let dry = lists.run(&["import", "uk-csv", &file, "--dry-run"]).expect(0).stdout;
+    clean("import --dry-run", &dry);
+    assert!(dry.contains("SEFERO\\u{202e}VIC"), "{dry}");
+    let report = lists.run(&["import", "uk-csv", &file]).expect(0).stdout;
+    clean("import", &report);
+    assert!(report.contains("list\\x1b[31m.csv"), "{report}");
+    let found = lists.run(&["search", "Nusret"]).expect(0).stdout;
+    clean("search of an imported name", &found);
+
+    // The operator commands' preview: the event as JSON and the designation as it will stand.
+    let preview = s
+        .run(&[
+            "designate",
+            "UK/EVIL0002",
+            "--regime",
+            "GIM",
+            "--kind",
+            "individual",
+            "--name",
+            bidi,
+            "--alias",
+            evil,
+            "--effective",
+            "2025-10-22",
+            "--measure",
+            "asset_freeze",
+            "--dry-run",
+        ])
+        .expect(0)
+        .stdout;
+    clean("designate --dry-run", &preview);
+    assert!(preview.contains("\\u{202e}LIVE"), "{preview}");
+
+    // Error messages quote the input they refuse: escaped too.
+    let r = s.run_stdin(&["append", "-"], format!("{}\n", named("X\u{1b}[31m", &["Name"])).as_bytes()).expect(65);
+    clean("stderr", &r.stderr);
+    assert!(r.stderr.contains("X\\x1b[31m"), "{}", r.stderr);
+
+    // JSON output keeps the names exactly as recorded.
+    let v = s.run(&["show", "UK/EVIL0001", "--format", "json"]).expect(0).json();
+    assert_eq!(v["record"]["subject"]["names"][0]["name"], evil);
+}
