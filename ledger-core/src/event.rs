@@ -115,6 +115,19 @@ pub enum Event {
     Retraction(Retraction),
 }
 
+impl InputEvent {
+    /// The designation key this event acts on (none for retractions).
+    pub fn key(&self) -> Option<Key> {
+        let (authority, id) = match self {
+            InputEvent::Designation(d) => (&d.authority, &d.id),
+            InputEvent::Amendment(a) => (&a.authority, &a.id),
+            InputEvent::Delisting(d) => (&d.authority, &d.id),
+            InputEvent::Retraction(_) => return None,
+        };
+        Some(Key { authority: authority.clone(), id: id.clone() })
+    }
+}
+
 impl From<InputEvent> for Event {
     fn from(e: InputEvent) -> Event {
         match e {

@@ -18,7 +18,7 @@ use crate::projection::Reader;
 use crate::store::{self, BLOCK_EVENTS, Commit, Head, Store};
 use crate::time::{Clock, Timestamp, format_instant};
 use crate::tree::StoreTree;
-use crate::validate::check_record;
+use crate::validate::{check_event, check_record};
 
 /// The default name of a new ledger (the origin line of its checkpoints).
 pub const DEFAULT_NAME: &str = "sanctions-designation-ledger";
@@ -194,6 +194,14 @@ impl Ledger {
         // the clock steps back or stands still.
         let start = clock.now().max(head.recorded_at.0.saturating_add(1));
         for (i, n) in batch.iter().enumerate() {
+            // The field rules of every input event, whichever way it came in (a JSON line, an
+            // operator command, an import), before anything else is decided about it.
+            check_event(&n.event).map_err(|f| LineError {
+                line: n.line,
+                key: n.event.key().map(|k| k.to_string()),
+                field: Some(f.field),
+                reason: f.reason,
+            })?;
             let seq = head.seq + 1 + i as u64;
             let at = start.saturating_add(i as i64);
             let (bytes, rec) = seal(seq, prev, Timestamp(at), actor, n.event.clone().into())

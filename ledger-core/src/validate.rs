@@ -84,10 +84,18 @@ pub fn check_limits(v: &Value) -> Result<(), FieldError> {
     walk(v, 0, &mut String::new())
 }
 
-/// Checks the rules of one input event that do not depend on the ledger's contents.
+/// Checks the rules of one input event that do not depend on the ledger's contents. Every way
+/// into the ledger meets them: `append` when it reads a line, and [`crate::Ledger::append`] and
+/// [`crate::Ledger::check`] for every event of a batch, however it was built.
 pub fn check_event(e: &InputEvent) -> Result<(), FieldError> {
     match e {
-        InputEvent::Designation(d) => check_record(&d.record()),
+        // The rules of check_record, on the designation's own fields (no copy of the record).
+        InputEvent::Designation(d) => {
+            check_key(&d.authority, &d.id)?;
+            check_regime(&d.regime)?;
+            check_subject(&d.subject)?;
+            check_measures(&d.measures)
+        }
         InputEvent::Amendment(a) => check_amendment(a),
         InputEvent::Delisting(d) => check_key(&d.authority, &d.id),
         InputEvent::Retraction(r) => {

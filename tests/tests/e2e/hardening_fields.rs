@@ -212,3 +212,41 @@ fn item3_terminal_control_characters_escaped() {
     let v = s.run(&["show", "UK/EVIL0001", "--format", "json"]).expect(0).json();
     assert_eq!(v["record"]["subject"]["names"][0]["name"], evil);
 }
+
+#[test]
+fn item9_blank_retraction_reason_refused() {
+    let s = Sandbox::gim();
+    let before = (s.head(), s.log().len());
+    for reason in ["", "   ", "\t"] {
+        let r = s.run(&["retract", "1", "--reason", reason, "--yes"]);
+        assert_eq!(r.code, 65, "retract --reason {reason:?}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("field `reason`") && r.stderr.contains("must not be empty"), "{}", r.stderr);
+        assert!(r.stderr.contains("nothing was written"), "{}", r.stderr);
+        // `append` refuses the same event, by the same rule.
+        let line = json!({"type": "retraction", "target": 1, "reason": reason}).to_string();
+        let a = s.run_stdin(&["append", "-"], line.as_bytes()).expect(65);
+        assert!(a.stderr.contains("field `reason`") && a.stderr.contains("must not be empty"), "{}", a.stderr);
+        assert_eq!((s.head(), s.log().len()), before, "retract --reason {reason:?}: the ledger changed");
+    }
+    // Every other field rule holds for the operator commands as for append: a designation's
+    // blank name, given by flag, is refused by the same words.
+    let r = s.run(&[
+        "designate",
+        "UK/GIM0099",
+        "--regime",
+        "GIM",
+        "--kind",
+        "individual",
+        "--name",
+        " ",
+        "--effective",
+        "2025-10-22",
+        "--measure",
+        "asset_freeze",
+        "--yes",
+    ]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(r.stderr.contains("subject.names[0].name"), "{}", r.stderr);
+    assert_eq!((s.head(), s.log().len()), before);
+    s.run(&["retract", "1", "--reason", "entered against the wrong key", "--yes"]).expect(0);
+}
