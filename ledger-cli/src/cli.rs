@@ -348,7 +348,7 @@ pub struct DesignateArgs {
     pub nationality: Vec<String>,
     /// A measure imposed (asset_freeze, travel_ban, trust_services, director_disqualification,
     /// arms_embargo, shipping, ...; `ledger designate --help` lists them). An unlisted measure is
-    /// recorded as `custom:CODE`, e.g. custom:port_ban.
+    /// given and recorded as `custom:CODE` (CODE snake_case), e.g. custom:port_ban.
     #[arg(long, value_name = "MEASURE", required = true)]
     pub measure: Vec<String>,
     /// The statement of reasons.

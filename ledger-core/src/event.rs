@@ -16,8 +16,9 @@ use crate::time::{Date, Effective, Timestamp};
 /// The version of the recorded-event format, written in the genesis event.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// The measures the operator commands know, with what each means. Events may carry any
-/// snake_case code; the operator commands accept others only as `custom:CODE`.
+/// The measures the ledger knows, with what each means. A measure is one of these codes or
+/// `custom:CODE` (CODE snake_case) for another, so that a reader can tell a measure of the
+/// vocabulary from one an operator or importer named ([`check_measure`]).
 pub const KNOWN_MEASURES: &[(&str, &str)] = &[
     ("asset_freeze", "funds and economic resources frozen"),
     ("travel_ban", "entry to or transit through the territory refused"),
@@ -30,6 +31,36 @@ pub const KNOWN_MEASURES: &[(&str, &str)] = &[
     ("financial", "restrictions on financial services and investment"),
     ("trade", "restrictions on trade in goods or technology"),
 ];
+
+/// The prefix of a measure outside [`KNOWN_MEASURES`]: `custom:port_ban`.
+pub const CUSTOM_MEASURE_PREFIX: &str = "custom:";
+
+/// The JSON Schema pattern of a measure: the known codes or `custom:CODE`. Kept in step with
+/// [`KNOWN_MEASURES`] and [`check_measure`] by a test.
+pub const MEASURE_PATTERN: &str = "^(asset_freeze|travel_ban|arms_embargo|targeted_arms_embargo|trust_services|director_disqualification|shipping|charter_ban|financial|trade|custom:[a-z][a-z0-9_]{0,63})$";
+
+/// Checks a measure: a code of [`KNOWN_MEASURES`], or `custom:CODE` where CODE is a snake_case
+/// code (1 to 64 of a-z, 0-9 and `_`, starting with a letter).
+pub fn check_measure(m: &str) -> Result<(), String> {
+    if KNOWN_MEASURES.iter().any(|(code, _)| *code == m) {
+        return Ok(());
+    }
+    if let Some(code) = m.strip_prefix(CUSTOM_MEASURE_PREFIX) {
+        let snake = (1..=64).contains(&code.len())
+            && code.as_bytes()[0].is_ascii_lowercase()
+            && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        return if snake {
+            Ok(())
+        } else {
+            Err(format!("`{m}`: after `custom:` comes a snake_case code (a-z, 0-9, _), e.g. custom:port_ban"))
+        };
+    }
+    let known: Vec<&str> = KNOWN_MEASURES.iter().map(|(c, _)| *c).collect();
+    Err(format!(
+        "`{m}` is not a known measure ({}); record another as custom:CODE with a snake_case CODE, e.g. custom:port_ban",
+        known.join(", ")
+    ))
+}
 
 /// The fields of a designation record that an amendment may patch.
 pub const PATCHABLE_FIELDS: &[&str] = &["regime", "subject", "measures", "reason", "source", "other"];
@@ -197,8 +228,10 @@ pub struct Designation {
     pub regime: Regime,
     /// Who or what is designated.
     pub subject: Subject,
-    /// The measures imposed, as snake_case codes (`asset_freeze`, `travel_ban`, ...).
+    /// The measures imposed: codes of the ledger's vocabulary (`asset_freeze`, `travel_ban`,
+    /// ...) or `custom:CODE` for another (`custom:port_ban`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("items" = {"type": "string", "pattern": MEASURE_PATTERN}))]
     pub measures: Vec<String>,
     /// The statement of reasons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -317,8 +350,9 @@ pub struct Record {
     pub regime: Regime,
     /// Who or what is designated.
     pub subject: Subject,
-    /// The measures imposed.
+    /// The measures imposed: known codes or `custom:CODE`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("items" = {"type": "string", "pattern": MEASURE_PATTERN}))]
     pub measures: Vec<String>,
     /// The statement of reasons.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -2,7 +2,9 @@
 
 use serde_json::Value;
 
-use crate::event::{Amendment, InputEvent, PATCHABLE_FIELDS, Record, Regime, Subject, check_authority, check_id};
+use crate::event::{
+    Amendment, InputEvent, PATCHABLE_FIELDS, Record, Regime, Subject, check_authority, check_id, check_measure,
+};
 
 /// Explicit limits on input.
 pub mod limits {
@@ -179,10 +181,10 @@ pub fn check_subject(subject: &Subject) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Checks a record's `measures`.
+/// Checks a record's `measures`: each a known code or `custom:CODE` ([`check_measure`]).
 pub fn check_measures(measures: &[String]) -> Result<(), FieldError> {
     for (i, m) in measures.iter().enumerate() {
-        snake_case(&format!("measures[{i}]"), m)?;
+        check_measure(m).map_err(|reason| FieldError::new(format!("measures[{i}]"), reason))?;
     }
     Ok(())
 }

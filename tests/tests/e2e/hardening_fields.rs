@@ -250,3 +250,111 @@ fn item9_blank_retraction_reason_refused() {
     assert_eq!((s.head(), s.log().len()), before);
     s.run(&["retract", "1", "--reason", "entered against the wrong key", "--yes"]).expect(0);
 }
+
+#[test]
+fn item10_measures_known_or_custom_everywhere() {
+    let s = Sandbox::init();
+    let before = s.head();
+    let with = |measures: Value| {
+        let mut d = named("MEA0001", &["Measured Person"]);
+        d["measures"] = measures;
+        format!("{d}\n")
+    };
+    for (measures, words) in [
+        (json!(["port_ban"]), "not a known measure"),
+        (json!(["asset_freeze", "Asset freeze"]), "not a known measure"),
+        (json!(["custom:Port Ban"]), "snake_case"),
+        (json!(["custom:"]), "snake_case"),
+    ] {
+        let r = s.run_stdin(&["append", "-"], with(measures.clone()).as_bytes()).expect(65);
+        assert!(r.stderr.contains("field `measures[") && r.stderr.contains(words), "{measures}: {}", r.stderr);
+        assert_eq!(s.head(), before, "{measures}");
+    }
+    s.run_stdin(&["append", "-"], with(json!(["asset_freeze", "custom:port_ban"])).as_bytes()).expect(0);
+    // An amendment is held to the same rule.
+    let bad = json!({"type": "amendment", "authority": "UK", "id": "MEA0001", "effective": "2025-08-01",
+                     "patch": {"measures": ["port_ban"]}});
+    let head = s.head();
+    let r = s.run_stdin(&["append", "-"], format!("{bad}\n").as_bytes()).expect(65);
+    assert!(r.stderr.contains("not a known measure"), "{}", r.stderr);
+    assert_eq!(s.head(), head);
+
+    // The operator commands store custom:CODE as written.
+    let v = s
+        .run(&[
+            "designate",
+            "UK/MEA0002",
+            "--regime",
+            "GIM",
+            "--kind",
+            "ship",
+            "--name",
+            "MV EXAMPLE",
+            "--effective",
+            "2025-12-01",
+            "--measure",
+            "custom:port_ban",
+            "--measure",
+            "shipping",
+            "--yes",
+            "--format",
+            "json",
+        ])
+        .expect(0)
+        .json();
+    assert_eq!(v["event"]["measures"], json!(["custom:port_ban", "shipping"]));
+    let shown = s.run(&["show", "UK/MEA0002", "--format", "json"]).expect(0).json();
+    assert_eq!(shown["record"]["measures"], json!(["custom:port_ban", "shipping"]));
+    s.run(&[
+        "amend",
+        "UK/MEA0002",
+        "--effective",
+        "2025-12-02",
+        "--remove-measure",
+        "custom:port_ban",
+        "--reason",
+        "x",
+        "--yes",
+    ])
+    .expect(0);
+    let shown = s.run(&["show", "UK/MEA0002", "--format", "json"]).expect(0).json();
+    assert_eq!(shown["record"]["measures"], json!(["shipping"]));
+    let r = s.run(&[
+        "designate",
+        "UK/MEA0003",
+        "--regime",
+        "GIM",
+        "--kind",
+        "ship",
+        "--name",
+        "MV OTHER",
+        "--effective",
+        "2025-12-01",
+        "--measure",
+        "custom:Port Ban",
+        "--yes",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+
+    // The UK list's labels become known codes where they mean one, custom:CODE otherwise.
+    let labels = "Asset freeze|Travel Ban|Trust services sanctions|Director Disqualification Sanction|Charter of ships|Charter of aircraft|Targeted arms embargo|Port entry ban";
+    let list = real_uk_csv().replace("Asset freeze|Travel Ban", labels);
+    let lists = Sandbox::init();
+    let file = lists.file("labels.csv", list.as_bytes());
+    lists.run(&["import", "uk-csv", &file]).expect(0);
+    let nusret = lists.run(&["show", "UK/GIM0047", "--format", "json"]).expect(0).json();
+    assert_eq!(
+        nusret["record"]["measures"],
+        json!([
+            "asset_freeze",
+            "travel_ban",
+            "trust_services",
+            "director_disqualification",
+            "charter_ban",
+            "targeted_arms_embargo",
+            "custom:port_entry_ban"
+        ])
+    );
+    lists.run(&["verify"]).expect(0);
+    s.run(&["verify"]).expect(0);
+}
