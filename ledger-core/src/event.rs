@@ -94,22 +94,38 @@ impl fmt::Display for Key {
 
 /// Checks an authority code: 1 to 16 of `A-Z`, `0-9`, `_`, `-`.
 pub fn check_authority(a: &str) -> Result<(), String> {
-    if (1..=16).contains(&a.len())
-        && a.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-    {
+    let allowed = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '-';
+    let rule = "must be 1 to 16 characters of A-Z, 0-9, _ or -";
+    // An invisible character is named by its code point: the code as printed looks right.
+    if let Some(c) = a.chars().find(|c| crate::names::is_format(*c) || c.is_control()) {
+        return Err(format!("authority `{a}` contains {}, an invisible character; it {rule}", code_point(c)));
+    }
+    if (1..=16).contains(&a.len()) && a.chars().all(allowed) { Ok(()) } else { Err(format!("authority `{a}` {rule}")) }
+}
+
+/// Checks a designation id: 1 to 64 printable characters without spaces, `/` or invisible format
+/// characters (Unicode category Cf: zero-width spaces, soft hyphens, direction marks and
+/// overrides, ...), which would make two ids that print alike different keys.
+pub fn check_id(id: &str) -> Result<(), String> {
+    let rule = "must be 1 to 64 printable characters without spaces or `/`";
+    if let Some(c) = id.chars().find(|c| crate::names::is_format(*c)) {
+        return Err(format!(
+            "id `{id}` contains {}, an invisible format character; an id {rule} and no invisible characters",
+            code_point(c)
+        ));
+    }
+    if let Some(c) = id.chars().find(|c| c.is_control()) {
+        return Err(format!("id `{id}` contains the control character {}; an id {rule}", code_point(c)));
+    }
+    if (1..=64).contains(&id.chars().count()) && id.chars().all(|c| !c.is_whitespace() && c != '/') {
         Ok(())
     } else {
-        Err(format!("authority `{a}` must be 1 to 16 characters of A-Z, 0-9, _ or -"))
+        Err(format!("id `{id}` {rule}"))
     }
 }
 
-/// Checks a designation id: 1 to 64 printable characters without spaces or `/`.
-pub fn check_id(id: &str) -> Result<(), String> {
-    if (1..=64).contains(&id.chars().count()) && id.chars().all(|c| !c.is_whitespace() && !c.is_control() && c != '/') {
-        Ok(())
-    } else {
-        Err(format!("id `{id}` must be 1 to 64 printable characters without spaces or `/`"))
-    }
+fn code_point(c: char) -> String {
+    crate::names::code_point(c)
 }
 
 /// An event as an operator writes it: one JSON object per line of an append batch.
@@ -746,5 +762,38 @@ fn describe_serde_error_at(e: serde_path_to_error::Error<serde_json::Error>, at:
         ("", path) => format!("field `{path}`: {inner}"),
         (at, "." | "") => format!("field `{at}`: {inner}"),
         (at, path) => format!("field `{at}.{path}`: {inner}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_measure_pattern_is_the_vocabulary() {
+        let known: Vec<&str> = KNOWN_MEASURES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(MEASURE_PATTERN, format!("^({}|custom:[a-z][a-z0-9_]{{0,63}})$", known.join("|")));
+    }
+
+    #[test]
+    fn measures_are_known_or_custom() {
+        for ok in ["asset_freeze", "charter_ban", "custom:port_ban", "custom:x1"] {
+            assert!(check_measure(ok).is_ok(), "{ok}");
+        }
+        let long = format!("custom:{}", "x".repeat(65));
+        for bad in ["port_ban", "custom:", "custom:Port", "custom:1x", "custom:port ban", "Asset freeze", &long] {
+            assert!(check_measure(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids_and_authorities_refuse_invisible_characters() {
+        let e = check_id("GIM\u{200b}0030").unwrap_err();
+        assert!(e.contains("U+200B"), "{e}");
+        for c in ['\u{ad}', '\u{200e}', '\u{202e}', '\u{2066}', '\u{feff}'] {
+            assert!(check_id(&format!("GIM{c}1")).is_err(), "{c:?}");
+        }
+        assert!(check_authority("U\u{200b}K").unwrap_err().contains("U+200B"));
+        assert!(check_id("QDi.001").is_ok());
     }
 }

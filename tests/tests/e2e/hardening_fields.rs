@@ -358,3 +358,41 @@ fn item10_measures_known_or_custom_everywhere() {
     lists.run(&["verify"]).expect(0);
     s.run(&["verify"]).expect(0);
 }
+
+#[test]
+fn item11_invisible_characters_refused_in_ids_ignored_in_search() {
+    let s = Sandbox::init();
+    let before = s.head();
+    for (id, cp) in [
+        ("GIM\u{200b}0030", "U+200B"),
+        ("GIM0030\u{ad}", "U+00AD"),
+        ("\u{202e}GIM0030", "U+202E"),
+        ("GIM\u{2066}0030", "U+2066"),
+        ("\u{feff}GIM0030", "U+FEFF"),
+        ("GIM\u{200f}0030", "U+200F"),
+    ] {
+        let r = s.run_stdin(&["append", "-"], format!("{}\n", named(id, &["Someone"])).as_bytes()).expect(65);
+        assert!(r.stderr.contains("field `id`") && r.stderr.contains(cp), "{cp}: {}", r.stderr);
+        assert_eq!(s.head(), before, "{cp}");
+    }
+    let mut d = named("GIM0030", &["Someone"]);
+    d["authority"] = json!("U\u{200b}K");
+    let r = s.run_stdin(&["append", "-"], format!("{d}\n").as_bytes()).expect(65);
+    assert!(r.stderr.contains("field `authority`") && r.stderr.contains("U+200B"), "{}", r.stderr);
+    let r = s.run(&["show", "UK/GIM\u{200b}0030"]).expect(2);
+    assert!(r.stderr.contains("U+200B"), "{}", r.stderr);
+    assert_eq!(s.head(), before);
+
+    // Names keep them as published, and are found by their visible text.
+    let names = ["Nus\u{200b}ret SEFERO\u{ad}VIC", "\u{2066}Flamur\u{2069} KRAS\u{200d}NIQI\u{feff}"];
+    s.run_stdin(&["append", "-"], format!("{}\n", named("GIM0047", &names)).as_bytes()).expect(0);
+    let shown = s.run(&["show", "UK/GIM0047", "--format", "json"]).expect(0).json();
+    assert_eq!(shown["record"]["subject"]["names"][0]["name"], names[0]);
+    for query in ["Nusret Seferovic", "seferović", "Flamur Krasniqi", "KRASNIQI"] {
+        let v = s.run(&["search", query, "--format", "json"]).expect(0).json();
+        assert_eq!(v["matches"][0]["key"], "UK/GIM0047", "{query}: {v}");
+    }
+    // A query with the same invisible characters finds it too; a different word does not.
+    s.run(&["search", "Nusret\u{200b}"]).expect(0);
+    s.run(&["search", "Nus"]).expect(1);
+}
