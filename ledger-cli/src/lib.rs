@@ -222,7 +222,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             }
         }
         Command::Keygen { out: file, name } => audit::keygen(&mut out, file, name)?,
-        Command::Checkpoint { sign } => audit::checkpoint(&open(cli)?, &mut out, sign.as_deref())?,
+        Command::Checkpoint { sign } => audit::checkpoint(&open(cli)?, &mut out, cli.format, sign.as_deref())?,
         Command::Prove { seq, size, consistency } => audit::prove(&open(cli)?, &mut out, *seq, *size, *consistency)?,
         Command::VerifyProof { proof, checkpoint, key } => {
             audit::verify_proof(&mut out, cli.format, proof, checkpoint.as_deref(), key.as_deref())?

@@ -3,7 +3,7 @@
 //! vocabulary, invisible characters in ids and names, report dates and instants the schema does
 //! not allow, and the smaller promises of `checkpoint`, `init` and error messages.
 
-use ledger_tests::{Sandbox, designation, repo_file};
+use ledger_tests::{Sandbox, designation, repo_file, synthetic_uk_list};
 use serde_json::{Value, json};
 
 const UK_CSV: &str = "tests/fixtures/lists/uk-gim/UK-Sanctions-List-GIM-2026-04-29.csv";
@@ -395,4 +395,149 @@ fn item11_invisible_characters_refused_in_ids_ignored_in_search() {
     // A query with the same invisible characters finds it too; a different word does not.
     s.run(&["search", "Nusret\u{200b}"]).expect(0);
     s.run(&["search", "Nus"]).expect(1);
+}
+
+/// The real UK list reported on `date` (`DD-Mon-YYYY`).
+fn list_dated(date: &str) -> String {
+    real_uk_csv().replacen("Report Date: 29-Apr-2026", &format!("Report Date: {date}"), 1)
+}
+
+#[test]
+fn item14_future_report_date_refused() {
+    // Imports run with the harness's import clock, 2026-06-01T09:00:00Z.
+    let s = Sandbox::init();
+    let before = s.head();
+    for date in ["01-Jan-2999", "03-Jun-2026"] {
+        let file = s.file("future.csv", list_dated(date).as_bytes());
+        for dry in [false, true] {
+            let mut args = vec!["import", "uk-csv", file.as_str()];
+            if dry {
+                args.push("--dry-run");
+            }
+            let r = s.run(&args).expect(65);
+            assert!(r.stderr.contains("more than a day after the ledger's clock"), "{date}: {}", r.stderr);
+            assert!(r.stderr.contains("nothing was written"), "{}", r.stderr);
+            assert_eq!(s.head(), before, "{date}");
+        }
+    }
+    // The future list was not recorded as the last import: a real list still imports.
+    let file = s.file("real.csv", real_uk_csv().as_bytes());
+    let v = s.run(&["import", "uk-csv", &file, "--format", "json"]).expect(0).json();
+    assert_eq!(v["summary"]["designations"], 38, "{v}");
+    // A list dated the day after the clock (published where the day has already begun) imports.
+    let tomorrow = s.file("tomorrow.csv", list_dated("02-Jun-2026").as_bytes());
+    s.run(&["import", "uk-csv", &tomorrow]).expect(0);
+    // And a synthetic list reported on 06-May-2026 still imports after it with --allow-older.
+    let synthetic = s.file("synthetic.csv", synthetic_uk_list(0, 5, 3, false).as_bytes());
+    s.run(&["import", "uk-csv", &synthetic, "--allow-older", "--max-delist", "100%"]).expect(0);
+}
+
+#[test]
+fn item14_instants_of_the_schemas_form_only() {
+    let s = Sandbox::gim();
+    let before = (s.head(), s.log().len());
+    for bad in ["2025-10-22 14:05:00Z", "2025-12-31T23:59:60Z", "2025-10-22T14:05:00.1234560Z"] {
+        for flag in ["--at", "--as-of"] {
+            let r = s.run(&["state", flag, bad, "--count"]);
+            assert_eq!(r.code, 2, "state {flag} {bad}: {}", r.stdout);
+            assert!(r.stderr.contains(bad), "{}", r.stderr);
+        }
+        let r = s.run(&["delist", "UK/GIM0047", "--effective", bad, "--reason", "x", "--yes"]);
+        assert_eq!(r.code, 2, "delist --effective {bad}: {}", r.stdout);
+        let line = json!({"type": "delisting", "authority": "UK", "id": "GIM0047", "effective": bad}).to_string();
+        let r = s.run_stdin(&["append", "-"], line.as_bytes()).expect(65);
+        assert!(r.stderr.contains("field `effective`"), "{}", r.stderr);
+        assert_eq!((s.head(), s.log().len()), before, "{bad}");
+    }
+    let r = s.run(&["state", "--at", "2025-10-22 14:05:00Z"]).expect(2);
+    assert!(r.stderr.contains("separated by `T`"), "{}", r.stderr);
+    let r = s.run(&["state", "--at", "2025-12-31T23:59:60Z"]).expect(2);
+    assert!(r.stderr.contains("leap second"), "{}", r.stderr);
+    // The forms the schema allows still work.
+    s.run(&["state", "--at", "2025-10-22T14:05:00.5+02:00", "--count"]).expect(0);
+    s.run(&["state", "--at", "2025-10-22t14:05:00z", "--count"]).expect(0);
+}
+
+#[test]
+fn item14_checkpoint_prints_json() {
+    let s = Sandbox::gim();
+    let (seq, hash) = s.head();
+    let v = s.run(&["checkpoint", "--format", "json"]).expect(0).json();
+    assert_eq!(v["origin"], "test-ledger");
+    assert_eq!(v["size"], seq + 1);
+    assert_eq!(v["head"], json!({"seq": seq, "hash": hash}));
+    assert_eq!(v["signed"], false);
+    assert_eq!(v["root"].as_str().map(str::len), Some(64), "{v}");
+    let note = v["note"].as_str().expect("the note");
+    assert_eq!(note, s.run(&["checkpoint"]).expect(0).stdout, "the note is the one `checkpoint` prints");
+
+    let key = s.dir.path().join("ledger.key");
+    let key = key.to_str().expect("utf-8");
+    let public = s.run(&["keygen", "--out", key, "--name", "test-ledger"]).expect(0).stdout;
+    let v = s.run(&["checkpoint", "--sign", key, "--format", "json"]).expect(0).json();
+    assert_eq!(v["signed"], true);
+    assert_eq!(v["key"], "test-ledger");
+    // The note in the JSON is a checkpoint that `verify --checkpoint` accepts.
+    let file = s.file("cp.note", v["note"].as_str().expect("note").as_bytes());
+    s.run(&["verify", "--checkpoint", &file, "--key", public.trim()]).expect(0);
+    s.run(&["checkpoint", "--format", "csv"]).expect(2);
+}
+
+#[test]
+fn item14_init_name_follows_the_key_name_rule() {
+    for name in ["two words", "a+b", "tab\there", "bell\u{7}", "\u{202e}lanigiro", "zero\u{200b}width", ""] {
+        let s = Sandbox::new();
+        let r = s.run(&["init", "--name", name]);
+        assert_eq!(r.code, 2, "init --name {name:?}: {}", r.stdout);
+        assert!(!r.stderr.contains("line 0"), "{}", r.stderr);
+        assert!(!s.ledger.exists(), "init --name {name:?} created a ledger");
+        let key = s.dir.path().join("k.key");
+        let k = s.run(&["keygen", "--out", key.to_str().expect("utf-8"), "--name", name]);
+        assert_eq!(k.code, 2, "keygen --name {name:?} is refused as init's is");
+    }
+    let long = "n".repeat(257);
+    Sandbox::new().run(&["init", "--name", &long]).expect(2);
+    let s = Sandbox::new();
+    s.run(&["init", "--name", "example.org/uk-gim"]).expect(0);
+}
+
+#[test]
+fn item14_no_error_names_line_0() {
+    let s = Sandbox::init();
+    let before = s.head();
+    let batch = s.file("one.jsonl", format!("{}\n", designation("GIM0001", "2025-07-23", "Some One")).as_bytes());
+    let bad_actor = "bad\u{1}actor";
+    let r = s.command(&["append", &batch]).env("LEDGER_ACTOR", bad_actor).output().expect("run");
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(65), "{stderr}");
+    assert!(stderr.contains("the actor must be") && !stderr.contains("line 0"), "{stderr}");
+    let r = s
+        .command(&[
+            "designate",
+            "UK/GIM0002",
+            "--regime",
+            "GIM",
+            "--kind",
+            "individual",
+            "--name",
+            "Other",
+            "--effective",
+            "2025-07-23",
+            "--measure",
+            "asset_freeze",
+            "--yes",
+        ])
+        .env("LEDGER_ACTOR", bad_actor)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(65), "{stderr}");
+    assert!(stderr.contains("the actor must be") && !stderr.contains("line 0"), "{stderr}");
+    // An import names the list's rows only for what a row is to blame for.
+    let file = s.file("list.csv", real_uk_csv().as_bytes());
+    let r = s.command(&["import", "uk-csv", &file]).env("LEDGER_ACTOR", bad_actor).output().expect("run");
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(65), "{stderr}");
+    assert!(stderr.contains("the actor must be") && !stderr.contains("line "), "{stderr}");
+    assert_eq!(s.head(), before);
 }
