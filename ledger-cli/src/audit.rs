@@ -65,11 +65,28 @@ pub fn keygen(out: &mut impl Write, file: &Path, name: &str) -> Result<u8, Failu
     Ok(exit::OK)
 }
 
-/// `ledger checkpoint`.
-pub fn checkpoint(ledger: &Ledger, out: &mut impl Write, sign: Option<&Path>) -> Result<u8, Failure> {
+/// `ledger checkpoint`: the note, or with `--format json` an object holding its parts and the
+/// note's text (for tools that file checkpoints; the note itself is what `--checkpoint` reads).
+pub fn checkpoint(ledger: &Ledger, out: &mut impl Write, format: Format, sign: Option<&Path>) -> Result<u8, Failure> {
+    crate::queries::no_csv(format, "checkpoint")?;
     let key = sign.map(signer).transpose()?;
-    let (_, note) = bundle::checkpoint(ledger, key.as_ref())?;
-    write!(out, "{note}")?;
+    let (cp, note) = bundle::checkpoint(ledger, key.as_ref())?;
+    match format {
+        Format::Json => {
+            let head = cp.head().map(|(seq, hash)| json!({"seq": seq, "hash": hash.to_hex()}));
+            let v = json!({
+                "origin": cp.origin,
+                "size": cp.size,
+                "root": cp.root.to_hex(),
+                "head": head,
+                "signed": key.is_some(),
+                "key": key.as_ref().map(|k| k.name()),
+                "note": note,
+            });
+            output::write_json(out, &v)?;
+        }
+        Format::Table | Format::Csv => write!(out, "{note}")?,
+    }
     Ok(exit::OK)
 }
 

@@ -52,8 +52,9 @@ pub enum Command {
     ///
     /// Example: ledger --ledger /srv/sanctions.sled init --name example.org/uk-sanctions
     Init {
-        /// The ledger's name (the origin line of its checkpoints).
-        #[arg(long, default_value = ledger_core::ledger::DEFAULT_NAME)]
+        /// The ledger's name (the origin line of its checkpoints): a key's name, so 1 to 256
+        /// bytes without spaces, `+`, control or invisible characters.
+        #[arg(long, default_value = ledger_core::ledger::DEFAULT_NAME, value_parser = parse_name)]
         name: String,
     },
     /// Append input events (JSON Lines) from FILE or `-` (stdin): all of them or none.
@@ -348,7 +349,7 @@ pub struct DesignateArgs {
     pub nationality: Vec<String>,
     /// A measure imposed (asset_freeze, travel_ban, trust_services, director_disqualification,
     /// arms_embargo, shipping, ...; `ledger designate --help` lists them). An unlisted measure is
-    /// recorded as `custom:CODE`, e.g. custom:port_ban.
+    /// given and recorded as `custom:CODE` (CODE snake_case), e.g. custom:port_ban.
     #[arg(long, value_name = "MEASURE", required = true)]
     pub measure: Vec<String>,
     /// The statement of reasons.
@@ -482,6 +483,11 @@ impl From<Kind> for SubjectKind {
 
 fn parse_time(s: &str) -> Result<Micros, String> {
     ledger_core::time::parse_query_time(s)
+}
+
+/// A ledger's name, by the rule of a key's name: `keygen --name` and `init --name` take the same.
+fn parse_name(s: &str) -> Result<String, String> {
+    ledger_core::checkpoint::check_name(s).map(|()| s.to_owned())
 }
 
 fn parse_key(s: &str) -> Result<Key, String> {

@@ -62,7 +62,7 @@ pub fn run(
     stage(&format!("reconciling {} listed designations", snapshot.designations.len()));
     let file = SourceFile::new(&name, &bytes);
     let options = Options { max_delist: req.max_delist, allow_older: req.allow_older };
-    let plan = reconcile::plan(ledger, &snapshot, &file, &options).map_err(|e| match e {
+    let plan = reconcile::plan(ledger, &snapshot, &file, &options, clock).map_err(|e| match e {
         Error::Refused(reason) => Failure::new(exit::DATA, format!("{name}: {reason}\n  nothing was written")),
         e => e.into(),
     })?;
@@ -73,9 +73,18 @@ pub fn run(
         let appended =
             ledger.append_marked(&plan.events, actor, clock, Some(plan.mark.clone())).map_err(|e| match e {
                 Error::Input(l) => {
-                    let at = plan.locations.get(l.line.saturating_sub(1)).cloned().unwrap_or_default();
-                    let key = l.key.as_ref().map(|k| format!(" ({k})")).unwrap_or_default();
-                    Failure::new(exit::DATA, format!("{name}: {at}{key}: {}\n  nothing was written", l.reason))
+                    // `line` is the event's position in the plan: name where it came from in the
+                    // list instead, and nothing when no event is to blame.
+                    let at = l.line.checked_sub(1).and_then(|i| plan.locations.get(i));
+                    let key = l.key.as_deref();
+                    let field = l.field.as_ref().map(|f| format!(", field `{f}`")).unwrap_or_default();
+                    let place = match (at, key) {
+                        (Some(at), Some(key)) => format!("{at} ({key}){field}: "),
+                        (Some(at), None) => format!("{at}{field}: "),
+                        (None, Some(key)) => format!("{key}{field}: "),
+                        (None, None) => String::new(),
+                    };
+                    Failure::new(exit::DATA, format!("{name}: {place}{}\n  nothing was written", l.reason))
                 }
                 e => e.into(),
             })?;
@@ -103,17 +112,20 @@ pub fn run(
             output::write_json(out, &v)?;
         }
         Format::Table | Format::Csv => {
+            // Names in a list are whoever was listed chose them: nothing of the list, nor the
+            // file's name, reaches the terminal unescaped (JSON leaves bidi overrides as they are).
             if req.dry_run {
                 for e in &events {
-                    writeln!(out, "{e}")?;
+                    writeln!(out, "{}", output::escape(&e.to_string()))?;
                 }
             }
             let s = &plan.summary;
             writeln!(
                 out,
-                "{} {} {name}: {} list of {}, {} designations listed",
+                "{} {} {}: {} list of {}, {} designations listed",
                 if req.dry_run { "would import" } else { "imported" },
                 snapshot.format,
+                output::escape(&name),
                 snapshot.authority,
                 snapshot.report_date,
                 s.listed

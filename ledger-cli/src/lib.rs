@@ -160,7 +160,8 @@ pub fn main() -> ExitCode {
                 Some(head) if f.code != exit::WRITTEN => after_commit(&head, f),
                 _ => f,
             };
-            eprintln!("ledger: {}", f.message);
+            // A message may quote input (an id, a name, a list's cell): escaped for the terminal.
+            eprintln!("ledger: {}", output::escape_lines(&f.message));
             ExitCode::from(f.code)
         }
         Err(_) => ExitCode::from(exit::INTERNAL),
@@ -271,7 +272,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             }
         }
         Command::Keygen { out: file, name } => audit::keygen(&mut out, file, name)?,
-        Command::Checkpoint { sign } => audit::checkpoint(&open(cli)?, &mut out, sign.as_deref())?,
+        Command::Checkpoint { sign } => audit::checkpoint(&open(cli)?, &mut out, cli.format, sign.as_deref())?,
         Command::Prove { seq, size, consistency } => audit::prove(&open(cli)?, &mut out, *seq, *size, *consistency)?,
         Command::VerifyProof { proof, checkpoint, key } => {
             audit::verify_proof(&mut out, cli.format, proof, checkpoint.as_deref(), key.as_deref())?

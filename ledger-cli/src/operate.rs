@@ -4,8 +4,8 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use ledger_core::event::{
-    Amendment, DateOfBirth, Delisting, Designation, InputEvent, KNOWN_MEASURES, Key, Name, NameType, Record, Regime,
-    Retraction, Source, Subject,
+    Amendment, DateOfBirth, Delisting, Designation, InputEvent, Key, Name, NameType, Record, Regime, Retraction,
+    Source, Subject, check_measure,
 };
 use ledger_core::input::Numbered;
 use ledger_core::lifecycle::KeyEntry;
@@ -33,22 +33,13 @@ pub struct Context<'a> {
     pub format: Format,
 }
 
-/// Maps a measure flag to its code: a known measure, or `custom:CODE` for an unlisted one.
+/// Checks a `--measure` flag: a known measure, or `custom:CODE` for an unlisted one, recorded as
+/// written (`custom:port_ban`) so that a reader can tell it from the vocabulary. The rule is the
+/// ledger's own ([`check_measure`]), the one every event meets; a flag that breaks it is a usage
+/// error.
 fn measure(m: &str) -> Result<String, Failure> {
-    if let Some(code) = m.strip_prefix("custom:") {
-        return Ok(code.to_owned());
-    }
-    if KNOWN_MEASURES.iter().any(|(code, _)| *code == m) {
-        return Ok(m.to_owned());
-    }
-    let known: Vec<&str> = KNOWN_MEASURES.iter().map(|(c, _)| *c).collect();
-    Err(Failure::new(
-        exit::USAGE,
-        format!(
-            "unknown measure `{m}`: known measures are {}; record another as custom:CODE (e.g. custom:port_ban)",
-            known.join(", ")
-        ),
-    ))
+    check_measure(m).map_err(|e| Failure::new(exit::USAGE, format!("--measure {e}")))?;
+    Ok(m.to_owned())
 }
 
 fn refused(key: &Key, e: Error) -> Failure {
@@ -193,8 +184,7 @@ pub fn amend(cx: &Context, out: &mut impl Write, a: &AmendArgs) -> Result<Pendin
         let mut measures: Vec<Value> = new["measures"].as_array().cloned().unwrap_or_default();
         for m in &a.remove_measure {
             let before = measures.len();
-            let code = m.strip_prefix("custom:").unwrap_or(m);
-            measures.retain(|x| x != code);
+            measures.retain(|x| x != m.as_str());
             if measures.len() == before {
                 return Err(Failure::new(
                     exit::DATA,
@@ -383,7 +373,8 @@ fn prepare(
         Format::Json => {}
         Format::Table | Format::Csv => {
             writeln!(out, "event {} to append:", rec.seq)?;
-            writeln!(out, "{}", serde_json::to_string_pretty(&input).unwrap_or_default())?;
+            // JSON escapes control characters but not bidi overrides: escape for the terminal.
+            writeln!(out, "{}", output::escape_lines(&serde_json::to_string_pretty(&input).unwrap_or_default()))?;
             if let Some(a) = &after {
                 writeln!(out, "\n{} as it will stand at {}, once event {} is recorded:", a.key, a.at, rec.seq)?;
                 print_designation(out, a)?;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::{Format, Kind, TimeArgs};
-use crate::output::{self, Table};
+use crate::output::{self, Cell, Table};
 use crate::{Failure, exit};
 
 /// Fills in the axes the command line left out.
@@ -81,17 +81,18 @@ pub fn state(
     header.push("name");
     let mut t = Table::new(&header);
     for r in &s.designations {
-        let mut row = vec![
-            r.key.clone(),
-            if format == Format::Table { output::paint_status(r.status) } else { r.status.as_str().to_owned() },
-            r.regime.clone(),
-            r.kind.as_str().to_owned(),
-            r.designated.clone(),
+        // The status's colour shows in a table at a terminal only, never in CSV.
+        let mut row: Vec<Cell> = vec![
+            r.key.clone().into(),
+            output::paint_status(r.status),
+            r.regime.clone().into(),
+            r.kind.as_str().into(),
+            r.designated.clone().into(),
         ];
         if include_delisted {
-            row.push(r.delisted.clone().unwrap_or_default());
+            row.push(r.delisted.clone().unwrap_or_default().into());
         }
-        row.push(r.name.clone());
+        row.push(r.name.clone().into());
         t.row(row);
     }
     table_or_csv(out, &t, format)?;
@@ -124,39 +125,40 @@ pub fn show(
 /// Prints one designation as `show` does, as key-value lines.
 pub fn print_designation(out: &mut impl Write, s: &ShowOutput) -> Result<(), Failure> {
     let mut t = Table::new(&["", ""]);
-    let mut row = |k: &str, v: String| t.row(vec![k.to_owned(), v]);
-    row("key", s.key.clone());
+    let mut row = |k: &str, v: Cell| t.row(vec![Cell::from(k), v]);
+    row("key", s.key.clone().into());
     row("status", output::paint_status(s.status));
     if let Some(d) = &s.designated {
-        row("designated", d.clone());
+        row("designated", d.clone().into());
     }
     if let Some(d) = &s.delisted {
-        row("delisted", d.clone());
+        row("delisted", d.clone().into());
     }
     if let Some(r) = &s.record {
         row(
             "regime",
-            format!("{}{}", r.regime.code, r.regime.name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default()),
+            format!("{}{}", r.regime.code, r.regime.name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default())
+                .into(),
         );
-        row("kind", r.subject.kind.as_str().to_owned());
+        row("kind", r.subject.kind.as_str().into());
         for n in &r.subject.names {
             let quality = n.quality.map(|q| {
                 format!(", {} quality", if q == ledger_core::event::AliasQuality::Good { "good" } else { "low" })
             });
-            row("name", format!("{} ({}{})", n.name, n.name_type.as_str(), quality.unwrap_or_default()));
+            row("name", format!("{} ({}{})", n.name, n.name_type.as_str(), quality.unwrap_or_default()).into());
         }
         for d in &r.subject.dates_of_birth {
-            row("born", d.date.clone());
+            row("born", d.date.clone().into());
         }
         for n in &r.subject.nationalities {
-            row("nationality", n.clone());
+            row("nationality", n.clone().into());
         }
-        row("measures", r.measures.join(", "));
+        row("measures", r.measures.join(", ").into());
         if let Some(reason) = &r.reason {
-            row("reason", reason.clone());
+            row("reason", reason.clone().into());
         }
     }
-    row("events", s.events.iter().map(u64::to_string).collect::<Vec<_>>().join(", "));
+    row("events", s.events.iter().map(u64::to_string).collect::<Vec<_>>().join(", ").into());
     t.write_text(out)?;
     Ok(())
 }

@@ -57,12 +57,22 @@ fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
     [d[0], d[1], d[2], d[3]]
 }
 
-fn check_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.contains(['+', ' ', '\n']) || name.chars().any(char::is_control) {
-        Err(format!("`{name}` is not a key name (no spaces, `+` or control characters)"))
-    } else {
-        Ok(())
+/// The longest name of a key or a ledger, in bytes.
+pub const MAX_NAME_BYTES: usize = 256;
+
+/// Checks the name of a key or of a ledger (the origin line of its checkpoints, which keys are
+/// usually named after): 1 to 256 bytes, without spaces, `+` (which separates the parts of a key
+/// in note format), control characters or invisible format characters (Unicode category Cf),
+/// which would let two names that print alike differ.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let rule = "(1 to 256 bytes; no spaces, `+`, control or invisible characters)";
+    if let Some(c) = name.chars().find(|c| c.is_control() || crate::names::is_format(*c)) {
+        return Err(format!("`{name}` is not a valid name: it contains {} {rule}", crate::names::code_point(c)));
     }
+    if name.is_empty() || name.len() > MAX_NAME_BYTES || name.contains(['+', ' ']) {
+        return Err(format!("`{name}` is not a valid name {rule}"));
+    }
+    Ok(())
 }
 
 impl Checkpoint {

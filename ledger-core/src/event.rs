@@ -16,8 +16,9 @@ use crate::time::{Date, Effective, Timestamp};
 /// The version of the recorded-event format, written in the genesis event.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// The measures the operator commands know, with what each means. Events may carry any
-/// snake_case code; the operator commands accept others only as `custom:CODE`.
+/// The measures the ledger knows, with what each means. A measure is one of these codes or
+/// `custom:CODE` (CODE snake_case) for another, so that a reader can tell a measure of the
+/// vocabulary from one an operator or importer named ([`check_measure`]).
 pub const KNOWN_MEASURES: &[(&str, &str)] = &[
     ("asset_freeze", "funds and economic resources frozen"),
     ("travel_ban", "entry to or transit through the territory refused"),
@@ -30,6 +31,36 @@ pub const KNOWN_MEASURES: &[(&str, &str)] = &[
     ("financial", "restrictions on financial services and investment"),
     ("trade", "restrictions on trade in goods or technology"),
 ];
+
+/// The prefix of a measure outside [`KNOWN_MEASURES`]: `custom:port_ban`.
+pub const CUSTOM_MEASURE_PREFIX: &str = "custom:";
+
+/// The JSON Schema pattern of a measure: the known codes or `custom:CODE`. Kept in step with
+/// [`KNOWN_MEASURES`] and [`check_measure`] by a test.
+pub const MEASURE_PATTERN: &str = "^(asset_freeze|travel_ban|arms_embargo|targeted_arms_embargo|trust_services|director_disqualification|shipping|charter_ban|financial|trade|custom:[a-z][a-z0-9_]{0,63})$";
+
+/// Checks a measure: a code of [`KNOWN_MEASURES`], or `custom:CODE` where CODE is a snake_case
+/// code (1 to 64 of a-z, 0-9 and `_`, starting with a letter).
+pub fn check_measure(m: &str) -> Result<(), String> {
+    if KNOWN_MEASURES.iter().any(|(code, _)| *code == m) {
+        return Ok(());
+    }
+    if let Some(code) = m.strip_prefix(CUSTOM_MEASURE_PREFIX) {
+        let snake = (1..=64).contains(&code.len())
+            && code.as_bytes()[0].is_ascii_lowercase()
+            && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        return if snake {
+            Ok(())
+        } else {
+            Err(format!("`{m}`: after `custom:` comes a snake_case code (a-z, 0-9, _), e.g. custom:port_ban"))
+        };
+    }
+    let known: Vec<&str> = KNOWN_MEASURES.iter().map(|(c, _)| *c).collect();
+    Err(format!(
+        "`{m}` is not a known measure ({}); record another as custom:CODE with a snake_case CODE, e.g. custom:port_ban",
+        known.join(", ")
+    ))
+}
 
 /// The fields of a designation record that an amendment may patch.
 pub const PATCHABLE_FIELDS: &[&str] = &["regime", "subject", "measures", "reason", "source", "other"];
@@ -63,22 +94,38 @@ impl fmt::Display for Key {
 
 /// Checks an authority code: 1 to 16 of `A-Z`, `0-9`, `_`, `-`.
 pub fn check_authority(a: &str) -> Result<(), String> {
-    if (1..=16).contains(&a.len())
-        && a.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-    {
+    let allowed = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '-';
+    let rule = "must be 1 to 16 characters of A-Z, 0-9, _ or -";
+    // An invisible character is named by its code point: the code as printed looks right.
+    if let Some(c) = a.chars().find(|c| crate::names::is_format(*c) || c.is_control()) {
+        return Err(format!("authority `{a}` contains {}, an invisible character; it {rule}", code_point(c)));
+    }
+    if (1..=16).contains(&a.len()) && a.chars().all(allowed) { Ok(()) } else { Err(format!("authority `{a}` {rule}")) }
+}
+
+/// Checks a designation id: 1 to 64 printable characters without spaces, `/` or invisible format
+/// characters (Unicode category Cf: zero-width spaces, soft hyphens, direction marks and
+/// overrides, ...), which would make two ids that print alike different keys.
+pub fn check_id(id: &str) -> Result<(), String> {
+    let rule = "must be 1 to 64 printable characters without spaces or `/`";
+    if let Some(c) = id.chars().find(|c| crate::names::is_format(*c)) {
+        return Err(format!(
+            "id `{id}` contains {}, an invisible format character; an id {rule} and no invisible characters",
+            code_point(c)
+        ));
+    }
+    if let Some(c) = id.chars().find(|c| c.is_control()) {
+        return Err(format!("id `{id}` contains the control character {}; an id {rule}", code_point(c)));
+    }
+    if (1..=64).contains(&id.chars().count()) && id.chars().all(|c| !c.is_whitespace() && c != '/') {
         Ok(())
     } else {
-        Err(format!("authority `{a}` must be 1 to 16 characters of A-Z, 0-9, _ or -"))
+        Err(format!("id `{id}` {rule}"))
     }
 }
 
-/// Checks a designation id: 1 to 64 printable characters without spaces or `/`.
-pub fn check_id(id: &str) -> Result<(), String> {
-    if (1..=64).contains(&id.chars().count()) && id.chars().all(|c| !c.is_whitespace() && !c.is_control() && c != '/') {
-        Ok(())
-    } else {
-        Err(format!("id `{id}` must be 1 to 64 printable characters without spaces or `/`"))
-    }
+fn code_point(c: char) -> String {
+    crate::names::code_point(c)
 }
 
 /// An event as an operator writes it: one JSON object per line of an append batch.
@@ -113,6 +160,19 @@ pub enum Event {
     Delisting(Delisting),
     /// A statement that an earlier event was recorded in error.
     Retraction(Retraction),
+}
+
+impl InputEvent {
+    /// The designation key this event acts on (none for retractions).
+    pub fn key(&self) -> Option<Key> {
+        let (authority, id) = match self {
+            InputEvent::Designation(d) => (&d.authority, &d.id),
+            InputEvent::Amendment(a) => (&a.authority, &a.id),
+            InputEvent::Delisting(d) => (&d.authority, &d.id),
+            InputEvent::Retraction(_) => return None,
+        };
+        Some(Key { authority: authority.clone(), id: id.clone() })
+    }
 }
 
 impl From<InputEvent> for Event {
@@ -184,8 +244,10 @@ pub struct Designation {
     pub regime: Regime,
     /// Who or what is designated.
     pub subject: Subject,
-    /// The measures imposed, as snake_case codes (`asset_freeze`, `travel_ban`, ...).
+    /// The measures imposed: codes of the ledger's vocabulary (`asset_freeze`, `travel_ban`,
+    /// ...) or `custom:CODE` for another (`custom:port_ban`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("items" = {"type": "string", "pattern": MEASURE_PATTERN}))]
     pub measures: Vec<String>,
     /// The statement of reasons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -304,8 +366,9 @@ pub struct Record {
     pub regime: Regime,
     /// Who or what is designated.
     pub subject: Subject,
-    /// The measures imposed.
+    /// The measures imposed: known codes or `custom:CODE`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("items" = {"type": "string", "pattern": MEASURE_PATTERN}))]
     pub measures: Vec<String>,
     /// The statement of reasons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -699,5 +762,38 @@ fn describe_serde_error_at(e: serde_path_to_error::Error<serde_json::Error>, at:
         ("", path) => format!("field `{path}`: {inner}"),
         (at, "." | "") => format!("field `{at}`: {inner}"),
         (at, path) => format!("field `{at}.{path}`: {inner}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_measure_pattern_is_the_vocabulary() {
+        let known: Vec<&str> = KNOWN_MEASURES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(MEASURE_PATTERN, format!("^({}|custom:[a-z][a-z0-9_]{{0,63}})$", known.join("|")));
+    }
+
+    #[test]
+    fn measures_are_known_or_custom() {
+        for ok in ["asset_freeze", "charter_ban", "custom:port_ban", "custom:x1"] {
+            assert!(check_measure(ok).is_ok(), "{ok}");
+        }
+        let long = format!("custom:{}", "x".repeat(65));
+        for bad in ["port_ban", "custom:", "custom:Port", "custom:1x", "custom:port ban", "Asset freeze", &long] {
+            assert!(check_measure(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids_and_authorities_refuse_invisible_characters() {
+        let e = check_id("GIM\u{200b}0030").unwrap_err();
+        assert!(e.contains("U+200B"), "{e}");
+        for c in ['\u{ad}', '\u{200e}', '\u{202e}', '\u{2066}', '\u{feff}'] {
+            assert!(check_id(&format!("GIM{c}1")).is_err(), "{c:?}");
+        }
+        assert!(check_authority("U\u{200b}K").unwrap_err().contains("U+200B"));
+        assert!(check_id("QDi.001").is_ok());
     }
 }

@@ -18,7 +18,7 @@ use crate::projection::Reader;
 use crate::store::{self, BLOCK_EVENTS, Commit, Head, Store};
 use crate::time::{Clock, Timestamp, format_instant};
 use crate::tree::StoreTree;
-use crate::validate::check_record;
+use crate::validate::{check_event, check_record};
 
 /// The default name of a new ledger (the origin line of its checkpoints).
 pub const DEFAULT_NAME: &str = "sanctions-designation-ledger";
@@ -46,9 +46,8 @@ impl Ledger {
     /// Like [`Ledger::init`], waiting up to `wait` for another process to release the ledger.
     pub fn init_waiting(path: &Path, name: &str, actor: &str, clock: &dyn Clock, wait: Duration) -> Result<Ledger> {
         check_actor(actor)?;
-        if name.trim().is_empty() || name.len() > 256 || name.chars().any(char::is_control) {
-            return Err(LineError::new(0, "the ledger name must be 1 to 256 printable characters").into());
-        }
+        // The name is the origin line of the ledger's checkpoints: the rule of a key's name.
+        crate::checkpoint::check_name(name).map_err(|e| Error::Refused(format!("the ledger name {e}")))?;
         let store = Store::create(path, wait)?;
         let genesis = Event::Genesis(Genesis { ledger: name.to_owned(), format: FORMAT_VERSION });
         let at = Timestamp(clock.now());
@@ -194,6 +193,14 @@ impl Ledger {
         // the clock steps back or stands still.
         let start = clock.now().max(head.recorded_at.0.saturating_add(1));
         for (i, n) in batch.iter().enumerate() {
+            // The field rules of every input event, whichever way it came in (a JSON line, an
+            // operator command, an import), before anything else is decided about it.
+            check_event(&n.event).map_err(|f| LineError {
+                line: n.line,
+                key: n.event.key().map(|k| k.to_string()),
+                field: Some(f.field),
+                reason: f.reason,
+            })?;
             let seq = head.seq + 1 + i as u64;
             let at = start.saturating_add(i as i64);
             let (bytes, rec) = seal(seq, prev, Timestamp(at), actor, n.event.clone().into())
@@ -282,9 +289,8 @@ pub(crate) fn parse_stored(seq: u64, hash: Hash, bytes: &[u8]) -> Result<Recorde
 
 fn check_actor(actor: &str) -> Result<()> {
     if actor.trim().is_empty() || actor.len() > 256 || actor.chars().any(char::is_control) {
-        return Err(
-            LineError::new(0, "the actor must be 1 to 256 printable characters (--actor or LEDGER_ACTOR)").into()
-        );
+        // The whole batch's actor, not one line's: no line to name.
+        return Err(Error::Refused("the actor must be 1 to 256 printable characters (--actor or LEDGER_ACTOR)".into()));
     }
     Ok(())
 }

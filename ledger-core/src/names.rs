@@ -5,17 +5,36 @@
 //! assert_eq!(tokens("Nusret Seferović"), ["nusret", "seferovic"]);
 //! assert!(matches(&tokens("seferović nusret"), "Nusret SEFEROVIC"));
 //! assert!(!matches(&tokens("Nusret Sefer"), "Nusret SEFEROVIC"));
+//! // Invisible format characters are ignored: the name is found by its visible text.
+//! assert!(matches(&tokens("Nusret"), "Nus\u{200b}ret SEFEROVIC"));
 //! ```
 
+use unicode_general_category::{GeneralCategory, get_general_category};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-/// The search tokens of a name: compatibility-decomposed, accents dropped, letters that do not
-/// decompose folded to their usual Latin spelling (đ → d, ß → ss, ø → o, ...), lowercased, and
-/// split on everything that is not a letter or digit.
+/// Whether `c` is a format character (Unicode general category Cf): invisible in the text as
+/// shown, such as U+200B ZERO WIDTH SPACE, U+00AD SOFT HYPHEN, U+200E/U+200F direction marks,
+/// the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and
+/// U+FEFF. Two strings that differ only by them look the same.
+pub fn is_format(c: char) -> bool {
+    get_general_category(c) == GeneralCategory::Format
+}
+
+/// A character as an error message names it: its code point (`U+200B`), which shows even when
+/// the character itself is invisible.
+pub fn code_point(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
+}
+
+/// The search tokens of a name: compatibility-decomposed, accents dropped, invisible format
+/// characters dropped (a name published with a zero-width space or soft hyphen inside a word is
+/// found by the word as it shows), letters that do not decompose folded to their usual Latin
+/// spelling (đ → d, ß → ss, ø → o, ...), lowercased, and split on everything that is not a letter
+/// or digit.
 pub fn tokens(name: &str) -> Vec<String> {
     let mut folded = String::with_capacity(name.len());
-    for c in name.nfkd().filter(|c| !is_combining_mark(*c)) {
+    for c in name.nfkd().filter(|c| !is_combining_mark(*c) && !is_format(*c)) {
         match c {
             'đ' | 'Đ' => folded.push('d'),
             'ß' => folded.push_str("ss"),
@@ -55,6 +74,9 @@ mod tests {
             ("O’Brien, J.", vec!["obrien", "j"]),
             ("ＡＬＰＡ TRADING FZCO", vec!["alpa", "trading", "fzco"]),
             ("  ", vec![]),
+            // Format characters inside a word do not split it.
+            ("Nus\u{200b}ret SEFERO\u{ad}VIC", vec!["nusret", "seferovic"]),
+            ("\u{feff}\u{202e}ALPA\u{202c} \u{2066}TRADING\u{2069}", vec!["alpa", "trading"]),
         ];
         for (name, want) in cases {
             assert_eq!(tokens(name), want, "{name}");

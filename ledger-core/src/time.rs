@@ -39,13 +39,24 @@ impl Effective {
         }
     }
 
-    /// Parses `2025-10-22` or an RFC 3339 instant (converted to UTC).
+    /// Parses `2025-10-22` or an RFC 3339 instant (converted to UTC) of the form the schema
+    /// gives: `T` between date and time, at most six fractional digits, no leap second.
     pub fn parse(s: &str) -> Result<Self, String> {
-        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            && s.len() == 10
-        {
+        let form = "is not a date (YYYY-MM-DD) or an RFC 3339 instant (YYYY-MM-DDThh:mm:ssZ)";
+        if is_date_shape(s.as_bytes()) {
+            let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` {form}: no such day"))?;
             check_year(d.year())?;
             return Ok(Effective::Date(d));
+        }
+        // chrono also reads forms the schema does not allow (a space for the `T`, a leap second
+        // `:60`, more than six fractional digits): the shape is checked first.
+        if let Some(reason) = instant_shape_error(s) {
+            let looks_like_an_instant = s.len() > 10 && is_date_shape(&s.as_bytes()[..10]);
+            return Err(if looks_like_an_instant {
+                format!("`{s}` {form}: {reason}")
+            } else {
+                format!("`{s}` {form}")
+            });
         }
         match DateTime::parse_from_rfc3339(s) {
             Ok(t) => {
@@ -56,7 +67,7 @@ impl Effective {
                 }
                 Ok(Effective::Instant(t.timestamp_micros()))
             }
-            Err(_) => Err(format!("`{s}` is not a date (YYYY-MM-DD) or an RFC 3339 instant (YYYY-MM-DDThh:mm:ssZ)")),
+            Err(_) => Err(format!("`{s}` {form}")),
         }
     }
 }
@@ -96,6 +107,47 @@ impl schemars::JsonSchema for Effective {
     }
 }
 
+/// Whether `s` has the form `YYYY-MM-DD` (digits and dashes only where they belong).
+fn is_date_shape(b: &[u8]) -> bool {
+    b.len() == 10 && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
+}
+
+/// Why `s` is not an instant of the form `YYYY-MM-DDThh:mm:ss[.f{1,6}](Z|±hh:mm)` (the schema's
+/// pattern), or `None` when it has that form. Values (month 13, hour 25) are chrono's to check,
+/// except the leap second `:60`, which the ledger's microsecond arithmetic has no place for.
+fn instant_shape_error(s: &str) -> Option<&'static str> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if b.len() < 20 || !is_date_shape(&b[..10]) {
+        return Some("expected YYYY-MM-DD first");
+    }
+    if !matches!(b[10], b'T' | b't') {
+        return Some("the date and the time are separated by `T`");
+    }
+    if !(digits(11..13) && b[13] == b':' && digits(14..16) && b[16] == b':' && digits(17..19)) {
+        return Some("expected hh:mm:ss after the `T`");
+    }
+    if &b[17..19] == b"60" {
+        return Some("a leap second (:60) is not accepted");
+    }
+    let mut i = 19;
+    if b[i] == b'.' {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start || i - start > 6 {
+            return Some("1 to 6 fractional digits (microseconds at most)");
+        }
+    }
+    match &b[i..] {
+        [b'Z' | b'z'] => None,
+        [b'+' | b'-', _, _, b':', _, _] if digits(i + 1..i + 3) && digits(i + 4..i + 6) => None,
+        _ => Some("expected Z or a ±hh:mm offset at the end"),
+    }
+}
+
 /// A calendar date (`YYYY-MM-DD`), used for publication dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(pub NaiveDate);
@@ -104,7 +156,7 @@ impl Date {
     /// Parses `YYYY-MM-DD`.
     pub fn parse(s: &str) -> Result<Self, String> {
         match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-            Ok(d) if s.len() == 10 => {
+            Ok(d) if is_date_shape(s.as_bytes()) => {
                 check_year(d.year())?;
                 Ok(Date(d))
             }
@@ -163,7 +215,8 @@ impl Timestamp {
     /// Parses the fixed form `YYYY-MM-DDThh:mm:ss.ffffffZ`.
     pub fn parse(s: &str) -> Result<Self, String> {
         let bad = || format!("`{s}` is not a recorded_at timestamp (YYYY-MM-DDThh:mm:ss.ffffffZ)");
-        if s.len() != 27 || !s.ends_with('Z') {
+        // Exactly the form Display writes: `T`, six digits, `Z`, no leap second.
+        if s.len() != 27 || !s.ends_with('Z') || s.as_bytes()[10] != b'T' || instant_shape_error(s).is_some() {
             return Err(bad());
         }
         let t = DateTime::parse_from_rfc3339(s).map_err(|_| bad())?;
@@ -203,9 +256,16 @@ pub fn parse_query_time(s: &str) -> Result<Micros, String> {
     match Effective::parse(s) {
         Ok(Effective::Date(d)) => Ok(day_start(d) + MICROS_PER_DAY - 1),
         Ok(Effective::Instant(m)) => Ok(m),
-        Err(_) => Err(format!(
-            "`{s}` is not a date (YYYY-MM-DD, meaning the end of that day, UTC) or an RFC 3339 instant (e.g. 2025-10-22T14:05:00Z)"
-        )),
+        Err(_) => {
+            // Say what is wrong with something that is nearly an instant (`2025-10-22 14:05:00Z`).
+            let why = match instant_shape_error(s) {
+                Some(reason) if s.len() > 10 && is_date_shape(&s.as_bytes()[..10]) => format!(": {reason}"),
+                _ => String::new(),
+            };
+            Err(format!(
+                "`{s}` is not a date (YYYY-MM-DD, meaning the end of that day, UTC) or an RFC 3339 instant (e.g. 2025-10-22T14:05:00Z){why}"
+            ))
+        }
     }
 }
 
@@ -282,6 +342,37 @@ mod tests {
         for bad in ["2025-13-01", "22/10/2025", "2025-10-22 14:05", "", "0001-01-01", "2025-1-2"] {
             assert!(Effective::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn instants_have_the_schemas_form() {
+        for ok in [
+            "2025-10-22T14:05:00Z",
+            "2025-10-22t14:05:00z",
+            "2025-10-22T14:05:00.5Z",
+            "2025-10-22T14:05:00.123456+02:00",
+            "2025-10-22T23:59:59-05:30",
+        ] {
+            assert!(Effective::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "2025-10-22 14:05:00Z",
+            "2025-10-22T23:59:60Z",
+            "2025-12-31T23:59:60+00:00",
+            "2025-10-22T14:05:00.0000000Z",
+            "2025-10-22T14:05:00.Z",
+            "2025-10-22T14:05Z",
+            "2025-10-22T14:05:00",
+            "2025-10-22T14:05:00+0200",
+            "+2025-10-2",
+            "2025-10-22T14:05:00Z ",
+        ] {
+            assert!(Effective::parse(bad).is_err(), "{bad}");
+            assert!(parse_query_time(bad).is_err(), "{bad}");
+        }
+        assert!(Timestamp::parse("2026-01-02 03:04:05.000007Z").is_err());
+        assert!(Timestamp::parse("2026-01-02T23:59:60.000000Z").is_err());
+        assert!(Date::parse("+202-01-02").is_err());
     }
 
     #[test]

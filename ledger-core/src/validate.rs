@@ -2,7 +2,9 @@
 
 use serde_json::Value;
 
-use crate::event::{Amendment, InputEvent, PATCHABLE_FIELDS, Record, Regime, Subject, check_authority, check_id};
+use crate::event::{
+    Amendment, InputEvent, PATCHABLE_FIELDS, Record, Regime, Subject, check_authority, check_id, check_measure,
+};
 
 /// Explicit limits on input.
 pub mod limits {
@@ -84,10 +86,18 @@ pub fn check_limits(v: &Value) -> Result<(), FieldError> {
     walk(v, 0, &mut String::new())
 }
 
-/// Checks the rules of one input event that do not depend on the ledger's contents.
+/// Checks the rules of one input event that do not depend on the ledger's contents. Every way
+/// into the ledger meets them: `append` when it reads a line, and [`crate::Ledger::append`] and
+/// [`crate::Ledger::check`] for every event of a batch, however it was built.
 pub fn check_event(e: &InputEvent) -> Result<(), FieldError> {
     match e {
-        InputEvent::Designation(d) => check_record(&d.record()),
+        // The rules of check_record, on the designation's own fields (no copy of the record).
+        InputEvent::Designation(d) => {
+            check_key(&d.authority, &d.id)?;
+            check_regime(&d.regime)?;
+            check_subject(&d.subject)?;
+            check_measures(&d.measures)
+        }
         InputEvent::Amendment(a) => check_amendment(a),
         InputEvent::Delisting(d) => check_key(&d.authority, &d.id),
         InputEvent::Retraction(r) => {
@@ -171,10 +181,10 @@ pub fn check_subject(subject: &Subject) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Checks a record's `measures`.
+/// Checks a record's `measures`: each a known code or `custom:CODE` ([`check_measure`]).
 pub fn check_measures(measures: &[String]) -> Result<(), FieldError> {
     for (i, m) in measures.iter().enumerate() {
-        snake_case(&format!("measures[{i}]"), m)?;
+        check_measure(m).map_err(|reason| FieldError::new(format!("measures[{i}]"), reason))?;
     }
     Ok(())
 }

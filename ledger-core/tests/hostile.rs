@@ -344,6 +344,12 @@ fn snake() -> impl Strategy<Value = String> {
     "[a-z][a-z0-9_]{0,20}"
 }
 
+/// A measure: a known code, or `custom:` and a snake_case code.
+fn measure() -> impl Strategy<Value = String> {
+    let known: Vec<String> = ledger_core::event::KNOWN_MEASURES.iter().map(|(c, _)| (*c).to_owned()).collect();
+    prop_oneof![proptest::sample::select(known), snake().prop_map(|c| format!("custom:{c}"))]
+}
+
 fn partial_date() -> impl Strategy<Value = String> {
     (date(), 0usize..3).prop_map(|(d, cut)| d[..[4, 7, 10][cut]].to_owned())
 }
@@ -385,7 +391,7 @@ fn designation() -> impl Strategy<Value = Value> {
         proptest::option::of(text()),
     );
     let rest = (
-        proptest::collection::vec(snake(), 0..4),
+        proptest::collection::vec(measure(), 0..4),
         proptest::option::of(text()),
         proptest::option::of(other_map()),
         proptest::option::of(date()),
@@ -433,7 +439,7 @@ fn designation() -> impl Strategy<Value = Value> {
 
 fn amendment() -> impl Strategy<Value = Value> {
     let patch_member = prop_oneof![
-        proptest::collection::vec(snake(), 0..3).prop_map(|m| ("measures", json!(m))),
+        proptest::collection::vec(measure(), 0..3).prop_map(|m| ("measures", json!(m))),
         text().prop_map(|r| ("reason", json!(r))),
         Just(("reason", Value::Null)),
         other_map().prop_map(|o| ("other", o)),
@@ -756,7 +762,8 @@ fn make_wrong(v: &mut Value, w: &Wrong) -> Expect {
         }
         Wrong::Measure(i) if kind == "designation" => {
             let long = "x".repeat(65);
-            let bad = ["Asset freeze", "asset-freeze", "", "1x", long.as_str(), "ASSET_FREEZE", "_x"];
+            let bad =
+                ["Asset freeze", "asset-freeze", "", "1x", long.as_str(), "ASSET_FREEZE", "_x", "port_ban", "custom:X"];
             v["measures"] = json!([bad[i.index(bad.len())]]);
             Expect::field("measures[0]", &["snake_case"])
         }

@@ -21,7 +21,7 @@ use crate::input::Numbered;
 use crate::ledger::Ledger;
 use crate::lifecycle::KeyIndex;
 use crate::projection::{Reader, Status, When, standing};
-use crate::time::{Date, Effective, Micros, parse_query_time};
+use crate::time::{Clock, Date, Effective, Micros, format_instant, parse_query_time};
 
 /// The importer's name and version, recorded in every imported event.
 pub const IMPORTER: &str = concat!("ledger-import/", env!("CARGO_PKG_VERSION"));
@@ -123,9 +123,29 @@ fn refuse(reason: String) -> Error {
     Error::Refused(reason)
 }
 
-/// Compares `snapshot` with the ledger and plans the events that bring the ledger in line.
-pub fn plan(ledger: &Ledger, snapshot: &Snapshot, file: &SourceFile, options: &Options) -> Result<ImportPlan> {
+/// How far after the ledger's clock a list's report date may be: a list published today in a
+/// time zone ahead of UTC is dated tomorrow, but not later.
+const MAX_REPORT_DATE_LEAD: Micros = 86_400_000_000;
+
+/// Compares `snapshot` with the ledger and plans the events that bring the ledger in line. A
+/// list dated more than a day after `clock`'s now is refused: imported, its date would become
+/// the authority's last import and make every real list after it look older.
+pub fn plan(
+    ledger: &Ledger,
+    snapshot: &Snapshot,
+    file: &SourceFile,
+    options: &Options,
+    clock: &dyn Clock,
+) -> Result<ImportPlan> {
     let authority = &snapshot.authority;
+    let now = clock.now();
+    if Effective::Date(snapshot.report_date.0).micros() > now.saturating_add(MAX_REPORT_DATE_LEAD) {
+        return Err(refuse(format!(
+            "this {authority} list is dated {}, more than a day after the ledger's clock ({}): a list from the future would make every later list look older; check the list's report date (or the clock)",
+            snapshot.report_date,
+            format_instant(now)
+        )));
+    }
     if let Some(last) = ledger.last_import(authority)?
         && snapshot.report_date < last
         && !options.allow_older

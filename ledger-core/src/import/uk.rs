@@ -16,7 +16,9 @@
 //! - a name is `Name 1`..`Name 5` then `Name 6`, whitespace collapsed; `Name type` gives its type
 //!   and `Alias strength` its quality; a non-Latin name is an extra `variation` with its script
 //!   (the XML keeps non-Latin names apart from the name rows, so the CSV row's type is not used);
-//! - `Sanctions Imposed` gives the measures as snake_case codes (`Asset freeze` → `asset_freeze`);
+//! - `Sanctions Imposed` gives the measures: each label as the code of the ledger's vocabulary it
+//!   means (`Asset freeze` → `asset_freeze`, `Trust services sanctions` → `trust_services`,
+//!   `Charter of ships` → `charter_ban`), another as `custom:` and its snake_case code;
 //! - `Date Designated` is the effective date, `Last Updated` the entry's update date;
 //! - `D.O.B` keeps its precision: `dd/mm/1975` and `00/00/1975` → `1975`, `00/03/1975` → `1975-03`;
 //! - passports, national identifiers, business registration and IMO numbers become identifiers of
@@ -756,7 +758,7 @@ impl Acc {
 
         let mut measures = Vec::new();
         for m in self.single(Single::SanctionsImposed).map(split_list).unwrap_or_default() {
-            if let Some(code) = snake_code(m) {
+            if let Some(code) = measure(m) {
                 push_distinct(&mut measures, code);
             }
         }
@@ -918,6 +920,31 @@ fn clean(s: &str) -> String {
 fn non_empty(s: &str) -> Option<String> {
     let s = s.trim();
     if s.is_empty() { None } else { Some(s.to_owned()) }
+}
+
+/// The published `Sanctions Imposed` labels that name a measure of the ledger's vocabulary, as
+/// their snake_case codes. The list spells some labels in more than one way (capitals vary), and
+/// the charter bans on ships and on aircraft are one measure of the vocabulary.
+const UK_MEASURES: &[(&str, &str)] = &[
+    ("trust_services_sanctions", "trust_services"),
+    ("director_disqualification_sanction", "director_disqualification"),
+    ("charter_of_ships", "charter_ban"),
+    ("charter_of_aircraft", "charter_ban"),
+];
+
+/// A measure for a published label: a code of the ledger's vocabulary where the label means one
+/// (`Asset freeze` → `asset_freeze`, `Trust services sanctions` → `trust_services`), else
+/// `custom:` and the label's snake_case code (`Port entry ban` → `custom:port_entry_ban`), so that
+/// every imported measure is one the ledger accepts. `None` for a label with no letters or digits.
+fn measure(label: &str) -> Option<String> {
+    let code = snake_code(label)?;
+    if let Some((_, known)) = UK_MEASURES.iter().find(|(published, _)| *published == code) {
+        return Some((*known).to_owned());
+    }
+    if crate::event::KNOWN_MEASURES.iter().any(|(known, _)| *known == code) {
+        return Some(code);
+    }
+    Some(format!("{}{code}", crate::event::CUSTOM_MEASURE_PREFIX))
 }
 
 /// A column header as an `other` key: `Type of entity` → `type_of_entity`.
@@ -1499,6 +1526,24 @@ mod tests {
     #[test]
     fn helpers() {
         assert_eq!(snake_code("Trust services sanctions").as_deref(), Some("trust_services_sanctions"));
+        let cases = [
+            ("Asset freeze", "asset_freeze"),
+            ("Travel Ban", "travel_ban"),
+            ("Trust services sanctions", "trust_services"),
+            ("Director disqualification sanction", "director_disqualification"),
+            ("Director Disqualification Sanction", "director_disqualification"),
+            ("Arms embargo", "arms_embargo"),
+            ("Targeted arms embargo", "targeted_arms_embargo"),
+            ("Charter of ships", "charter_ban"),
+            ("Charter of aircraft", "charter_ban"),
+            ("Port entry ban", "custom:port_entry_ban"),
+            ("2024 measure", "custom:x_2024_measure"),
+        ];
+        for (label, code) in cases {
+            assert_eq!(measure(label).as_deref(), Some(code), "{label}");
+            crate::event::check_measure(code).unwrap();
+        }
+        assert_eq!(measure("--"), None);
         assert_eq!(snake_code(" Travel Ban ").as_deref(), Some("travel_ban"));
         assert_eq!(snake_code("--").as_deref(), None);
         assert_eq!(parse_report_date("Report Date: 29-Apr-2026").unwrap(), Date::parse("2026-04-29").unwrap());

@@ -216,7 +216,7 @@ fn refused_commands_change_nothing() {
         assert!(r.stderr.contains(words), "{what}: {}", r.stderr);
         assert_eq!((s.head(), s.log().len()), before, "{what}: the ledger changed");
     }
-    // An unlisted measure is recorded with custom:.
+    // An unlisted measure is recorded with custom:, as written.
     let v = s
         .run(&[
             "designate",
@@ -236,7 +236,7 @@ fn refused_commands_change_nothing() {
         ])
         .expect(0)
         .json();
-    assert_eq!(v["event"]["measures"], json!(["port_ban"]));
+    assert_eq!(v["event"]["measures"], json!(["custom:port_ban"]));
 }
 
 #[test]

@@ -63,6 +63,8 @@ fn the_schema_refuses_what_the_ledger_refuses() {
         r#"{"type":"sanction","authority":"UK","id":"X"}"#,
         r#"{"type":"delisting","authority":"UK","id":"X","effective":"22/10/2025"}"#,
         r#"{"type":"amendment","authority":"UK","id":"X","effective":"2025-01-01","patch":{"id":"Y"}}"#,
+        r#"{"type":"designation","authority":"UK","id":"X","effective":"2025-01-01","regime":{"code":"GIM"},"subject":{"kind":"entity","names":[{"name":"A","type":"primary"}]},"measures":["port_ban"]}"#,
+        r#"{"type":"delisting","authority":"UK","id":"X","effective":"2025-01-01 10:00:00Z"}"#,
     ];
     for line in bad {
         let instance: Value = serde_json::from_str(line).expect("JSON");
