@@ -96,7 +96,7 @@ pub fn check_event(e: &InputEvent) -> Result<(), FieldError> {
             check_key(&d.authority, &d.id)?;
             check_regime(&d.regime)?;
             check_subject(&d.subject)?;
-            check_measures(&d.measures)
+            check_input_measures(&d.measures)
         }
         InputEvent::Amendment(a) => check_amendment(a),
         InputEvent::Delisting(d) => check_key(&d.authority, &d.id),
@@ -132,6 +132,14 @@ fn check_amendment(a: &Amendment) -> Result<(), FieldError> {
     }
     if matches!(a.patch.get("regime"), Some(Value::Null)) || matches!(a.patch.get("subject"), Some(Value::Null)) {
         return Err(FieldError::new("patch", "`regime` and `subject` can be changed but not removed"));
+    }
+    // The measures a patch sets are new input; their shape is checked with the record they make.
+    if let Some(Value::Array(measures)) = a.patch.get("measures") {
+        for (i, m) in measures.iter().enumerate() {
+            if let Value::String(m) = m {
+                check_measure(m).map_err(|reason| FieldError::new(format!("patch.measures[{i}]"), reason))?;
+            }
+        }
     }
     Ok(())
 }
@@ -181,10 +189,25 @@ pub fn check_subject(subject: &Subject) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Checks a record's `measures`: each a known code or `custom:CODE` ([`check_measure`]).
-pub fn check_measures(measures: &[String]) -> Result<(), FieldError> {
+/// Checks the measures an input event brings: each a known code or `custom:CODE`
+/// ([`check_measure`]).
+pub fn check_input_measures(measures: &[String]) -> Result<(), FieldError> {
     for (i, m) in measures.iter().enumerate() {
         check_measure(m).map_err(|reason| FieldError::new(format!("measures[{i}]"), reason))?;
+    }
+    Ok(())
+}
+
+/// Checks a record's `measures` as recorded events may hold them: what [`check_input_measures`]
+/// accepts, and a bare snake_case code, which format 1 recorded before the vocabulary was
+/// required of input. A ledger holding one still verifies, and its record can still be amended;
+/// only a new event cannot bring one.
+pub fn check_measures(measures: &[String]) -> Result<(), FieldError> {
+    for (i, m) in measures.iter().enumerate() {
+        let field = format!("measures[{i}]");
+        if let Err(reason) = check_measure(m) {
+            snake_case(&field, m).map_err(|_| FieldError::new(&field, reason))?;
+        }
     }
     Ok(())
 }
@@ -251,5 +274,27 @@ mod tests {
         assert!(e.field.starts_with("other.x"), "{e:?}");
         let long = "x".repeat(limits::MAX_STRING_BYTES + 1);
         assert_eq!(check_limits(&json!({"reason": long})).unwrap_err().field, "reason");
+    }
+
+    #[test]
+    fn new_measures_follow_the_vocabulary_recorded_ones_may_be_bare() {
+        use crate::event::InputEvent;
+        // A bare code: recorded by format 1 before the vocabulary was required of input.
+        assert!(check_measures(&["port_ban".into(), "custom:port_ban".into(), "asset_freeze".into()]).is_ok());
+        assert!(check_measures(&["Port Ban".into()]).is_err());
+        assert_eq!(check_input_measures(&["port_ban".into()]).unwrap_err().field, "measures[0]");
+        let designation: InputEvent = serde_json::from_value(json!({
+            "type": "designation", "authority": "UK", "id": "GIM0001", "effective": "2025-07-23",
+            "regime": {"code": "GIM"}, "subject": {"kind": "entity", "names": [{"name": "X", "type": "primary"}]},
+            "measures": ["asset_freeze", "port_ban"]
+        }))
+        .unwrap();
+        assert_eq!(check_event(&designation).unwrap_err().field, "measures[1]");
+        let amendment: InputEvent = serde_json::from_value(json!({
+            "type": "amendment", "authority": "UK", "id": "GIM0001", "effective": "2025-07-24",
+            "patch": {"measures": ["custom:port_ban", "port_ban"]}
+        }))
+        .unwrap();
+        assert_eq!(check_event(&amendment).unwrap_err().field, "patch.measures[1]");
     }
 }
