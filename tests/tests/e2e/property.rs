@@ -425,8 +425,9 @@ fn random_event(rng: &mut Rng, model: &Model, specs: &[Spec]) -> (Value, Op) {
 }
 
 /// An amendment of a key in force whose patch leaves a record that breaks the record's rules
-/// (unreadable as a record, or with a measure that is not a snake_case code), or `None` if no key
-/// is in force.
+/// (unreadable as a record: names that are not a list, measures that are not strings, no primary
+/// name), or `None` if no key is in force. (A measure outside the vocabulary is refused sooner,
+/// when the line is read.)
 fn bad_amendment(rng: &mut Rng, model: &Model, specs: &[Spec]) -> Option<(Value, Op)> {
     let in_force: Vec<&Spec> = specs.iter().filter(|s| model.end_state(&s.id).0).collect();
     if in_force.is_empty() {
@@ -438,7 +439,7 @@ fn bad_amendment(rng: &mut Rng, model: &Model, specs: &[Spec]) -> Option<(Value,
     let (text, effective) = effective_on(rng, day);
     let p = match rng.below(3) {
         0 => json!({"subject": {"names": "Nusret SEFEROVIC"}}),
-        1 => json!({"measures": ["Asset freeze"]}),
+        1 => json!({"measures": [7]}),
         _ => json!({"subject": {"names": []}}),
     };
     let value = json!({"type": "amendment", "authority": "UK", "id": spec.id, "effective": text, "patch": p});
