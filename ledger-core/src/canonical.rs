@@ -204,6 +204,118 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
+/// Why JSON text was refused by [`parse_unique`].
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    /// Not JSON (or nested deeper than serde_json reads).
+    #[error("{0}")]
+    Syntax(serde_json::Error),
+    /// An object names a member twice.
+    #[error(
+        "member `{member}` appears twice in one object: JSON member names must be unique (RFC 8785 and I-JSON, RFC 7493)"
+    )]
+    Duplicate {
+        /// The repeated member, with the path of its object (`subject.names[0].name`).
+        member: String,
+    },
+}
+
+/// Parses JSON text into a value, refusing an object that names a member twice (serde_json
+/// keeps the last of them, so that the text would mean something other than what a reader that
+/// keeps the first sees). As fast as reading a [`Value`]: the check is the map insertion's own
+/// lookup; only a refusal reads the text again, for the path of the object at fault.
+pub fn parse_unique(text: &[u8]) -> Result<Value, JsonError> {
+    use serde::de::DeserializeSeed;
+    let repeated = std::cell::Cell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let read = Unique(&repeated).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    match (read, repeated.take()) {
+        (Ok(v), _) => Ok(v),
+        (Err(e), None) => Err(JsonError::Syntax(e)),
+        (Err(_), Some(name)) => {
+            let mut track = serde_path_to_error::Track::new();
+            let mut de = serde_json::Deserializer::from_slice(text);
+            let again = std::cell::Cell::new(None);
+            let _ = Unique(&again).deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
+            let path = track.path().to_string();
+            let member = if path == "." || path.is_empty() { name } else { format!("{path}.{name}") };
+            Err(JsonError::Duplicate { member })
+        }
+    }
+}
+
+/// Reads any JSON value as [`Value`] does, refusing repeated member names; the first repeated
+/// name is left in the cell.
+#[derive(Clone, Copy)]
+struct Unique<'a>(&'a std::cell::Cell<Option<String>>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Unique<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Unique<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::from(i))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        Ok(Value::from(u))
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
+        // As `Value` reads it; the canonical form refuses it later, naming its path.
+        Ok(serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        serde::de::DeserializeSeed::deserialize(self, d)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = serde_json::Map::new();
+        while let Some(name) = access.next_key::<String>()? {
+            match map.entry(name) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(access.next_value_seed(self)?);
+                }
+                serde_json::map::Entry::Occupied(first) => {
+                    let name = first.key().clone();
+                    let e = <A::Error as serde::de::Error>::custom(format!("member `{name}` appears twice"));
+                    self.0.set(Some(name));
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Value::Object(map))
+    }
+}
+
 /// How many arrays and objects [`members`] accepts nested in one another: as many as serde_json
 /// reads (its recursion limit of 128 refuses the 128th).
 const MAX_CHECK_DEPTH: usize = 127;
@@ -211,22 +323,58 @@ const MAX_CHECK_DEPTH: usize = 127;
 /// Checks that `bytes` are a JSON object in canonical form, without building it: exactly the
 /// bytes [`to_vec`] writes for what they parse to. Returns the object's members, in order, as
 /// (name, the member value's canonical bytes). Names are borrowed unless they hold escapes.
+/// A refusal names the byte and the member it is in (`not in canonical form: expected ... at
+/// byte 40, in member `subject.names[0]``).
 pub fn members(bytes: &[u8]) -> Result<Members<'_>, String> {
-    let mut s = Scanner { b: bytes, i: 0 };
-    if s.peek() != Some(b'{') {
-        return Err(s.err("a JSON object"));
+    fn scan<'a>(s: &mut Scanner<'a>) -> Result<Members<'a>, ScanError> {
+        if s.peek() != Some(b'{') {
+            return Err(s.err("a JSON object"));
+        }
+        let mut out = Vec::with_capacity(16);
+        s.object(0, Some(&mut out))?;
+        if s.i != s.b.len() {
+            return Err(s.err("the end of the object (trailing bytes)"));
+        }
+        Ok(out)
     }
-    let mut out = Vec::with_capacity(16);
-    s.object(0, Some(&mut out))?;
-    if s.i != bytes.len() {
-        return Err(s.err("the end of the object (trailing bytes)"));
-    }
-    Ok(out)
+    scan(&mut Scanner { b: bytes, i: 0 }).map_err(|e| e.to_string())
 }
 
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
+}
+
+/// Where the canonical form was left: the byte, what was expected there, and the path of the
+/// member it is in (innermost segment first, as the refusal travels outwards).
+struct ScanError {
+    at: usize,
+    expected: &'static str,
+    within: Vec<String>,
+}
+
+impl ScanError {
+    fn within(mut self, segment: String) -> ScanError {
+        self.within.push(segment);
+        self
+    }
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not in canonical form: expected {} at byte {}", self.expected, self.at)?;
+        if !self.within.is_empty() {
+            let mut path = String::new();
+            for segment in self.within.iter().rev() {
+                if !path.is_empty() && !segment.starts_with('[') {
+                    path.push('.');
+                }
+                path.push_str(segment);
+            }
+            write!(f, ", in member `{path}`")?;
+        }
+        Ok(())
+    }
 }
 
 /// The members of a JSON object: (name, the value's bytes), in order.
@@ -237,11 +385,11 @@ impl<'a> Scanner<'a> {
         self.b.get(self.i).copied()
     }
 
-    fn err(&self, expected: &str) -> String {
-        format!("not in canonical form: expected {expected} at byte {}", self.i)
+    fn err(&self, expected: &'static str) -> ScanError {
+        ScanError { at: self.i, expected, within: Vec::new() }
     }
 
-    fn eat(&mut self, c: u8, expected: &str) -> Result<(), String> {
+    fn eat(&mut self, c: u8, expected: &'static str) -> Result<(), ScanError> {
         if self.peek() == Some(c) {
             self.i += 1;
             Ok(())
@@ -251,7 +399,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A value inside `depth` arrays and objects.
-    fn value(&mut self, depth: usize) -> Result<(), String> {
+    fn value(&mut self, depth: usize) -> Result<(), ScanError> {
         if depth >= MAX_CHECK_DEPTH && matches!(self.peek(), Some(b'{' | b'[')) {
             return Err(self.err("less deeply nested values"));
         }
@@ -263,8 +411,8 @@ impl<'a> Scanner<'a> {
                     self.i += 1;
                     return Ok(());
                 }
-                loop {
-                    self.value(depth + 1)?;
+                for index in 0usize.. {
+                    self.value(depth + 1).map_err(|e| e.within(format!("[{index}]")))?;
                     match self.peek() {
                         Some(b',') => self.i += 1,
                         Some(b']') => {
@@ -274,6 +422,7 @@ impl<'a> Scanner<'a> {
                         _ => return Err(self.err("`,` or `]`")),
                     }
                 }
+                Ok(())
             }
             Some(b'"') => self.string().map(|_| ()),
             Some(b't') => self.literal(b"true"),
@@ -284,7 +433,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn literal(&mut self, word: &[u8]) -> Result<(), String> {
+    fn literal(&mut self, word: &[u8]) -> Result<(), ScanError> {
         if self.b[self.i..].starts_with(word) {
             self.i += word.len();
             Ok(())
@@ -294,7 +443,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// `0` or `-?[1-9][0-9]*` within ±(2^53 − 1): no fraction, exponent, sign of zero or leading zero.
-    fn integer(&mut self) -> Result<(), String> {
+    fn integer(&mut self) -> Result<(), ScanError> {
         let start = self.i;
         if self.peek() == Some(b'-') {
             self.i += 1;
@@ -325,7 +474,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string as JCS writes it; its value, borrowed unless it holds escapes.
-    fn string(&mut self) -> Result<std::borrow::Cow<'a, str>, String> {
+    fn string(&mut self) -> Result<std::borrow::Cow<'a, str>, ScanError> {
         self.eat(b'"', "a string")?;
         let start = self.i;
         let mut decoded: Option<String> = None;
@@ -390,7 +539,7 @@ impl<'a> Scanner<'a> {
 
     /// An object whose member names are strictly increasing in JCS order; its members are
     /// collected when `out` is given.
-    fn object(&mut self, depth: usize, mut out: Option<&mut Members<'a>>) -> Result<(), String> {
+    fn object(&mut self, depth: usize, mut out: Option<&mut Members<'a>>) -> Result<(), ScanError> {
         self.eat(b'{', "an object")?;
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -400,13 +549,22 @@ impl<'a> Scanner<'a> {
         loop {
             let at = self.i;
             let name = self.string()?;
-            if prev.as_ref().is_some_and(|p| jcs_cmp(p, &name) != std::cmp::Ordering::Less) {
-                self.i = at;
-                return Err(self.err("member names in increasing order, each once"));
+            match prev.as_ref().map(|p| jcs_cmp(p, &name)) {
+                None | Some(std::cmp::Ordering::Less) => {}
+                Some(std::cmp::Ordering::Equal) => {
+                    self.i = at;
+                    return Err(self.err("each member name once (this one appears twice)").within(name.into_owned()));
+                }
+                Some(std::cmp::Ordering::Greater) => {
+                    self.i = at;
+                    return Err(self
+                        .err("member names in increasing order (of UTF-16 code units)")
+                        .within(name.into_owned()));
+                }
             }
             self.eat(b':', "`:`")?;
             let start = self.i;
-            self.value(depth + 1)?;
+            self.value(depth + 1).map_err(|e| e.within(name.to_string()))?;
             if let Some(out) = out.as_deref_mut() {
                 out.push((name.clone(), &self.b[start..self.i]));
             }
@@ -513,6 +671,35 @@ mod tests {
             assert_eq!(members(deep.as_bytes()).is_ok(), expected, "an object holding {arrays} nested arrays");
         }
         assert!(members(format!("{{\"a\":{}1{}}}", "[".repeat(126), "]".repeat(126)).as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn parse_unique_refuses_a_repeated_member_naming_its_path() {
+        assert_eq!(parse_unique(br#"{"a":[1,{"b":null}],"c":"d"}"#).unwrap(), json!({"a":[1,{"b":null}],"c":"d"}));
+        for (text, member) in [
+            (&br#"{"a":1,"a":2}"#[..], "a"),
+            (br#"{"a":1,"b":2,"a":1}"#, "a"),
+            (br#"{"x":{"y":[{"z":1}, {"z":1,"z":1}]}}"#, "x.y[1].z"),
+            (br#"{"ab":1,"ab":2}"#, "ab"),
+        ] {
+            match parse_unique(text) {
+                Err(JsonError::Duplicate { member: m }) => assert_eq!(m, member),
+                other => panic!("{}: {other:?}", String::from_utf8_lossy(text)),
+            }
+        }
+        for bad in [&b"{"[..], b"{\"a\":1} x", b"", b"[1,]"] {
+            assert!(matches!(parse_unique(bad), Err(JsonError::Syntax(_))), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn members_refusals_name_the_member() {
+        let e = members(br#"{"a":{"b":[1,{"c":1.5}]}}"#).unwrap_err();
+        assert!(e.ends_with("in member `a.b[1].c`"), "{e}");
+        let e = members(br#"{"a":1,"a":2}"#).unwrap_err();
+        assert!(e.contains("appears twice") && e.ends_with("in member `a`"), "{e}");
+        let e = members(br#"{"b":1,"a":2}"#).unwrap_err();
+        assert!(e.contains("increasing order") && e.ends_with("in member `a`"), "{e}");
     }
 
     #[test]
