@@ -320,6 +320,12 @@ pub(crate) fn check_event(
 /// every other event, so verification does it on every core). Also gives an amendment's patch as
 /// it is stored (canonical JSON). The bytes are checked to be canonical and split into members
 /// without building a JSON value; the event is read from its members' bytes.
+///
+/// Canonical JSON is not enough: the typed event reads several texts as one value (an
+/// `effective` of `2025-10-22T19:05:00+05:00` or `2025-10-22t14:05:00z` as the instant the ledger
+/// writes `2025-10-22T14:05:00Z`; `"reason":null` as no reason), and whatever re-encodes the
+/// event (an export) then writes other bytes than the ones hashed. So the bytes must be exactly
+/// the encoding of the event they parse to: every value in the one form the ledger writes.
 fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Option<Vec<u8>>), String> {
     let computed = hash_canonical(bytes);
     if computed != *stored_hash {
@@ -363,11 +369,75 @@ fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Opt
     let actor = text("actor", actor)?;
     let tag = text("type", tag)?;
     let event = Event::from_body(&tag, &body).map_err(bad)?;
+    let rewritten = canonical::to_vec(&RecordedEvent::unhashed_value(seq, &prev, recorded_at, &actor, &event))
+        .map_err(|e| bad(e.to_string()))?;
+    if rewritten != bytes {
+        return Err(not_as_written(bytes, &rewritten));
+    }
     let patch = match tag.as_str() {
         "amendment" => members.iter().find(|(n, _)| n == "patch").map(|(_, raw)| raw.to_vec()),
         _ => None,
     };
     Ok((RecordedEvent { seq, prev, recorded_at, actor, event, hash: *stored_hash }, patch))
+}
+
+/// Why `bytes`, canonical JSON of a valid event, are not `rewritten`, the bytes the ledger writes
+/// for that event: the first member (in canonical order, nested members by their path) whose
+/// value differs, with both forms.
+fn not_as_written(bytes: &[u8], rewritten: &[u8]) -> String {
+    let (Ok(found), Ok(written)) = (serde_json::from_slice::<Value>(bytes), serde_json::from_slice::<Value>(rewritten))
+    else {
+        return "not in the form the ledger writes".into();
+    };
+    let show = |v: &Value| {
+        let text = v.to_string();
+        match text.char_indices().nth(80) {
+            Some((cut, _)) => format!("{}...", &text[..cut]),
+            None => text,
+        }
+    };
+    let mut path = String::new();
+    let (mut a, mut b) = (&found, &written);
+    loop {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let mut names: Vec<&String> = x.keys().chain(y.keys()).collect();
+                names.sort_by(|p, q| canonical::jcs_cmp(p, q));
+                names.dedup();
+                let Some(name) = names.into_iter().find(|n| x.get(*n) != y.get(*n)) else { break };
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(name);
+                match (x.get(name), y.get(name)) {
+                    (Some(p), Some(q)) => (a, b) = (p, q),
+                    (Some(p), None) => {
+                        return format!(
+                            "member `{path}` is {}, which the ledger writes by leaving the member out: not the form the ledger writes (docs/FORMAT.md)",
+                            show(p)
+                        );
+                    }
+                    (None, _) => {
+                        return format!(
+                            "member `{path}` is missing, which the ledger writes: not the form the ledger writes"
+                        );
+                    }
+                }
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                let Some(i) = (0..x.len()).find(|&i| x[i] != y[i]) else { break };
+                path.push_str(&format!("[{i}]"));
+                (a, b) = (&x[i], &y[i]);
+            }
+            _ => break,
+        }
+    }
+    let at = if path.is_empty() { "the event".to_owned() } else { format!("member `{path}`") };
+    format!(
+        "{at} is {}, which the ledger writes as {}: every value must be in the one form the ledger writes (docs/FORMAT.md)",
+        show(a),
+        show(b)
+    )
 }
 
 /// What the checks in chain order need of one event: its envelope and what it does to its key
@@ -455,12 +525,11 @@ pub(crate) fn check_position(expected_seq: u64, prev: &Hash, last_recorded: i64,
             rec.seq
         ));
     }
+    if rec.prev != *prev && expected_seq == 0 {
+        return Err(format!("broken link: the genesis event's prev is {}, not 64 zeros", rec.prev));
+    }
     if rec.prev != *prev {
-        return Err(format!(
-            "broken link: prev is {}, but the hash of event {} is {prev}",
-            rec.prev,
-            expected_seq.wrapping_sub(1)
-        ));
+        return Err(format!("broken link: prev is {}, but the hash of event {} is {prev}", rec.prev, expected_seq - 1));
     }
     if expected_seq > 0 && rec.recorded_at.0 <= last_recorded {
         return Err(format!("recorded_at {} is not after the previous event's", rec.recorded_at));
@@ -540,8 +609,10 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
                     handle.join().map_err(|_| crate::error::Error::Internal("a verification worker failed".into()))?;
                 for (n, events) in parsed {
                     if n != checked / BLOCK_EVENTS || !checked.is_multiple_of(BLOCK_EVENTS) {
-                        let what =
-                            format!("missing: the log jumps from event {} to block {n}", checked.wrapping_sub(1));
+                        let what = match checked.checked_sub(1) {
+                            Some(last) => format!("missing: the log jumps from event {last} to block {n}"),
+                            None => format!("missing: the log starts at block {n}, not at block 0"),
+                        };
                         return fail(checked, checked, what).map(Some);
                     }
                     let Some(events) = events else {
