@@ -340,6 +340,188 @@ pub fn members(bytes: &[u8]) -> Result<Members<'_>, String> {
     scan(&mut Scanner { b: bytes, i: 0 }).map_err(|e| e.to_string())
 }
 
+/// The canonical form of compact JSON text whose strings and numbers are already written as
+/// RFC 8785 writes them, such as serde_json's compact output of a value without floating-point
+/// numbers (its string escapes are RFC 8785's): the same text with every object's members in
+/// RFC 8785 order. One pass that copies each value once and reorders only objects out of order:
+/// re-encoding a typed value this way costs a fraction of building a [`Value`] and writing it.
+///
+/// Only the structure is read: strings, numbers and literals are copied as they are, so the
+/// result is canonical only if they were. (Verification compares it with bytes that [`members`]
+/// has checked: equal bytes are then the canonical form of the value.) Text that is not compact
+/// JSON, or an object naming a member twice, is refused.
+pub fn sort_members(text: &[u8]) -> Result<Vec<u8>, String> {
+    let mut sorter =
+        Sorter { t: text, i: 0, out: Vec::with_capacity(text.len()), spans: Vec::new(), scratch: Vec::new() };
+    sorter.value(0)?;
+    if sorter.i != text.len() {
+        return Err(format!("not compact JSON: trailing bytes at byte {}", sorter.i));
+    }
+    Ok(sorter.out)
+}
+
+/// The state of [`sort_members`]: the text, where it is read, what is written, and the members
+/// of the objects being written (a stack shared by the nested objects).
+struct Sorter<'a> {
+    t: &'a [u8],
+    i: usize,
+    out: Vec<u8>,
+    /// Each member as written to `out`: where it starts, where its quoted name ends, where it ends.
+    spans: Vec<(usize, usize, usize)>,
+    /// Where an object's members are copied while they are written back in order (an object's
+    /// nested objects are all written before it is reordered, so one buffer serves them all).
+    scratch: Vec<u8>,
+}
+
+impl Sorter<'_> {
+    fn bad(&self) -> String {
+        format!("not compact JSON at byte {}", self.i)
+    }
+
+    fn value(&mut self, depth: usize) -> Result<(), String> {
+        if depth > MAX_CHECK_DEPTH {
+            return Err(format!("nested deeper than {MAX_CHECK_DEPTH} levels"));
+        }
+        match self.t.get(self.i) {
+            Some(b'{') => self.object(depth),
+            Some(b'[') => {
+                self.i += 1;
+                self.out.push(b'[');
+                if self.t.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                    self.out.push(b']');
+                    return Ok(());
+                }
+                loop {
+                    self.value(depth + 1)?;
+                    match self.t.get(self.i) {
+                        Some(b',') => {
+                            self.i += 1;
+                            self.out.push(b',');
+                        }
+                        Some(b']') => {
+                            self.i += 1;
+                            self.out.push(b']');
+                            return Ok(());
+                        }
+                        _ => return Err(self.bad()),
+                    }
+                }
+            }
+            Some(b'"') => self.string(),
+            Some(_) => {
+                // A number or a literal: up to the next delimiter.
+                let rest = &self.t[self.i..];
+                let n = rest.iter().position(|c| matches!(c, b',' | b'}' | b']' | b'"' | b'{' | b'[' | b':'));
+                let n = n.unwrap_or(rest.len());
+                self.out.extend_from_slice(&rest[..n]);
+                self.i += n;
+                Ok(())
+            }
+            None => Err(self.bad()),
+        }
+    }
+
+    /// Copies the string here (quotes included), skipping over its escapes.
+    fn string(&mut self) -> Result<(), String> {
+        let start = self.i;
+        if self.t.get(start) != Some(&b'"') {
+            return Err(self.bad());
+        }
+        let mut end = start + 1;
+        loop {
+            match self.t[end.min(self.t.len())..].iter().position(|&c| c == b'"' || c == b'\\') {
+                Some(p) if self.t[end + p] == b'"' => {
+                    end += p + 1;
+                    break;
+                }
+                Some(p) => end += p + 2,
+                None => return Err(format!("not compact JSON: the string at byte {start} does not end")),
+            }
+        }
+        self.out.extend_from_slice(&self.t[start..end]);
+        self.i = end;
+        Ok(())
+    }
+
+    fn object(&mut self, depth: usize) -> Result<(), String> {
+        self.i += 1;
+        self.out.push(b'{');
+        if self.t.get(self.i) == Some(&b'}') {
+            self.i += 1;
+            self.out.push(b'}');
+            return Ok(());
+        }
+        let base = self.out.len();
+        let mark = self.spans.len();
+        loop {
+            let start = self.out.len();
+            self.string()?;
+            let name_end = self.out.len();
+            if self.t.get(self.i) != Some(&b':') {
+                return Err(self.bad());
+            }
+            self.i += 1;
+            self.out.push(b':');
+            self.value(depth + 1)?;
+            self.spans.push((start, name_end, self.out.len()));
+            match self.t.get(self.i) {
+                Some(b',') => {
+                    self.i += 1;
+                    self.out.push(b',');
+                }
+                Some(b'}') => {
+                    self.i += 1;
+                    break;
+                }
+                _ => return Err(self.bad()),
+            }
+        }
+        fn name<'b>(buf: &'b [u8], at: usize, s: &(usize, usize, usize)) -> &'b [u8] {
+            &buf[s.0 - at..s.1 - at]
+        }
+        let spans = &mut self.spans[mark..];
+        let out = &mut self.out;
+        if !spans.windows(2).all(|w| name_cmp(name(out, 0, &w[0]), name(out, 0, &w[1])).is_lt()) {
+            let region = &mut self.scratch;
+            region.clear();
+            region.extend_from_slice(&out[base..]);
+            out.truncate(base);
+            spans.sort_by(|a, b| name_cmp(name(region, base, a), name(region, base, b)));
+            if let Some(w) = spans.windows(2).find(|w| name(region, base, &w[0]) == name(region, base, &w[1])) {
+                let n = String::from_utf8_lossy(name(region, base, &w[0])).into_owned();
+                return Err(format!("member {n} appears twice in one object"));
+            }
+            for (k, s) in spans.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&region[s.0 - base..s.2 - base]);
+            }
+        }
+        out.push(b'}');
+        self.spans.truncate(mark);
+        Ok(())
+    }
+}
+
+/// JCS order of two quoted member names as written (escapes decoded only where there are some).
+fn name_cmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    // Without escapes and characters from U+E000 up, JCS order is byte order (see `jcs_cmp`).
+    let plain = |q: &[u8]| !q.iter().any(|&c| c == b'\\' || c >= 0xee);
+    if plain(a) && plain(b) {
+        return a[1..a.len() - 1].cmp(&b[1..b.len() - 1]);
+    }
+    fn text(q: &[u8]) -> std::borrow::Cow<'_, str> {
+        if q.contains(&b'\\') {
+            serde_json::from_slice::<String>(q).map(std::borrow::Cow::Owned).unwrap_or_default()
+        } else {
+            String::from_utf8_lossy(&q[1..q.len() - 1])
+        }
+    }
+    jcs_cmp(&text(a), &text(b))
+}
+
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
@@ -700,6 +882,22 @@ mod tests {
         assert!(e.contains("appears twice") && e.ends_with("in member `a`"), "{e}");
         let e = members(br#"{"b":1,"a":2}"#).unwrap_err();
         assert!(e.contains("increasing order") && e.ends_with("in member `a`"), "{e}");
+    }
+
+    #[test]
+    fn sort_members_of_compact_text_is_the_canonical_form() {
+        let values = [
+            json!({"b": 1, "a": [{"z": null, "y": true}, "é\n\u{1}"], "": {}}),
+            json!({"\u{fb33}": 1, "\u{1f600}": 2, "a\"b": -3, "c": [[], {}, [{"q": {"p": 0}, "o": 9007199254740991_u64}]]}),
+            json!([{"b": false, "a": "\\/\u{7f}\u{2028}"}]),
+            json!("plain"),
+        ];
+        for v in values {
+            assert_eq!(sort_members(&serde_json::to_vec(&v).unwrap()).unwrap(), to_vec(&v).unwrap(), "{v}");
+        }
+        for bad in [&br#"{"b":1,"a":2,"b":3}"#[..], br#"{"a"1}"#, br#"{"a":"x"#, b"[1,", b"[1]x", b""] {
+            assert!(sort_members(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

@@ -364,14 +364,18 @@ fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Opt
         .and_then(|t| t.parse::<u64>().ok())
         .ok_or_else(|| bad("`seq` must be a non-negative integer".into()))?;
     let prev = Hash::from_hex(&text("prev", prev)?).map_err(|e| bad(format!("`prev`: {e}")))?;
-    let recorded_at = crate::time::Timestamp::parse(&text("recorded_at", recorded_at)?)
-        .map_err(|e| bad(format!("`recorded_at`: {e}")))?;
+    let recorded_at_text = text("recorded_at", recorded_at)?;
+    let recorded_at =
+        crate::time::Timestamp::parse(&recorded_at_text).map_err(|e| bad(format!("`recorded_at`: {e}")))?;
     let actor = text("actor", actor)?;
     let tag = text("type", tag)?;
     let event = Event::from_body(&tag, &body).map_err(bad)?;
-    let rewritten = canonical::to_vec(&RecordedEvent::unhashed_value(seq, &prev, recorded_at, &actor, &event))
-        .map_err(|e| bad(e.to_string()))?;
-    if rewritten != bytes {
+    // The envelope's `seq`, `prev`, `actor` and `type` were read from canonical bytes by readers
+    // of one form each (a shortest integer, 64 lowercase hex digits, a string, a tag matched
+    // exactly); `recorded_at` and the body are what may read several texts as one value.
+    if recorded_at.to_string() != recorded_at_text || !body_as_written(&tag, &event, &body) {
+        let rewritten = canonical::to_vec(&RecordedEvent::unhashed_value(seq, &prev, recorded_at, &actor, &event))
+            .map_err(|e| bad(e.to_string()))?;
         return Err(not_as_written(bytes, &rewritten));
     }
     let patch = match tag.as_str() {
@@ -379,6 +383,25 @@ fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Opt
         _ => None,
     };
     Ok((RecordedEvent { seq, prev, recorded_at, actor, event, hash: *stored_hash }, patch))
+}
+
+/// Whether `body`, the canonical members of a recorded event other than its envelope and `type`,
+/// are the bytes the ledger writes for `event`. Made without building a [`Value`], as
+/// verification does it for every event: serde_json's compact text of the event (whose escapes
+/// are RFC 8785's), without its leading `type` member, its members then put in canonical order.
+fn body_as_written(tag: &str, event: &Event, body: &[u8]) -> bool {
+    let Ok(mut text) = serde_json::to_vec(event) else { return false };
+    // An internally tagged enum writes its tag first: `{"type":"TAG",` (or `{"type":"TAG"}`).
+    let head = 9 + tag.len() + 1;
+    if !(text.starts_with(b"{\"type\":\"")
+        && text.get(9..head - 1) == Some(tag.as_bytes())
+        && text.get(head - 1) == Some(&b'"'))
+    {
+        return false;
+    }
+    let cut = if text.get(head) == Some(&b',') { head + 1 } else { head };
+    text.drain(1..cut);
+    canonical::sort_members(&text).is_ok_and(|sorted| sorted == body)
 }
 
 /// Why `bytes`, canonical JSON of a valid event, are not `rewritten`, the bytes the ledger writes
@@ -747,4 +770,25 @@ fn first_difference(a: &[KeyEntry], b: &[KeyEntry]) -> u64 {
     let mut seqs: Vec<u64> = a.iter().chain(b).map(|e| e.seq).collect();
     seqs.sort_unstable();
     seqs.into_iter().find(|s| a.iter().find(|e| e.seq == *s) != b.iter().find(|e| e.seq == *s)).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_rewritten_as_seal_writes_it() {
+        // Member names whose JCS order is not their byte order, escapes, an instant with a fraction.
+        let line = r#"{"type":"designation","authority":"UK","id":"GIM0030","effective":"2025-10-22T16:05:00.5+02:00","regime":{"code":"GIM"},"subject":{"kind":"entity","names":[{"name":"A \"B\"\tC","type":"primary"}]},"other":{"דּ":1,"😀":[{"b":1,"a":"x\u0001y"}]},"reason":"é"}"#;
+        let event: Event = crate::input::parse_line(1, line).expect("a valid line").into();
+        let at = crate::time::Timestamp(1_700_000_000_000_001);
+        let (bytes, rec) = crate::chain::seal(7, Hash::ZERO, at, "actor \\ \"q\"", event).expect("sealed");
+        let (read, _) = parse_checked(&rec.hash, &bytes).expect("an event as the ledger writes it");
+        assert_eq!(read, rec);
+        // The same event with its effective written another way, re-hashed: refused, by name.
+        let text = String::from_utf8(bytes).expect("UTF-8");
+        let other = text.replace("2025-10-22T14:05:00.500Z", "2025-10-22T14:05:00.5Z").into_bytes();
+        let e = parse_checked(&hash_canonical(&other), &other).expect_err("another form");
+        assert!(e.contains("member `effective`") && e.contains("2025-10-22T14:05:00.500Z"), "{e}");
+    }
 }
