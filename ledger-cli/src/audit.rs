@@ -201,16 +201,43 @@ fn u64_field(v: &Value, field: &str) -> Result<u64, Failure> {
     v.get(field).and_then(Value::as_u64).ok_or_else(|| failed(format!("the proof's `{field}` is not a number")))
 }
 
-/// `ledger verify-proof`.
+/// A checkpoint file a proof is checked against: its signature checked when `key` is given, and
+/// refused when it is of another ledger than the proof.
+fn proof_anchor(file: &Path, key: Option<&VerifierKey>, ledger: &str, which: &str) -> Result<Checkpoint, Failure> {
+    let (cp, sigs) = parse_checkpoint(file)?;
+    if let Some(k) = key {
+        k.verify(&cp, &sigs).map_err(|e| failed(format!("{}: {e}", file.display())))?;
+    }
+    if cp.origin != ledger {
+        return Err(failed(format!(
+            "{which} {} is of the ledger `{}`; the proof is of the ledger `{ledger}`",
+            file.display(),
+            cp.origin
+        )));
+    }
+    Ok(cp)
+}
+
+/// `ledger verify-proof`: an inclusion proof against a checkpoint, or a consistency proof against
+/// the newer checkpoint and the older one. The answer says what the proof was anchored to and
+/// what was not checked.
 pub fn verify_proof(
     out: &mut impl Write,
     format: Format,
     file: &Path,
     checkpoint: Option<&Path>,
+    old_checkpoint: Option<&Path>,
     key: Option<&str>,
 ) -> Result<u8, Failure> {
-    let v: Value =
-        serde_json::from_str(&read_text(file)?).map_err(|e| failed(format!("{}: not JSON: {e}", file.display())))?;
+    if key.is_some() && checkpoint.is_none() && old_checkpoint.is_none() {
+        return Err(Failure::new(
+            exit::USAGE,
+            "--key checks a checkpoint's signature: give the checkpoint with --checkpoint FILE",
+        ));
+    }
+    let key = key.map(verifier).transpose()?;
+    let v = ledger_core::canonical::parse_unique(read_text(file)?.as_bytes())
+        .map_err(|e| failed(format!("{}: not a proof: {e}", file.display())))?;
     let path: Vec<Hash> = v
         .get("path")
         .and_then(Value::as_array)
@@ -219,61 +246,135 @@ pub fn verify_proof(
         .map(|h| h.as_str().and_then(|s| Hash::from_hex(s).ok()))
         .collect::<Option<_>>()
         .ok_or_else(|| failed("the proof's path holds something that is not a hash".into()))?;
-    let anchor = match checkpoint {
-        Some(cp_file) => {
-            let (cp, sigs) = parse_checkpoint(cp_file)?;
-            if let Some(k) = key {
-                verifier(k)?.verify(&cp, &sigs).map_err(|e| failed(format!("{}: {e}", cp_file.display())))?;
-            }
-            Some(cp)
-        }
-        None => None,
-    };
-    let size = u64_field(&v, "size")?;
-    let mut root = hash_field(&v, "root")?;
-    if let Some(cp) = &anchor {
-        if cp.size != size {
-            return Err(failed(format!(
-                "the proof is for a tree of {size} events; the checkpoint records {}",
-                cp.size
-            )));
-        }
-        root = cp.root;
-    }
-    let what = match v.get("type").and_then(Value::as_str) {
-        Some("inclusion") => {
-            let seq = u64_field(&v, "seq")?;
-            let leaf = merkle::leaf_hash(&hash_field(&v, "event_hash")?);
-            if !merkle::verify_inclusion(seq, size, &leaf, &path, &root) {
-                return Err(failed(format!(
-                    "the proof does not put event {seq} in the tree of {size} events with root {root}"
-                )));
-            }
-            format!("event {seq} is in the tree of {size} events")
-        }
-        Some("consistency") => {
-            let old = u64_field(&v, "old_size")?;
-            let old_root = hash_field(&v, "old_root")?;
-            if !merkle::verify_consistency(old, size, &old_root, &root, &path) {
-                return Err(failed(format!(
-                    "the proof does not show the tree of {old} events to be a prefix of the tree of {size}"
-                )));
-            }
-            format!("the tree of {old} events is a prefix of the tree of {size}")
-        }
+    let ledger = v
+        .get("ledger")
+        .and_then(Value::as_str)
+        .ok_or_else(|| failed("the proof does not name its ledger (`ledger`)".into()))?;
+    let consistency = match v.get("type").and_then(Value::as_str) {
+        Some("inclusion") => false,
+        Some("consistency") => true,
         _ => return Err(failed("the proof's `type` is neither inclusion nor consistency".into())),
     };
-    let anchored = if anchor.is_some() {
-        "the checkpoint's root"
+    if old_checkpoint.is_some() && !consistency {
+        return Err(Failure::new(
+            exit::USAGE,
+            "--old-checkpoint is for a consistency proof; this is an inclusion proof: give its checkpoint with --checkpoint",
+        ));
+    }
+    let anchor = checkpoint.map(|f| proof_anchor(f, key.as_ref(), ledger, "the checkpoint")).transpose()?;
+    let old_anchor =
+        old_checkpoint.map(|f| proof_anchor(f, key.as_ref(), ledger, "the older checkpoint")).transpose()?;
+    let size = u64_field(&v, "size")?;
+    let mut root = hash_field(&v, "root")?;
+    let (what, old_root) = if consistency {
+        let old = u64_field(&v, "old_size")?;
+        let mut old_root = hash_field(&v, "old_root")?;
+        // The command that makes the proof these checkpoints can check.
+        let remake =
+            |old: u64, size: u64| format!("make the proof with `ledger prove --consistency {old} --size {size}`");
+        if let (Some(cp), Some(file)) = (&old_anchor, old_checkpoint) {
+            if cp.size != old {
+                let size = anchor.as_ref().map_or(size, |a| a.size);
+                return Err(failed(format!(
+                    "the proof starts from the tree of {old} events; the older checkpoint {} records {}: {}",
+                    file.display(),
+                    cp.size,
+                    remake(cp.size, size)
+                )));
+            }
+            old_root = cp.root;
+        }
+        if let (Some(cp), Some(file)) = (&anchor, checkpoint) {
+            if cp.size != size {
+                let hint = if old <= cp.size {
+                    remake(old, cp.size)
+                } else {
+                    format!("that is fewer than the proof's old size ({old})")
+                };
+                return Err(failed(format!(
+                    "the proof is for the tree of {size} events; the checkpoint {} records {}: {hint}",
+                    file.display(),
+                    cp.size
+                )));
+            }
+            root = cp.root;
+        }
+        if !merkle::verify_consistency(old, size, &old_root, &root, &path) {
+            return Err(failed(format!(
+                "the proof does not show the tree of {old} events (root {old_root}) to be a prefix of the tree of {size} (root {root})"
+            )));
+        }
+        (format!("the tree of {old} events is a prefix of the tree of {size}"), Some(old_root))
     } else {
-        "the proof's own root (give --checkpoint to anchor it)"
+        let seq = u64_field(&v, "seq")?;
+        if let (Some(cp), Some(file)) = (&anchor, checkpoint) {
+            if cp.size != size {
+                let hint = if seq < cp.size {
+                    format!("make the proof against it with `ledger prove {seq} --size {}`", cp.size)
+                } else {
+                    format!("event {seq} was recorded after it: check the proof against a later checkpoint")
+                };
+                return Err(failed(format!(
+                    "the proof is for the tree of {size} events; the checkpoint {} records {}: {hint}",
+                    file.display(),
+                    cp.size
+                )));
+            }
+            root = cp.root;
+        }
+        let leaf = merkle::leaf_hash(&hash_field(&v, "event_hash")?);
+        if !merkle::verify_inclusion(seq, size, &leaf, &path, &root) {
+            return Err(failed(format!(
+                "the proof does not put event {seq} in the tree of {size} events with root {root}"
+            )));
+        }
+        (format!("event {seq} is in the tree of {size} events"), None)
+    };
+    // What the proof was checked against, and what it was not: an unanchored "ok" proves only
+    // that the proof agrees with itself, and an unchecked signature that anyone could have
+    // written the checkpoint.
+    let mut against = Vec::new();
+    let mut unchecked = Vec::new();
+    match (&anchor, &old_anchor) {
+        (None, None) => unchecked
+            .push("not anchored: no --checkpoint given; this proves only that the proof is self-consistent".to_owned()),
+        (None, Some(_)) => {
+            against.push("the older checkpoint's root".to_owned());
+            unchecked.push("the newer root is the proof's own: no --checkpoint given".to_owned());
+        }
+        (Some(_), None) if consistency => {
+            against.push("the checkpoint's root".to_owned());
+            unchecked.push("the older root is the proof's own: no --old-checkpoint given".to_owned());
+        }
+        (Some(_), None) => against.push("the checkpoint's root".to_owned()),
+        (Some(_), Some(_)) => against.push("the roots of both checkpoints".to_owned()),
+    }
+    let anchored = anchor.is_some() || old_anchor.is_some();
+    match (&key, anchored) {
+        (Some(k), true) => against.push(format!("signed by {}", k.name())),
+        (None, true) => unchecked.push("signature not checked: no --key given".to_owned()),
+        _ => {}
+    }
+    let roots = match old_root {
+        Some(old) => format!("with roots {old} and {root}"),
+        None => format!("with root {root}"),
     };
     match format {
         Format::Json => output::write_json(
             out,
-            &json!({"ok": true, "what": what, "root": root.to_hex(), "anchored": anchor.is_some()}),
+            &json!({
+                "ok": true, "what": what, "root": root.to_hex(), "old_root": old_root.map(|r| r.to_hex()),
+                "anchored": anchor.is_some(), "old_anchored": old_anchor.is_some(),
+                "signature_checked": key.is_some() && anchored,
+                "checked_against": against, "not_checked": unchecked,
+            }),
         )?,
-        _ => writeln!(out, "ok: {what}, with root {root}, checked against {anchored}")?,
+        _ => {
+            let ok = if unchecked.is_empty() { "ok".to_owned() } else { format!("ok ({})", unchecked.join("; ")) };
+            let against =
+                if against.is_empty() { String::new() } else { format!(", checked against {}", against.join(", ")) };
+            writeln!(out, "{ok}: {what}, {roots}{against}")?;
+        }
     }
     Ok(exit::OK)
 }
@@ -383,20 +484,27 @@ pub fn verify_bundle(
     let key = key.map(verifier).transpose()?;
     let older = older.map(parse_checkpoint).transpose()?;
     let b = read_bundle(file, Checks { key: key.as_ref(), older, keep: false })?;
+    // Without a key, "ok" says only that the bundle agrees with itself: anyone could have written
+    // it and its checkpoint. The first line says so.
+    let unchecked = b.signed_by.is_none().then_some("signature not checked: no --key given");
     match format {
         Format::Json => output::write_json(
             out,
-            &json!({"ok": true, "events": b.events, "head": {"seq": b.head.0, "hash": b.head.1.to_hex()}, "root": b.checkpoint.root.to_hex(), "signed_by": b.signed_by, "extends": b.extends}),
+            &json!({"ok": true, "events": b.events, "head": {"seq": b.head.0, "hash": b.head.1.to_hex()}, "root": b.checkpoint.root.to_hex(), "signed_by": b.signed_by, "signature_checked": b.signed_by.is_some(), "not_checked": unchecked, "extends": b.extends}),
         )?,
         _ => {
             writeln!(
                 out,
-                "ok: {} events of `{}` (hashes, links, lifecycle rules, Merkle root {}); head {} {}",
-                b.events, b.checkpoint.origin, b.checkpoint.root, b.head.0, b.head.1
+                "{}: {} events of `{}` (hashes, links, lifecycle rules, Merkle root {}); head {} {}",
+                unchecked.map_or("ok".to_owned(), |u| format!("ok ({u})")),
+                b.events,
+                b.checkpoint.origin,
+                b.checkpoint.root,
+                b.head.0,
+                b.head.1
             )?;
-            match &b.signed_by {
-                Some(k) => writeln!(out, "signed by {k}")?,
-                None => writeln!(out, "signature not checked (no --key)")?,
+            if let Some(k) = &b.signed_by {
+                writeln!(out, "signed by {k}")?;
             }
             if let Some(old) = b.extends {
                 writeln!(out, "extends the older checkpoint of {old} events")?;

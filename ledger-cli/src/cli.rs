@@ -129,14 +129,22 @@ pub enum Command {
         consistency: Option<u64>,
     },
     /// Check a proof from `ledger prove`, against a checkpoint when one is given.
+    ///
+    /// Without --checkpoint, "ok" means only that the proof agrees with itself; without --key,
+    /// that it agrees with a checkpoint anyone could have written. The answer says which.
+    ///
+    /// Example: ledger verify-proof c.proof --old-checkpoint 2025.checkpoint --checkpoint 2026.checkpoint --key ledger.pub
     VerifyProof {
         /// The proof (JSON).
         proof: PathBuf,
-        /// The checkpoint whose root the proof must reach.
+        /// The checkpoint whose root the proof must reach (for a consistency proof, the newer tree's).
         #[arg(long, value_name = "FILE")]
         checkpoint: Option<PathBuf>,
-        /// The verifier key that must have signed the checkpoint.
-        #[arg(long, value_name = "PUBKEY", requires = "checkpoint")]
+        /// For a consistency proof: the older checkpoint, whose root the proof must start from.
+        #[arg(long, value_name = "FILE")]
+        old_checkpoint: Option<PathBuf>,
+        /// The verifier key that must have signed the checkpoints.
+        #[arg(long, value_name = "PUBKEY")]
         key: Option<String>,
     },
     /// Write every recorded event and a checkpoint as a bundle (JSON Lines) to FILE or `-`.

@@ -274,9 +274,14 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Keygen { out: file, name } => audit::keygen(&mut out, file, name)?,
         Command::Checkpoint { sign } => audit::checkpoint(&open(cli)?, &mut out, cli.format, sign.as_deref())?,
         Command::Prove { seq, size, consistency } => audit::prove(&open(cli)?, &mut out, *seq, *size, *consistency)?,
-        Command::VerifyProof { proof, checkpoint, key } => {
-            audit::verify_proof(&mut out, cli.format, proof, checkpoint.as_deref(), key.as_deref())?
-        }
+        Command::VerifyProof { proof, checkpoint, old_checkpoint, key } => audit::verify_proof(
+            &mut out,
+            cli.format,
+            proof,
+            checkpoint.as_deref(),
+            old_checkpoint.as_deref(),
+            key.as_deref(),
+        )?,
         Command::Export { file, sign } => audit::export(&open(cli)?, &mut out, cli.format, file, sign.as_deref())?,
         Command::VerifyBundle { file, checkpoint, key } => {
             audit::verify_bundle(&mut out, cli.format, file, checkpoint.as_deref(), key.as_deref())?

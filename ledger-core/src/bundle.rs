@@ -5,11 +5,14 @@
 //! re-derives everything from the events alone: hashes, links, seqs, times, lifecycle rules, the
 //! Merkle root, and the checkpoint's signature; and, given an older checkpoint, that the bundle
 //! extends it.
+//!
+//! A bundle has one encoding, byte for byte: each line is the RFC 8785 canonical JSON of its
+//! object, ended by `\n`, and each event is in the one form the ledger writes it (every time value
+//! included). Anything else is refused, naming the line and the member: a bundle that verifies is
+//! exactly what `export` writes for the ledger it restores.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
-
-use serde_json::Value;
 
 use crate::chain::Hash;
 use crate::checkpoint::{Checkpoint, NoteSignature, SignerKey, VerifierKey};
@@ -40,12 +43,20 @@ pub fn checkpoint(ledger: &Ledger, key: Option<&SignerKey>) -> Result<(Checkpoin
 pub fn export(ledger: &Ledger, out: &mut impl Write, key: Option<&SignerKey>) -> Result<Checkpoint> {
     let io = |e: std::io::Error| Error::Io { path: "the bundle".into(), source: e };
     let (cp, note) = checkpoint(ledger, key)?;
+    // Canonical JSON, not serde_json's: its member order differs from RFC 8785's for names that
+    // mix characters above U+FFFF with U+E000..U+FFFF, and a bundle must be canonical.
+    let mut line = Vec::new();
     for e in ledger.events(0).take(cp.size as usize) {
-        serde_json::to_writer(&mut *out, &e?.to_value()).map_err(|e| io(e.into()))?;
-        out.write_all(b"\n").map_err(io)?;
+        line.clear();
+        crate::canonical::write(&e?.to_value(), &mut line).map_err(|e| Error::Internal(e.to_string()))?;
+        line.push(b'\n');
+        out.write_all(&line).map_err(io)?;
     }
-    serde_json::to_writer(&mut *out, &serde_json::json!({ "checkpoint": note })).map_err(|e| io(e.into()))?;
-    out.write_all(b"\n").map_err(io)?;
+    line.clear();
+    crate::canonical::write(&serde_json::json!({ "checkpoint": note }), &mut line)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    line.push(b'\n');
+    out.write_all(&line).map_err(io)?;
     out.flush().map_err(io)?;
     Ok(cp)
 }
@@ -95,7 +106,8 @@ pub struct Checks<'a> {
     pub keep: bool,
 }
 
-/// Verifies a bundle without any store.
+/// Verifies a bundle without any store. Every line must be canonical JSON ended by `\n`, and
+/// every event in the one form the ledger writes it (see the module's documentation).
 pub fn verify(input: impl BufRead, checks: Checks) -> Result<Verified, BundleError> {
     let mut prev = Hash::ZERO;
     let mut last_recorded = i64::MIN;
@@ -120,34 +132,47 @@ pub fn verify(input: impl BufRead, checks: Checks) -> Result<Verified, BundleErr
         if buf.len() > MAX_BUNDLE_LINE {
             return fail(n, format!("a line longer than {MAX_BUNDLE_LINE} bytes: not a bundle"));
         }
-        let line = std::str::from_utf8(&buf).map_err(|_| BundleError { line: n, what: "not UTF-8".into() })?;
-        if line.trim().is_empty() {
-            continue;
+        let Some(text) = buf.strip_suffix(b"\n") else {
+            return fail(n, "the last line has no line end: a damaged or truncated bundle");
+        };
+        if text.is_empty() {
+            return fail(n, "a blank line: a bundle holds one JSON object per line and nothing else");
         }
         if note.is_some() {
             return fail(n, "text after the checkpoint");
         }
-        let value: Value = match serde_json::from_str(line) {
-            Ok(v) => v,
-            Err(e) => return fail(n, format!("not valid JSON ({e}): a damaged or truncated bundle")),
-        };
-        if let Some(cp) = value.get("checkpoint") {
-            note = Some(
-                cp.as_str()
-                    .ok_or_else(|| BundleError { line: n, what: "the checkpoint is not a string".into() })?
-                    .to_owned(),
-            );
+        if std::str::from_utf8(text).is_err() {
+            return fail(n, "not UTF-8");
+        }
+        let members = crate::canonical::members(text).map_err(|e| BundleError { line: n, what: refusal(text, e) })?;
+        if members.iter().any(|(name, _)| name == "checkpoint") {
+            let [(_, raw)] = members.as_slice() else {
+                return fail(n, "the checkpoint line must hold only the member `checkpoint`");
+            };
+            let text: String = serde_json::from_slice(raw)
+                .map_err(|_| BundleError { line: n, what: "the checkpoint is not a string".into() })?;
+            note = Some(text);
             continue;
         }
-        let Value::Object(mut map) = value else { return fail(n, "not a JSON object") };
-        let stated = match map.remove("hash") {
-            Some(Value::String(s)) => {
-                Hash::from_hex(&s).map_err(|e| BundleError { line: n, what: format!("event {seq}: `hash`: {e}") })?
-            }
-            _ => return fail(n, format!("event {seq}: no `hash`")),
+        let stated = match members.iter().find(|(name, _)| name == "hash") {
+            Some((_, raw)) => serde_json::from_slice::<String>(raw)
+                .map_err(|e| e.to_string())
+                .and_then(|s| Hash::from_hex(&s))
+                .map_err(|e| BundleError { line: n, what: format!("event {seq}: `hash`: {e}") })?,
+            None => return fail(n, format!("event {seq}: no `hash`")),
         };
-        let bytes = crate::canonical::to_vec(&Value::Object(map))
-            .map_err(|e| BundleError { line: n, what: format!("event {seq}: {e}") })?;
+        // The line without its `hash` member: still canonical, and what the hash is over.
+        let mut bytes = Vec::with_capacity(text.len());
+        bytes.push(b'{');
+        for (name, raw) in members.iter().filter(|(name, _)| name != "hash") {
+            if bytes.len() > 1 {
+                bytes.push(b',');
+            }
+            crate::canonical::write_str(name, &mut bytes);
+            bytes.push(b':');
+            bytes.extend_from_slice(raw);
+        }
+        bytes.push(b'}');
         let (rec, ix) = check_event(seq, &prev, last_recorded, &stated, &bytes)
             .map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
         index.add(ix).map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
@@ -163,10 +188,11 @@ pub fn verify(input: impl BufRead, checks: Checks) -> Result<Verified, BundleErr
         }
     }
     let Some(note) = note else {
-        return fail(
-            None,
-            format!("the bundle ends after event {} without its checkpoint: truncated?", seq.wrapping_sub(1)),
-        );
+        let what = match seq.checked_sub(1) {
+            Some(last) => format!("the bundle ends after event {last} without its checkpoint: truncated?"),
+            None => "the bundle holds no events and no checkpoint: an empty file is not a bundle".to_owned(),
+        };
+        return fail(None, what);
     };
     if seq == 0 {
         return fail(None, "the bundle holds no events");
@@ -235,6 +261,16 @@ pub fn verify(input: impl BufRead, checks: Checks) -> Result<Verified, BundleErr
         extends = Some(old.size);
     }
     Ok(Verified { events: seq, head: (seq - 1, prev), checkpoint: cp, signed_by, extends, kept })
+}
+
+/// Why a bundle line that is not canonical JSON was refused: a repeated member, JSON that does
+/// not parse, or where it leaves the canonical form (`scan`, from [`crate::canonical::members`]).
+fn refusal(text: &[u8], scan: String) -> String {
+    match crate::canonical::parse_unique(text) {
+        Err(e @ crate::canonical::JsonError::Duplicate { .. }) => e.to_string(),
+        Err(e) => format!("not valid JSON ({e}): a damaged or truncated bundle"),
+        Ok(_) => format!("{scan} (a bundle line is the RFC 8785 canonical form of its object)"),
+    }
 }
 
 /// Builds a new ledger at `path` from a verified bundle's events (kept with [`Checks::keep`]).

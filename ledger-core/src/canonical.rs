@@ -204,6 +204,118 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
+/// Why JSON text was refused by [`parse_unique`].
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    /// Not JSON (or nested deeper than serde_json reads).
+    #[error("{0}")]
+    Syntax(serde_json::Error),
+    /// An object names a member twice.
+    #[error(
+        "member `{member}` appears twice in one object: JSON member names must be unique (RFC 8785 and I-JSON, RFC 7493)"
+    )]
+    Duplicate {
+        /// The repeated member, with the path of its object (`subject.names[0].name`).
+        member: String,
+    },
+}
+
+/// Parses JSON text into a value, refusing an object that names a member twice (serde_json
+/// keeps the last of them, so that the text would mean something other than what a reader that
+/// keeps the first sees). As fast as reading a [`Value`]: the check is the map insertion's own
+/// lookup; only a refusal reads the text again, for the path of the object at fault.
+pub fn parse_unique(text: &[u8]) -> Result<Value, JsonError> {
+    use serde::de::DeserializeSeed;
+    let repeated = std::cell::Cell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let read = Unique(&repeated).deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    match (read, repeated.take()) {
+        (Ok(v), _) => Ok(v),
+        (Err(e), None) => Err(JsonError::Syntax(e)),
+        (Err(_), Some(name)) => {
+            let mut track = serde_path_to_error::Track::new();
+            let mut de = serde_json::Deserializer::from_slice(text);
+            let again = std::cell::Cell::new(None);
+            let _ = Unique(&again).deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
+            let path = track.path().to_string();
+            let member = if path == "." || path.is_empty() { name } else { format!("{path}.{name}") };
+            Err(JsonError::Duplicate { member })
+        }
+    }
+}
+
+/// Reads any JSON value as [`Value`] does, refusing repeated member names; the first repeated
+/// name is left in the cell.
+#[derive(Clone, Copy)]
+struct Unique<'a>(&'a std::cell::Cell<Option<String>>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Unique<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Unique<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::from(i))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        Ok(Value::from(u))
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
+        // As `Value` reads it; the canonical form refuses it later, naming its path.
+        Ok(serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        serde::de::DeserializeSeed::deserialize(self, d)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = serde_json::Map::new();
+        while let Some(name) = access.next_key::<String>()? {
+            match map.entry(name) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(access.next_value_seed(self)?);
+                }
+                serde_json::map::Entry::Occupied(first) => {
+                    let name = first.key().clone();
+                    let e = <A::Error as serde::de::Error>::custom(format!("member `{name}` appears twice"));
+                    self.0.set(Some(name));
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Value::Object(map))
+    }
+}
+
 /// How many arrays and objects [`members`] accepts nested in one another: as many as serde_json
 /// reads (its recursion limit of 128 refuses the 128th).
 const MAX_CHECK_DEPTH: usize = 127;
@@ -211,22 +323,240 @@ const MAX_CHECK_DEPTH: usize = 127;
 /// Checks that `bytes` are a JSON object in canonical form, without building it: exactly the
 /// bytes [`to_vec`] writes for what they parse to. Returns the object's members, in order, as
 /// (name, the member value's canonical bytes). Names are borrowed unless they hold escapes.
+/// A refusal names the byte and the member it is in (`not in canonical form: expected ... at
+/// byte 40, in member `subject.names[0]``).
 pub fn members(bytes: &[u8]) -> Result<Members<'_>, String> {
-    let mut s = Scanner { b: bytes, i: 0 };
-    if s.peek() != Some(b'{') {
-        return Err(s.err("a JSON object"));
+    fn scan<'a>(s: &mut Scanner<'a>) -> Result<Members<'a>, ScanError> {
+        if s.peek() != Some(b'{') {
+            return Err(s.err("a JSON object"));
+        }
+        let mut out = Vec::with_capacity(16);
+        s.object(0, Some(&mut out))?;
+        if s.i != s.b.len() {
+            return Err(s.err("the end of the object (trailing bytes)"));
+        }
+        Ok(out)
     }
-    let mut out = Vec::with_capacity(16);
-    s.object(0, Some(&mut out))?;
-    if s.i != bytes.len() {
-        return Err(s.err("the end of the object (trailing bytes)"));
+    scan(&mut Scanner { b: bytes, i: 0 }).map_err(|e| e.to_string())
+}
+
+/// The canonical form of compact JSON text whose strings and numbers are already written as
+/// RFC 8785 writes them, such as serde_json's compact output of a value without floating-point
+/// numbers (its string escapes are RFC 8785's): the same text with every object's members in
+/// RFC 8785 order. One pass that copies each value once and reorders only objects out of order:
+/// re-encoding a typed value this way costs a fraction of building a [`Value`] and writing it.
+///
+/// Only the structure is read: strings, numbers and literals are copied as they are, so the
+/// result is canonical only if they were. (Verification compares it with bytes that [`members`]
+/// has checked: equal bytes are then the canonical form of the value.) Text that is not compact
+/// JSON, or an object naming a member twice, is refused.
+pub fn sort_members(text: &[u8]) -> Result<Vec<u8>, String> {
+    let mut sorter =
+        Sorter { t: text, i: 0, out: Vec::with_capacity(text.len()), spans: Vec::new(), scratch: Vec::new() };
+    sorter.value(0)?;
+    if sorter.i != text.len() {
+        return Err(format!("not compact JSON: trailing bytes at byte {}", sorter.i));
     }
-    Ok(out)
+    Ok(sorter.out)
+}
+
+/// The state of [`sort_members`]: the text, where it is read, what is written, and the members
+/// of the objects being written (a stack shared by the nested objects).
+struct Sorter<'a> {
+    t: &'a [u8],
+    i: usize,
+    out: Vec<u8>,
+    /// Each member as written to `out`: where it starts, where its quoted name ends, where it ends.
+    spans: Vec<(usize, usize, usize)>,
+    /// Where an object's members are copied while they are written back in order (an object's
+    /// nested objects are all written before it is reordered, so one buffer serves them all).
+    scratch: Vec<u8>,
+}
+
+impl Sorter<'_> {
+    fn bad(&self) -> String {
+        format!("not compact JSON at byte {}", self.i)
+    }
+
+    fn value(&mut self, depth: usize) -> Result<(), String> {
+        if depth > MAX_CHECK_DEPTH {
+            return Err(format!("nested deeper than {MAX_CHECK_DEPTH} levels"));
+        }
+        match self.t.get(self.i) {
+            Some(b'{') => self.object(depth),
+            Some(b'[') => {
+                self.i += 1;
+                self.out.push(b'[');
+                if self.t.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                    self.out.push(b']');
+                    return Ok(());
+                }
+                loop {
+                    self.value(depth + 1)?;
+                    match self.t.get(self.i) {
+                        Some(b',') => {
+                            self.i += 1;
+                            self.out.push(b',');
+                        }
+                        Some(b']') => {
+                            self.i += 1;
+                            self.out.push(b']');
+                            return Ok(());
+                        }
+                        _ => return Err(self.bad()),
+                    }
+                }
+            }
+            Some(b'"') => self.string(),
+            Some(_) => {
+                // A number or a literal: up to the next delimiter.
+                let rest = &self.t[self.i..];
+                let n = rest.iter().position(|c| matches!(c, b',' | b'}' | b']' | b'"' | b'{' | b'[' | b':'));
+                let n = n.unwrap_or(rest.len());
+                self.out.extend_from_slice(&rest[..n]);
+                self.i += n;
+                Ok(())
+            }
+            None => Err(self.bad()),
+        }
+    }
+
+    /// Copies the string here (quotes included), skipping over its escapes.
+    fn string(&mut self) -> Result<(), String> {
+        let start = self.i;
+        if self.t.get(start) != Some(&b'"') {
+            return Err(self.bad());
+        }
+        let mut end = start + 1;
+        loop {
+            match self.t[end.min(self.t.len())..].iter().position(|&c| c == b'"' || c == b'\\') {
+                Some(p) if self.t[end + p] == b'"' => {
+                    end += p + 1;
+                    break;
+                }
+                Some(p) => end += p + 2,
+                None => return Err(format!("not compact JSON: the string at byte {start} does not end")),
+            }
+        }
+        self.out.extend_from_slice(&self.t[start..end]);
+        self.i = end;
+        Ok(())
+    }
+
+    fn object(&mut self, depth: usize) -> Result<(), String> {
+        self.i += 1;
+        self.out.push(b'{');
+        if self.t.get(self.i) == Some(&b'}') {
+            self.i += 1;
+            self.out.push(b'}');
+            return Ok(());
+        }
+        let base = self.out.len();
+        let mark = self.spans.len();
+        loop {
+            let start = self.out.len();
+            self.string()?;
+            let name_end = self.out.len();
+            if self.t.get(self.i) != Some(&b':') {
+                return Err(self.bad());
+            }
+            self.i += 1;
+            self.out.push(b':');
+            self.value(depth + 1)?;
+            self.spans.push((start, name_end, self.out.len()));
+            match self.t.get(self.i) {
+                Some(b',') => {
+                    self.i += 1;
+                    self.out.push(b',');
+                }
+                Some(b'}') => {
+                    self.i += 1;
+                    break;
+                }
+                _ => return Err(self.bad()),
+            }
+        }
+        fn name<'b>(buf: &'b [u8], at: usize, s: &(usize, usize, usize)) -> &'b [u8] {
+            &buf[s.0 - at..s.1 - at]
+        }
+        let spans = &mut self.spans[mark..];
+        let out = &mut self.out;
+        if !spans.windows(2).all(|w| name_cmp(name(out, 0, &w[0]), name(out, 0, &w[1])).is_lt()) {
+            let region = &mut self.scratch;
+            region.clear();
+            region.extend_from_slice(&out[base..]);
+            out.truncate(base);
+            spans.sort_by(|a, b| name_cmp(name(region, base, a), name(region, base, b)));
+            if let Some(w) = spans.windows(2).find(|w| name(region, base, &w[0]) == name(region, base, &w[1])) {
+                let n = String::from_utf8_lossy(name(region, base, &w[0])).into_owned();
+                return Err(format!("member {n} appears twice in one object"));
+            }
+            for (k, s) in spans.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&region[s.0 - base..s.2 - base]);
+            }
+        }
+        out.push(b'}');
+        self.spans.truncate(mark);
+        Ok(())
+    }
+}
+
+/// JCS order of two quoted member names as written (escapes decoded only where there are some).
+fn name_cmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    // Without escapes and characters from U+E000 up, JCS order is byte order (see `jcs_cmp`).
+    let plain = |q: &[u8]| !q.iter().any(|&c| c == b'\\' || c >= 0xee);
+    if plain(a) && plain(b) {
+        return a[1..a.len() - 1].cmp(&b[1..b.len() - 1]);
+    }
+    fn text(q: &[u8]) -> std::borrow::Cow<'_, str> {
+        if q.contains(&b'\\') {
+            serde_json::from_slice::<String>(q).map(std::borrow::Cow::Owned).unwrap_or_default()
+        } else {
+            String::from_utf8_lossy(&q[1..q.len() - 1])
+        }
+    }
+    jcs_cmp(&text(a), &text(b))
 }
 
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
+}
+
+/// Where the canonical form was left: the byte, what was expected there, and the path of the
+/// member it is in (innermost segment first, as the refusal travels outwards).
+struct ScanError {
+    at: usize,
+    expected: &'static str,
+    within: Vec<String>,
+}
+
+impl ScanError {
+    fn within(mut self, segment: String) -> ScanError {
+        self.within.push(segment);
+        self
+    }
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not in canonical form: expected {} at byte {}", self.expected, self.at)?;
+        if !self.within.is_empty() {
+            let mut path = String::new();
+            for segment in self.within.iter().rev() {
+                if !path.is_empty() && !segment.starts_with('[') {
+                    path.push('.');
+                }
+                path.push_str(segment);
+            }
+            write!(f, ", in member `{path}`")?;
+        }
+        Ok(())
+    }
 }
 
 /// The members of a JSON object: (name, the value's bytes), in order.
@@ -237,11 +567,11 @@ impl<'a> Scanner<'a> {
         self.b.get(self.i).copied()
     }
 
-    fn err(&self, expected: &str) -> String {
-        format!("not in canonical form: expected {expected} at byte {}", self.i)
+    fn err(&self, expected: &'static str) -> ScanError {
+        ScanError { at: self.i, expected, within: Vec::new() }
     }
 
-    fn eat(&mut self, c: u8, expected: &str) -> Result<(), String> {
+    fn eat(&mut self, c: u8, expected: &'static str) -> Result<(), ScanError> {
         if self.peek() == Some(c) {
             self.i += 1;
             Ok(())
@@ -251,7 +581,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A value inside `depth` arrays and objects.
-    fn value(&mut self, depth: usize) -> Result<(), String> {
+    fn value(&mut self, depth: usize) -> Result<(), ScanError> {
         if depth >= MAX_CHECK_DEPTH && matches!(self.peek(), Some(b'{' | b'[')) {
             return Err(self.err("less deeply nested values"));
         }
@@ -263,8 +593,8 @@ impl<'a> Scanner<'a> {
                     self.i += 1;
                     return Ok(());
                 }
-                loop {
-                    self.value(depth + 1)?;
+                for index in 0usize.. {
+                    self.value(depth + 1).map_err(|e| e.within(format!("[{index}]")))?;
                     match self.peek() {
                         Some(b',') => self.i += 1,
                         Some(b']') => {
@@ -274,6 +604,7 @@ impl<'a> Scanner<'a> {
                         _ => return Err(self.err("`,` or `]`")),
                     }
                 }
+                Ok(())
             }
             Some(b'"') => self.string().map(|_| ()),
             Some(b't') => self.literal(b"true"),
@@ -284,7 +615,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn literal(&mut self, word: &[u8]) -> Result<(), String> {
+    fn literal(&mut self, word: &[u8]) -> Result<(), ScanError> {
         if self.b[self.i..].starts_with(word) {
             self.i += word.len();
             Ok(())
@@ -294,7 +625,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// `0` or `-?[1-9][0-9]*` within ±(2^53 − 1): no fraction, exponent, sign of zero or leading zero.
-    fn integer(&mut self) -> Result<(), String> {
+    fn integer(&mut self) -> Result<(), ScanError> {
         let start = self.i;
         if self.peek() == Some(b'-') {
             self.i += 1;
@@ -325,7 +656,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string as JCS writes it; its value, borrowed unless it holds escapes.
-    fn string(&mut self) -> Result<std::borrow::Cow<'a, str>, String> {
+    fn string(&mut self) -> Result<std::borrow::Cow<'a, str>, ScanError> {
         self.eat(b'"', "a string")?;
         let start = self.i;
         let mut decoded: Option<String> = None;
@@ -390,7 +721,7 @@ impl<'a> Scanner<'a> {
 
     /// An object whose member names are strictly increasing in JCS order; its members are
     /// collected when `out` is given.
-    fn object(&mut self, depth: usize, mut out: Option<&mut Members<'a>>) -> Result<(), String> {
+    fn object(&mut self, depth: usize, mut out: Option<&mut Members<'a>>) -> Result<(), ScanError> {
         self.eat(b'{', "an object")?;
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -400,13 +731,22 @@ impl<'a> Scanner<'a> {
         loop {
             let at = self.i;
             let name = self.string()?;
-            if prev.as_ref().is_some_and(|p| jcs_cmp(p, &name) != std::cmp::Ordering::Less) {
-                self.i = at;
-                return Err(self.err("member names in increasing order, each once"));
+            match prev.as_ref().map(|p| jcs_cmp(p, &name)) {
+                None | Some(std::cmp::Ordering::Less) => {}
+                Some(std::cmp::Ordering::Equal) => {
+                    self.i = at;
+                    return Err(self.err("each member name once (this one appears twice)").within(name.into_owned()));
+                }
+                Some(std::cmp::Ordering::Greater) => {
+                    self.i = at;
+                    return Err(self
+                        .err("member names in increasing order (of UTF-16 code units)")
+                        .within(name.into_owned()));
+                }
             }
             self.eat(b':', "`:`")?;
             let start = self.i;
-            self.value(depth + 1)?;
+            self.value(depth + 1).map_err(|e| e.within(name.to_string()))?;
             if let Some(out) = out.as_deref_mut() {
                 out.push((name.clone(), &self.b[start..self.i]));
             }
@@ -513,6 +853,51 @@ mod tests {
             assert_eq!(members(deep.as_bytes()).is_ok(), expected, "an object holding {arrays} nested arrays");
         }
         assert!(members(format!("{{\"a\":{}1{}}}", "[".repeat(126), "]".repeat(126)).as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn parse_unique_refuses_a_repeated_member_naming_its_path() {
+        assert_eq!(parse_unique(br#"{"a":[1,{"b":null}],"c":"d"}"#).unwrap(), json!({"a":[1,{"b":null}],"c":"d"}));
+        for (text, member) in [
+            (&br#"{"a":1,"a":2}"#[..], "a"),
+            (br#"{"a":1,"b":2,"a":1}"#, "a"),
+            (br#"{"x":{"y":[{"z":1}, {"z":1,"z":1}]}}"#, "x.y[1].z"),
+            (br#"{"ab":1,"ab":2}"#, "ab"),
+        ] {
+            match parse_unique(text) {
+                Err(JsonError::Duplicate { member: m }) => assert_eq!(m, member),
+                other => panic!("{}: {other:?}", String::from_utf8_lossy(text)),
+            }
+        }
+        for bad in [&b"{"[..], b"{\"a\":1} x", b"", b"[1,]"] {
+            assert!(matches!(parse_unique(bad), Err(JsonError::Syntax(_))), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn members_refusals_name_the_member() {
+        let e = members(br#"{"a":{"b":[1,{"c":1.5}]}}"#).unwrap_err();
+        assert!(e.ends_with("in member `a.b[1].c`"), "{e}");
+        let e = members(br#"{"a":1,"a":2}"#).unwrap_err();
+        assert!(e.contains("appears twice") && e.ends_with("in member `a`"), "{e}");
+        let e = members(br#"{"b":1,"a":2}"#).unwrap_err();
+        assert!(e.contains("increasing order") && e.ends_with("in member `a`"), "{e}");
+    }
+
+    #[test]
+    fn sort_members_of_compact_text_is_the_canonical_form() {
+        let values = [
+            json!({"b": 1, "a": [{"z": null, "y": true}, "é\n\u{1}"], "": {}}),
+            json!({"\u{fb33}": 1, "\u{1f600}": 2, "a\"b": -3, "c": [[], {}, [{"q": {"p": 0}, "o": 9007199254740991_u64}]]}),
+            json!([{"b": false, "a": "\\/\u{7f}\u{2028}"}]),
+            json!("plain"),
+        ];
+        for v in values {
+            assert_eq!(sort_members(&serde_json::to_vec(&v).unwrap()).unwrap(), to_vec(&v).unwrap(), "{v}");
+        }
+        for bad in [&br#"{"b":1,"a":2,"b":3}"#[..], br#"{"a"1}"#, br#"{"a":"x"#, b"[1,", b"[1]x", b""] {
+            assert!(sort_members(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

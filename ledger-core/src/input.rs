@@ -85,10 +85,21 @@ pub fn read_batch(mut reader: impl BufRead) -> Result<Vec<Numbered<InputEvent>>,
     Ok(events)
 }
 
-/// Parses and checks one input line.
+/// Parses and checks one input line. A member name repeated in one object is refused: serde_json
+/// would keep the last, another reader the first, and the ledger must not record one meaning of
+/// a line that has two.
 pub fn parse_line(line: usize, text: &str) -> Result<InputEvent, LineError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        LineError::new(line, format!("malformed JSON at column {}: {}", e.column(), strip_position(&e)))
+    let value: Value = crate::canonical::parse_unique(text.as_bytes()).map_err(|e| match e {
+        crate::canonical::JsonError::Syntax(e) => {
+            LineError::new(line, format!("malformed JSON at column {}: {}", e.column(), strip_position(&e)))
+        }
+        crate::canonical::JsonError::Duplicate { member } => LineError {
+            line,
+            key: None,
+            field: Some(member),
+            reason: "appears twice in one object: JSON member names must be unique (RFC 8785 and I-JSON, RFC 7493)"
+                .into(),
+        },
     })?;
     parse_value(line, value)
 }
@@ -203,6 +214,12 @@ mod tests {
 
         let e = err(&GOOD.replace("\"measures\"", "\"other\":{\"score\":0.5},\"measures\""));
         assert!(e.reason.contains("floating-point"), "{e}");
+
+        let e = err(&GOOD.replace("\"id\":\"GIM0030\"", "\"id\":\"GIM0030\",\"id\":\"GIM0031\""));
+        assert_eq!(e.field.as_deref(), Some("id"), "{e}");
+        assert!(e.reason.contains("appears twice"), "{e}");
+        let e = err(&GOOD.replace("\"type\":\"primary\"", "\"type\":\"primary\",\"name\":\"X\""));
+        assert_eq!(e.field.as_deref(), Some("subject.names[0].name"), "{e}");
     }
 
     #[test]

@@ -320,6 +320,12 @@ pub(crate) fn check_event(
 /// every other event, so verification does it on every core). Also gives an amendment's patch as
 /// it is stored (canonical JSON). The bytes are checked to be canonical and split into members
 /// without building a JSON value; the event is read from its members' bytes.
+///
+/// Canonical JSON is not enough: the typed event reads several texts as one value (an
+/// `effective` of `2025-10-22T19:05:00+05:00` or `2025-10-22t14:05:00z` as the instant the ledger
+/// writes `2025-10-22T14:05:00Z`; `"reason":null` as no reason), and whatever re-encodes the
+/// event (an export) then writes other bytes than the ones hashed. So the bytes must be exactly
+/// the encoding of the event they parse to: every value in the one form the ledger writes.
 fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Option<Vec<u8>>), String> {
     let computed = hash_canonical(bytes);
     if computed != *stored_hash {
@@ -358,16 +364,103 @@ fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Opt
         .and_then(|t| t.parse::<u64>().ok())
         .ok_or_else(|| bad("`seq` must be a non-negative integer".into()))?;
     let prev = Hash::from_hex(&text("prev", prev)?).map_err(|e| bad(format!("`prev`: {e}")))?;
-    let recorded_at = crate::time::Timestamp::parse(&text("recorded_at", recorded_at)?)
-        .map_err(|e| bad(format!("`recorded_at`: {e}")))?;
+    let recorded_at_text = text("recorded_at", recorded_at)?;
+    let recorded_at =
+        crate::time::Timestamp::parse(&recorded_at_text).map_err(|e| bad(format!("`recorded_at`: {e}")))?;
     let actor = text("actor", actor)?;
     let tag = text("type", tag)?;
     let event = Event::from_body(&tag, &body).map_err(bad)?;
+    // The envelope's `seq`, `prev`, `actor` and `type` were read from canonical bytes by readers
+    // of one form each (a shortest integer, 64 lowercase hex digits, a string, a tag matched
+    // exactly); `recorded_at` and the body are what may read several texts as one value.
+    if recorded_at.to_string() != recorded_at_text || !body_as_written(&tag, &event, &body) {
+        let rewritten = canonical::to_vec(&RecordedEvent::unhashed_value(seq, &prev, recorded_at, &actor, &event))
+            .map_err(|e| bad(e.to_string()))?;
+        return Err(not_as_written(bytes, &rewritten));
+    }
     let patch = match tag.as_str() {
         "amendment" => members.iter().find(|(n, _)| n == "patch").map(|(_, raw)| raw.to_vec()),
         _ => None,
     };
     Ok((RecordedEvent { seq, prev, recorded_at, actor, event, hash: *stored_hash }, patch))
+}
+
+/// Whether `body`, the canonical members of a recorded event other than its envelope and `type`,
+/// are the bytes the ledger writes for `event`. Made without building a [`Value`], as
+/// verification does it for every event: serde_json's compact text of the event (whose escapes
+/// are RFC 8785's), without its leading `type` member, its members then put in canonical order.
+fn body_as_written(tag: &str, event: &Event, body: &[u8]) -> bool {
+    let Ok(mut text) = serde_json::to_vec(event) else { return false };
+    // An internally tagged enum writes its tag first: `{"type":"TAG",` (or `{"type":"TAG"}`).
+    let head = 9 + tag.len() + 1;
+    if !(text.starts_with(b"{\"type\":\"")
+        && text.get(9..head - 1) == Some(tag.as_bytes())
+        && text.get(head - 1) == Some(&b'"'))
+    {
+        return false;
+    }
+    let cut = if text.get(head) == Some(&b',') { head + 1 } else { head };
+    text.drain(1..cut);
+    canonical::sort_members(&text).is_ok_and(|sorted| sorted == body)
+}
+
+/// Why `bytes`, canonical JSON of a valid event, are not `rewritten`, the bytes the ledger writes
+/// for that event: the first member (in canonical order, nested members by their path) whose
+/// value differs, with both forms.
+fn not_as_written(bytes: &[u8], rewritten: &[u8]) -> String {
+    let (Ok(found), Ok(written)) = (serde_json::from_slice::<Value>(bytes), serde_json::from_slice::<Value>(rewritten))
+    else {
+        return "not in the form the ledger writes".into();
+    };
+    let show = |v: &Value| {
+        let text = v.to_string();
+        match text.char_indices().nth(80) {
+            Some((cut, _)) => format!("{}...", &text[..cut]),
+            None => text,
+        }
+    };
+    let mut path = String::new();
+    let (mut a, mut b) = (&found, &written);
+    loop {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let mut names: Vec<&String> = x.keys().chain(y.keys()).collect();
+                names.sort_by(|p, q| canonical::jcs_cmp(p, q));
+                names.dedup();
+                let Some(name) = names.into_iter().find(|n| x.get(*n) != y.get(*n)) else { break };
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(name);
+                match (x.get(name), y.get(name)) {
+                    (Some(p), Some(q)) => (a, b) = (p, q),
+                    (Some(p), None) => {
+                        return format!(
+                            "member `{path}` is {}, which the ledger writes by leaving the member out: not the form the ledger writes (docs/FORMAT.md)",
+                            show(p)
+                        );
+                    }
+                    (None, _) => {
+                        return format!(
+                            "member `{path}` is missing, which the ledger writes: not the form the ledger writes"
+                        );
+                    }
+                }
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                let Some(i) = (0..x.len()).find(|&i| x[i] != y[i]) else { break };
+                path.push_str(&format!("[{i}]"));
+                (a, b) = (&x[i], &y[i]);
+            }
+            _ => break,
+        }
+    }
+    let at = if path.is_empty() { "the event".to_owned() } else { format!("member `{path}`") };
+    format!(
+        "{at} is {}, which the ledger writes as {}: every value must be in the one form the ledger writes (docs/FORMAT.md)",
+        show(a),
+        show(b)
+    )
 }
 
 /// What the checks in chain order need of one event: its envelope and what it does to its key
@@ -455,12 +548,11 @@ pub(crate) fn check_position(expected_seq: u64, prev: &Hash, last_recorded: i64,
             rec.seq
         ));
     }
+    if rec.prev != *prev && expected_seq == 0 {
+        return Err(format!("broken link: the genesis event's prev is {}, not 64 zeros", rec.prev));
+    }
     if rec.prev != *prev {
-        return Err(format!(
-            "broken link: prev is {}, but the hash of event {} is {prev}",
-            rec.prev,
-            expected_seq.wrapping_sub(1)
-        ));
+        return Err(format!("broken link: prev is {}, but the hash of event {} is {prev}", rec.prev, expected_seq - 1));
     }
     if expected_seq > 0 && rec.recorded_at.0 <= last_recorded {
         return Err(format!("recorded_at {} is not after the previous event's", rec.recorded_at));
@@ -540,8 +632,10 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
                     handle.join().map_err(|_| crate::error::Error::Internal("a verification worker failed".into()))?;
                 for (n, events) in parsed {
                     if n != checked / BLOCK_EVENTS || !checked.is_multiple_of(BLOCK_EVENTS) {
-                        let what =
-                            format!("missing: the log jumps from event {} to block {n}", checked.wrapping_sub(1));
+                        let what = match checked.checked_sub(1) {
+                            Some(last) => format!("missing: the log jumps from event {last} to block {n}"),
+                            None => format!("missing: the log starts at block {n}, not at block 0"),
+                        };
                         return fail(checked, checked, what).map(Some);
                     }
                     let Some(events) = events else {
@@ -676,4 +770,25 @@ fn first_difference(a: &[KeyEntry], b: &[KeyEntry]) -> u64 {
     let mut seqs: Vec<u64> = a.iter().chain(b).map(|e| e.seq).collect();
     seqs.sort_unstable();
     seqs.into_iter().find(|s| a.iter().find(|e| e.seq == *s) != b.iter().find(|e| e.seq == *s)).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_rewritten_as_seal_writes_it() {
+        // Member names whose JCS order is not their byte order, escapes, an instant with a fraction.
+        let line = r#"{"type":"designation","authority":"UK","id":"GIM0030","effective":"2025-10-22T16:05:00.5+02:00","regime":{"code":"GIM"},"subject":{"kind":"entity","names":[{"name":"A \"B\"\tC","type":"primary"}]},"other":{"דּ":1,"😀":[{"b":1,"a":"x\u0001y"}]},"reason":"é"}"#;
+        let event: Event = crate::input::parse_line(1, line).expect("a valid line").into();
+        let at = crate::time::Timestamp(1_700_000_000_000_001);
+        let (bytes, rec) = crate::chain::seal(7, Hash::ZERO, at, "actor \\ \"q\"", event).expect("sealed");
+        let (read, _) = parse_checked(&rec.hash, &bytes).expect("an event as the ledger writes it");
+        assert_eq!(read, rec);
+        // The same event with its effective written another way, re-hashed: refused, by name.
+        let text = String::from_utf8(bytes).expect("UTF-8");
+        let other = text.replace("2025-10-22T14:05:00.500Z", "2025-10-22T14:05:00.5Z").into_bytes();
+        let e = parse_checked(&hash_canonical(&other), &other).expect_err("another form");
+        assert!(e.contains("member `effective`") && e.contains("2025-10-22T14:05:00.500Z"), "{e}");
+    }
 }

@@ -10,6 +10,7 @@ mod e2e {
     mod damage;
     mod disk;
     mod format;
+    mod hardening_audit;
     mod hardening_fields;
     mod hardening_store;
     mod import;
