@@ -213,29 +213,30 @@ impl Store {
             // from now on, what it holds is what was acknowledged.
             return acknowledged::write(&self.path, head).map_err(|e| io(&acknowledged::path(&self.path), e));
         };
-        let lost = |what: String| {
+        let lost = |what: String, why: &str| {
             self.damaged(&format!(
-                "{what}; event {} ({}) was acknowledged as written at {}, and the store's head is event {} ({}). \
-                 Acknowledged events are missing: sled's recovery discards a damaged end of its log",
+                "{what}; event {} ({}) was acknowledged as written at {}, and the store's head is event {} ({}). {why}",
                 acked.seq, acked.hash, acked.recorded_at, head.seq, head.hash
             ))
         };
+        const MISSING: &str = "Acknowledged events are missing: sled's recovery discards a damaged end of its log";
+        const REWRITTEN: &str = "The store's events are not those the ledger acknowledged";
         if head.seq < acked.seq {
-            return Err(lost(format!("the store ends at event {}", head.seq)));
+            return Err(lost(format!("the store ends at event {}", head.seq), MISSING));
         }
         if head.seq == acked.seq {
             return if head.hash == acked.hash {
                 Ok(())
             } else {
-                Err(lost(format!("the store holds another event at seq {}", head.seq)))
+                Err(lost(format!("the store holds another event at seq {}", head.seq), REWRITTEN))
             };
         }
         let n = acked.seq / BLOCK_EVENTS;
-        let block = self.block(n)?.ok_or_else(|| lost(format!("block {n} is missing")))?;
+        let block = self.block(n)?.ok_or_else(|| lost(format!("block {n} is missing"), MISSING))?;
         let events = decode_block(&block).ok_or_else(|| self.damaged(&format!("block {n} is malformed")))?;
         match events.get((acked.seq % BLOCK_EVENTS) as usize) {
             Some((hash, _)) if *hash == acked.hash => Ok(()),
-            _ => Err(lost(format!("the store holds another event at seq {}", acked.seq))),
+            _ => Err(lost(format!("the store holds another event at seq {}", acked.seq), REWRITTEN)),
         }
     }
 
