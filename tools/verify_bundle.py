@@ -233,7 +233,11 @@ def verify(path):
     note = checkpoint.split("\n\n", 1)[0].split("\n")
     if len(note) < 3 or note[1] != str(len(leaves)):
         raise Refused(f"the checkpoint is not for {len(leaves)} events")
-    if base64.b64decode(note[2]) != mth(leaves):
+    try:
+        root = base64.b64decode(note[2], validate=True)
+    except ValueError:
+        raise Refused("the checkpoint's root is not base64") from None
+    if root != mth(leaves):
         raise Refused("the events' Merkle root is not the checkpoint's")
 
 

@@ -198,7 +198,8 @@ fn item4_noncanonical_value_forms_refused() {
             String::from_utf8(ledger_core::canonical::to_vec(&v).expect("canonical")).expect("utf-8")
         }
     };
-    let cases: Vec<(&str, Box<dyn Fn(&str) -> String>, &str)> = vec![
+    type Edit = Box<dyn Fn(&str) -> String>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
         ("a null member", Box::new(with("", "note", Value::Null)), "member `note` is null"),
         (
             "an empty list",
