@@ -143,7 +143,7 @@ pub fn amend(cx: &Context, out: &mut impl Write, a: &AmendArgs) -> Result<Pendin
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| Failure::new(exit::NO_LEDGER, format!("cannot read {}: {e}", path.display())))?;
-            match serde_json::from_str(&text) {
+            match ledger_core::canonical::parse_unique(text.as_bytes()) {
                 Ok(Value::Object(m)) => m,
                 Ok(_) => {
                     return Err(Failure::new(
@@ -151,7 +151,12 @@ pub fn amend(cx: &Context, out: &mut impl Write, a: &AmendArgs) -> Result<Pendin
                         format!("{}: a merge patch must be a JSON object", path.display()),
                     ));
                 }
-                Err(e) => return Err(Failure::new(exit::DATA, format!("{}: malformed JSON: {e}", path.display()))),
+                Err(e) => {
+                    return Err(Failure::new(
+                        exit::DATA,
+                        format!("{}: malformed JSON: {e}\n  nothing was written", path.display()),
+                    ));
+                }
             }
         }
     };

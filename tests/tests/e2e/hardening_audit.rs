@@ -150,10 +150,12 @@ fn item4_noncanonical_effective_refused() {
         });
         let f = a.s.file("forged.bundle", text.as_bytes());
         let r = a.s.run(&["verify-bundle", &f]);
-        refused(&r, &["line 2:", "event 1", "member `effective`", form]);
+        // A form the ledger reads but does not write is named as a member in another form; one
+        // it does not read at all (a leap second, a space for `T`) as a field it cannot read.
+        refused(&r, &["line 2:", "event 1", "`effective`", form]);
         let restored = a.path("restored.sled");
         let r = a.run_on(&restored, &["import-bundle", &f]);
-        refused(&r, &["line 2:", "member `effective`"]);
+        refused(&r, &["line 2:", "`effective`"]);
         assert!(!std::path::Path::new(&restored).exists(), "{form}: a refused bundle writes nothing");
         if let Some(r) = python(&[&f]) {
             refused(&r, &["line 2:", "member `effective`"]);
@@ -257,6 +259,18 @@ fn item4_verify_refuses_a_store_event_not_in_the_ledgers_form() {
         db.insert(HEAD_KEY, head).expect("write");
         db.flush().expect("flush");
     }
+    // The head moved without the ledger: every command refuses the store as damaged.
+    let r = s.run(&["verify"]).expect(76);
+    assert!(r.stderr.contains("another event at seq 39"), "{}", r.stderr);
+    // A forger who also rewrites the acknowledged head meets verify's check of each event's form.
+    let acked = std::fs::read_to_string(s.ledger.join("ledger.head")).expect("the acknowledged head");
+    let old_hash = acked.split(' ').nth(2).expect("the hash").to_owned();
+    let forged = {
+        let db = sled::open(&s.ledger).expect("open the closed store with sled");
+        let head = db.get(HEAD_KEY).expect("read").expect("the head").to_vec();
+        Hash(head[8..40].try_into().expect("32 bytes")).to_hex()
+    };
+    std::fs::write(s.ledger.join("ledger.head"), acked.replace(&old_hash, &forged)).expect("write");
     let r = s.run(&["verify"]);
     refused(&r, &["at seq 39:", "member `effective`", "2026-01-01T15:00:00+05:00", "2026-01-01T10:00:00Z"]);
 }
@@ -479,4 +493,16 @@ fn item14_empty_bundle_message() {
     let r = a.s.run(&["verify-bundle", &a.s.file("genesis.bundle", text.as_bytes())]);
     refused(&r, &["line 1:", "the genesis event's prev is 1111"]);
     assert!(!r.stderr.contains("18446744073709551615"), "{}", r.stderr);
+}
+
+/// `amend --patch FILE` reads its patch as `append` reads a line: a member named twice is refused.
+#[test]
+fn item5_duplicate_member_refused_in_an_amend_patch() {
+    let s = Sandbox::gim();
+    let before = s.head();
+    let patch = s.file("patch.json", br#"{"reason":"first","reason":"second"}"#);
+    let r = s.run(&["amend", "UK/GIM0030", "--effective", "2025-11-03", "--patch", &patch, "--reason", "x", "--yes"]);
+    let r = r.expect(65);
+    assert!(r.stderr.contains("member `reason` appears twice"), "{}", r.stderr);
+    assert_eq!(s.head(), before, "nothing was written");
 }
