@@ -32,6 +32,7 @@ pub mod lifecycle;
 pub mod merkle;
 pub mod names;
 pub mod patch;
+pub mod progress;
 pub mod projection;
 pub mod query;
 pub mod schema;
