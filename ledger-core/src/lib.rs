@@ -21,6 +21,7 @@
 
 pub mod bundle;
 pub mod canonical;
+pub mod caution;
 pub mod chain;
 pub mod checkpoint;
 pub mod error;
