@@ -103,7 +103,7 @@ pub fn paint_status(status: ledger_core::projection::Status) -> String {
     let code = match status {
         Status::Active => "32",
         Status::Delisted => "33",
-        Status::Absent => "2",
+        Status::Absent | Status::Unknown => "2",
     };
     format!("\x1b[{code}m{text}\x1b[0m")
 }

@@ -67,6 +67,8 @@ pub fn check_authority(a: &str) -> Result<(), String> {
         && a.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
     {
         Ok(())
+    } else if a != a.to_ascii_uppercase() && check_authority(&a.to_ascii_uppercase()).is_ok() {
+        Err(format!("authority `{a}` must be upper case: `{}`", a.to_ascii_uppercase()))
     } else {
         Err(format!("authority `{a}` must be 1 to 16 characters of A-Z, 0-9, _ or -"))
     }

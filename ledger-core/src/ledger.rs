@@ -17,7 +17,7 @@ use crate::patch;
 use crate::progress::Progress;
 use crate::projection::Reader;
 use crate::store::{self, BLOCK_EVENTS, Commit, Head, Store};
-use crate::time::{Clock, Timestamp, format_instant};
+use crate::time::{Clock, Timestamp};
 use crate::tree::StoreTree;
 use crate::validate::check_record;
 
@@ -617,7 +617,7 @@ fn rule_error(line: usize, key: &Key, seq: u64, v: lifecycle::Violation, entries
     let reason = if v.seq == seq {
         v.rule.to_string()
     } else {
-        let when = entries.iter().find(|e| e.seq == v.seq).map(|e| format_instant(e.effective)).unwrap_or_default();
+        let when = entries.iter().find(|e| e.seq == v.seq).map(KeyEntry::effective_text).unwrap_or_default();
         format!("{} — event {} (effective {when}) would break this rule once this event is added", v.rule, v.seq)
     };
     LineError { line, key: Some(key.to_string()), field: None, reason }.into()
