@@ -29,6 +29,10 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
+    /// No progress bars and no notes on stderr (errors and warnings are still printed).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+
     /// The command.
     #[command(subcommand)]
     pub command: Command,

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod import;
 pub mod operate;
 pub mod output;
+pub mod progress;
 pub mod queries;
 
 use cli::{Cli, Command, Format};
@@ -194,6 +195,7 @@ fn os_user() -> Option<String> {
 }
 
 fn run(cli: &Cli) -> Result<u8, Failure> {
+    progress::set_quiet(cli.quiet);
     let stdout = io::stdout();
     // Buffered: a large answer (`state --format json` of 100k designations) is written in big
     // chunks, not one write(2) per line. Flushed below, and before any question is asked.
@@ -339,13 +341,16 @@ fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool) -> Result<u8
     let clock = clock()?;
     let actor = actor(cli);
     let name = file.display().to_string();
+    let bar = progress::Bar::new();
     // Read and check the whole batch before touching the ledger.
     let batch = if name == "-" {
-        input::read_batch(io::stdin().lock())
+        bar.bytes("reading standard input", None);
+        input::read_batch(BufReader::new(bar.reader(io::stdin().lock())))
     } else {
         let f =
             std::fs::File::open(file).map_err(|e| Failure::new(exit::NO_LEDGER, format!("cannot read {name}: {e}")))?;
-        input::read_batch(BufReader::new(f))
+        bar.bytes(&format!("reading {name}"), f.metadata().ok().map(|m| m.len()));
+        input::read_batch(BufReader::new(bar.reader(f)))
     };
     let batch = batch.map_err(|e| match e {
         input::ReadError::Line(l) => Failure::new(exit::DATA, format!("{name}: {l}\n  nothing was written")),
@@ -357,10 +362,11 @@ fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool) -> Result<u8
         }
         other => other?,
     };
-    let appended = ledger.append(&batch, &actor, clock.as_ref()).map_err(|e| match e {
+    let appended = ledger.append_with(&batch, &actor, clock.as_ref(), None, &bar).map_err(|e| match e {
         Error::Input(l) => Failure::new(exit::DATA, format!("{name}: {l}\n  nothing was written")),
         e => e.into(),
     })?;
+    bar.done();
     report_head(out, cli.format, "head", &ledger, &appended.head, Some(appended.count))?;
     Ok(exit::OK)
 }
@@ -407,7 +413,9 @@ fn log(cli: &Cli, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result
 
 fn verify(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
     let ledger = Ledger::open_for_verify(&cli.ledger, wait(cli)?)?;
-    let report = ledger_core::verify::verify(&ledger)?;
+    let bar = progress::Bar::new();
+    let report = ledger_core::verify::verify_with(&ledger, &bar)?;
+    bar.done();
     match cli.format {
         Format::Json => {
             let failure = report.failure.as_ref().map(|f| json!({"seq": f.seq, "what": f.what}));

@@ -12,6 +12,7 @@ mod e2e {
     mod format;
     mod import;
     mod operator;
+    mod progress;
     mod property;
     mod queries;
     mod schemas;
