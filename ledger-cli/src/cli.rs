@@ -66,6 +66,10 @@ pub enum Command {
     /// schemas/input-event.schema.json). The batch is checked whole (fields, then the lifecycle
     /// of every key it touches) and written in one atomic, flushed step. Prints the new head.
     ///
+    /// An effective date more than a year after today or before 1945 is probably a typo: such a
+    /// batch is shown and, at a terminal, asked about; elsewhere it is refused (exit 3) unless
+    /// --yes accepts it.
+    ///
     /// Example: ledger append examples/uk-gim-2025.jsonl
     Append {
         /// The JSON Lines file, or `-` for standard input.
@@ -73,6 +77,10 @@ pub enum Command {
         /// Create the ledger first if there is none at the path.
         #[arg(long)]
         init: bool,
+        /// Accept effective dates that look like typos (more than a year ahead, or before 1945)
+        /// without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Print recorded events in chain order.
     Log {
@@ -312,7 +320,8 @@ pub struct WriteArgs {
     /// Print the event and its effect, and write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Do not ask for confirmation (the question is only asked at a terminal).
+    /// Do not ask for confirmation (the question is only asked at a terminal), and accept an
+    /// effective date that looks like a typo (more than a year ahead, or before 1945).
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// A note kept with the event (not part of the designation record).

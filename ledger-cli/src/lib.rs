@@ -13,6 +13,7 @@ use ledger_core::{Error, Ledger, input};
 use serde_json::{Value, json};
 
 pub mod audit;
+pub mod caution;
 pub mod cli;
 pub mod import;
 pub mod operate;
@@ -31,6 +32,9 @@ pub mod exit {
     pub const FAILED: u8 = 1;
     /// Usage error.
     pub const USAGE: u8 = 2;
+    /// Input that looks mistyped (an effective date far ahead or before 1945) was not confirmed
+    /// (no terminal to ask at, and no `--yes`); nothing was written.
+    pub const UNCONFIRMED: u8 = 3;
     /// Bad input data; nothing was written.
     pub const DATA: u8 = 65;
     /// No ledger at that path.
@@ -207,7 +211,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             report_head(&mut out, cli.format, "created", &ledger, &head, None)?;
             exit::OK
         }
-        Command::Append { file, init } => append(cli, &mut out, file, *init)?,
+        Command::Append { file, init, yes } => append(cli, &mut out, file, *init, *yes)?,
         Command::Log { from, limit } => log(cli, &mut out, *from, *limit)?,
         Command::Head => {
             let ledger = open(cli)?;
@@ -337,7 +341,7 @@ fn report_head(
     Ok(())
 }
 
-fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool) -> Result<u8, Failure> {
+fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool, yes: bool) -> Result<u8, Failure> {
     let clock = clock()?;
     let actor = actor(cli);
     let name = file.display().to_string();
@@ -356,6 +360,10 @@ fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool) -> Result<u8
         input::ReadError::Line(l) => Failure::new(exit::DATA, format!("{name}: {l}\n  nothing was written")),
         input::ReadError::Io(e) => Failure::new(exit::IO, format!("{name}: {e}")),
     })?;
+    if !bar.suspend(|| caution::settle_batch(&batch, &name, clock.now(), yes))? {
+        writeln!(out, "not appended: nothing was written")?;
+        return Ok(exit::OK);
+    }
     let ledger = match Ledger::open_waiting(&cli.ledger, wait(cli)?) {
         Err(Error::NoLedger { .. }) if init => {
             Ledger::init_waiting(&cli.ledger, ledger_core::ledger::DEFAULT_NAME, &actor, clock.as_ref(), wait(cli)?)?

@@ -375,6 +375,7 @@ fn finish(
             }
         }
     }
+    crate::caution::settle_event(out, &batch, cx.clock.now(), w)?;
     let mut appended = None;
     if !w.dry_run {
         out.flush()?;

@@ -5,6 +5,7 @@ mod e2e {
     mod audit;
     mod bad_input;
     mod bench;
+    mod cautions;
     mod concurrency;
     mod crash;
     mod damage;
