@@ -12,6 +12,7 @@ mod e2e {
     mod disk;
     mod format;
     mod import;
+    mod not_found;
     mod operator;
     mod progress;
     mod property;
