@@ -274,7 +274,7 @@ pub enum Command {
     Show {
         /// The designation, AUTHORITY/ID (e.g. UK/GIM0047).
         #[arg(value_parser = parse_key)]
-        key: Key,
+        key: KeyArg,
         /// The point in time (both axes).
         #[command(flatten)]
         time: TimeArgs,
@@ -283,7 +283,7 @@ pub enum Command {
     History {
         /// The designation, AUTHORITY/ID.
         #[arg(value_parser = parse_key)]
-        key: Key,
+        key: KeyArg,
         /// Only events recorded by then. A date means the end of that day (UTC). Default: now.
         #[arg(long, value_name = "T", value_parser = parse_time)]
         as_of: Option<Micros>,
@@ -314,6 +314,19 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The designation key the command names, if it names one.
+    pub fn key(&self) -> Option<&KeyArg> {
+        match self {
+            Command::Show { key, .. } | Command::History { key, .. } => Some(key),
+            Command::Designate(a) => Some(&a.key),
+            Command::Amend(a) => Some(&a.key),
+            Command::Delist(a) => Some(&a.key),
+            _ => None,
+        }
+    }
+}
+
 /// What every operator command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct WriteArgs {
@@ -334,7 +347,7 @@ pub struct WriteArgs {
 pub struct DesignateArgs {
     /// The designation, AUTHORITY/ID (e.g. UK/GIM0047).
     #[arg(value_parser = parse_key)]
-    pub key: Key,
+    pub key: KeyArg,
     /// The regime code (e.g. GIM).
     #[arg(long, value_name = "CODE")]
     pub regime: String,
@@ -389,7 +402,7 @@ pub struct DesignateArgs {
 pub struct AmendArgs {
     /// The designation, AUTHORITY/ID.
     #[arg(value_parser = parse_key)]
-    pub key: Key,
+    pub key: KeyArg,
     /// When the variation took legal effect: YYYY-MM-DD or an RFC 3339 instant.
     #[arg(long, value_name = "DATE", value_parser = Effective::parse)]
     pub effective: Effective,
@@ -424,7 +437,7 @@ pub struct AmendArgs {
 pub struct DelistArgs {
     /// The designation, AUTHORITY/ID.
     #[arg(value_parser = parse_key)]
-    pub key: Key,
+    pub key: KeyArg,
     /// When the delisting took legal effect: YYYY-MM-DD or an RFC 3339 instant.
     #[arg(long, value_name = "DATE", value_parser = Effective::parse)]
     pub effective: Effective,
@@ -497,6 +510,41 @@ fn parse_time(s: &str) -> Result<Micros, String> {
     ledger_core::time::parse_query_time(s)
 }
 
-fn parse_key(s: &str) -> Result<Key, String> {
-    Key::parse(s)
+/// A designation key as given on the command line: the authority in any case (authorities are
+/// upper-case codes, so `uk/GIM0030` means `UK/GIM0030`); the id exactly as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyArg {
+    /// The key meant.
+    pub key: Key,
+    /// What was typed.
+    pub typed: String,
+}
+
+impl KeyArg {
+    /// A note for stderr when the key meant is not the key typed.
+    pub fn note(&self) -> Option<String> {
+        (self.typed != self.key.to_string())
+            .then(|| format!("reading `{}` as {} (authorities are upper-case codes)", self.typed, self.key))
+    }
+}
+
+impl std::ops::Deref for KeyArg {
+    type Target = Key;
+    fn deref(&self) -> &Key {
+        &self.key
+    }
+}
+
+impl std::fmt::Display for KeyArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.key.fmt(f)
+    }
+}
+
+fn parse_key(s: &str) -> Result<KeyArg, String> {
+    let key = match s.split_once('/') {
+        Some((authority, id)) => format!("{}/{id}", authority.to_ascii_uppercase()),
+        None => s.to_owned(),
+    };
+    Ok(KeyArg { key: Key::parse(&key)?, typed: s.to_owned() })
 }

@@ -200,6 +200,11 @@ fn os_user() -> Option<String> {
 
 fn run(cli: &Cli) -> Result<u8, Failure> {
     progress::set_quiet(cli.quiet);
+    if let Some(note) = cli.command.key().and_then(cli::KeyArg::note)
+        && !cli.quiet
+    {
+        eprintln!("ledger: {note}");
+    }
     let stdout = io::stdout();
     // Buffered: a large answer (`state --format json` of 100k designations) is written in big
     // chunks, not one write(2) per line. Flushed below, and before any question is asked.

@@ -20,4 +20,5 @@ mod e2e {
     mod schemas;
     mod tamper;
     mod time_axes;
+    mod typed_keys;
 }
