@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::FromArgMatches;
 use ledger_core::store::Head;
 use ledger_core::time::{Clock, FixedClock, SystemClock};
 use ledger_core::{Error, Ledger, input};
@@ -109,7 +109,7 @@ pub fn main() -> ExitCode {
             .unwrap_or_default();
         eprintln!("ledger: internal error (a bug, please report it): {msg}{at}");
     }));
-    let cli = match Cli::try_parse() {
+    let cli = match cli::command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { exit::USAGE } else { exit::OK };

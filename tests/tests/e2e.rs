@@ -11,6 +11,7 @@ mod e2e {
     mod damage;
     mod disk;
     mod format;
+    mod help;
     mod import;
     mod not_found;
     mod operator;
