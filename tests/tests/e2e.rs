@@ -9,6 +9,7 @@ mod e2e {
     mod concurrency;
     mod crash;
     mod damage;
+    mod demo;
     mod disk;
     mod format;
     mod help;
