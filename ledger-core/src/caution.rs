@@ -71,7 +71,7 @@ pub fn unusual_dates(batch: &[Numbered<InputEvent>], now: Micros) -> Vec<Caution
 mod tests {
     use super::*;
     use crate::input::read_batch;
-    use crate::time::Timestamp;
+    use crate::time::Effective;
 
     fn batch(dates: &[&str]) -> Vec<Numbered<InputEvent>> {
         let text: String = dates
@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn dates_more_than_a_year_ahead_or_before_1945() {
-        let now = Timestamp::parse("2026-01-15T09:00:00Z").unwrap().0;
+        let now = Effective::parse("2026-01-15T09:00:00Z").unwrap().micros();
         let dates = [
             "2025-10-22",
             "2027-01-15",
