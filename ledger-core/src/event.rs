@@ -68,7 +68,10 @@ pub fn check_authority(a: &str) -> Result<(), String> {
     {
         Ok(())
     } else if a != a.to_ascii_uppercase() && check_authority(&a.to_ascii_uppercase()).is_ok() {
-        Err(format!("authority `{a}` must be upper case: `{}`", a.to_ascii_uppercase()))
+        Err(format!(
+            "authority `{a}` must be upper case: `{}` (1 to 16 characters of A-Z, 0-9, _ or -)",
+            a.to_ascii_uppercase()
+        ))
     } else {
         Err(format!("authority `{a}` must be 1 to 16 characters of A-Z, 0-9, _ or -"))
     }
