@@ -7,11 +7,12 @@ use ledger_core::bundle::{self, Checks};
 use ledger_core::chain::Hash;
 use ledger_core::checkpoint::{Checkpoint, NoteSignature, SignerKey, VerifierKey};
 use ledger_core::merkle;
+use ledger_core::progress::Progress;
 use ledger_core::{Error, Ledger};
 use serde_json::{Value, json};
 
 use crate::cli::Format;
-use crate::{Failure, exit, output};
+use crate::{Failure, exit, output, progress};
 
 fn read_text(path: &Path) -> Result<String, Failure> {
     if path.as_os_str() == "-" {
@@ -388,8 +389,10 @@ pub fn export(
     sign: Option<&Path>,
 ) -> Result<u8, Failure> {
     let key = sign.map(signer).transpose()?;
+    let bar = progress::Bar::new();
+    bar.phase("exporting events", Some(ledger.head()?.seq + 1));
     if file.as_os_str() == "-" {
-        bundle::export(ledger, out, key.as_ref())?;
+        bundle::export(ledger, &mut bar.line_writer(&mut *out), key.as_ref())?;
         return Ok(exit::OK);
     }
     check_export_target(file)?;
@@ -411,11 +414,12 @@ pub fn export(
         .open(&tmp)
         .map_err(|e| Failure::new(exit::IO, format!("cannot create {}: {e}", tmp.display())))?;
     let mut w = std::io::BufWriter::new(f);
-    let cp = bundle::export(ledger, &mut w, key.as_ref())?;
+    let cp = bundle::export(ledger, &mut bar.line_writer(&mut w), key.as_ref())?;
     let f = w.into_inner().map_err(|e| Failure::new(exit::IO, format!("writing {}: {e}", file.display())))?;
     f.sync_all()?;
     // The bundle appears whole or not at all.
     std::fs::rename(&tmp, file).map_err(|e| Failure::new(exit::IO, format!("writing {}: {e}", file.display())))?;
+    bar.done();
     match format {
         Format::Json => output::write_json(
             out,
@@ -462,13 +466,15 @@ fn check_export_target(file: &Path) -> Result<(), Failure> {
     ))
 }
 
-fn read_bundle(file: &Path, checks: Checks) -> Result<bundle::Verified, Failure> {
+fn read_bundle(file: &Path, checks: Checks, bar: &progress::Bar) -> Result<bundle::Verified, Failure> {
     let result = if file.as_os_str() == "-" {
-        bundle::verify(std::io::stdin().lock(), checks)
+        bar.bytes("verifying the bundle on standard input", None);
+        bundle::verify(BufReader::new(bar.reader(std::io::stdin().lock())), checks)
     } else {
         let f = std::fs::File::open(file)
             .map_err(|e| Failure::new(exit::NO_LEDGER, format!("cannot read {}: {e}", file.display())))?;
-        bundle::verify(BufReader::new(f), checks)
+        bar.bytes(&format!("verifying {}", file.display()), f.metadata().ok().map(|m| m.len()));
+        bundle::verify(BufReader::new(bar.reader(f)), checks)
     };
     result.map_err(|e| failed(format!("{}: {e}", file.display())))
 }
@@ -483,7 +489,9 @@ pub fn verify_bundle(
 ) -> Result<u8, Failure> {
     let key = key.map(verifier).transpose()?;
     let older = older.map(parse_checkpoint).transpose()?;
-    let b = read_bundle(file, Checks { key: key.as_ref(), older, keep: false })?;
+    let bar = progress::Bar::new();
+    let b = read_bundle(file, Checks { key: key.as_ref(), older, keep: false }, &bar)?;
+    bar.done();
     // Without a key, "ok" says only that the bundle agrees with itself: anyone could have written
     // it and its checkpoint. The first line says so.
     let unchecked = b.signed_by.is_none().then_some("signature not checked: no --key given");
@@ -523,8 +531,11 @@ pub fn import_bundle(
     key: Option<&str>,
 ) -> Result<u8, Failure> {
     let key = key.map(verifier).transpose()?;
-    let b = read_bundle(file, Checks { key: key.as_ref(), older: None, keep: true })?;
+    let bar = progress::Bar::new();
+    let b = read_bundle(file, Checks { key: key.as_ref(), older: None, keep: true }, &bar)?;
+    bar.phase(&format!("writing {} events to {}", b.events, path.display()), None);
     let ledger = bundle::restore(path, &b)?;
+    bar.done();
     let head = ledger.head()?;
     crate::committed(&head);
     match format {

@@ -29,6 +29,10 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
+    /// No progress bars and no notes on stderr (errors and warnings are still printed).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -45,12 +49,14 @@ pub enum Format {
     Csv,
 }
 
-/// The commands.
+/// The commands. Each one's `--help` ends with examples that run against the ledger of the
+/// README's tour; `ledger --help` lists them in the groups of [`GROUPS`].
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a ledger: write its genesis event.
-    ///
-    /// Example: ledger --ledger /srv/sanctions.sled init --name example.org/uk-sanctions
+    #[command(after_help = "Examples:
+  ledger init --name example.org/uk-gim
+  ledger --ledger /srv/sanctions.sled init --name example.org/uk-sanctions")]
     Init {
         /// The ledger's name (the origin line of its checkpoints): a key's name, so 1 to 256
         /// bytes without spaces, `+`, control or invisible characters.
@@ -63,15 +69,28 @@ pub enum Command {
     /// schemas/input-event.schema.json). The batch is checked whole (fields, then the lifecycle
     /// of every key it touches) and written in one atomic, flushed step. Prints the new head.
     ///
-    /// Example: ledger append examples/uk-gim-2025.jsonl
+    /// An effective date more than a year after today or before 1945 is probably a typo: such a
+    /// batch is shown and, at a terminal, asked about; elsewhere it is refused (exit 4) unless
+    /// --yes accepts it.
+    #[command(after_help = "Examples:
+  ledger append examples/uk-gim-2025.jsonl
+  ledger append amend.jsonl --yes
+  cat amend.jsonl | ledger append -")]
     Append {
         /// The JSON Lines file, or `-` for standard input.
         file: PathBuf,
         /// Create the ledger first if there is none at the path.
         #[arg(long)]
         init: bool,
+        /// Accept effective dates that look like typos (more than a year ahead, or before 1945)
+        /// without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Print recorded events in chain order.
+    #[command(after_help = "Examples:
+  ledger log --from 36
+  ledger log --from 1 --limit 2 --format json")]
     Log {
         /// The first seq to print.
         #[arg(long, default_value_t = 0)]
@@ -81,11 +100,15 @@ pub enum Command {
         limit: Option<u64>,
     },
     /// Print the seq and hash of the last event.
+    #[command(after_help = "Examples:
+  ledger head
+  ledger head --format json")]
     Head,
     /// Re-check every hash, link and seq, the lifecycle rules, the index and the Merkle tree; with
     /// --checkpoint, also that the ledger still has the tree a saved checkpoint recorded.
-    ///
-    /// Example: ledger verify --checkpoint 2025-12-31.checkpoint --key "$(cat ledger.pub)"
+    #[command(after_help = "Examples:
+  ledger verify
+  ledger verify --checkpoint 2026-04-30.checkpoint --key ledger.pub")]
     Verify {
         /// A checkpoint saved earlier (`ledger checkpoint`): the ledger must extend it.
         #[arg(long, value_name = "FILE")]
@@ -95,8 +118,8 @@ pub enum Command {
         key: Option<String>,
     },
     /// Create an Ed25519 key for signing checkpoints; prints the public (verifier) key.
-    ///
-    /// Example: ledger keygen --out ledger.key --name example.org/uk-gim > ledger.pub
+    #[command(after_help = "Examples:
+  ledger keygen --out ledger.key --name example.org/uk-gim > ledger.pub")]
     Keygen {
         /// Where to write the private key (created with mode 0600; never overwritten).
         #[arg(long, value_name = "KEYFILE")]
@@ -106,8 +129,9 @@ pub enum Command {
         name: String,
     },
     /// Print a checkpoint of the ledger: its name, size and Merkle root as a signed note.
-    ///
-    /// Example: ledger checkpoint --sign ledger.key > 2025-12-31.checkpoint
+    #[command(after_help = "Examples:
+  ledger checkpoint --sign ledger.key | tee 2026-04-30.checkpoint
+  ledger checkpoint")]
     Checkpoint {
         /// Sign it with this private key (from `ledger keygen`).
         #[arg(long, value_name = "KEYFILE")]
@@ -115,8 +139,9 @@ pub enum Command {
     },
     /// Print a Merkle proof (JSON): that event SEQ is in the tree, or with --consistency that the
     /// tree extends its older self.
-    ///
-    /// Example: ledger prove 29 --size 39 > gim0030.proof
+    #[command(after_help = "Examples:
+  ledger prove 2 > event2.proof
+  ledger prove --consistency 39 > since-39.proof")]
     Prove {
         /// The event to prove included.
         #[arg(required_unless_present = "consistency", conflicts_with = "consistency")]
@@ -132,8 +157,9 @@ pub enum Command {
     ///
     /// Without --checkpoint, "ok" means only that the proof agrees with itself; without --key,
     /// that it agrees with a checkpoint anyone could have written. The answer says which.
-    ///
-    /// Example: ledger verify-proof c.proof --old-checkpoint 2025.checkpoint --checkpoint 2026.checkpoint --key ledger.pub
+    #[command(after_help = "Examples:
+  ledger verify-proof event2.proof --checkpoint 2026-04-30.checkpoint --key ledger.pub
+  ledger verify-proof c.proof --old-checkpoint 2025.checkpoint --checkpoint 2026.checkpoint --key ledger.pub")]
     VerifyProof {
         /// The proof (JSON).
         proof: PathBuf,
@@ -148,8 +174,9 @@ pub enum Command {
         key: Option<String>,
     },
     /// Write every recorded event and a checkpoint as a bundle (JSON Lines) to FILE or `-`.
-    ///
-    /// Example: ledger export --sign ledger.key ledger-2025-12-31.bundle
+    #[command(after_help = "Examples:
+  ledger export --sign ledger.key gim.bundle
+  ledger export - | gzip > gim.bundle.gz")]
     Export {
         /// The bundle file, or `-` for standard output.
         file: PathBuf,
@@ -159,8 +186,9 @@ pub enum Command {
     },
     /// Verify a bundle without opening any ledger: hashes, links, lifecycle rules, the Merkle
     /// root against its checkpoint, the signature, and that it extends an older checkpoint.
-    ///
-    /// Example: ledger verify-bundle ledger-2026.bundle --checkpoint 2025-12-31.checkpoint --key ledger.pub
+    #[command(after_help = "Examples:
+  ledger verify-bundle gim.bundle --checkpoint 2026-04-30.checkpoint --key ledger.pub
+  gunzip -c gim.bundle.gz | ledger verify-bundle -")]
     VerifyBundle {
         /// The bundle file, or `-`.
         file: PathBuf,
@@ -172,8 +200,8 @@ pub enum Command {
         key: Option<String>,
     },
     /// Build a new ledger (at --ledger) from a verified bundle: the recovery path.
-    ///
-    /// Example: ledger --ledger restored.sled import-bundle ledger-2026.bundle --key ledger.pub
+    #[command(after_help = "Examples:
+  ledger --ledger restored.sled import-bundle gim.bundle --key ledger.pub")]
     ImportBundle {
         /// The bundle file, or `-`.
         file: PathBuf,
@@ -185,8 +213,9 @@ pub enum Command {
     ///
     /// The list shows what is in force on its report date; the ledger derives what changed by
     /// comparing it with what it holds for that authority. One import is one atomic batch.
-    ///
-    /// Example: ledger import uk-csv UK-Sanctions-List.csv --dry-run
+    #[command(after_help = "Examples:
+  ledger import uk-csv UK-Sanctions-List-GIM-2026-04-29.csv --dry-run
+  ledger import un-xml consolidated.xml --max-delist 2%")]
     Import {
         /// The list's layout.
         #[arg(value_enum)]
@@ -208,51 +237,59 @@ pub enum Command {
     ///
     /// Prints the event and the designation as it will stand, asks for confirmation when standing
     /// at a terminal, then appends it as `append` would.
-    ///
-    /// Example:
-    ///   ledger designate UK/GIM0047 --regime GIM --kind individual --name "Nusret SEFEROVIC" \
-    ///     --effective 2025-10-22 --measure asset_freeze --measure travel_ban
+    #[command(after_help = r#"Examples:
+  ledger designate UK/GIM0047 --regime GIM --kind individual --name "Nusret SEFEROVIC" \
+    --effective 2025-10-22 --measure asset_freeze --measure travel_ban
+  ledger designate UK/GIM0048 --regime GIM --kind ship --name "MV EXAMPLE" \
+    --effective 2025-12-01 --measure custom:port_ban --dry-run"#)]
     Designate(DesignateArgs),
     /// Vary a designation in force: add aliases, remove names, change measures or the reason.
     ///
     /// Builds an RFC 7396 merge patch over the record as it stands at --effective; --patch takes a
     /// raw patch instead (or as well).
-    ///
-    /// Example:
-    ///   ledger amend UK/GIM0030 --effective 2025-11-03 --add-alias "ALPA TRADING" \
-    ///     --reason "variation: alias added"
+    #[command(after_help = r#"Examples:
+  ledger amend UK/GIM0030 --effective 2025-11-03 --add-alias "ALPA TRADING" \
+    --reason "variation: alias added"
+  ledger amend UK/GIM0047 --effective 2025-12-01 --add-measure trust_services \
+    --reason "variation: measure added""#)]
     Amend(AmendArgs),
     /// End a designation.
-    ///
-    /// Example: ledger delist UK/GIM0030 --effective 2026-02-01 --reason "revoked on review"
+    #[command(after_help = r#"Examples:
+  ledger delist UK/GIM0030 --effective 2026-02-01 --reason "revoked on review"
+  ledger delist UK/GIM0047 --effective 2026-03-01 --reason "revoked on review" --dry-run"#)]
     Delist(DelistArgs),
     /// Withdraw an event recorded in error (nothing is deleted: the retraction is a new event).
-    ///
-    /// Example: ledger retract 39 --reason "amendment entered against the wrong designation"
+    #[command(after_help = r#"Examples:
+  ledger retract 39 --reason "amendment entered against the wrong designation""#)]
     Retract(RetractArgs),
     /// Print a shell completion script.
-    ///
-    /// Example: ledger completions bash > /etc/bash_completion.d/ledger
+    #[command(after_help = "Examples:
+  ledger completions bash > ~/.local/share/bash-completion/completions/ledger
+  ledger completions zsh > ~/.zfunc/_ledger")]
     Completions {
         /// The shell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the manual page (roff).
-    ///
-    /// Example: ledger man > ledger.1 && man ./ledger.1
+    #[command(after_help = "Examples:
+  ledger man > ledger.1 && man ./ledger.1")]
     Man,
     /// The designations in force at a point in time.
     ///
-    /// Example: ledger state --at 2025-10-23 --regime GIM
+    /// An --authority or --regime that no designation in the ledger has ever had is probably a
+    /// typo: the (empty) answer is printed and the exit code is 1.
+    #[command(after_help = "Examples:
+  ledger state --at 2025-10-23 --regime GIM
+  ledger state --at 2025-07-23 --regime GIM --count")]
     State {
         /// The point in time (both axes).
         #[command(flatten)]
         time: TimeArgs,
-        /// Only this authority (e.g. UK).
+        /// Only this authority (e.g. UK; any case).
         #[arg(long)]
         authority: Option<String>,
-        /// Only this regime code (e.g. GIM).
+        /// Only this regime code (e.g. GIM; any case).
         #[arg(long)]
         regime: Option<String>,
         /// Only this kind of subject.
@@ -267,27 +304,36 @@ pub enum Command {
     },
     /// One designation's record and status at a point in time.
     ///
-    /// Example: ledger show UK/GIM0047 --at 2025-10-23
+    /// The status is active, delisted or absent (the ledger holds the key, but it was not in
+    /// force, or not yet known, at that point): exit 0. A key the ledger has never held has status
+    /// unknown: exit 1.
+    #[command(after_help = "Examples:
+  ledger show UK/GIM0030 --at 2025-11-10
+  ledger show UK/GIM0030 --at 2025-11-10 --as-of 2026-01-01 --format json")]
     Show {
-        /// The designation, AUTHORITY/ID (e.g. UK/GIM0047).
+        /// The designation, AUTHORITY/ID (e.g. UK/GIM0047; the authority in any case).
         #[arg(value_parser = parse_key)]
-        key: Key,
+        key: KeyArg,
         /// The point in time (both axes).
         #[command(flatten)]
         time: TimeArgs,
     },
     /// Every event of one designation, on both time axes, retractions marked.
+    #[command(after_help = "Examples:
+  ledger history UK/GIM0030
+  ledger history UK/GIM0030 --as-of 2025-12-31 --format json")]
     History {
-        /// The designation, AUTHORITY/ID.
+        /// The designation, AUTHORITY/ID (the authority in any case).
         #[arg(value_parser = parse_key)]
-        key: Key,
+        key: KeyArg,
         /// Only events recorded by then. A date means the end of that day (UTC). Default: now.
         #[arg(long, value_name = "T", value_parser = parse_time)]
         as_of: Option<Micros>,
     },
     /// Designations added, delisted and amended (field by field) between two legal-effect times.
-    ///
-    /// Example: ledger diff --from 2025-07-23 --to 2025-10-22
+    #[command(after_help = "Examples:
+  ledger diff --from 2025-07-23 --to 2025-10-22
+  ledger diff --from 2025-10-31 --to 2026-02-28 --format json")]
     Diff {
         /// The earlier legal-effect time. A date means the end of that day (UTC).
         #[arg(long, value_name = "T", value_parser = parse_time)]
@@ -301,7 +347,10 @@ pub enum Command {
     },
     /// Find names and aliases, case-, accent- and punctuation-insensitively, whole words in any order.
     ///
-    /// Example: ledger search "Nusret Seferović" --at 2025-10-23
+    /// Exit 1 when no designation known at that point has a matching name.
+    #[command(after_help = r#"Examples:
+  ledger search "Nusret Seferović" --at 2025-10-23
+  ledger search "alpa trading" --format csv"#)]
     Search {
         /// The name, or some of its words.
         name: String,
@@ -311,13 +360,27 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The designation key the command names, if it names one.
+    pub fn key(&self) -> Option<&KeyArg> {
+        match self {
+            Command::Show { key, .. } | Command::History { key, .. } => Some(key),
+            Command::Designate(a) => Some(&a.key),
+            Command::Amend(a) => Some(&a.key),
+            Command::Delist(a) => Some(&a.key),
+            _ => None,
+        }
+    }
+}
+
 /// What every operator command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct WriteArgs {
     /// Print the event and its effect, and write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Do not ask for confirmation (the question is only asked at a terminal).
+    /// Do not ask for confirmation (the question is only asked at a terminal), and accept an
+    /// effective date that looks like a typo (more than a year ahead, or before 1945).
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// A note kept with the event (not part of the designation record).
@@ -330,7 +393,7 @@ pub struct WriteArgs {
 pub struct DesignateArgs {
     /// The designation, AUTHORITY/ID (e.g. UK/GIM0047).
     #[arg(value_parser = parse_key)]
-    pub key: Key,
+    pub key: KeyArg,
     /// The regime code (e.g. GIM).
     #[arg(long, value_name = "CODE")]
     pub regime: String,
@@ -385,7 +448,7 @@ pub struct DesignateArgs {
 pub struct AmendArgs {
     /// The designation, AUTHORITY/ID.
     #[arg(value_parser = parse_key)]
-    pub key: Key,
+    pub key: KeyArg,
     /// When the variation took legal effect: YYYY-MM-DD or an RFC 3339 instant.
     #[arg(long, value_name = "DATE", value_parser = Effective::parse)]
     pub effective: Effective,
@@ -420,7 +483,7 @@ pub struct AmendArgs {
 pub struct DelistArgs {
     /// The designation, AUTHORITY/ID.
     #[arg(value_parser = parse_key)]
-    pub key: Key,
+    pub key: KeyArg,
     /// When the delisting took legal effect: YYYY-MM-DD or an RFC 3339 instant.
     #[arg(long, value_name = "DATE", value_parser = Effective::parse)]
     pub effective: Effective,
@@ -498,6 +561,94 @@ fn parse_name(s: &str) -> Result<String, String> {
     ledger_core::checkpoint::check_name(s).map(|()| s.to_owned())
 }
 
-fn parse_key(s: &str) -> Result<Key, String> {
-    Key::parse(s)
+/// A designation key as given on the command line: the authority in any case (authorities are
+/// upper-case codes, so `uk/GIM0030` means `UK/GIM0030`); the id exactly as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyArg {
+    /// The key meant.
+    pub key: Key,
+    /// What was typed.
+    pub typed: String,
+}
+
+impl KeyArg {
+    /// A note for stderr when the key meant is not the key typed.
+    pub fn note(&self) -> Option<String> {
+        (self.typed != self.key.to_string())
+            .then(|| format!("reading `{}` as {} (authorities are upper-case codes)", self.typed, self.key))
+    }
+}
+
+impl std::ops::Deref for KeyArg {
+    type Target = Key;
+    fn deref(&self) -> &Key {
+        &self.key
+    }
+}
+
+impl std::fmt::Display for KeyArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.key.fmt(f)
+    }
+}
+
+fn parse_key(s: &str) -> Result<KeyArg, String> {
+    let key = match s.split_once('/') {
+        Some((authority, id)) => format!("{}/{id}", authority.to_ascii_uppercase()),
+        None => s.to_owned(),
+    };
+    Ok(KeyArg { key: Key::parse(&key)?, typed: s.to_owned() })
+}
+
+/// The groups `ledger --help` lists the commands in.
+pub const GROUPS: &[(&str, &[&str])] = &[
+    ("Recording", &["init", "append", "designate", "amend", "delist", "retract"]),
+    ("Asking", &["state", "show", "history", "diff", "search", "log", "head"]),
+    (
+        "Auditing",
+        &["verify", "keygen", "checkpoint", "prove", "verify-proof", "export", "verify-bundle", "import-bundle"],
+    ),
+    ("Lists", &["import"]),
+    ("Setting up", &["completions", "man"]),
+];
+
+/// The command line, its top-level help listing the commands by group.
+pub fn command() -> clap::Command {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let names: Vec<String> = cmd.get_subcommands().map(|c| c.get_name().to_owned()).collect();
+    let width = names.iter().map(String::len).max().unwrap_or(0);
+    let about =
+        |name: &str| cmd.find_subcommand(name).and_then(|c| c.get_about()).map(|a| a.to_string()).unwrap_or_default();
+    let mut listing = String::new();
+    let ungrouped: Vec<&str> =
+        names.iter().map(String::as_str).filter(|n| !GROUPS.iter().any(|(_, g)| g.contains(n))).collect();
+    let other = [("Other", ungrouped.as_slice())];
+    for (group, members) in GROUPS.iter().copied().chain(other.iter().copied()) {
+        if members.is_empty() {
+            continue;
+        }
+        listing.push_str(group);
+        listing.push_str(" commands:\n");
+        for name in members {
+            // Wrapped at 100 columns, continued under the first line's text.
+            let mut line = format!("  {name:width$} ");
+            for word in about(name).split(' ') {
+                if line.len() + 1 + word.len() > 100 && line.trim_start().len() > width {
+                    listing.push_str(line.trim_end());
+                    listing.push('\n');
+                    line = " ".repeat(width + 3);
+                }
+                line.push(' ');
+                line.push_str(word);
+            }
+            listing.push_str(line.trim_end());
+            listing.push('\n');
+        }
+        listing.push('\n');
+    }
+    let template =
+        format!("{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{listing}Options:\n{{options}}{{after-help}}");
+    cmd.help_template(template).after_help(
+        "Each command's --help ends with examples. Exit codes, the tour and what the ledger guarantees: README.md.",
+    )
 }

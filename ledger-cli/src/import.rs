@@ -1,16 +1,18 @@
 //! `ledger import`: read a published list, reconcile it with the ledger, append the difference.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 
 use ledger_core::import::reconcile::{self, DelistLimit, Options, SourceFile};
 use ledger_core::import::{Snapshot, uk, un};
+use ledger_core::progress::Progress;
 use ledger_core::time::Clock;
 use ledger_core::{Error, Ledger};
 use serde_json::json;
 
 use crate::cli::{Format, ListFormat};
 use crate::output::{self, Table};
+use crate::progress;
 use crate::{Failure, exit};
 
 /// What to import and how.
@@ -27,13 +29,6 @@ pub struct Request<'a> {
     pub allow_older: bool,
 }
 
-fn stage(msg: &str) {
-    // Progress for a person watching; nothing when stderr is a file or a pipe.
-    if std::io::stderr().is_terminal() {
-        eprintln!("ledger: {msg}");
-    }
-}
-
 /// Runs an import.
 pub fn run(
     ledger: &Ledger,
@@ -44,14 +39,20 @@ pub fn run(
     req: &Request,
 ) -> Result<u8, Failure> {
     let name = req.file.display().to_string();
+    // Progress for a person watching; nothing when stderr is a file or a pipe, or with --quiet.
+    let bar = progress::Bar::new();
     let mut bytes = Vec::new();
     let read = if name == "-" {
-        std::io::stdin().lock().read_to_end(&mut bytes)
+        bar.bytes("reading standard input", None);
+        bar.reader(std::io::stdin().lock()).read_to_end(&mut bytes)
     } else {
-        std::fs::File::open(req.file).and_then(|mut f| f.read_to_end(&mut bytes))
+        std::fs::File::open(req.file).and_then(|f| {
+            bar.bytes(&format!("reading {name}"), f.metadata().ok().map(|m| m.len()));
+            bar.reader(f).read_to_end(&mut bytes)
+        })
     };
     read.map_err(|e| Failure::new(exit::NO_LEDGER, format!("cannot read {name}: {e}")))?;
-    stage(&format!("reading {name} ({} bytes)", bytes.len()));
+    bar.phase(&format!("parsing {name}"), None);
     let parsed = match req.list {
         ListFormat::UkCsv => uk::parse_csv(&bytes),
         ListFormat::UkXml => uk::parse_xml(&bytes),
@@ -59,7 +60,7 @@ pub fn run(
     };
     let snapshot: Snapshot =
         parsed.map_err(|e| Failure::new(exit::DATA, format!("{name}: {e}\n  nothing was written")))?;
-    stage(&format!("reconciling {} listed designations", snapshot.designations.len()));
+    bar.phase(&format!("reconciling {} listed designations", snapshot.designations.len()), None);
     let file = SourceFile::new(&name, &bytes);
     let options = Options { max_delist: req.max_delist, allow_older: req.allow_older };
     let plan = reconcile::plan(ledger, &snapshot, &file, &options, clock).map_err(|e| match e {
@@ -69,9 +70,8 @@ pub fn run(
     let head = if req.dry_run {
         None
     } else {
-        stage(&format!("appending {} events", plan.events.len()));
         let appended =
-            ledger.append_marked(&plan.events, actor, clock, Some(plan.mark.clone())).map_err(|e| match e {
+            ledger.append_with(&plan.events, actor, clock, Some(plan.mark.clone()), &bar).map_err(|e| match e {
                 Error::Input(l) => {
                     // `line` is the event's position in the plan: name where it came from in the
                     // list instead, and nothing when no event is to blame.
@@ -91,6 +91,7 @@ pub fn run(
         crate::committed(&appended.head);
         Some(appended.head)
     };
+    bar.done();
 
     let events: Vec<serde_json::Value> =
         plan.events.iter().map(|n| serde_json::to_value(&n.event).unwrap_or_default()).collect();

@@ -6,17 +6,19 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::FromArgMatches;
 use ledger_core::store::Head;
 use ledger_core::time::{Clock, FixedClock, SystemClock};
 use ledger_core::{Error, Ledger, input};
 use serde_json::{Value, json};
 
 pub mod audit;
+pub mod caution;
 pub mod cli;
 pub mod import;
 pub mod operate;
 pub mod output;
+pub mod progress;
 pub mod queries;
 
 use cli::{Cli, Command, Format};
@@ -30,6 +32,9 @@ pub mod exit {
     pub const FAILED: u8 = 1;
     /// Usage error.
     pub const USAGE: u8 = 2;
+    /// Input that looks mistyped (an effective date far ahead or before 1945) was not confirmed
+    /// (no terminal to ask at, and no `--yes`); nothing was written.
+    pub const UNCONFIRMED: u8 = 4;
     /// Bad input data; nothing was written.
     pub const DATA: u8 = 65;
     /// No ledger at that path.
@@ -141,7 +146,7 @@ pub fn main() -> ExitCode {
             .unwrap_or_default();
         eprintln!("ledger: internal error (a bug, please report it): {msg}{at}");
     }));
-    let cli = match Cli::try_parse() {
+    let cli = match cli::command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
@@ -244,6 +249,12 @@ fn os_user() -> Option<String> {
 }
 
 fn run(cli: &Cli) -> Result<u8, Failure> {
+    progress::set_quiet(cli.quiet);
+    if let Some(note) = cli.command.key().and_then(cli::KeyArg::note)
+        && !cli.quiet
+    {
+        eprintln!("ledger: {note}");
+    }
     let stdout = io::stdout();
     // Buffered: a large answer (`state --format json` of 100k designations) is written in big
     // chunks, not one write(2) per line. Flushed below, and before any question is asked.
@@ -256,7 +267,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             report_head(&mut out, cli.format, "created", &ledger, &head, None)?;
             exit::OK
         }
-        Command::Append { file, init } => append(cli, &mut out, file, *init)?,
+        Command::Append { file, init, yes } => append(cli, &mut out, file, *init, *yes)?,
         Command::Log { from, limit } => log(cli, &mut out, *from, *limit)?,
         Command::Head => {
             let ledger = open(cli)?;
@@ -391,32 +402,40 @@ fn report_head(
     Ok(())
 }
 
-fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool) -> Result<u8, Failure> {
+fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool, yes: bool) -> Result<u8, Failure> {
     let clock = clock()?;
     let actor = actor(cli);
     let name = file.display().to_string();
+    let bar = progress::Bar::new();
     // Read and check the whole batch before touching the ledger.
     let batch = if name == "-" {
-        input::read_batch(io::stdin().lock())
+        bar.bytes("reading standard input", None);
+        input::read_batch(BufReader::new(bar.reader(io::stdin().lock())))
     } else {
         let f =
             std::fs::File::open(file).map_err(|e| Failure::new(exit::NO_LEDGER, format!("cannot read {name}: {e}")))?;
-        input::read_batch(BufReader::new(f))
+        bar.bytes(&format!("reading {name}"), f.metadata().ok().map(|m| m.len()));
+        input::read_batch(BufReader::new(bar.reader(f)))
     };
     let batch = batch.map_err(|e| match e {
         input::ReadError::Line(l) => Failure::new(exit::DATA, format!("{name}: {l}\n  nothing was written")),
         input::ReadError::Io(e) => Failure::new(exit::IO, format!("{name}: {e}")),
     })?;
+    if !bar.suspend(|| caution::settle_batch(&batch, &name, clock.now(), yes))? {
+        writeln!(out, "not appended: nothing was written")?;
+        return Ok(exit::OK);
+    }
     let ledger = match Ledger::open_waiting(&cli.ledger, wait(cli)?) {
         Err(Error::NoLedger { .. }) if init => {
             Ledger::init_waiting(&cli.ledger, ledger_core::ledger::DEFAULT_NAME, &actor, clock.as_ref(), wait(cli)?)?
         }
         other => other?,
     };
-    let appended = ledger.append(&batch, &actor, clock.as_ref()).map_err(|e| match e {
+    let appended = ledger.append_with(&batch, &actor, clock.as_ref(), None, &bar).map_err(|e| match e {
         Error::Input(l) => Failure::new(exit::DATA, format!("{name}: {l}\n  nothing was written")),
         e => e.into(),
     })?;
+    bar.done();
     committed(&appended.head);
     report_head(out, cli.format, "head", &ledger, &appended.head, Some(appended.count))?;
     Ok(exit::OK)
@@ -464,7 +483,9 @@ fn log(cli: &Cli, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result
 
 fn verify(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
     let ledger = Ledger::open_for_verify(&cli.ledger, wait(cli)?)?;
-    let report = ledger_core::verify::verify(&ledger)?;
+    let bar = progress::Bar::new();
+    let report = ledger_core::verify::verify_with(&ledger, &bar)?;
+    bar.done();
     match cli.format {
         Format::Json => {
             let failure = report.failure.as_ref().map(|f| json!({"seq": f.seq, "what": f.what}));

@@ -386,6 +386,7 @@ fn prepare(
             }
         }
     }
+    crate::caution::settle_event(out, &batch, cx.clock.now(), w)?;
     Ok(Pending { key: key.clone(), batch, input, after, checked_at, dry_run: w.dry_run, yes: w.yes })
 }
 

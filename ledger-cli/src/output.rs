@@ -154,7 +154,7 @@ pub fn paint_status(status: ledger_core::projection::Status) -> Cell {
     let colour = colour().then_some(match status {
         Status::Active => "32",
         Status::Delisted => "33",
-        Status::Absent => "2",
+        Status::Absent | Status::Unknown => "2",
     });
     Cell { text: status.as_str().to_owned(), colour }
 }

@@ -1,7 +1,15 @@
 //! The point-in-time commands: state, show, history, diff and search.
+//!
+//! One meaning for "not found", whatever the format: a key the ledger holds is answered with an
+//! explicit status (active, delisted, absent) and exit 0; a key it has never held (status
+//! unknown), a search with no match, or a `state` filter naming an authority or regime it has
+//! never held is answered all the same (the empty answer, naming its head) and exits 1, with a
+//! line on stderr saying what was not found.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 
+use ledger_core::Error;
 use ledger_core::event::Key;
 use ledger_core::projection::{Status, When};
 use ledger_core::query::{self, HeadRef, ShowOutput, StateFilter};
@@ -66,12 +74,12 @@ pub fn state(
             Format::Json => json(out, &c)?,
             Format::Table | Format::Csv => writeln!(out, "{}", c.count)?,
         }
-        return Ok(exit::OK);
+        return unheld_filter(ledger, out, &filter, c.count);
     }
     let s = query::state(ledger, when, &filter)?;
     if format == Format::Json {
         json(out, &s)?;
-        return Ok(exit::OK);
+        return unheld_filter(ledger, out, &filter, s.count);
     }
     // The delisted column only when delisted keys can be listed.
     let mut header = vec!["key", "status", "regime", "kind", "designated"];
@@ -100,7 +108,70 @@ pub fn state(
         writeln!(out, "{} designation{}", s.count, if s.count == 1 { "" } else { "s" })?;
         provenance(out, &s.head, Some(&s.at), &s.as_of)?;
     }
-    Ok(exit::OK)
+    unheld_filter(ledger, out, &filter, s.count)
+}
+
+/// After an empty `state` answer: exit 1 when its --authority or --regime names something no
+/// designation in the ledger has ever had (a typo, most likely); exit 0 otherwise.
+fn unheld_filter(
+    ledger: &ledger_core::Ledger,
+    out: &mut impl Write,
+    filter: &StateFilter,
+    listed: usize,
+) -> Result<u8, Failure> {
+    let (authority, regime) = (filter.authority.as_deref(), filter.regime.as_deref());
+    if listed > 0 || (authority.is_none() && regime.is_none()) {
+        return Ok(exit::OK);
+    }
+    let pairs = query::held_regimes(ledger)?;
+    let authority_ok = |a: &str| authority.is_none_or(|x| x.eq_ignore_ascii_case(a));
+    let regime_ok = |r: &str| regime.is_none_or(|x| x.eq_ignore_ascii_case(r));
+    if pairs.iter().any(|(a, r)| authority_ok(a) && regime_ok(r)) {
+        return Ok(exit::OK);
+    }
+    let authorities: BTreeSet<&str> = pairs.iter().map(|(a, _)| a.as_str()).collect();
+    let regimes: BTreeSet<&str> = pairs.iter().filter(|(a, _)| authority_ok(a)).map(|(_, r)| r.as_str()).collect();
+    let message = match (authority, regime) {
+        (Some(a), _) if !authorities.iter().any(|x| authority_ok(x)) => {
+            format!("no designation in the ledger has authority `{a}`; it holds {}", listing(&authorities))
+        }
+        (Some(a), Some(r)) => format!(
+            "no designation of authority {} in the ledger has regime `{r}`; its regimes are {}",
+            a.to_ascii_uppercase(),
+            listing(&regimes)
+        ),
+        (None, Some(r)) => format!("no designation in the ledger has regime `{r}`; it holds {}", listing(&regimes)),
+        (_, None) => return Ok(exit::OK),
+    };
+    out.flush()?;
+    Err(Failure::new(exit::FAILED, message))
+}
+
+/// Some codes, for a message.
+fn listing(codes: &BTreeSet<&str>) -> String {
+    const SHOWN: usize = 20;
+    if codes.is_empty() {
+        return "none (it holds no designation at all)".to_owned();
+    }
+    let mut s = codes.iter().take(SHOWN).copied().collect::<Vec<_>>().join(", ");
+    if codes.len() > SHOWN {
+        s.push_str(&format!(" and {} more", codes.len() - SHOWN));
+    }
+    s
+}
+
+/// The failure for a key the ledger has never held, suggesting the key meant when only the
+/// case of its id differs.
+fn not_held(ledger: &ledger_core::Ledger, key: &Key) -> Result<Failure, Failure> {
+    let near = query::near(ledger, key)?;
+    let mut message = format!("{key} is not in the ledger: no event of it was ever recorded");
+    if !near.same_but_case.is_empty() {
+        let keys: Vec<String> = near.same_but_case.iter().map(Key::to_string).collect();
+        message.push_str(&format!("; did you mean {}?", keys.join(" or ")));
+    } else if !near.authority_held {
+        message.push_str(&format!("; the ledger holds no designation of authority {}", key.authority));
+    }
+    Ok(Failure::new(exit::FAILED, message))
 }
 
 /// `ledger show KEY`.
@@ -112,13 +183,21 @@ pub fn show(
     when: When,
 ) -> Result<u8, Failure> {
     no_csv(format, "show")?;
-    let s = query::show(ledger, key, when)?;
+    let s = match query::show(ledger, key, when) {
+        Ok(s) => s,
+        Err(Error::NotFound { .. }) => query::show_unknown(ledger, key, when)?,
+        Err(e) => return Err(e.into()),
+    };
     if format == Format::Json {
         json(out, &s)?;
-        return Ok(exit::OK);
+    } else {
+        print_designation(out, &s)?;
+        provenance(out, &s.head, Some(&s.at), &s.as_of)?;
     }
-    print_designation(out, &s)?;
-    provenance(out, &s.head, Some(&s.at), &s.as_of)?;
+    if s.status == Status::Unknown {
+        out.flush()?;
+        return Err(not_held(ledger, key)?);
+    }
     Ok(exit::OK)
 }
 
@@ -158,7 +237,9 @@ pub fn print_designation(out: &mut impl Write, s: &ShowOutput) -> Result<(), Fai
             row("reason", reason.clone().into());
         }
     }
-    row("events", s.events.iter().map(u64::to_string).collect::<Vec<_>>().join(", ").into());
+    if !s.events.is_empty() {
+        row("events", s.events.iter().map(u64::to_string).collect::<Vec<_>>().join(", ").into());
+    }
     t.write_text(out)?;
     Ok(())
 }
@@ -172,11 +253,24 @@ pub fn history(
     as_of: Micros,
 ) -> Result<u8, Failure> {
     no_csv(format, "history")?;
-    let h = query::history(ledger, key, as_of)?;
+    let (h, held) = match query::history(ledger, key, as_of) {
+        Ok(h) => (h, true),
+        Err(Error::NotFound { .. }) => (query::history_unknown(ledger, key, as_of)?, false),
+        Err(e) => return Err(e.into()),
+    };
     if format == Format::Json {
         json(out, &h)?;
-        return Ok(exit::OK);
+    } else {
+        history_table(out, &h)?;
     }
+    if !held {
+        out.flush()?;
+        return Err(not_held(ledger, key)?);
+    }
+    Ok(exit::OK)
+}
+
+fn history_table(out: &mut impl Write, h: &query::HistoryOutput) -> Result<(), Failure> {
     let mut t = Table::new(&["seq", "type", "effective", "recorded_at", "actor", "notes"]);
     for r in &h.events {
         let mut notes = Vec::new();
@@ -205,7 +299,7 @@ pub fn history(
     }
     t.write_text(out)?;
     provenance(out, &h.head, None, &h.as_of)?;
-    Ok(exit::OK)
+    Ok(())
 }
 
 /// `ledger diff`.
@@ -262,6 +356,12 @@ pub fn search(
     name: &str,
     when: When,
 ) -> Result<u8, Failure> {
+    if ledger_core::names::tokens(name).is_empty() {
+        return Err(Failure::new(
+            exit::USAGE,
+            format!("search `{name}`: a name needs at least one letter or digit to match"),
+        ));
+    }
     let s = query::search(ledger, name, when)?;
     if format == Format::Json {
         json(out, &s)?;
@@ -282,9 +382,13 @@ pub fn search(
         }
     }
     if s.matches.is_empty() {
+        out.flush()?;
         return Err(Failure::new(
             exit::FAILED,
-            format!("no designation known at {} has a name matching `{name}`", s.at),
+            format!(
+                "no designation in force or delisted at {}, as recorded by {}, has a name matching `{name}`",
+                s.at, s.as_of
+            ),
         ));
     }
     debug_assert!(s.matches.iter().all(|m| m.status != Status::Absent));

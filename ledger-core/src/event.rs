@@ -100,7 +100,13 @@ pub fn check_authority(a: &str) -> Result<(), String> {
     if let Some(c) = a.chars().find(|c| crate::names::is_format(*c) || c.is_control()) {
         return Err(format!("authority `{a}` contains {}, an invisible character; it {rule}", code_point(c)));
     }
-    if (1..=16).contains(&a.len()) && a.chars().all(allowed) { Ok(()) } else { Err(format!("authority `{a}` {rule}")) }
+    if (1..=16).contains(&a.len()) && a.chars().all(allowed) {
+        Ok(())
+    } else if a != a.to_ascii_uppercase() && check_authority(&a.to_ascii_uppercase()).is_ok() {
+        Err(format!("authority `{a}` must be upper case: `{}` ({rule})", a.to_ascii_uppercase()))
+    } else {
+        Err(format!("authority `{a}` {rule}"))
+    }
 }
 
 /// Checks a designation id: 1 to 64 printable characters without spaces, `/` or invisible format

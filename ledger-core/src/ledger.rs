@@ -14,9 +14,10 @@ use crate::input::{LineError, Numbered};
 use crate::lifecycle::{self, Act, KeyEntry, KeyIndex};
 use crate::merkle;
 use crate::patch;
+use crate::progress::Progress;
 use crate::projection::Reader;
 use crate::store::{self, BLOCK_EVENTS, Commit, Head, Store};
-use crate::time::{Clock, Timestamp, format_instant};
+use crate::time::{Clock, Timestamp};
 use crate::tree::StoreTree;
 use crate::validate::{check_event, check_record};
 
@@ -167,7 +168,7 @@ impl Ledger {
     pub fn check(&self, batch: &[Numbered<InputEvent>], actor: &str, clock: &dyn Clock) -> Result<Vec<RecordedEvent>> {
         check_actor(actor)?;
         let head = self.head()?;
-        let plan = self.plan(batch, actor, clock, head)?;
+        let plan = self.plan(batch, actor, clock, head, &())?;
         Ok(plan.sealed.into_iter().map(|s| s.rec).collect())
     }
 
@@ -178,6 +179,7 @@ impl Ledger {
         actor: &str,
         clock: &dyn Clock,
         head: Head,
+        progress: &dyn Progress,
     ) -> Result<Plan<'a>> {
         let mut plan = Plan {
             ledger: self,
@@ -192,6 +194,7 @@ impl Ledger {
         // is a microsecond after the one before, so recorded_at is strictly increasing even when
         // the clock steps back or stands still.
         let start = clock.now().max(head.recorded_at.0.saturating_add(1));
+        progress.phase("checking events", Some(batch.len() as u64));
         for (i, n) in batch.iter().enumerate() {
             // The field rules of every input event, whichever way it came in (a JSON line, an
             // operator command, an import), before anything else is decided about it.
@@ -208,7 +211,11 @@ impl Ledger {
             prev = rec.hash;
             plan.sealed.push(Sealed { line: n.line, bytes, rec });
             plan.admit(plan.sealed.len() - 1)?;
+            if (i + 1) % 64 == 0 {
+                progress.advance(64);
+            }
         }
+        progress.advance(batch.len() as u64 % 64);
         Ok(plan)
     }
 
@@ -263,6 +270,18 @@ impl Ledger {
         clock: &dyn Clock,
         import: Option<(String, crate::time::Date)>,
     ) -> Result<Appended> {
+        self.append_with(batch, actor, clock, import, &())
+    }
+
+    /// Like [`Ledger::append_marked`], reporting its progress: the events checked, then the write.
+    pub fn append_with(
+        &self,
+        batch: &[Numbered<InputEvent>],
+        actor: &str,
+        clock: &dyn Clock,
+        import: Option<(String, crate::time::Date)>,
+        progress: &dyn Progress,
+    ) -> Result<Appended> {
         check_actor(actor)?;
         let head = self.head()?;
         if batch.is_empty() {
@@ -272,7 +291,8 @@ impl Ledger {
             }
             return Ok(Appended { count: 0, head });
         }
-        let plan = self.plan(batch, actor, clock, head)?;
+        let plan = self.plan(batch, actor, clock, head, progress)?;
+        progress.phase("writing", None);
         let mut commit = plan.commit()?;
         commit.import = import;
         let new_head = commit.head.ok_or_else(|| Error::Internal("append built no head".into()))?;
@@ -603,7 +623,7 @@ fn rule_error(line: usize, key: &Key, seq: u64, v: lifecycle::Violation, entries
     let reason = if v.seq == seq {
         v.rule.to_string()
     } else {
-        let when = entries.iter().find(|e| e.seq == v.seq).map(|e| format_instant(e.effective)).unwrap_or_default();
+        let when = entries.iter().find(|e| e.seq == v.seq).map(KeyEntry::effective_text).unwrap_or_default();
         format!("{} — event {} (effective {when}) would break this rule once this event is added", v.rule, v.seq)
     };
     LineError { line, key: Some(key.to_string()), field: None, reason }.into()

@@ -22,6 +22,7 @@
 pub mod acknowledged;
 pub mod bundle;
 pub mod canonical;
+pub mod caution;
 pub mod chain;
 pub mod checkpoint;
 pub mod error;
@@ -33,6 +34,7 @@ pub mod lifecycle;
 pub mod merkle;
 pub mod names;
 pub mod patch;
+pub mod progress;
 pub mod projection;
 pub mod query;
 pub mod schema;

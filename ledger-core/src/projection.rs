@@ -35,8 +35,10 @@ pub enum Status {
     Active,
     /// Formerly designated, now delisted.
     Delisted,
-    /// Not designated (yet), or not known to the ledger at that time.
+    /// Not designated (yet), or not known to the ledger at that time; the ledger holds the key.
     Absent,
+    /// The ledger holds no event of the key at all (a query's answer, never a key's standing).
+    Unknown,
 }
 
 impl Status {
@@ -46,6 +48,7 @@ impl Status {
             Status::Active => "active",
             Status::Delisted => "delisted",
             Status::Absent => "absent",
+            Status::Unknown => "unknown",
         }
     }
 }

@@ -31,7 +31,7 @@ pub struct HeadRef {
 /// Filters of `state`.
 #[derive(Debug, Clone, Default)]
 pub struct StateFilter {
-    /// Only this authority (`UK`).
+    /// Only this authority (`UK`), compared case-insensitively.
     pub authority: Option<String>,
     /// Only this regime code (`GIM`), compared case-insensitively.
     pub regime: Option<String>,
@@ -43,7 +43,7 @@ pub struct StateFilter {
 
 impl StateFilter {
     fn admits(&self, key: &Key, index: &KeyIndex) -> bool {
-        self.authority.as_ref().is_none_or(|a| *a == key.authority)
+        self.authority.as_ref().is_none_or(|a| a.eq_ignore_ascii_case(&key.authority))
             && self.regime.as_ref().is_none_or(|r| r.eq_ignore_ascii_case(&index.regime))
             && self.kind.is_none_or(|k| k == index.kind)
     }
@@ -449,6 +449,72 @@ pub fn show(ledger: &Ledger, key: &Key, when: When) -> Result<ShowOutput> {
         events: p.standing.episode.iter().map(|e| e.seq).collect(),
         record: p.record,
     })
+}
+
+/// The answer of [`show`] for a key the ledger has never held: status unknown, no events.
+pub fn show_unknown(ledger: &Ledger, key: &Key, when: When) -> Result<ShowOutput> {
+    Ok(ShowOutput {
+        head: head_ref(ledger)?,
+        at: format_instant(when.at),
+        as_of: format_instant(when.as_of),
+        key: key.to_string(),
+        status: Status::Unknown,
+        designated: None,
+        delisted: None,
+        events: Vec::new(),
+        record: None,
+    })
+}
+
+/// The answer of [`history`] for a key the ledger has never held: no events.
+pub fn history_unknown(ledger: &Ledger, key: &Key, as_of: Micros) -> Result<HistoryOutput> {
+    Ok(HistoryOutput {
+        head: head_ref(ledger)?,
+        at: None,
+        as_of: format_instant(as_of),
+        key: key.to_string(),
+        events: Vec::new(),
+    })
+}
+
+/// What the ledger holds near a key it does not hold: the keys of the same authority whose id
+/// differs only in case, and whether it holds any key of that authority at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Near {
+    /// Keys whose id equals the one asked for but for case.
+    pub same_but_case: Vec<Key>,
+    /// Whether any key of the authority is held.
+    pub authority_held: bool,
+}
+
+/// The keys near `key` (read only when `key` is not held: it scans the authority's keys).
+pub fn near(ledger: &Ledger, key: &Key) -> Result<Near> {
+    // The authority's keys are `AUTHORITY/...`; `0` is the byte after `/`.
+    let range = KeyRange {
+        from: Some(format!("{}/", key.authority).into_bytes()),
+        to: Some(format!("{}0", key.authority).into_bytes()),
+    };
+    let folded = key.id.to_lowercase();
+    let mut near = Near::default();
+    for item in ledger.store().entries_in(&range) {
+        let (held, _) = item?;
+        near.authority_held = true;
+        if held.id != key.id && held.id.to_lowercase() == folded {
+            near.same_but_case.push(held);
+        }
+    }
+    Ok(near)
+}
+
+/// The (authority, regime code) pairs of every key the ledger holds, at any time: what tells a
+/// `state` filter that matches nothing from one that names nothing the ledger ever held.
+pub fn held_regimes(ledger: &Ledger) -> Result<std::collections::BTreeSet<(String, String)>> {
+    let mut pairs = std::collections::BTreeSet::new();
+    for item in ledger.store().all_entries() {
+        let (key, index) = item?;
+        pairs.insert((key.authority, index.regime));
+    }
+    Ok(pairs)
 }
 
 /// Every event of one key recorded by `as_of`, with the retractions of them.

@@ -14,6 +14,7 @@ use crate::event::{Event, Key, RecordedEvent};
 use crate::ledger::Ledger;
 use crate::lifecycle::{self, Act, KeyEntry, KeyIndex};
 use crate::merkle::{self, Leaves};
+use crate::progress::Progress;
 use crate::store::{self, BLOCK_EVENTS, Head, PackedBlock, TREE_STORED_LEVEL};
 
 /// What verification found.
@@ -608,7 +609,14 @@ fn spawn_chunk<'s>(
 
 /// Verifies the whole ledger.
 pub fn verify(ledger: &Ledger) -> Result<Report> {
+    verify_with(ledger, &())
+}
+
+/// Verifies the whole ledger, reporting its progress: the events read, then the index, records
+/// and tree compared.
+pub fn verify_with(ledger: &Ledger, progress: &dyn Progress) -> Result<Report> {
     let head = ledger.head()?;
+    progress.phase("verifying events", Some(head.seq.saturating_add(1)));
     let mut checked = 0u64;
     let mut prev = Hash::ZERO;
     let mut last_recorded = i64::MIN;
@@ -641,6 +649,7 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
                     let Some(events) = events else {
                         return fail(checked, checked, format!("block {n} is malformed")).map(Some);
                     };
+                    progress.advance(events.len() as u64);
                     for (hash, parsed) in events {
                         let ix = match parsed {
                             Ok(ix) => ix,
@@ -669,6 +678,7 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
     if let Some(report) = read? {
         return Ok(report);
     }
+    progress.phase("checking the index, records and Merkle tree", None);
     if checked == 0 {
         return fail(0, 0, "the log is empty".into());
     }

@@ -1,9 +1,11 @@
 //! Helpers for the end-to-end tests: the real `ledger` binary, run on real sled stores in
 //! temporary directories, with a fixed clock.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -125,7 +127,102 @@ impl Run {
     }
 }
 
+/// What a command run at a terminal left: how it exited, its standard output (a pipe), and what
+/// the terminal showed (its standard error, and the echo of what was typed).
+#[derive(Debug)]
+pub struct TerminalRun {
+    /// The exit code (-1 if killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Everything written to the terminal, escape sequences and all.
+    pub screen: String,
+}
+
+impl TerminalRun {
+    /// Asserts the exit code, showing the output when it differs.
+    #[track_caller]
+    pub fn expect(self, code: i32) -> TerminalRun {
+        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nterminal:\n{:?}", self.stdout, self.screen);
+        self
+    }
+}
+
+/// A pseudo-terminal of 24 rows and 100 columns: (the controlling side, the terminal's side).
+fn pseudo_terminal() -> std::io::Result<(std::fs::File, std::fs::File)> {
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
+    grantpt(&master)?;
+    unlockpt(&master)?;
+    let name = ptsname(&master, Vec::new())?;
+    let size = rustix::termios::Winsize { ws_row: 24, ws_col: 100, ws_xpixel: 0, ws_ypixel: 0 };
+    rustix::termios::tcsetwinsize(&master, size)?;
+    let path = name.to_str().map_err(std::io::Error::other)?.to_owned();
+    let terminal = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+    Ok((std::fs::File::from(master), terminal))
+}
+
 impl Sandbox {
+    /// Runs `ledger ARGS` with standard input and standard error on a pseudo-terminal (so that it
+    /// finds itself at a terminal: progress bars, questions) and standard output on a pipe.
+    /// With `answer` = (prompt, typed), types `typed` once the terminal shows `prompt`. Gives up
+    /// (and fails the test) after two minutes.
+    pub fn run_at_terminal(&self, args: &[&str], answer: Option<(&str, &str)>) -> TerminalRun {
+        let (master, terminal) = pseudo_terminal().expect("a pseudo-terminal");
+        let mut cmd = self.command(args);
+        cmd.env("TERM", "xterm-256color")
+            .stdin(Stdio::from(terminal.try_clone().expect("the terminal")))
+            .stderr(Stdio::from(terminal))
+            .stdout(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn ledger");
+        // Only the child holds the terminal's side now: it reads as closed once the child exits.
+        drop(cmd);
+        let mut stdout = child.stdout.take().expect("stdout");
+        let out = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = stdout.read_to_end(&mut s);
+            s
+        });
+        let screen = Arc::new(Mutex::new(Vec::new()));
+        let mut reading = master.try_clone().expect("the pseudo-terminal");
+        let shown = Arc::clone(&screen);
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            // Linux reports EIO once the terminal's side is closed: the end.
+            while let Ok(n @ 1..) = reading.read(&mut buf) {
+                shown.lock().expect("the screen").extend_from_slice(&buf[..n]);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let seen = |text: &str| String::from_utf8_lossy(&screen.lock().expect("the screen")).contains(text);
+        if let Some((prompt, typed)) = answer {
+            while !seen(prompt) {
+                assert!(Instant::now() < deadline, "the terminal never showed {prompt:?}");
+                if child.try_wait().expect("wait").is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let mut typing = &master;
+            let _ = typing.write_all(typed.as_bytes());
+        }
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("ledger {args:?} did not finish at the terminal in two minutes");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let stdout = out.join().expect("stdout reader");
+        drop(master);
+        reader.join().expect("terminal reader");
+        let screen = String::from_utf8_lossy(&screen.lock().expect("the screen")).into_owned();
+        TerminalRun { code: status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&stdout).into_owned(), screen }
+    }
+
     /// An empty sandbox (no ledger yet).
     pub fn new() -> Sandbox {
         let dir = tempfile::tempdir().expect("a temporary directory");
@@ -144,6 +241,14 @@ impl Sandbox {
     pub fn gim() -> Sandbox {
         let s = Sandbox::init();
         s.run(&["append", repo_file("examples/uk-gim-2025.jsonl").to_str().expect("utf-8 path")]).expect(0);
+        s
+    }
+
+    /// The ledger of the README's tour: the 38 GIM designations, then `amend.jsonl` (an alias
+    /// added to UK/GIM0030 on 3 November 2025, and its delisting on 1 February 2026).
+    pub fn tour() -> Sandbox {
+        let s = Sandbox::gim();
+        s.run_stdin(&["append", "-"], TOUR_AMENDMENTS.as_bytes()).expect(0);
         s
     }
 
@@ -203,6 +308,11 @@ impl Default for Sandbox {
         Sandbox::new()
     }
 }
+
+/// The README tour's `amend.jsonl`.
+pub const TOUR_AMENDMENTS: &str = r#"{"type":"amendment","authority":"UK","id":"GIM0030","effective":"2025-11-03","patch":{"subject":{"names":[{"name":"ALPA TRADING FZCO","type":"primary"},{"name":"ALPA TRADING","type":"alias"}]}},"reason":"variation: alias added"}
+{"type":"delisting","authority":"UK","id":"GIM0030","effective":"2026-02-01","reason":"revoked on review"}
+"#;
 
 /// A designation input line for key `UK/{id}` effective on `date`.
 pub fn designation(id: &str, date: &str, name: &str) -> String {

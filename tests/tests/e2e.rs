@@ -5,19 +5,25 @@ mod e2e {
     mod audit;
     mod bad_input;
     mod bench;
+    mod cautions;
     mod concurrency;
     mod crash;
     mod damage;
+    mod demo;
     mod disk;
     mod format;
     mod hardening_audit;
     mod hardening_fields;
     mod hardening_store;
+    mod help;
     mod import;
+    mod not_found;
     mod operator;
+    mod progress;
     mod property;
     mod queries;
     mod schemas;
     mod tamper;
     mod time_axes;
+    mod typed_keys;
 }
