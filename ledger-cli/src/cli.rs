@@ -159,7 +159,8 @@ pub enum Command {
     /// that it agrees with a checkpoint anyone could have written. The answer says which.
     #[command(after_help = "Examples:
   ledger verify-proof event2.proof --checkpoint 2026-04-30.checkpoint --key ledger.pub
-  ledger verify-proof c.proof --old-checkpoint 2025.checkpoint --checkpoint 2026.checkpoint --key ledger.pub")]
+  ledger verify-proof c.proof --old-checkpoint 2025.checkpoint \\
+      --checkpoint 2026.checkpoint --key ledger.pub")]
     VerifyProof {
         /// The proof (JSON).
         proof: PathBuf,

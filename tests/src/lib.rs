@@ -256,7 +256,7 @@ impl Sandbox {
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(ledger_bin());
         c.arg("--ledger").arg(&self.ledger).args(args);
-        let clock = if args.first() == Some(&"import") { IMPORT_CLOCK } else { CLOCK };
+        let clock = if args.contains(&"import") { IMPORT_CLOCK } else { CLOCK };
         c.env("LEDGER_CLOCK", clock).env("LEDGER_ACTOR", "tester").env_remove("LEDGER_PATH");
         c.current_dir(self.dir.path());
         c
