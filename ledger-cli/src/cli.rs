@@ -457,6 +457,8 @@ pub enum ListFormat {
     UkXml,
     /// The UN Security Council Consolidated List, XML.
     UnXml,
+    /// The EU Financial Sanctions Files (consolidated list), XML.
+    EuXml,
 }
 
 /// Kinds of subject, for `--kind`.

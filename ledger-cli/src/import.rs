@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
 use ledger_core::import::reconcile::{self, DelistLimit, Options, SourceFile};
-use ledger_core::import::{Snapshot, uk, un};
+use ledger_core::import::{Snapshot, eu, uk, un};
 use ledger_core::time::Clock;
 use ledger_core::{Error, Ledger};
 use serde_json::json;
@@ -56,6 +56,7 @@ pub fn run(
         ListFormat::UkCsv => uk::parse_csv(&bytes),
         ListFormat::UkXml => uk::parse_xml(&bytes),
         ListFormat::UnXml => un::parse_xml(&bytes),
+        ListFormat::EuXml => eu::parse_xml(&bytes),
     };
     let snapshot: Snapshot =
         parsed.map_err(|e| Failure::new(exit::DATA, format!("{name}: {e}\n  nothing was written")))?;

@@ -524,7 +524,7 @@ pub struct Source {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Provenance {
-    /// The list format (`uk-csv`, `uk-xml`, `un-xml`).
+    /// The list format (`uk-csv`, `uk-xml`, `un-xml`, `eu-xml`, ...).
     pub format: String,
     /// The file's name as given to the importer.
     pub file: String,

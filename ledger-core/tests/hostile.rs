@@ -1,5 +1,6 @@
 //! Hostile input: every parser of outside data — input events (`input::read_batch`,
-//! `input::parse_value`), the list importers (`uk::parse_csv`, `uk::parse_xml`, `un::parse_xml`),
+//! `input::parse_value`), the list importers (`uk::parse_csv`, `uk::parse_xml`, `un::parse_xml`,
+//! `eu::parse_xml`),
 //! checkpoints (`Checkpoint::parse`) and bundles (`bundle::verify`) — fed arbitrary bytes, token
 //! grammars, well-formed but wrong events and mutations of real files. Each must return, without
 //! panicking, either a value or an error that says where and why; each input limit of
@@ -24,7 +25,7 @@ use ledger_core::bundle::{self, BundleError, Checks, Verified};
 use ledger_core::chain::{self, Hash};
 use ledger_core::checkpoint::{Checkpoint, NoteSignature, SignerKey, VerifierKey};
 use ledger_core::event::{Event, FORMAT_VERSION, Genesis, InputEvent, Retraction};
-use ledger_core::import::{ParseError, Snapshot, uk, un};
+use ledger_core::import::{ParseError, Snapshot, eu, uk, un};
 use ledger_core::input::{self, LineError, Numbered, ReadError};
 use ledger_core::merkle::{self, Leaves};
 use ledger_core::time::{FixedClock, Timestamp};
@@ -37,6 +38,7 @@ use serde_json::{Map, Value, json};
 const UK_CSV: &[u8] = include_bytes!("../../tests/fixtures/lists/uk-gim/UK-Sanctions-List-GIM-2026-04-29.csv");
 const UK_XML: &[u8] = include_bytes!("../../tests/fixtures/lists/uk-gim/UK-Sanctions-List-GIM-2026-04-29.xml");
 const UN_XML: &[u8] = include_bytes!("../../tests/fixtures/lists/un-sample/UN-consolidated-excerpt-2026-02-27.xml");
+const EU_XML: &[u8] = include_bytes!("../../tests/fixtures/lists/eu-fsf/eu-fsf-2020-04-15-first7.xml");
 /// 38 real designations as input events.
 const EXAMPLES: &str = include_str!("../../examples/uk-gim-2025.jsonl");
 
@@ -1140,7 +1142,8 @@ fn is_limit(reason: &str) -> bool {
 fn check_all_parsers(bytes: &[u8]) -> Result<(), TestCaseError> {
     check_list(bytes, uk::parse_csv(bytes), "UK")?;
     check_list(bytes, uk::parse_xml(bytes), "UK")?;
-    check_list(bytes, un::parse_xml(bytes), "UN")
+    check_list(bytes, un::parse_xml(bytes), "UN")?;
+    check_list(bytes, eu::parse_xml(bytes), "EU")
 }
 
 /// Tokens of the two XML layouts and of XML itself.
@@ -1163,6 +1166,15 @@ const XML_TOKENS: &[&str] = &[
     "</x:y>", "&amp;", "&lt;", "&#0;", "&#x110000;", "&#65;", "&#xD800;", "&bogus;", "&", "<![CDATA[", "]]>", "<!--",
     "-->", "<?xml version=\"1.0\"?>", "<!DOCTYPE d [<!ENTITY e \"v\">]>", "&e;", "<", ">", "/", "\"", "'", "=",
     " a='1'", " a=\"&lt;\"", "\n", " ", "\u{feff}", "é", "\r\n", "|", "\0",
+    "<export generationDate=\"2020-04-15T15:29:22.497+02:00\">", "<export>", "</export>",
+    "<sanctionEntity logicalId=\"13\">", "<sanctionEntity>", "</sanctionEntity>",
+    "<regulation programme=\"IRQ\" publicationDate=\"2003-07-08\" entryIntoForceDate=\"2003-07-07\"/>",
+    "<subjectType code=\"person\" classificationCode=\"P\"/>", "<subjectType classificationCode=\"X\"/>",
+    "<nameAlias wholeName=\"A\" strong=\"false\"/>", "<nameAlias firstName=\" \"/>",
+    "<birthdate year=\"19\" circa=\"true\"/>", "<birthdate birthdate=\"1937-04-28+25:00\"/>",
+    "<birthdate yearRangeFrom=\"1960\" yearRangeTo=\"x\" calendarType=\"ISLAMIC\"/>",
+    "<regulationSummary publicationDate=\"2003-02-30\"/>", " designationDate=\"2001-10-06\"",
+    " delistingDate=\"2020-01-01\"", "<identification number=\"1\" identificationTypeCode=\"id\"/>",
 ];
 
 fn xml_token_text() -> impl Strategy<Value = String> {
@@ -1419,13 +1431,13 @@ fn mutate(mut bytes: Vec<u8>, ops: &[Op], csv: bool) -> Vec<u8> {
 proptest! {
     #![proptest_config(config(8000, 0x5eed_0008))]
 
-    /// Arbitrary bytes, to each of the three parsers.
+    /// Arbitrary bytes, to each of the four parsers.
     #[test]
     fn list_parsers_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
         check_all_parsers(&bytes)?;
     }
 
-    /// Text from a grammar of the lists' XML tokens, to each of the three parsers.
+    /// Text from a grammar of the lists' XML tokens, to each of the four parsers.
     #[test]
     fn list_parsers_xml_tokens(text in xml_token_text()) {
         check_all_parsers(text.as_bytes())?;
@@ -1474,6 +1486,13 @@ proptest! {
         let bytes = mutate(UN_XML.to_vec(), &ops, false);
         check_list(&bytes, un::parse_xml(&bytes), "UN")?;
     }
+
+    /// The real EU XML with 1 to 4 mutations.
+    #[test]
+    fn eu_xml_mutations(ops in proptest::collection::vec(op(), 1..5)) {
+        let bytes = mutate(EU_XML.to_vec(), &ops, false);
+        check_list(&bytes, eu::parse_xml(&bytes), "EU")?;
+    }
 }
 
 #[test]
@@ -1481,6 +1500,7 @@ fn real_lists_parse() {
     assert_eq!(uk::parse_csv(UK_CSV).expect("the UK CSV").designations.len(), 38);
     assert_eq!(uk::parse_xml(UK_XML).expect("the UK XML").designations.len(), 38);
     assert_eq!(un::parse_xml(UN_XML).expect("the UN XML").designations.len(), 25);
+    assert_eq!(eu::parse_xml(EU_XML).expect("the EU XML").designations.len(), 7);
 }
 
 // ================================================================================================

@@ -276,3 +276,128 @@ fn a_synthetic_list_of_6000_designations_imports() {
     assert_eq!(again["summary"]["amendments"], 0);
     assert_eq!(again["summary"]["delistings"], 0);
 }
+
+const EU_XML: &str = "eu-fsf/eu-fsf-2020-04-15-first7.xml";
+
+/// The real EU excerpt, changed as a later list would be: generated on `date`, with `edit` applied.
+fn eu_variant(s: &Sandbox, name: &str, date: &str, edit: impl Fn(String) -> String) -> String {
+    let text = std::fs::read_to_string(shared(EU_XML)).expect("read");
+    let text = text.replacen(
+        "generationDate=\"2020-04-15T15:29:22.497+02:00\"",
+        &format!("generationDate=\"{date}T09:00:00+02:00\""),
+        1,
+    );
+    s.file(name, edit(text).as_bytes())
+}
+
+#[test]
+fn the_eu_excerpt_gives_7_designations_on_the_acts_entry_into_force() {
+    let s = Sandbox::init();
+    let v = import(&s, "eu-xml", &shared(EU_XML));
+    assert_eq!(v["summary"]["designations"], 7, "{v}");
+    assert_eq!((v["authority"].as_str(), v["report_date"].as_str()), (Some("EU"), Some("2020-04-15")));
+    s.run(&["verify"]).expect(0);
+    let count = |at: &str| s.run(&["state", "--at", at, "--authority", "EU", "--count"]).expect(0).stdout;
+    assert_eq!(count("2003-07-06").trim(), "0");
+    assert_eq!(
+        count("2003-07-07").trim(),
+        "7",
+        "in force from the regulation's entry into force, a day before its publication"
+    );
+    let show = s.run(&["show", "EU/13", "--format", "json"]).expect(0).json();
+    assert_eq!(show["record"]["subject"]["names"][0]["name"], "Saddam Hussein Al-Tikriti", "{show}");
+    assert_eq!(show["record"]["measures"], serde_json::json!(["asset_freeze"]));
+    assert!(show["record"]["other"]["effective_from"].as_str().is_some_and(|f| f.contains("no designationDate")));
+    let found = s.run(&["search", "Qusay Hussein", "--format", "json"]).expect(0).stdout;
+    assert!(found.contains("EU/20"), "{found}");
+    for e in s.log().iter().skip(1) {
+        assert_eq!(e["import"]["format"], "eu-xml");
+    }
+    // The same list again appends nothing.
+    let before = s.head();
+    let again = import(&s, "eu-xml", &shared(EU_XML));
+    assert_eq!(
+        (again["summary"]["designations"].clone(), again["summary"]["amendments"].clone()),
+        (0.into(), 0.into())
+    );
+    assert_eq!(s.head(), before);
+}
+
+#[test]
+fn a_later_eu_list_amends_on_the_act_and_delists_on_the_report_date() {
+    let s = Sandbox::init();
+    import(&s, "eu-xml", &shared(EU_XML));
+    // A month later: an alias added to logicalId 13 by an amending act of 2020-04-30; logicalId 39 gone.
+    let later = eu_variant(&s, "eu-2020-05-15.xml", "2020-05-15", |text| {
+        let alias = r#"<nameAlias wholeName="Abu Uday" nameLanguage="" strong="false" regulationLanguage="en" logicalId="9001"><regulationSummary regulationType="amendment" publicationDate="2020-04-30" numberTitle="2020/580 (OJ L135)"/></nameAlias>"#;
+        let text = text.replacen(
+            "<citizenship region=\"\" countryIso2Code=\"IQ\"",
+            &format!("{alias}<citizenship region=\"\" countryIso2Code=\"IQ\""),
+            1,
+        );
+        let start = text
+            .find("<sanctionEntity designationDetails=\"\" unitedNationId=\"\" euReferenceNumber=\"EU.35.2\"")
+            .expect("entity 39");
+        let end = text[start..].find("</sanctionEntity>").expect("its end") + start + "</sanctionEntity>".len();
+        format!("{}{}", &text[..start], &text[end..])
+    });
+    let r = s.run(&["import", "eu-xml", &later]).expect(65);
+    assert!(r.stderr.contains("would delist 1 of the 7 EU designations"), "{}", r.stderr);
+    let v = s.run(&["import", "eu-xml", &later, "--max-delist", "1", "--format", "json"]).expect(0).json();
+    assert_eq!(
+        (v["summary"]["designations"].clone(), v["summary"]["amendments"].clone(), v["summary"]["delistings"].clone()),
+        (0.into(), 1.into(), 1.into()),
+        "{v}"
+    );
+    let log = s.log();
+    let amendment = log.iter().find(|e| e["type"] == "amendment").expect("an amendment");
+    assert_eq!((amendment["id"].as_str(), amendment["effective"].as_str()), (Some("13"), Some("2020-04-30")));
+    assert_eq!(
+        amendment["patch"]["subject"]["names"][3],
+        serde_json::json!({"name": "Abu Uday", "type": "alias", "quality": "low"})
+    );
+    let delisting = log.iter().find(|e| e["type"] == "delisting").expect("a delisting");
+    assert_eq!((delisting["id"].as_str(), delisting["effective"].as_str()), (Some("39"), Some("2020-05-15")));
+    s.run(&["verify"]).expect(0);
+}
+
+#[test]
+fn malformed_eu_lists_exit_65_naming_what_is_missing() {
+    let s = Sandbox::init();
+    import(&s, "eu-xml", &shared(EU_XML));
+    let before = s.head();
+    let text = std::fs::read_to_string(shared(EU_XML)).expect("read");
+    let cases: Vec<(&str, String, &[&str])> = vec![
+        (
+            "no programme",
+            text.replacen(" programme=\"IRQ\"", "", 1),
+            &["<regulation> (line 5)", "`programme`", "attributes seen: regulationType"],
+        ),
+        (
+            "a renamed root",
+            text.replacen("<export ", "<exportV2 ", 1).replacen("</export>", "</exportV2>", 1),
+            &["expected <export>"],
+        ),
+        (
+            "no subjectType",
+            text.replacen("<subjectType code=\"person\" classificationCode=\"P\"/>", "", 1),
+            &["<subjectType>", "child elements seen: remark, regulation, nameAlias"],
+        ),
+        (
+            "a bad date",
+            text.replacen("publicationDate=\"2003-07-08\"", "publicationDate=\"8 July 2003\"", 1),
+            &["publicationDate", "8 July 2003"],
+        ),
+        ("truncated", text[..text.len() / 2].to_owned(), &["malformed XML inside <citizenship>"]),
+    ];
+    for (what, bad, words) in cases {
+        let path = s.file("bad-eu.xml", bad.as_bytes());
+        let r = s.run(&["import", "eu-xml", &path]);
+        assert_eq!(r.code, 65, "{what}: {}", r.stderr);
+        for w in words {
+            assert!(r.stderr.contains(w), "{what}: {w}: {}", r.stderr);
+        }
+        assert!(r.stderr.contains("nothing was written"), "{what}: {}", r.stderr);
+        assert_eq!(s.head(), before, "{what}");
+    }
+}
