@@ -178,12 +178,19 @@ pub enum Command {
     /// comparing it with what it holds for that authority. One import is one atomic batch.
     ///
     /// Example: ledger import uk-csv UK-Sanctions-List.csv --dry-run
+    ///
+    /// Example: ledger import ofac-csv ofac/ --published 2026-05-01
     Import {
         /// The list's layout.
         #[arg(value_enum)]
         list: ListFormat,
-        /// The list file, or `-` for standard input.
-        file: PathBuf,
+        /// The list file, or `-` for standard input. For ofac-csv: the directory holding sdn.csv,
+        /// add.csv, alt.csv and sdn_comments.csv, or those files.
+        #[arg(required = true, num_args = 1.., value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The date the list was published, for a layout that carries none (ofac-csv).
+        #[arg(long, value_name = "DATE", value_parser = Date::parse)]
+        published: Option<Date>,
         /// Print the events it would append, and write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -459,6 +466,8 @@ pub enum ListFormat {
     UnXml,
     /// The EU Financial Sanctions Files (consolidated list), XML.
     EuXml,
+    /// OFAC's SDN list in its legacy CSV files (sdn.csv, add.csv, alt.csv, sdn_comments.csv).
+    OfacCsv,
 }
 
 /// Kinds of subject, for `--kind`.

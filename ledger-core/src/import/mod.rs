@@ -3,6 +3,7 @@
 //! snapshot with the ledger and derives the designations, amendments and delistings.
 
 pub mod eu;
+pub mod ofac;
 pub mod reconcile;
 pub mod uk;
 pub mod un;
@@ -13,9 +14,9 @@ use crate::time::Date;
 /// A published list as of its report date.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
-    /// The authority (`UK`, `UN`, `EU`).
+    /// The authority (`UK`, `UN`, `EU`, `OFAC`).
     pub authority: String,
-    /// The format it was read from (`uk-csv`, `uk-xml`, `un-xml`, `eu-xml`).
+    /// The format it was read from (`uk-csv`, `uk-xml`, `un-xml`, `eu-xml`, `ofac-csv`).
     pub format: &'static str,
     /// The date the list was generated.
     pub report_date: Date,

@@ -401,3 +401,115 @@ fn malformed_eu_lists_exit_65_naming_what_is_missing() {
         assert_eq!(s.head(), before, "{what}");
     }
 }
+
+/// The real OFAC legacy CSV rows, as a directory of the four files.
+fn ofac_dir() -> String {
+    shared("ofac-csv")
+}
+
+/// A copy of the OFAC files in the sandbox, with `edit` applied to the file named `which`.
+fn ofac_variant(s: &Sandbox, dir: &str, which: &str, edit: impl Fn(String) -> String) -> String {
+    let to = std::path::Path::new(&s.file("unused", b"")).with_file_name(dir);
+    std::fs::create_dir_all(&to).expect("mkdir");
+    for name in ["sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv"] {
+        let text = std::fs::read_to_string(format!("{}/{name}", ofac_dir())).expect("read");
+        let text = if name == which { edit(text) } else { text };
+        std::fs::write(to.join(name), text).expect("write");
+    }
+    to.to_str().expect("utf-8 path").to_owned()
+}
+
+#[test]
+fn the_ofac_csv_files_give_17_designations_on_the_published_date() {
+    let s = Sandbox::init();
+    let r = s.run(&["import", "ofac-csv", &ofac_dir()]).expect(2);
+    assert!(r.stderr.contains("--published"), "{}", r.stderr);
+    let v =
+        s.run(&["import", "ofac-csv", &ofac_dir(), "--published", "2025-05-16", "--format", "json"]).expect(0).json();
+    assert_eq!(v["summary"]["designations"], 17, "{v}");
+    assert_eq!((v["authority"].as_str(), v["report_date"].as_str()), (Some("OFAC"), Some("2025-05-16")));
+    s.run(&["verify"]).expect(0);
+    assert_eq!(s.run(&["state", "--at", "2025-05-15", "--authority", "OFAC", "--count"]).expect(0).stdout.trim(), "0");
+    assert_eq!(s.run(&["state", "--at", "2025-05-16", "--authority", "OFAC", "--count"]).expect(0).stdout.trim(), "17");
+    let show = s.run(&["show", "OFAC/11195", "--format", "json"]).expect(0).json();
+    assert_eq!(show["record"]["regime"]["code"], "NPWMD", "the first programme is the regime");
+    assert_eq!(show["record"]["measures"], serde_json::json!(["asset_freeze"]));
+    // Provenance: the files' names, and the BLAKE3 of their b3sum manifest.
+    let manifest: String = ["sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv"]
+        .iter()
+        .map(|n| {
+            let bytes = std::fs::read(format!("{}/{n}", ofac_dir())).expect("read");
+            format!("{}  {n}\n", blake3::hash(&bytes).to_hex())
+        })
+        .collect();
+    for e in s.log().iter().skip(1) {
+        assert_eq!(e["import"]["file"], "sdn.csv, add.csv, alt.csv, sdn_comments.csv");
+        assert_eq!(e["import"]["blake3"], blake3::hash(manifest.as_bytes()).to_hex().as_str());
+    }
+    // The same files named one by one, in another order, are the same list: nothing to append.
+    let before = s.head();
+    let files: Vec<String> =
+        ["sdn_comments.csv", "alt.csv", "sdn.csv", "add.csv"].iter().map(|n| format!("{}/{n}", ofac_dir())).collect();
+    let mut args = vec!["import", "ofac-csv"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["--published", "2025-05-17", "--format", "json"]);
+    let again = s.run(&args).expect(0).json();
+    assert_eq!(
+        (
+            again["summary"]["designations"].clone(),
+            again["summary"]["amendments"].clone(),
+            again["summary"]["delistings"].clone()
+        ),
+        (0.into(), 0.into(), 0.into())
+    );
+    assert_eq!(s.head(), before);
+}
+
+#[test]
+fn a_later_ofac_list_amends_and_delists_on_its_published_date() {
+    let s = Sandbox::init();
+    s.run(&["import", "ofac-csv", &ofac_dir(), "--published", "2025-05-16"]).expect(0);
+    let aliased =
+        ofac_variant(&s, "ofac-a", "alt.csv", |t| format!("{t}15102,99999,\"aka\",\"MORENO, Danny\",-0- \r\n"));
+    let v = s.run(&["import", "ofac-csv", &aliased, "--published", "2025-06-02", "--format", "json"]).expect(0).json();
+    assert_eq!((v["summary"]["amendments"].clone(), v["summary"]["delistings"].clone()), (1.into(), 0.into()), "{v}");
+    let last = s.log().pop().expect("an event");
+    assert_eq!(
+        (last["type"].as_str(), last["id"].as_str(), last["effective"].as_str()),
+        (Some("amendment"), Some("15102"), Some("2025-06-02"))
+    );
+    let removed = ofac_variant(&s, "ofac-b", "sdn.csv", |t| {
+        t.lines().filter(|l| !l.starts_with("15102,")).map(|l| format!("{l}\n")).collect()
+    });
+    let r = s.run(&["import", "ofac-csv", &removed, "--published", "2025-06-09"]).expect(65);
+    assert!(r.stderr.contains("would delist 1 of the 17 OFAC designations"), "{}", r.stderr);
+    s.run(&["import", "ofac-csv", &removed, "--published", "2025-06-09", "--max-delist", "1"]).expect(0);
+    let last = s.log().pop().expect("an event");
+    assert_eq!(
+        (last["type"].as_str(), last["id"].as_str(), last["effective"].as_str()),
+        (Some("delisting"), Some("15102"), Some("2025-06-09"))
+    );
+    s.run(&["verify"]).expect(0);
+}
+
+#[test]
+fn malformed_ofac_files_exit_65_naming_the_file_and_columns() {
+    let s = Sandbox::init();
+    s.run(&["import", "ofac-csv", &ofac_dir(), "--published", "2025-05-16"]).expect(0);
+    let before = s.head();
+    // A column added to sdn.csv: another layout.
+    let wider = ofac_variant(&s, "ofac-c", "sdn.csv", |t| {
+        t.replacen("\"LOGAN MOREY, Elvis Angus\",", "\"LOGAN MOREY, Elvis Angus\",\"x\",", 1)
+    });
+    let r = s.run(&["import", "ofac-csv", &wider, "--published", "2025-06-01"]).expect(65);
+    assert!(r.stderr.contains("sdn.csv line 1: 13 columns, expected 12 (ent_num, SDN_Name"), "{}", r.stderr);
+    assert!(r.stderr.contains("nothing was written"));
+    // A file missing.
+    let sdn = format!("{}/sdn.csv", ofac_dir());
+    let r = s.run(&["import", "ofac-csv", &sdn, "--published", "2025-06-01"]).expect(65);
+    assert!(r.stderr.contains("add.csv, alt.csv, sdn_comments.csv are missing"), "{}", r.stderr);
+    // A file that is none of the four.
+    let other = s.file("notes.txt", b"x");
+    s.run(&["import", "ofac-csv", &sdn, &other, "--published", "2025-06-01"]).expect(2);
+    assert_eq!(s.head(), before);
+}
