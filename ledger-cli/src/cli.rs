@@ -468,6 +468,8 @@ pub enum ListFormat {
     EuXml,
     /// OFAC's SDN list in its legacy CSV files (sdn.csv, add.csv, alt.csv, sdn_comments.csv).
     OfacCsv,
+    /// OFAC's lists in the advanced XML (sdn_advanced.xml, cons_advanced.xml).
+    OfacXml,
 }
 
 /// Kinds of subject, for `--kind`.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use ledger_core::import::ofac::{CsvFile, CsvRole};
 use ledger_core::import::reconcile::{self, DelistLimit, Options, SourceFile};
-use ledger_core::import::{Snapshot, eu, uk, un};
+use ledger_core::import::{Snapshot, eu, ofac_xml, uk, un};
 use ledger_core::time::{Clock, Date};
 use ledger_core::{Error, Ledger};
 use serde_json::json;
@@ -158,6 +158,7 @@ fn read_one(req: &Request) -> Result<(String, Snapshot, SourceFile), Failure> {
         ListFormat::UkXml => uk::parse_xml(&bytes),
         ListFormat::UnXml => un::parse_xml(&bytes),
         ListFormat::EuXml => eu::parse_xml(&bytes),
+        ListFormat::OfacXml => ofac_xml::parse_xml(&bytes),
         ListFormat::OfacCsv => unreachable!("ofac-csv is read by read_ofac_csv"),
     };
     let snapshot = parsed.map_err(|e| Failure::new(exit::DATA, format!("{name}: {e}\n  nothing was written")))?;

@@ -4,6 +4,7 @@
 
 pub mod eu;
 pub mod ofac;
+pub mod ofac_xml;
 pub mod reconcile;
 pub mod uk;
 pub mod un;
@@ -16,7 +17,7 @@ use crate::time::Date;
 pub struct Snapshot {
     /// The authority (`UK`, `UN`, `EU`, `OFAC`).
     pub authority: String,
-    /// The format it was read from (`uk-csv`, `uk-xml`, `un-xml`, `eu-xml`, `ofac-csv`).
+    /// The format it was read from (`uk-csv`, `uk-xml`, `un-xml`, `eu-xml`, `ofac-csv`, `ofac-xml`).
     pub format: &'static str,
     /// The date the list was generated.
     pub report_date: Date,

@@ -253,7 +253,7 @@ fn non_empty(s: &str) -> Option<String> {
 }
 
 /// A regime code for a programme: letters, digits, `_` and `-`, other runs one `-`, at most 32.
-fn regime_code(program: &str) -> String {
+pub(crate) fn regime_code(program: &str) -> String {
     let mut out = String::new();
     for c in program.trim().chars() {
         if c.is_ascii_alphanumeric() || c == '_' {

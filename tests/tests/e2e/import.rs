@@ -513,3 +513,58 @@ fn malformed_ofac_files_exit_65_naming_the_file_and_columns() {
     s.run(&["import", "ofac-csv", &sdn, &other, "--published", "2025-06-01"]).expect(2);
     assert_eq!(s.head(), before);
 }
+
+const OFAC_XML: &str = "ofac-advanced/cons_advanced-2020-03-17.xml";
+
+#[test]
+fn the_whole_ofac_advanced_list_gives_375_designations_on_their_entry_dates() {
+    let s = Sandbox::init();
+    let v = import(&s, "ofac-xml", &shared(OFAC_XML));
+    assert_eq!(v["summary"]["designations"], 375, "{}", v["summary"]);
+    assert_eq!((v["authority"].as_str(), v["report_date"].as_str()), (Some("OFAC"), Some("2020-03-17")));
+    s.run(&["verify"]).expect(0);
+    let count =
+        |at: &str| s.run(&["state", "--at", at, "--authority", "OFAC", "--count"]).expect(0).stdout.trim().to_owned();
+    assert_eq!(count("2020-03-17"), "375");
+    assert_eq!(count("2006-04-11"), "0");
+    let show = s.run(&["show", "OFAC/9639", "--at", "2006-04-12", "--format", "json"]).expect(0).json();
+    assert_eq!(show["status"], "active", "listed on its earliest entry's date");
+    assert_eq!(show["record"]["subject"]["names"][0]["name"], "HANIYA, Ismail Abdul Salah");
+    assert_eq!(show["record"]["regime"]["code"], "NS-PLC", "the programme is the regime");
+    let kinds = |k: &str| s.run(&["state", "--kind", k, "--count"]).expect(0).stdout.trim().to_owned();
+    assert_eq!(kinds("individual"), "82");
+    let before = s.head();
+    let again = import(&s, "ofac-xml", &shared(OFAC_XML));
+    assert_eq!(
+        (again["summary"]["designations"].clone(), again["summary"]["amendments"].clone()),
+        (0.into(), 0.into())
+    );
+    assert_eq!(s.head(), before);
+}
+
+#[test]
+fn malformed_ofac_advanced_lists_exit_65_naming_what_is_missing() {
+    let s = Sandbox::init();
+    let text = std::fs::read_to_string(shared(OFAC_XML)).expect("read");
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "no Locations",
+            text.replacen("<Locations>", "<Places>", 1).replacen("</Locations>", "</Places>", 1),
+            "no <Locations> section",
+        ),
+        (
+            "an undefined code",
+            text.replacen("FeatureTypeID=\"8\"", "FeatureTypeID=\"8000\"", 1),
+            "FeatureType ID `8000` is not defined",
+        ),
+        ("another namespace", text.replacen("http://www.un.org/sanctions/1.0\"", "urn:x\"", 1), "namespace `urn:x`"),
+        ("truncated", text[..text.len() / 3].to_owned(), "(truncated?)"),
+    ];
+    for (what, bad, words) in cases {
+        let path = s.file("bad-ofac.xml", bad.as_bytes());
+        let r = s.run(&["import", "ofac-xml", &path]);
+        assert_eq!(r.code, 65, "{what}: {}", r.stderr);
+        assert!(r.stderr.contains(words) && r.stderr.contains("nothing was written"), "{what}: {}", r.stderr);
+        assert_eq!(s.head().0, 0, "{what}");
+    }
+}
