@@ -198,6 +198,10 @@ pub enum Command {
         /// designations in force (a truncated download).
         #[arg(long, value_name = "N|P%", default_value = "5%", value_parser = DelistLimit::parse)]
         max_delist: DelistLimit,
+        /// Refuse a list that would amend more than N designations, or P% of the authority's
+        /// designations in force (a changed format or mapping).
+        #[arg(long, value_name = "N|P%", default_value = "25%", value_parser = DelistLimit::parse)]
+        max_amend: DelistLimit,
         /// Accept a list older than the last one imported for its authority.
         #[arg(long)]
         allow_older: bool,

@@ -26,6 +26,8 @@ pub struct Request<'a> {
     pub dry_run: bool,
     /// The delisting guard.
     pub max_delist: DelistLimit,
+    /// The amendment guard.
+    pub max_amend: DelistLimit,
     /// Accept an older list.
     pub allow_older: bool,
 }
@@ -48,7 +50,7 @@ pub fn run(
 ) -> Result<u8, Failure> {
     let (name, snapshot, file) = if req.list == ListFormat::OfacCsv { read_ofac_csv(req)? } else { read_one(req)? };
     stage(&format!("reconciling {} listed designations", snapshot.designations.len()));
-    let options = Options { max_delist: req.max_delist, allow_older: req.allow_older };
+    let options = Options { max_delist: req.max_delist, max_amend: req.max_amend, allow_older: req.allow_older };
     let plan = reconcile::plan(ledger, &snapshot, &file, &options).map_err(|e| match e {
         Error::Refused(reason) => Failure::new(exit::DATA, format!("{name}: {reason}\n  nothing was written")),
         e => e.into(),

@@ -38,6 +38,8 @@ pub enum DelistLimit {
 impl DelistLimit {
     /// The default: 5% of the designations in force.
     pub const DEFAULT: DelistLimit = DelistLimit::Percent(5.0);
+    /// The default limit of amendments: 25% of the designations in force.
+    pub const DEFAULT_AMEND: DelistLimit = DelistLimit::Percent(25.0);
 
     /// Parses `N` or `P%`.
     pub fn parse(s: &str) -> std::result::Result<Self, String> {
@@ -64,13 +66,16 @@ impl DelistLimit {
 pub struct Options {
     /// The most delistings allowed.
     pub max_delist: DelistLimit,
+    /// The most amendments allowed (the same kind of limit): a list that would vary more of the
+    /// designations in force is taken for a changed format, or a changed mapping, not news.
+    pub max_amend: DelistLimit,
     /// Accept a list older than the last one imported for its authority.
     pub allow_older: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_delist: DelistLimit::DEFAULT, allow_older: false }
+        Options { max_delist: DelistLimit::DEFAULT, max_amend: DelistLimit::DEFAULT_AMEND, allow_older: false }
     }
 }
 
@@ -258,6 +263,16 @@ pub fn plan(ledger: &Ledger, snapshot: &Snapshot, file: &SourceFile, options: &O
         return Err(refuse(format!(
             "this list would delist {delistings} of the {in_force_count} {authority} designations in force ({}), more than the limit ({limit}); a truncated download? Check the file, or raise the limit with --max-delist",
             regimes.join(", ")
+        )));
+    }
+    let amendments = out.summary.amendments;
+    if !options.max_amend.allows(amendments, in_force_count) {
+        let limit = match options.max_amend {
+            DelistLimit::Count(n) => format!("{n}"),
+            DelistLimit::Percent(p) => format!("{p}% of {in_force_count} in force"),
+        };
+        return Err(refuse(format!(
+            "this list would amend {amendments} of the {in_force_count} {authority} designations in force, more than the limit ({limit}); a changed format or mapping? Check the file and a --dry-run, or raise the limit with --max-amend"
         )));
     }
     Ok(out)

@@ -346,7 +346,10 @@ fn csv_columns(headers: &[String], line: usize) -> Result<Vec<Col>, ParseError> 
         if !columns.contains(&col) {
             return Err(ParseError::new(
                 format!("line {line}"),
-                format!("the header has no column \"{name}\" (is this the UK Sanctions List CSV?)"),
+                format!(
+                    "the header has no column \"{name}\", which the importer relies on (is this the UK Sanctions List CSV?); the header seen: {}",
+                    headers.iter().take(80).map(|h| format!("\"{h}\"")).collect::<Vec<_>>().join(", ")
+                ),
             ));
         }
     }

@@ -568,3 +568,50 @@ fn malformed_ofac_advanced_lists_exit_65_naming_what_is_missing() {
         assert_eq!(s.head().0, 0, "{what}");
     }
 }
+
+#[test]
+fn a_list_that_would_amend_too_much_is_refused_unless_allowed() {
+    let s = uk_ledger();
+    let before = s.head();
+    let r =
+        s.run(&["import", "uk-csv", &variant("gim-2026-05-06-GIM0030-alias-added.csv"), "--max-amend", "0"]).expect(65);
+    assert!(
+        r.stderr.contains("would amend 1 of the 38 UK designations in force, more than the limit (0)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--max-amend") && r.stderr.contains("nothing was written"), "{}", r.stderr);
+    assert_eq!(s.head(), before);
+    // Every record changed by another mapping: a changed format, refused at the default 25%.
+    let csv = std::fs::read_to_string(shared(UK_CSV)).expect("read");
+    let renamed = s.file(
+        "renamed-regime.csv",
+        csv.replace("The Global Irregular Migration", "The Global Irregular Migration (renamed)").as_bytes(),
+    );
+    let r = s.run(&["import", "uk-csv", &renamed]).expect(65);
+    assert!(r.stderr.contains("would amend 38 of the 38") && r.stderr.contains("25% of 38 in force"), "{}", r.stderr);
+    assert_eq!(s.head(), before);
+    let v = s.run(&["import", "uk-csv", &renamed, "--max-amend", "100%", "--format", "json"]).expect(0).json();
+    assert_eq!(v["summary"]["amendments"], 38);
+}
+
+#[test]
+fn a_header_without_a_column_the_importer_relies_on_names_it_and_the_header_seen() {
+    let s = Sandbox::init();
+    let csv = std::fs::read_to_string(shared(UK_CSV)).expect("read");
+    let path = s.file("no-date.csv", csv.replacen("Date Designated", "Designated On", 1).as_bytes());
+    let r = s.run(&["import", "uk-csv", &path]).expect(65);
+    assert!(r.stderr.contains("no column \"Date Designated\", which the importer relies on"), "{}", r.stderr);
+    assert!(r.stderr.contains("the header seen: \"Last Updated\", \"Unique ID\""), "{}", r.stderr);
+    assert!(r.stderr.contains("\"Designated On\""), "{}", r.stderr);
+    let un = std::fs::read_to_string(shared(UN_XML)).expect("read");
+    let path = s.file("no-listed-on.xml", un.replace("LISTED_ON>", "DATE_LISTED>").as_bytes());
+    let r = s.run(&["import", "un-xml", &path]).expect(65);
+    assert!(
+        r.stderr.contains("no LISTED_ON, which the importer relies on (child elements seen:")
+            && r.stderr.contains("DATE_LISTED"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(s.head().0, 0);
+}
