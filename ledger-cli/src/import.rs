@@ -80,6 +80,7 @@ pub fn run(
                 "list": snapshot.format,
                 "file": name,
                 "blake3": file.blake3,
+                "size": file.size,
                 "authority": snapshot.authority,
                 "report_date": snapshot.report_date.to_string(),
                 "dry_run": req.dry_run,

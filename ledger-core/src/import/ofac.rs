@@ -114,14 +114,15 @@ pub struct CsvFile<'a> {
     pub bytes: &'a [u8],
 }
 
-/// The provenance of the files: their names in the given order, and the BLAKE3 of the manifest
-/// `b3sum` prints for them (`<hex>  <name>` lines), so that
+/// The provenance of the files: their names in the given order, their total size, and the
+/// BLAKE3 of the manifest `b3sum` prints for them (`<hex>  <name>` lines), so that
 /// `b3sum sdn.csv add.csv alt.csv sdn_comments.csv | b3sum` gives it again.
 pub fn source(files: &[CsvFile]) -> SourceFile {
     let manifest: String = files.iter().map(|f| format!("{}  {}\n", blake3::hash(f.bytes).to_hex(), f.name)).collect();
     SourceFile {
         name: files.iter().map(|f| f.name).collect::<Vec<_>>().join(", "),
         blake3: blake3::hash(manifest.as_bytes()).to_hex().to_string(),
+        size: files.iter().map(|f| f.bytes.len() as u64).sum(),
     }
 }
 

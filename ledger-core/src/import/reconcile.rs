@@ -82,17 +82,28 @@ impl Default for Options {
 /// The file a snapshot came from.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
-    /// Its name as given to the importer.
+    /// Its name, without its directory: where the operator keeps it is no part of the record.
     pub name: String,
     /// BLAKE3 of its bytes, lowercase hex.
     pub blake3: String,
+    /// Its size in bytes.
+    pub size: u64,
 }
 
 impl SourceFile {
-    /// Describes a file by its name and bytes.
-    pub fn new(name: &str, bytes: &[u8]) -> Self {
-        SourceFile { name: name.to_owned(), blake3: blake3::hash(bytes).to_hex().to_string() }
+    /// Describes a file by its path (only the name is kept) and bytes.
+    pub fn new(path: &str, bytes: &[u8]) -> Self {
+        SourceFile {
+            name: file_name(path).to_owned(),
+            blake3: blake3::hash(bytes).to_hex().to_string(),
+            size: bytes.len() as u64,
+        }
     }
+}
+
+/// The last component of a path, `/` or `\\` separated (`-`, standard input, stays `-`).
+pub fn file_name(path: &str) -> &str {
+    path.trim_end_matches(['/', '\\']).rsplit(['/', '\\']).next().filter(|n| !n.is_empty()).unwrap_or(path)
 }
 
 /// What an import would append.
@@ -147,6 +158,7 @@ pub fn plan(ledger: &Ledger, snapshot: &Snapshot, file: &SourceFile, options: &O
         format: snapshot.format.to_owned(),
         file: file.name.clone(),
         blake3: file.blake3.clone(),
+        size: Some(file.size),
         report_date: snapshot.report_date,
         importer: IMPORTER.to_owned(),
     };
@@ -353,6 +365,16 @@ mod tests {
                 assert_eq!(merged, new, "merging the diff gives the new value");
             }
         }
+    }
+
+    #[test]
+    fn provenance_keeps_the_name_not_the_path() {
+        assert_eq!(file_name("/home/me/lists/UK.csv"), "UK.csv");
+        assert_eq!(file_name("C:\\lists\\UK.csv"), "UK.csv");
+        assert_eq!(file_name("UK.csv"), "UK.csv");
+        assert_eq!(file_name("-"), "-");
+        let f = SourceFile::new("/tmp/x/UN.xml", b"abc");
+        assert_eq!((f.name.as_str(), f.size), ("UN.xml", 3));
     }
 
     #[test]

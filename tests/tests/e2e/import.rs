@@ -64,13 +64,15 @@ fn imported_records_match_the_bundled_example_events() {
 #[test]
 fn every_imported_event_carries_its_provenance() {
     let s = uk_ledger();
-    let digest = blake3::hash(&std::fs::read(shared(UK_CSV)).expect("read")).to_hex().to_string();
+    let bytes = std::fs::read(shared(UK_CSV)).expect("read");
+    let digest = blake3::hash(&bytes).to_hex().to_string();
     for e in s.log().iter().skip(1) {
         let p = &e["import"];
         assert_eq!(p["format"], "uk-csv");
         assert_eq!(p["blake3"], digest.as_str());
         assert_eq!(p["report_date"], "2026-04-29");
-        assert!(p["file"].as_str().is_some_and(|f| f.ends_with("UK-Sanctions-List-GIM-2026-04-29.csv")));
+        assert_eq!(p["file"], "UK-Sanctions-List-GIM-2026-04-29.csv", "the name, not the path it was read from");
+        assert_eq!(p["size"], bytes.len());
         assert!(p["importer"].as_str().is_some_and(|i| i.starts_with("ledger-import/")));
     }
 }
@@ -445,6 +447,7 @@ fn the_ofac_csv_files_give_17_designations_on_the_published_date() {
     for e in s.log().iter().skip(1) {
         assert_eq!(e["import"]["file"], "sdn.csv, add.csv, alt.csv, sdn_comments.csv");
         assert_eq!(e["import"]["blake3"], blake3::hash(manifest.as_bytes()).to_hex().as_str());
+        assert_eq!(e["import"]["size"], 7328 + 1726 + 1263 + 1137, "the four files' sizes");
     }
     // The same files named one by one, in another order, are the same list: nothing to append.
     let before = s.head();
