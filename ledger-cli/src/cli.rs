@@ -216,13 +216,19 @@ pub enum Command {
     /// comparing it with what it holds for that authority. One import is one atomic batch.
     #[command(after_help = "Examples:
   ledger import uk-csv UK-Sanctions-List-GIM-2026-04-29.csv --dry-run
-  ledger import un-xml consolidated.xml --max-delist 2%")]
+  ledger import un-xml consolidated.xml --max-delist 2%
+  ledger import ofac-csv ofac/ --published 2026-05-01")]
     Import {
         /// The list's layout.
         #[arg(value_enum)]
         list: ListFormat,
-        /// The list file, or `-` for standard input.
-        file: PathBuf,
+        /// The list file, or `-` for standard input. For ofac-csv: the directory holding sdn.csv,
+        /// add.csv, alt.csv and sdn_comments.csv, or those files.
+        #[arg(required = true, num_args = 1.., value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The date the list was published, for a layout that carries none (ofac-csv).
+        #[arg(long, value_name = "DATE", value_parser = Date::parse)]
+        published: Option<Date>,
         /// Print the events it would append, and write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -230,6 +236,10 @@ pub enum Command {
         /// designations in force (a truncated download).
         #[arg(long, value_name = "N|P%", default_value = "5%", value_parser = DelistLimit::parse)]
         max_delist: DelistLimit,
+        /// Refuse a list that would amend more than N designations, or P% of the authority's
+        /// designations in force (a changed format or mapping).
+        #[arg(long, value_name = "N|P%", default_value = "25%", value_parser = DelistLimit::parse)]
+        max_amend: DelistLimit,
         /// Accept a list older than the last one imported for its authority.
         #[arg(long)]
         allow_older: bool,
@@ -530,6 +540,12 @@ pub enum ListFormat {
     UkXml,
     /// The UN Security Council Consolidated List, XML.
     UnXml,
+    /// The EU Financial Sanctions Files (consolidated list), XML.
+    EuXml,
+    /// OFAC's SDN list in its legacy CSV files (sdn.csv, add.csv, alt.csv, sdn_comments.csv).
+    OfacCsv,
+    /// OFAC's lists in the advanced XML (sdn_advanced.xml, cons_advanced.xml).
+    OfacXml,
 }
 
 /// Kinds of subject, for `--kind`.

@@ -314,13 +314,15 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             clap_mangen::Man::new(cmd).render(&mut out)?;
             exit::OK
         }
-        Command::Import { list, file, dry_run, max_delist, allow_older } => {
+        Command::Import { list, files, published, dry_run, max_delist, max_amend, allow_older } => {
             let ledger = open(cli)?;
             let req = import::Request {
                 list: *list,
-                file,
+                files,
+                published: *published,
                 dry_run: *dry_run,
                 max_delist: *max_delist,
+                max_amend: *max_amend,
                 allow_older: *allow_older,
             };
             import::run(&ledger, &mut out, cli.format, &actor(cli), clock()?.as_ref(), &req)?

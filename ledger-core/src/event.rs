@@ -593,12 +593,15 @@ pub struct Source {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Provenance {
-    /// The list format (`uk-csv`, `uk-xml`, `un-xml`).
+    /// The list format (`uk-csv`, `uk-xml`, `un-xml`, `eu-xml`, ...).
     pub format: String,
-    /// The file's name as given to the importer.
+    /// The file's name, without its directory (OFAC's legacy CSV: its files' names).
     pub file: String,
     /// BLAKE3 of the file's bytes, lowercase hex.
     pub blake3: String,
+    /// The file's size in bytes (absent in events imported before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
     /// The report date the list carries.
     pub report_date: Date,
     /// The importer's name and version.

@@ -1,5 +1,6 @@
 //! Hostile input: every parser of outside data — input events (`input::read_batch`,
-//! `input::parse_value`), the list importers (`uk::parse_csv`, `uk::parse_xml`, `un::parse_xml`),
+//! `input::parse_value`), the list importers (`uk::parse_csv`, `uk::parse_xml`, `un::parse_xml`,
+//! `eu::parse_xml`, `ofac::parse_csv`, `ofac_xml::parse_xml`),
 //! checkpoints (`Checkpoint::parse`) and bundles (`bundle::verify`) — fed arbitrary bytes, token
 //! grammars, well-formed but wrong events and mutations of real files. Each must return, without
 //! panicking, either a value or an error that says where and why; each input limit of
@@ -24,7 +25,8 @@ use ledger_core::bundle::{self, BundleError, Checks, Verified};
 use ledger_core::chain::{self, Hash};
 use ledger_core::checkpoint::{Checkpoint, NoteSignature, SignerKey, VerifierKey};
 use ledger_core::event::{Event, FORMAT_VERSION, Genesis, InputEvent, Retraction};
-use ledger_core::import::{ParseError, Snapshot, uk, un};
+use ledger_core::import::ofac::{self, CsvFile, CsvRole};
+use ledger_core::import::{ParseError, Snapshot, eu, ofac_xml, uk, un};
 use ledger_core::input::{self, LineError, Numbered, ReadError};
 use ledger_core::merkle::{self, Leaves};
 use ledger_core::time::{FixedClock, Timestamp};
@@ -37,6 +39,23 @@ use serde_json::{Map, Value, json};
 const UK_CSV: &[u8] = include_bytes!("../../tests/fixtures/lists/uk-gim/UK-Sanctions-List-GIM-2026-04-29.csv");
 const UK_XML: &[u8] = include_bytes!("../../tests/fixtures/lists/uk-gim/UK-Sanctions-List-GIM-2026-04-29.xml");
 const UN_XML: &[u8] = include_bytes!("../../tests/fixtures/lists/un-sample/UN-consolidated-excerpt-2026-02-27.xml");
+const EU_XML: &[u8] = include_bytes!("../../tests/fixtures/lists/eu-fsf/eu-fsf-2020-04-15-first7.xml");
+const OFAC_XML: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-advanced/cons_advanced-2020-03-17.xml");
+const OFAC_SDN: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-csv/sdn.csv");
+const OFAC_ADD: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-csv/add.csv");
+const OFAC_ALT: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-csv/alt.csv");
+const OFAC_COMMENTS: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-csv/sdn_comments.csv");
+
+/// The OFAC legacy CSV files with `bytes` as sdn.csv and the real others.
+fn ofac_csv(bytes: &[u8]) -> Result<Snapshot, ParseError> {
+    let files = [
+        CsvFile { name: "sdn.csv", role: CsvRole::Main, bytes },
+        CsvFile { name: "add.csv", role: CsvRole::Addresses, bytes: OFAC_ADD },
+        CsvFile { name: "alt.csv", role: CsvRole::Aliases, bytes: OFAC_ALT },
+        CsvFile { name: "sdn_comments.csv", role: CsvRole::Comments, bytes: OFAC_COMMENTS },
+    ];
+    ofac::parse_csv(&files, ledger_core::time::Date::parse("2025-05-16").expect("a date"))
+}
 /// 38 real designations as input events.
 const EXAMPLES: &str = include_str!("../../examples/uk-gim-2025.jsonl");
 
@@ -1147,7 +1166,21 @@ fn is_limit(reason: &str) -> bool {
 fn check_all_parsers(bytes: &[u8]) -> Result<(), TestCaseError> {
     check_list(bytes, uk::parse_csv(bytes), "UK")?;
     check_list(bytes, uk::parse_xml(bytes), "UK")?;
-    check_list(bytes, un::parse_xml(bytes), "UN")
+    check_list(bytes, un::parse_xml(bytes), "UN")?;
+    check_list(bytes, eu::parse_xml(bytes), "EU")?;
+    check_list(bytes, ofac_xml::parse_xml(bytes), "OFAC")?;
+    check_ofac(bytes, ofac_csv(bytes))
+}
+
+/// As [`check_list`]; an OFAC location names the file (`sdn.csv line 3`), not only a line.
+fn check_ofac(bytes: &[u8], r: Result<Snapshot, ParseError>) -> Result<(), TestCaseError> {
+    match r {
+        Err(e) => {
+            prop_assert!(!e.location.trim().is_empty() && !e.reason.trim().is_empty(), "{:?}", e);
+            Ok(())
+        }
+        ok => check_list(bytes, ok, "OFAC"),
+    }
 }
 
 /// Tokens of the two XML layouts and of XML itself.
@@ -1170,6 +1203,20 @@ const XML_TOKENS: &[&str] = &[
     "</x:y>", "&amp;", "&lt;", "&#0;", "&#x110000;", "&#65;", "&#xD800;", "&bogus;", "&", "<![CDATA[", "]]>", "<!--",
     "-->", "<?xml version=\"1.0\"?>", "<!DOCTYPE d [<!ENTITY e \"v\">]>", "&e;", "<", ">", "/", "\"", "'", "=",
     " a='1'", " a=\"&lt;\"", "\n", " ", "\u{feff}", "é", "\r\n", "|", "\0",
+    "<export generationDate=\"2020-04-15T15:29:22.497+02:00\">", "<export>", "</export>",
+    "<sanctionEntity logicalId=\"13\">", "<sanctionEntity>", "</sanctionEntity>",
+    "<regulation programme=\"IRQ\" publicationDate=\"2003-07-08\" entryIntoForceDate=\"2003-07-07\"/>",
+    "<subjectType code=\"person\" classificationCode=\"P\"/>", "<subjectType classificationCode=\"X\"/>",
+    "<nameAlias wholeName=\"A\" strong=\"false\"/>", "<nameAlias firstName=\" \"/>",
+    "<birthdate year=\"19\" circa=\"true\"/>", "<birthdate birthdate=\"1937-04-28+25:00\"/>",
+    "<birthdate yearRangeFrom=\"1960\" yearRangeTo=\"x\" calendarType=\"ISLAMIC\"/>",
+    "<regulationSummary publicationDate=\"2003-02-30\"/>", " designationDate=\"2001-10-06\"",
+    " delistingDate=\"2020-01-01\"", "<identification number=\"1\" identificationTypeCode=\"id\"/>",
+    "<Sanctions xmlns=\"http://www.un.org/sanctions/1.0\">", "</Sanctions>",
+    "<DateOfIssue><Year>2020</Year><Month>3</Month><Day>17</Day></DateOfIssue>", "<ReferenceValueSets/>",
+    "<Locations/>", "<IDRegDocuments/>", "<DistinctParties>", "</DistinctParties>", "<SanctionsEntries>",
+    "</SanctionsEntries>", "<DistinctParty><Profile ID=\"1\" PartySubTypeID=\"4\"/></DistinctParty>",
+    "<SanctionsEntry ProfileID=\"1\" ListID=\"1\"><EntryEvent><Date><Year>2020</Year></Date></EntryEvent></SanctionsEntry>",
 ];
 
 fn xml_token_text() -> impl Strategy<Value = String> {
@@ -1426,13 +1473,13 @@ fn mutate(mut bytes: Vec<u8>, ops: &[Op], csv: bool) -> Vec<u8> {
 proptest! {
     #![proptest_config(config(8000, 0x5eed_0008))]
 
-    /// Arbitrary bytes, to each of the three parsers.
+    /// Arbitrary bytes, to each of the six parsers.
     #[test]
     fn list_parsers_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
         check_all_parsers(&bytes)?;
     }
 
-    /// Text from a grammar of the lists' XML tokens, to each of the three parsers.
+    /// Text from a grammar of the lists' XML tokens, to each of the six parsers.
     #[test]
     fn list_parsers_xml_tokens(text in xml_token_text()) {
         check_all_parsers(text.as_bytes())?;
@@ -1481,6 +1528,20 @@ proptest! {
         let bytes = mutate(UN_XML.to_vec(), &ops, false);
         check_list(&bytes, un::parse_xml(&bytes), "UN")?;
     }
+
+    /// The real OFAC sdn.csv with 1 to 4 mutations, beside the real other three files.
+    #[test]
+    fn ofac_csv_mutations(ops in proptest::collection::vec(op(), 1..5)) {
+        let bytes = mutate(OFAC_SDN.to_vec(), &ops, true);
+        check_ofac(&bytes, ofac_csv(&bytes))?;
+    }
+
+    /// The real EU XML with 1 to 4 mutations.
+    #[test]
+    fn eu_xml_mutations(ops in proptest::collection::vec(op(), 1..5)) {
+        let bytes = mutate(EU_XML.to_vec(), &ops, false);
+        check_list(&bytes, eu::parse_xml(&bytes), "EU")?;
+    }
 }
 
 #[test]
@@ -1488,6 +1549,21 @@ fn real_lists_parse() {
     assert_eq!(uk::parse_csv(UK_CSV).expect("the UK CSV").designations.len(), 38);
     assert_eq!(uk::parse_xml(UK_XML).expect("the UK XML").designations.len(), 38);
     assert_eq!(un::parse_xml(UN_XML).expect("the UN XML").designations.len(), 25);
+    assert_eq!(eu::parse_xml(EU_XML).expect("the EU XML").designations.len(), 7);
+    assert_eq!(ofac_csv(OFAC_SDN).expect("the OFAC CSV").designations.len(), 17);
+    assert_eq!(ofac_xml::parse_xml(OFAC_XML).expect("the OFAC XML").designations.len(), 375);
+}
+
+proptest! {
+    // The whole list is 2.7 MB: fewer cases.
+    #![proptest_config(config(40, 0x5eed_000a))]
+
+    /// The real OFAC advanced XML with 1 to 4 mutations.
+    #[test]
+    fn ofac_xml_mutations(ops in proptest::collection::vec(op(), 1..5)) {
+        let bytes = mutate(OFAC_XML.to_vec(), &ops, false);
+        check_list(&bytes, ofac_xml::parse_xml(&bytes), "OFAC")?;
+    }
 }
 
 // ================================================================================================

@@ -2,6 +2,9 @@
 //! authority says is in force on its report date. Reconciliation compares a
 //! snapshot with the ledger and derives the designations, amendments and delistings.
 
+pub mod eu;
+pub mod ofac;
+pub mod ofac_xml;
 pub mod reconcile;
 pub mod uk;
 pub mod un;
@@ -12,9 +15,9 @@ use crate::time::Date;
 /// A published list as of its report date.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
-    /// The authority (`UK`, `UN`).
+    /// The authority (`UK`, `UN`, `EU`, `OFAC`).
     pub authority: String,
-    /// The format it was read from (`uk-csv`, `uk-xml`, `un-xml`).
+    /// The format it was read from (`uk-csv`, `uk-xml`, `un-xml`, `eu-xml`, `ofac-csv`, `ofac-xml`).
     pub format: &'static str,
     /// The date the list was generated.
     pub report_date: Date,

@@ -38,6 +38,8 @@ pub enum DelistLimit {
 impl DelistLimit {
     /// The default: 5% of the designations in force.
     pub const DEFAULT: DelistLimit = DelistLimit::Percent(5.0);
+    /// The default limit of amendments: 25% of the designations in force.
+    pub const DEFAULT_AMEND: DelistLimit = DelistLimit::Percent(25.0);
 
     /// Parses `N` or `P%`.
     pub fn parse(s: &str) -> std::result::Result<Self, String> {
@@ -64,30 +66,44 @@ impl DelistLimit {
 pub struct Options {
     /// The most delistings allowed.
     pub max_delist: DelistLimit,
+    /// The most amendments allowed (the same kind of limit): a list that would vary more of the
+    /// designations in force is taken for a changed format, or a changed mapping, not news.
+    pub max_amend: DelistLimit,
     /// Accept a list older than the last one imported for its authority.
     pub allow_older: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_delist: DelistLimit::DEFAULT, allow_older: false }
+        Options { max_delist: DelistLimit::DEFAULT, max_amend: DelistLimit::DEFAULT_AMEND, allow_older: false }
     }
 }
 
 /// The file a snapshot came from.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
-    /// Its name as given to the importer.
+    /// Its name, without its directory: where the operator keeps it is no part of the record.
     pub name: String,
     /// BLAKE3 of its bytes, lowercase hex.
     pub blake3: String,
+    /// Its size in bytes.
+    pub size: u64,
 }
 
 impl SourceFile {
-    /// Describes a file by its name and bytes.
-    pub fn new(name: &str, bytes: &[u8]) -> Self {
-        SourceFile { name: name.to_owned(), blake3: blake3::hash(bytes).to_hex().to_string() }
+    /// Describes a file by its path (only the name is kept) and bytes.
+    pub fn new(path: &str, bytes: &[u8]) -> Self {
+        SourceFile {
+            name: file_name(path).to_owned(),
+            blake3: blake3::hash(bytes).to_hex().to_string(),
+            size: bytes.len() as u64,
+        }
     }
+}
+
+/// The last component of a path, `/` or `\\` separated (`-`, standard input, stays `-`).
+pub fn file_name(path: &str) -> &str {
+    path.trim_end_matches(['/', '\\']).rsplit(['/', '\\']).next().filter(|n| !n.is_empty()).unwrap_or(path)
 }
 
 /// What an import would append.
@@ -162,6 +178,7 @@ pub fn plan(
         format: snapshot.format.to_owned(),
         file: file.name.clone(),
         blake3: file.blake3.clone(),
+        size: Some(file.size),
         report_date: snapshot.report_date,
         importer: IMPORTER.to_owned(),
     };
@@ -280,6 +297,16 @@ pub fn plan(
             regimes.join(", ")
         )));
     }
+    let amendments = out.summary.amendments;
+    if !options.max_amend.allows(amendments, in_force_count) {
+        let limit = match options.max_amend {
+            DelistLimit::Count(n) => format!("{n}"),
+            DelistLimit::Percent(p) => format!("{p}% of {in_force_count} in force"),
+        };
+        return Err(refuse(format!(
+            "this list would amend {amendments} of the {in_force_count} {authority} designations in force, more than the limit ({limit}); a changed format or mapping? Check the file and a --dry-run, or raise the limit with --max-amend"
+        )));
+    }
     Ok(out)
 }
 
@@ -358,6 +385,16 @@ mod tests {
                 assert_eq!(merged, new, "merging the diff gives the new value");
             }
         }
+    }
+
+    #[test]
+    fn provenance_keeps_the_name_not_the_path() {
+        assert_eq!(file_name("/home/me/lists/UK.csv"), "UK.csv");
+        assert_eq!(file_name("C:\\lists\\UK.csv"), "UK.csv");
+        assert_eq!(file_name("UK.csv"), "UK.csv");
+        assert_eq!(file_name("-"), "-");
+        let f = SourceFile::new("/tmp/x/UN.xml", b"abc");
+        assert_eq!((f.name.as_str(), f.size), ("UN.xml", 3));
     }
 
     #[test]

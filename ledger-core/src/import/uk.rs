@@ -348,7 +348,10 @@ fn csv_columns(headers: &[String], line: usize) -> Result<Vec<Col>, ParseError> 
         if !columns.contains(&col) {
             return Err(ParseError::new(
                 format!("line {line}"),
-                format!("the header has no column \"{name}\" (is this the UK Sanctions List CSV?)"),
+                format!(
+                    "the header has no column \"{name}\", which the importer relies on (is this the UK Sanctions List CSV?); the header seen: {}",
+                    headers.iter().take(80).map(|h| format!("\"{h}\"")).collect::<Vec<_>>().join(", ")
+                ),
             ));
         }
     }
@@ -1025,12 +1028,12 @@ pub(crate) mod xml {
 
     use crate::import::ParseError;
 
-    /// An element: its name, attributes (root only), text and child elements.
+    /// An element: its name, attributes, text and child elements.
     #[derive(Debug, Default)]
     pub(crate) struct Node {
         /// The element's local name.
         pub(crate) name: String,
-        /// Its attributes (read for the root element only).
+        /// Its attributes (at most [`MAX_ATTRIBUTES`] of them).
         pub(crate) attrs: Vec<(String, String)>,
         /// Its text content, references resolved, line ends normalised, untrimmed.
         pub(crate) text: String,
@@ -1082,28 +1085,26 @@ pub(crate) mod xml {
         }
     }
 
-    fn open(start: &BytesStart<'_>, line: usize, with_attrs: bool) -> Result<Node, ParseError> {
+    fn open(start: &BytesStart<'_>, line: usize) -> Result<Node, ParseError> {
         let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
         let mut attrs = Vec::new();
-        if with_attrs {
-            // Without quick-xml's duplicate check, which is quadratic in the number of attributes.
-            for a in start.attributes().with_checks(false).take(MAX_ATTRIBUTES) {
-                let a = a.map_err(|e| {
-                    ParseError::new(format!("line {line}, element <{name}>"), format!("bad attribute: {e}"))
-                })?;
-                let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
-                let value = a.unescape_value().map_err(|e| {
-                    ParseError::new(format!("line {line}, element <{name}>"), format!("bad attribute: {e}"))
-                })?;
-                attrs.push((key, value.into_owned()));
-            }
+        // Without quick-xml's duplicate check, which is quadratic in the number of attributes.
+        for a in start.attributes().with_checks(false).take(MAX_ATTRIBUTES) {
+            let a = a.map_err(|e| {
+                ParseError::new(format!("line {line}, element <{name}>"), format!("bad attribute: {e}"))
+            })?;
+            let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
+            let value = a.unescape_value().map_err(|e| {
+                ParseError::new(format!("line {line}, element <{name}>"), format!("bad attribute: {e}"))
+            })?;
+            attrs.push((key, value.into_owned()));
         }
         Ok(Node { name, attrs, text: String::new(), children: Vec::new(), line })
     }
 
     /// The deepest nesting of elements accepted: the published lists nest four or five deep.
     pub(crate) const MAX_DEPTH: usize = 32;
-    /// The most attributes read from the root element.
+    /// The most attributes read from one element.
     const MAX_ATTRIBUTES: usize = 64;
 
     /// Reads `bytes` (UTF-8, optional byte-order mark): calls `on_root` when the root element
@@ -1148,7 +1149,7 @@ pub(crate) mod xml {
                             format!("elements nested deeper than {MAX_DEPTH} levels"),
                         ));
                     }
-                    let node = open(&s, line, stack.is_empty())?;
+                    let node = open(&s, line)?;
                     if stack.is_empty() {
                         seen_root = true;
                         on_root(&node)?;
@@ -1159,7 +1160,7 @@ pub(crate) mod xml {
                     if root_done {
                         return Err(misplaced("an element"));
                     }
-                    let node = open(&s, line, stack.is_empty())?;
+                    let node = open(&s, line)?;
                     match stack.len() {
                         0 => {
                             seen_root = true;

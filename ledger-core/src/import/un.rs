@@ -19,6 +19,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+use super::eu::xs_date;
 use super::uk::xml::{self, Node};
 use super::uk::{check, collapse, push_distinct, snake_code};
 use super::{Listed, ParseError, Snapshot};
@@ -111,8 +112,22 @@ fn values(node: &Node, name: &str) -> Vec<(String, usize)> {
 fn record(node: &Node, kind: SubjectKind, index: usize) -> Result<Listed, ParseError> {
     let tag = node.name.as_str();
     let id = text(node, "REFERENCE_NUMBER");
+    // The elements the mapping relies on: a record without one is a changed format, refused
+    // naming it and what the record holds instead.
+    let missing = |element: &str| {
+        let mut names: Vec<&str> = Vec::new();
+        for c in node.children.iter().take(64) {
+            if !names.contains(&c.name.as_str()) {
+                names.push(&c.name);
+            }
+        }
+        format!("no {element}, which the importer relies on (child elements seen: {})", names.join(", "))
+    };
     if id.is_empty() {
-        return Err(ParseError::new(format!("element {tag} {index} (line {})", node.line), "no REFERENCE_NUMBER"));
+        return Err(ParseError::new(
+            format!("element {tag} {index} (line {})", node.line),
+            missing("REFERENCE_NUMBER"),
+        ));
     }
     let here = format!("element {tag} {index} (REFERENCE_NUMBER {id})");
     let at = |child: &str, line: usize| format!("{here}, {child} (line {line})");
@@ -120,12 +135,16 @@ fn record(node: &Node, kind: SubjectKind, index: usize) -> Result<Listed, ParseE
     check_id(&id).map_err(|r| ParseError::new(at("REFERENCE_NUMBER", line_of("REFERENCE_NUMBER")), r))?;
 
     let listed_on = text(node, "LISTED_ON");
-    let effective = Date::parse(&listed_on)
+    if listed_on.is_empty() {
+        return Err(ParseError::new(at("LISTED_ON", line_of("LISTED_ON")), missing("LISTED_ON")));
+    }
+    // An xs:date, which may carry a time zone (`2012-12-31-05:00`).
+    let effective = xs_date(&listed_on)
         .map_err(|r| ParseError::new(at("LISTED_ON", line_of("LISTED_ON")), format!("LISTED_ON: {r}")))?;
 
     let mut last_updated = Vec::new();
     for (v, line) in values(node, "LAST_DAY_UPDATED") {
-        let d = Date::parse(&v).map_err(|r| ParseError::new(at("LAST_DAY_UPDATED", line), r))?;
+        let d = xs_date(&v).map_err(|r| ParseError::new(at("LAST_DAY_UPDATED", line), r))?;
         push_distinct(&mut last_updated, d);
     }
     last_updated.sort();
@@ -137,7 +156,7 @@ fn record(node: &Node, kind: SubjectKind, index: usize) -> Result<Listed, ParseE
         .take(32)
         .collect();
     if code.is_empty() {
-        return Err(ParseError::new(at("UN_LIST_TYPE", line_of("UN_LIST_TYPE")), "no UN_LIST_TYPE"));
+        return Err(ParseError::new(at("UN_LIST_TYPE", line_of("UN_LIST_TYPE")), missing("UN_LIST_TYPE")));
     }
 
     let mut other = Map::new();
@@ -155,7 +174,10 @@ fn record(node: &Node, kind: SubjectKind, index: usize) -> Result<Listed, ParseE
         .collect::<Vec<_>>()
         .join(" ");
     if primary.is_empty() {
-        return Err(ParseError::new(at("FIRST_NAME", line_of("FIRST_NAME")), "no name"));
+        return Err(ParseError::new(
+            at("FIRST_NAME", line_of("FIRST_NAME")),
+            missing("name (FIRST_NAME..FOURTH_NAME)"),
+        ));
     }
     let mut names = vec![Name { name: primary, name_type: NameType::Primary, quality: None, script: None }];
     let original = text(node, "NAME_ORIGINAL_SCRIPT");
@@ -499,6 +521,18 @@ mod tests {
         assert!(e.reason.contains("ends inside"), "{e}");
         let e = parse_xml(text.replacen("<LISTED_ON>2012-12-31", "<LISTED_ON>31/12/2012", 1).as_bytes()).unwrap_err();
         assert_eq!(e.location, "element INDIVIDUAL 1 (REFERENCE_NUMBER CDi.001), LISTED_ON (line 11)");
+        let e = parse_xml(text.replacen("<LISTED_ON>2012-12-31", "<LISTED_ON>2012-12-31+01:00", 1).as_bytes()).unwrap();
+        assert_eq!(e.designations[0].designation.effective.to_string(), "2012-12-31", "an xs:date with a time zone");
+        let e =
+            parse_xml(text.replacen("<LISTED_ON>2012-12-31</LISTED_ON>", "<LISTED>2012-12-31</LISTED>", 1).as_bytes())
+                .unwrap_err();
+        assert!(
+            e.reason.starts_with(
+                "no LISTED_ON, which the importer relies on (child elements seen: DATAID, VERSIONNUM, FIRST_NAME"
+            ),
+            "{e}"
+        );
+        assert!(e.reason.contains("LISTED,"), "{e}");
         let e = parse_xml(text.replacen("CDi.007", "CDi.001", 1).as_bytes()).unwrap_err();
         assert!(e.reason.contains("appears again"), "{e}");
         assert!(

@@ -64,13 +64,15 @@ fn imported_records_match_the_bundled_example_events() {
 #[test]
 fn every_imported_event_carries_its_provenance() {
     let s = uk_ledger();
-    let digest = blake3::hash(&std::fs::read(shared(UK_CSV)).expect("read")).to_hex().to_string();
+    let bytes = std::fs::read(shared(UK_CSV)).expect("read");
+    let digest = blake3::hash(&bytes).to_hex().to_string();
     for e in s.log().iter().skip(1) {
         let p = &e["import"];
         assert_eq!(p["format"], "uk-csv");
         assert_eq!(p["blake3"], digest.as_str());
         assert_eq!(p["report_date"], "2026-04-29");
-        assert!(p["file"].as_str().is_some_and(|f| f.ends_with("UK-Sanctions-List-GIM-2026-04-29.csv")));
+        assert_eq!(p["file"], "UK-Sanctions-List-GIM-2026-04-29.csv", "the name, not the path it was read from");
+        assert_eq!(p["size"], bytes.len());
         assert!(p["importer"].as_str().is_some_and(|i| i.starts_with("ledger-import/")));
     }
 }
@@ -275,4 +277,344 @@ fn a_synthetic_list_of_6000_designations_imports() {
     assert_eq!(again["summary"]["designations"], 0);
     assert_eq!(again["summary"]["amendments"], 0);
     assert_eq!(again["summary"]["delistings"], 0);
+}
+
+const EU_XML: &str = "eu-fsf/eu-fsf-2020-04-15-first7.xml";
+
+/// The real EU excerpt, changed as a later list would be: generated on `date`, with `edit` applied.
+fn eu_variant(s: &Sandbox, name: &str, date: &str, edit: impl Fn(String) -> String) -> String {
+    let text = std::fs::read_to_string(shared(EU_XML)).expect("read");
+    let text = text.replacen(
+        "generationDate=\"2020-04-15T15:29:22.497+02:00\"",
+        &format!("generationDate=\"{date}T09:00:00+02:00\""),
+        1,
+    );
+    s.file(name, edit(text).as_bytes())
+}
+
+#[test]
+fn the_eu_excerpt_gives_7_designations_on_the_acts_entry_into_force() {
+    let s = Sandbox::init();
+    let v = import(&s, "eu-xml", &shared(EU_XML));
+    assert_eq!(v["summary"]["designations"], 7, "{v}");
+    assert_eq!((v["authority"].as_str(), v["report_date"].as_str()), (Some("EU"), Some("2020-04-15")));
+    s.run(&["verify"]).expect(0);
+    let count = |at: &str| s.run(&["state", "--at", at, "--authority", "EU", "--count"]).expect(0).stdout;
+    assert_eq!(count("2003-07-06").trim(), "0");
+    assert_eq!(
+        count("2003-07-07").trim(),
+        "7",
+        "in force from the regulation's entry into force, a day before its publication"
+    );
+    let show = s.run(&["show", "EU/13", "--format", "json"]).expect(0).json();
+    assert_eq!(show["record"]["subject"]["names"][0]["name"], "Saddam Hussein Al-Tikriti", "{show}");
+    assert_eq!(show["record"]["measures"], serde_json::json!(["asset_freeze"]));
+    assert!(show["record"]["other"]["effective_from"].as_str().is_some_and(|f| f.contains("no designationDate")));
+    let found = s.run(&["search", "Qusay Hussein", "--format", "json"]).expect(0).stdout;
+    assert!(found.contains("EU/20"), "{found}");
+    for e in s.log().iter().skip(1) {
+        assert_eq!(e["import"]["format"], "eu-xml");
+    }
+    // The same list again appends nothing.
+    let before = s.head();
+    let again = import(&s, "eu-xml", &shared(EU_XML));
+    assert_eq!(
+        (again["summary"]["designations"].clone(), again["summary"]["amendments"].clone()),
+        (0.into(), 0.into())
+    );
+    assert_eq!(s.head(), before);
+}
+
+#[test]
+fn a_later_eu_list_amends_on_the_act_and_delists_on_the_report_date() {
+    let s = Sandbox::init();
+    import(&s, "eu-xml", &shared(EU_XML));
+    // A month later: an alias added to logicalId 13 by an amending act of 2020-04-30; logicalId 39 gone.
+    let later = eu_variant(&s, "eu-2020-05-15.xml", "2020-05-15", |text| {
+        let alias = r#"<nameAlias wholeName="Abu Uday" nameLanguage="" strong="false" regulationLanguage="en" logicalId="9001"><regulationSummary regulationType="amendment" publicationDate="2020-04-30" numberTitle="2020/580 (OJ L135)"/></nameAlias>"#;
+        let text = text.replacen(
+            "<citizenship region=\"\" countryIso2Code=\"IQ\"",
+            &format!("{alias}<citizenship region=\"\" countryIso2Code=\"IQ\""),
+            1,
+        );
+        let start = text
+            .find("<sanctionEntity designationDetails=\"\" unitedNationId=\"\" euReferenceNumber=\"EU.35.2\"")
+            .expect("entity 39");
+        let end = text[start..].find("</sanctionEntity>").expect("its end") + start + "</sanctionEntity>".len();
+        format!("{}{}", &text[..start], &text[end..])
+    });
+    let r = s.run(&["import", "eu-xml", &later]).expect(65);
+    assert!(r.stderr.contains("would delist 1 of the 7 EU designations"), "{}", r.stderr);
+    let v = s.run(&["import", "eu-xml", &later, "--max-delist", "1", "--format", "json"]).expect(0).json();
+    assert_eq!(
+        (v["summary"]["designations"].clone(), v["summary"]["amendments"].clone(), v["summary"]["delistings"].clone()),
+        (0.into(), 1.into(), 1.into()),
+        "{v}"
+    );
+    let log = s.log();
+    let amendment = log.iter().find(|e| e["type"] == "amendment").expect("an amendment");
+    assert_eq!((amendment["id"].as_str(), amendment["effective"].as_str()), (Some("13"), Some("2020-04-30")));
+    assert_eq!(
+        amendment["patch"]["subject"]["names"][3],
+        serde_json::json!({"name": "Abu Uday", "type": "alias", "quality": "low"})
+    );
+    let delisting = log.iter().find(|e| e["type"] == "delisting").expect("a delisting");
+    assert_eq!((delisting["id"].as_str(), delisting["effective"].as_str()), (Some("39"), Some("2020-05-15")));
+    s.run(&["verify"]).expect(0);
+}
+
+#[test]
+fn malformed_eu_lists_exit_65_naming_what_is_missing() {
+    let s = Sandbox::init();
+    import(&s, "eu-xml", &shared(EU_XML));
+    let before = s.head();
+    let text = std::fs::read_to_string(shared(EU_XML)).expect("read");
+    let cases: Vec<(&str, String, &[&str])> = vec![
+        (
+            "no programme",
+            text.replacen(" programme=\"IRQ\"", "", 1),
+            &["<regulation> (line 5)", "`programme`", "attributes seen: regulationType"],
+        ),
+        (
+            "a renamed root",
+            text.replacen("<export ", "<exportV2 ", 1).replacen("</export>", "</exportV2>", 1),
+            &["expected <export>"],
+        ),
+        (
+            "no subjectType",
+            text.replacen("<subjectType code=\"person\" classificationCode=\"P\"/>", "", 1),
+            &["<subjectType>", "child elements seen: remark, regulation, nameAlias"],
+        ),
+        (
+            "a bad date",
+            text.replacen("publicationDate=\"2003-07-08\"", "publicationDate=\"8 July 2003\"", 1),
+            &["publicationDate", "8 July 2003"],
+        ),
+        ("truncated", text[..text.len() / 2].to_owned(), &["malformed XML inside <citizenship>"]),
+    ];
+    for (what, bad, words) in cases {
+        let path = s.file("bad-eu.xml", bad.as_bytes());
+        let r = s.run(&["import", "eu-xml", &path]);
+        assert_eq!(r.code, 65, "{what}: {}", r.stderr);
+        for w in words {
+            assert!(r.stderr.contains(w), "{what}: {w}: {}", r.stderr);
+        }
+        assert!(r.stderr.contains("nothing was written"), "{what}: {}", r.stderr);
+        assert_eq!(s.head(), before, "{what}");
+    }
+}
+
+/// The real OFAC legacy CSV rows, as a directory of the four files.
+fn ofac_dir() -> String {
+    shared("ofac-csv")
+}
+
+/// A copy of the OFAC files in the sandbox, with `edit` applied to the file named `which`.
+fn ofac_variant(s: &Sandbox, dir: &str, which: &str, edit: impl Fn(String) -> String) -> String {
+    let to = std::path::Path::new(&s.file("unused", b"")).with_file_name(dir);
+    std::fs::create_dir_all(&to).expect("mkdir");
+    for name in ["sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv"] {
+        let text = std::fs::read_to_string(format!("{}/{name}", ofac_dir())).expect("read");
+        let text = if name == which { edit(text) } else { text };
+        std::fs::write(to.join(name), text).expect("write");
+    }
+    to.to_str().expect("utf-8 path").to_owned()
+}
+
+#[test]
+fn the_ofac_csv_files_give_17_designations_on_the_published_date() {
+    let s = Sandbox::init();
+    let r = s.run(&["import", "ofac-csv", &ofac_dir()]).expect(2);
+    assert!(r.stderr.contains("--published"), "{}", r.stderr);
+    let v =
+        s.run(&["import", "ofac-csv", &ofac_dir(), "--published", "2025-05-16", "--format", "json"]).expect(0).json();
+    assert_eq!(v["summary"]["designations"], 17, "{v}");
+    assert_eq!((v["authority"].as_str(), v["report_date"].as_str()), (Some("OFAC"), Some("2025-05-16")));
+    s.run(&["verify"]).expect(0);
+    assert_eq!(s.run(&["state", "--at", "2025-05-15", "--authority", "OFAC", "--count"]).expect(0).stdout.trim(), "0");
+    assert_eq!(s.run(&["state", "--at", "2025-05-16", "--authority", "OFAC", "--count"]).expect(0).stdout.trim(), "17");
+    let show = s.run(&["show", "OFAC/11195", "--format", "json"]).expect(0).json();
+    assert_eq!(show["record"]["regime"]["code"], "NPWMD", "the first programme is the regime");
+    assert_eq!(show["record"]["measures"], serde_json::json!(["asset_freeze"]));
+    // Provenance: the files' names, and the BLAKE3 of their b3sum manifest.
+    let manifest: String = ["sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv"]
+        .iter()
+        .map(|n| {
+            let bytes = std::fs::read(format!("{}/{n}", ofac_dir())).expect("read");
+            format!("{}  {n}\n", blake3::hash(&bytes).to_hex())
+        })
+        .collect();
+    for e in s.log().iter().skip(1) {
+        assert_eq!(e["import"]["file"], "sdn.csv, add.csv, alt.csv, sdn_comments.csv");
+        assert_eq!(e["import"]["blake3"], blake3::hash(manifest.as_bytes()).to_hex().as_str());
+        assert_eq!(e["import"]["size"], 7328 + 1726 + 1263 + 1137, "the four files' sizes");
+    }
+    // The same files named one by one, in another order, are the same list: nothing to append.
+    let before = s.head();
+    let files: Vec<String> =
+        ["sdn_comments.csv", "alt.csv", "sdn.csv", "add.csv"].iter().map(|n| format!("{}/{n}", ofac_dir())).collect();
+    let mut args = vec!["import", "ofac-csv"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["--published", "2025-05-17", "--format", "json"]);
+    let again = s.run(&args).expect(0).json();
+    assert_eq!(
+        (
+            again["summary"]["designations"].clone(),
+            again["summary"]["amendments"].clone(),
+            again["summary"]["delistings"].clone()
+        ),
+        (0.into(), 0.into(), 0.into())
+    );
+    assert_eq!(s.head(), before);
+}
+
+#[test]
+fn a_later_ofac_list_amends_and_delists_on_its_published_date() {
+    let s = Sandbox::init();
+    s.run(&["import", "ofac-csv", &ofac_dir(), "--published", "2025-05-16"]).expect(0);
+    let aliased =
+        ofac_variant(&s, "ofac-a", "alt.csv", |t| format!("{t}15102,99999,\"aka\",\"MORENO, Danny\",-0- \r\n"));
+    let v = s.run(&["import", "ofac-csv", &aliased, "--published", "2025-06-02", "--format", "json"]).expect(0).json();
+    assert_eq!((v["summary"]["amendments"].clone(), v["summary"]["delistings"].clone()), (1.into(), 0.into()), "{v}");
+    let last = s.log().pop().expect("an event");
+    assert_eq!(
+        (last["type"].as_str(), last["id"].as_str(), last["effective"].as_str()),
+        (Some("amendment"), Some("15102"), Some("2025-06-02"))
+    );
+    let removed = ofac_variant(&s, "ofac-b", "sdn.csv", |t| {
+        t.lines().filter(|l| !l.starts_with("15102,")).map(|l| format!("{l}\n")).collect()
+    });
+    let r = s.run(&["import", "ofac-csv", &removed, "--published", "2025-06-09"]).expect(65);
+    assert!(r.stderr.contains("would delist 1 of the 17 OFAC designations"), "{}", r.stderr);
+    s.run(&["import", "ofac-csv", &removed, "--published", "2025-06-09", "--max-delist", "1"]).expect(0);
+    let last = s.log().pop().expect("an event");
+    assert_eq!(
+        (last["type"].as_str(), last["id"].as_str(), last["effective"].as_str()),
+        (Some("delisting"), Some("15102"), Some("2025-06-09"))
+    );
+    s.run(&["verify"]).expect(0);
+}
+
+#[test]
+fn malformed_ofac_files_exit_65_naming_the_file_and_columns() {
+    let s = Sandbox::init();
+    s.run(&["import", "ofac-csv", &ofac_dir(), "--published", "2025-05-16"]).expect(0);
+    let before = s.head();
+    // A column added to sdn.csv: another layout.
+    let wider = ofac_variant(&s, "ofac-c", "sdn.csv", |t| {
+        t.replacen("\"LOGAN MOREY, Elvis Angus\",", "\"LOGAN MOREY, Elvis Angus\",\"x\",", 1)
+    });
+    let r = s.run(&["import", "ofac-csv", &wider, "--published", "2025-06-01"]).expect(65);
+    assert!(r.stderr.contains("sdn.csv line 1: 13 columns, expected 12 (ent_num, SDN_Name"), "{}", r.stderr);
+    assert!(r.stderr.contains("nothing was written"));
+    // A file missing.
+    let sdn = format!("{}/sdn.csv", ofac_dir());
+    let r = s.run(&["import", "ofac-csv", &sdn, "--published", "2025-06-01"]).expect(65);
+    assert!(r.stderr.contains("add.csv, alt.csv, sdn_comments.csv are missing"), "{}", r.stderr);
+    // A file that is none of the four.
+    let other = s.file("notes.txt", b"x");
+    s.run(&["import", "ofac-csv", &sdn, &other, "--published", "2025-06-01"]).expect(2);
+    assert_eq!(s.head(), before);
+}
+
+const OFAC_XML: &str = "ofac-advanced/cons_advanced-2020-03-17.xml";
+
+#[test]
+fn the_whole_ofac_advanced_list_gives_375_designations_on_their_entry_dates() {
+    let s = Sandbox::init();
+    let v = import(&s, "ofac-xml", &shared(OFAC_XML));
+    assert_eq!(v["summary"]["designations"], 375, "{}", v["summary"]);
+    assert_eq!((v["authority"].as_str(), v["report_date"].as_str()), (Some("OFAC"), Some("2020-03-17")));
+    s.run(&["verify"]).expect(0);
+    let count =
+        |at: &str| s.run(&["state", "--at", at, "--authority", "OFAC", "--count"]).expect(0).stdout.trim().to_owned();
+    assert_eq!(count("2020-03-17"), "375");
+    assert_eq!(count("2006-04-11"), "0");
+    let show = s.run(&["show", "OFAC/9639", "--at", "2006-04-12", "--format", "json"]).expect(0).json();
+    assert_eq!(show["status"], "active", "listed on its earliest entry's date");
+    assert_eq!(show["record"]["subject"]["names"][0]["name"], "HANIYA, Ismail Abdul Salah");
+    assert_eq!(show["record"]["regime"]["code"], "NS-PLC", "the programme is the regime");
+    let kinds = |k: &str| s.run(&["state", "--kind", k, "--count"]).expect(0).stdout.trim().to_owned();
+    assert_eq!(kinds("individual"), "82");
+    let before = s.head();
+    let again = import(&s, "ofac-xml", &shared(OFAC_XML));
+    assert_eq!(
+        (again["summary"]["designations"].clone(), again["summary"]["amendments"].clone()),
+        (0.into(), 0.into())
+    );
+    assert_eq!(s.head(), before);
+}
+
+#[test]
+fn malformed_ofac_advanced_lists_exit_65_naming_what_is_missing() {
+    let s = Sandbox::init();
+    let text = std::fs::read_to_string(shared(OFAC_XML)).expect("read");
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "no Locations",
+            text.replacen("<Locations>", "<Places>", 1).replacen("</Locations>", "</Places>", 1),
+            "no <Locations> section",
+        ),
+        (
+            "an undefined code",
+            text.replacen("FeatureTypeID=\"8\"", "FeatureTypeID=\"8000\"", 1),
+            "FeatureType ID `8000` is not defined",
+        ),
+        ("another namespace", text.replacen("http://www.un.org/sanctions/1.0\"", "urn:x\"", 1), "namespace `urn:x`"),
+        ("truncated", text[..text.len() / 3].to_owned(), "(truncated?)"),
+    ];
+    for (what, bad, words) in cases {
+        let path = s.file("bad-ofac.xml", bad.as_bytes());
+        let r = s.run(&["import", "ofac-xml", &path]);
+        assert_eq!(r.code, 65, "{what}: {}", r.stderr);
+        assert!(r.stderr.contains(words) && r.stderr.contains("nothing was written"), "{what}: {}", r.stderr);
+        assert_eq!(s.head().0, 0, "{what}");
+    }
+}
+
+#[test]
+fn a_list_that_would_amend_too_much_is_refused_unless_allowed() {
+    let s = uk_ledger();
+    let before = s.head();
+    let r =
+        s.run(&["import", "uk-csv", &variant("gim-2026-05-06-GIM0030-alias-added.csv"), "--max-amend", "0"]).expect(65);
+    assert!(
+        r.stderr.contains("would amend 1 of the 38 UK designations in force, more than the limit (0)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--max-amend") && r.stderr.contains("nothing was written"), "{}", r.stderr);
+    assert_eq!(s.head(), before);
+    // Every record changed by another mapping: a changed format, refused at the default 25%.
+    let csv = std::fs::read_to_string(shared(UK_CSV)).expect("read");
+    let renamed = s.file(
+        "renamed-regime.csv",
+        csv.replace("The Global Irregular Migration", "The Global Irregular Migration (renamed)").as_bytes(),
+    );
+    let r = s.run(&["import", "uk-csv", &renamed]).expect(65);
+    assert!(r.stderr.contains("would amend 38 of the 38") && r.stderr.contains("25% of 38 in force"), "{}", r.stderr);
+    assert_eq!(s.head(), before);
+    let v = s.run(&["import", "uk-csv", &renamed, "--max-amend", "100%", "--format", "json"]).expect(0).json();
+    assert_eq!(v["summary"]["amendments"], 38);
+}
+
+#[test]
+fn a_header_without_a_column_the_importer_relies_on_names_it_and_the_header_seen() {
+    let s = Sandbox::init();
+    let csv = std::fs::read_to_string(shared(UK_CSV)).expect("read");
+    let path = s.file("no-date.csv", csv.replacen("Date Designated", "Designated On", 1).as_bytes());
+    let r = s.run(&["import", "uk-csv", &path]).expect(65);
+    assert!(r.stderr.contains("no column \"Date Designated\", which the importer relies on"), "{}", r.stderr);
+    assert!(r.stderr.contains("the header seen: \"Last Updated\", \"Unique ID\""), "{}", r.stderr);
+    assert!(r.stderr.contains("\"Designated On\""), "{}", r.stderr);
+    let un = std::fs::read_to_string(shared(UN_XML)).expect("read");
+    let path = s.file("no-listed-on.xml", un.replace("LISTED_ON>", "DATE_LISTED>").as_bytes());
+    let r = s.run(&["import", "un-xml", &path]).expect(65);
+    assert!(
+        r.stderr.contains("no LISTED_ON, which the importer relies on (child elements seen:")
+            && r.stderr.contains("DATE_LISTED"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(s.head().0, 0);
 }
