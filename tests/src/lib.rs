@@ -314,6 +314,53 @@ pub const TOUR_AMENDMENTS: &str = r#"{"type":"amendment","authority":"UK","id":"
 {"type":"delisting","authority":"UK","id":"GIM0030","effective":"2026-02-01","reason":"revoked on review"}
 "#;
 
+/// A GIM ledger (39 events) with a signing key, its signed checkpoint and a bundle: what the
+/// auditors' tests start from.
+pub struct Audited {
+    /// The sandbox holding the ledger and the files.
+    pub s: Sandbox,
+    /// The signing key's file.
+    pub key: String,
+    /// The verifier key (the note format `keygen` prints).
+    pub public: String,
+    /// The signed checkpoint's file.
+    pub checkpoint: String,
+    /// The bundle's file.
+    pub bundle: String,
+}
+
+impl Audited {
+    /// The ledger, its key and checkpoint, and a bundle exported signed or not.
+    pub fn new(signed: bool) -> Audited {
+        let s = Sandbox::gim();
+        let key = s.dir.path().join("ledger.key").to_str().expect("utf-8").to_owned();
+        let public = s.run(&["keygen", "--out", &key, "--name", "test-ledger"]).expect(0).stdout.trim().to_owned();
+        let cp = s.run(&["checkpoint", "--sign", &key]).expect(0).stdout;
+        let checkpoint = s.file("saved.checkpoint", cp.as_bytes());
+        let bundle = s.dir.path().join("ledger.bundle").to_str().expect("utf-8").to_owned();
+        let sign: &[&str] = if signed { &["--sign", &key] } else { &[] };
+        s.run(&[&["export", &bundle][..], sign].concat()).expect(0);
+        Audited { s, key, public, checkpoint, bundle }
+    }
+
+    /// The bundle's lines, without their line feeds.
+    pub fn lines(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.bundle).expect("read the bundle").lines().map(str::to_owned).collect()
+    }
+
+    /// `ledger ARGS` on another ledger path in the same sandbox.
+    pub fn run_on(&self, ledger: &str, args: &[&str]) -> Run {
+        let mut c = self.s.command(args);
+        c.args(["--ledger", ledger]);
+        Run::from(c.output().expect("run ledger"))
+    }
+
+    /// A path in the sandbox.
+    pub fn path(&self, name: &str) -> String {
+        self.s.dir.path().join(name).to_str().expect("utf-8").to_owned()
+    }
+}
+
 /// A designation input line for key `UK/{id}` effective on `date`.
 pub fn designation(id: &str, date: &str, name: &str) -> String {
     serde_json::json!({

@@ -7,27 +7,12 @@ use ledger_core::input::{Numbered, parse_value};
 use ledger_core::merkle::{self, Leaves};
 use ledger_core::time::FixedClock;
 use ledger_core::{Ledger, bundle};
-use ledger_tests::{Run, Sandbox, designations, repo_file};
+use ledger_tests::{Audited, Run, Sandbox, designations, repo_file};
 use serde_json::Value;
 
-/// A GIM ledger with a signing key, a signed checkpoint and a signed bundle.
-struct Audited {
-    s: Sandbox,
-    key: String,
-    public: String,
-    checkpoint: String,
-    bundle: String,
-}
-
+/// The audited GIM ledger with its bundle exported signed.
 fn audited() -> Audited {
-    let s = Sandbox::gim();
-    let key = s.dir.path().join("ledger.key").to_str().expect("utf-8").to_owned();
-    let public = s.run(&["keygen", "--out", &key, "--name", "test-ledger"]).expect(0).stdout.trim().to_owned();
-    let cp = s.run(&["checkpoint", "--sign", &key]).expect(0).stdout;
-    let checkpoint = s.file("saved.checkpoint", cp.as_bytes());
-    let bundle = s.dir.path().join("ledger.bundle").to_str().expect("utf-8").to_owned();
-    s.run(&["export", &bundle, "--sign", &key]).expect(0);
-    Audited { s, key, public, checkpoint, bundle }
+    Audited::new(true)
 }
 
 fn lines(path: &str) -> Vec<String> {

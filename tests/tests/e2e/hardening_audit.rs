@@ -9,50 +9,12 @@ use ledger_core::chain::{Hash, hash_canonical};
 use ledger_core::checkpoint::Checkpoint;
 use ledger_core::merkle::{self, Leaves};
 use ledger_core::store::{HEAD_KEY, block_key, decode_block, pack_block, push_event, unpack_block};
-use ledger_tests::{Run, Sandbox, designations, repo_file};
+use ledger_tests::{Audited, Run, Sandbox, designations, repo_file};
 use serde_json::Value;
 
-/// A GIM ledger (39 events) with a signing key, its signed checkpoint and an unsigned bundle.
-struct Audited {
-    s: Sandbox,
-    key: String,
-    public: String,
-    checkpoint: String,
-    bundle: String,
-}
-
+/// The audited GIM ledger with its bundle exported unsigned.
 fn audited() -> Audited {
-    let s = Sandbox::gim();
-    let key = s.dir.path().join("ledger.key").to_str().expect("utf-8").to_owned();
-    let public = s.run(&["keygen", "--out", &key, "--name", "test-ledger"]).expect(0).stdout.trim().to_owned();
-    let cp = s.run(&["checkpoint", "--sign", &key]).expect(0).stdout;
-    let checkpoint = s.file("39.checkpoint", cp.as_bytes());
-    let bundle = s.dir.path().join("ledger.bundle").to_str().expect("utf-8").to_owned();
-    s.run(&["export", &bundle]).expect(0);
-    Audited { s, key, public, checkpoint, bundle }
-}
-
-impl Audited {
-    /// The bundle's lines, without their line feeds.
-    fn lines(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.bundle).expect("read the bundle").lines().map(str::to_owned).collect()
-    }
-
-    /// `ledger ARGS` on another ledger path in the same sandbox.
-    fn run_on(&self, ledger: &str, args: &[&str]) -> Run {
-        let mut c = self.s.command(args);
-        c.args(["--ledger", ledger]);
-        let o = c.output().expect("run ledger");
-        Run {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.s.dir.path().join(name).to_str().expect("utf-8").to_owned()
-    }
+    Audited::new(false)
 }
 
 /// 64 hex digits of a `"NAME":"<hex>"` member of a canonical line.
