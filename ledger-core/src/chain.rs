@@ -130,3 +130,14 @@ mod tests {
         assert_ne!(hash_canonical(b"{}").0, *blake3::hash(b"{}").as_bytes());
     }
 }
+
+/// The last event of the chain: what every answer names as the state it was computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Head {
+    /// Its seq (the ledger holds `seq + 1` events).
+    pub seq: u64,
+    /// Its hash.
+    pub hash: Hash,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
+}

@@ -32,6 +32,7 @@ pub mod input;
 pub mod ledger;
 pub mod lifecycle;
 pub mod merkle;
+pub mod ops;
 pub mod names;
 pub mod patch;
 pub mod progress;

@@ -67,16 +67,7 @@ pub const IMPORT_PREFIX: &[u8] = b"m/import/";
 /// The lock file in the ledger directory.
 pub const LOCK_FILE: &str = "ledger.lock";
 
-/// The last event of the chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Head {
-    /// Its seq (the ledger holds `seq + 1` events).
-    pub seq: u64,
-    /// Its hash.
-    pub hash: Hash,
-    /// When it was recorded.
-    pub recorded_at: Timestamp,
-}
+pub use crate::chain::Head;
 
 /// Everything one append writes, applied atomically.
 #[derive(Debug, Default)]

@@ -1,0 +1,1 @@
+//! Checkpoints, proofs and bundles: what auditors run.
