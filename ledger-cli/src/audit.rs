@@ -4,15 +4,15 @@ use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
 use ledger_core::bundle::{self, Checks};
-use ledger_core::chain::Hash;
-use ledger_core::checkpoint::{Checkpoint, NoteSignature, SignerKey, VerifierKey};
-use ledger_core::merkle;
+use ledger_core::checkpoint::{SignerKey, VerifierKey};
+use ledger_core::ops::audit::{
+    self as ops, Anchor, AuditError, BundleCheck, ExportOutput, Proof, ProofAnchors, Remedy, RestoreOutput,
+};
 use ledger_core::progress::Progress;
 use ledger_core::{Error, Ledger};
-use serde_json::{Value, json};
 
 use crate::cli::Format;
-use crate::{Failure, exit, output, progress};
+use crate::{Failure, exit, progress};
 
 fn read_text(path: &Path) -> Result<String, Failure> {
     if path.as_os_str() == "-" {
@@ -46,10 +46,6 @@ fn failed(what: String) -> Failure {
     Failure::new(exit::FAILED, format!("verification failed: {what}"))
 }
 
-fn parse_checkpoint(path: &Path) -> Result<(Checkpoint, Vec<NoteSignature>), Failure> {
-    Checkpoint::parse(&read_text(path)?).map_err(|e| failed(format!("{}: {e}", path.display())))
-}
-
 /// `ledger keygen`.
 pub fn keygen(out: &mut impl Write, file: &Path, name: &str) -> Result<u8, Failure> {
     let key = SignerKey::generate(name).map_err(|e| Failure::new(exit::USAGE, e))?;
@@ -66,27 +62,53 @@ pub fn keygen(out: &mut impl Write, file: &Path, name: &str) -> Result<u8, Failu
     Ok(exit::OK)
 }
 
+/// Prints a typed answer as JSON.
+fn json(out: &mut impl Write, v: &impl serde::Serialize) -> Result<(), Failure> {
+    serde_json::to_writer_pretty(&mut *out, v).map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// An auditor's check that failed (exit 1), with the command that makes a checkable proof.
+impl From<AuditError> for Failure {
+    fn from(e: AuditError) -> Self {
+        match e {
+            AuditError::Ledger(e) => e.into(),
+            AuditError::Failed { what, remedy } => match remedy {
+                None => failed(what),
+                Some(r) => failed(format!("{what}: {}", remedy_hint(r))),
+            },
+        }
+    }
+}
+
+/// The `ledger prove` command that makes a proof these checkpoints can check.
+fn remedy_hint(r: Remedy) -> String {
+    match r {
+        Remedy::Inclusion { seq, size } => format!("make the proof against it with `ledger prove {seq} --size {size}`"),
+        Remedy::Consistency { old, size } => {
+            format!("make the proof with `ledger prove --consistency {old} --size {size}`")
+        }
+        Remedy::LaterCheckpoint { seq } => {
+            format!("event {seq} was recorded after it: check the proof against a later checkpoint")
+        }
+        Remedy::NoneFromThatCheckpoint { old } => format!("that is fewer than the proof's old size ({old})"),
+    }
+}
+
+fn anchor(path: &Path) -> Result<Anchor, Failure> {
+    Ok(Anchor::parse(&path.display().to_string(), &read_text(path)?)?)
+}
+
 /// `ledger checkpoint`: the note, or with `--format json` an object holding its parts and the
 /// note's text (for tools that file checkpoints; the note itself is what `--checkpoint` reads).
 pub fn checkpoint(ledger: &Ledger, out: &mut impl Write, format: Format, sign: Option<&Path>) -> Result<u8, Failure> {
     crate::queries::no_csv(format, "checkpoint")?;
     let key = sign.map(signer).transpose()?;
-    let (cp, note) = bundle::checkpoint(ledger, key.as_ref())?;
+    let cp = ops::checkpoint(ledger, key.as_ref())?;
     match format {
-        Format::Json => {
-            let head = cp.head().map(|(seq, hash)| json!({"seq": seq, "hash": hash.to_hex()}));
-            let v = json!({
-                "origin": cp.origin,
-                "size": cp.size,
-                "root": cp.root.to_hex(),
-                "head": head,
-                "signed": key.is_some(),
-                "key": key.as_ref().map(|k| k.name()),
-                "note": note,
-            });
-            output::write_json(out, &v)?;
-        }
-        Format::Table | Format::Csv => write!(out, "{note}")?,
+        Format::Json => json(out, &cp)?,
+        Format::Table | Format::Csv => write!(out, "{}", cp.note)?,
     }
     Ok(exit::OK)
 }
@@ -99,51 +121,16 @@ pub fn verify_checkpoint(
     file: &Path,
     key: Option<&str>,
 ) -> Result<u8, Failure> {
-    let (cp, sigs) = parse_checkpoint(file)?;
-    let name = file.display();
-    if let Some(k) = key {
-        verifier(k)?.verify(&cp, &sigs).map_err(|e| failed(format!("{name}: {e}")))?;
-    }
-    let ledger_name = ledger.name()?;
-    if cp.origin != ledger_name {
-        return Err(failed(format!("{name} is a checkpoint of `{}`, not of this ledger (`{ledger_name}`)", cp.origin)));
-    }
-    let head = ledger.head()?;
-    let size = head.seq + 1;
-    if cp.size == 0 || cp.size > size {
-        return Err(failed(format!(
-            "{name} records {} events; this ledger holds {size}: events were removed",
-            cp.size
-        )));
-    }
-    let old_root = ledger.tree_root(cp.size)?;
-    if old_root != cp.root {
-        return Err(failed(format!(
-            "{name}: the ledger's tree of its first {} events has root {old_root}, the checkpoint recorded {}: history was rewritten",
-            cp.size, cp.root
-        )));
-    }
-    if let Some((seq, hash)) = cp.head() {
-        let event = ledger.event(seq)?.map(|e| e.hash);
-        if event != Some(hash) {
-            return Err(failed(format!("{name}: event {seq} is not the head the checkpoint names ({hash})")));
-        }
-    }
-    let root = ledger.tree_root(size)?;
-    let proof = ledger.consistency_proof(cp.size, size)?;
-    if !merkle::verify_consistency(cp.size, size, &cp.root, &root, &proof) {
-        return Err(failed(format!("{name}: today's tree is not consistent with the checkpoint")));
-    }
-    let signed = key.map(|_| ", signature checked").unwrap_or(", signature not checked (no --key)");
+    let anchor = anchor(file)?;
+    let key = key.map(verifier).transpose()?;
+    let check = ops::verify_checkpoint(ledger, &anchor, key.as_ref())?;
+    let signed = if check.signature_checked { ", signature checked" } else { ", signature not checked (no --key)" };
     match format {
-        Format::Json => output::write_json(
-            out,
-            &json!({"ok": true, "checkpoint": {"size": cp.size, "root": cp.root.to_hex()}, "size": size, "root": root.to_hex(), "signature_checked": key.is_some()}),
-        )?,
+        Format::Json => json(out, &check)?,
         _ => writeln!(
             out,
-            "ok: the ledger of {size} events extends the checkpoint of {} events (root {}{signed})",
-            cp.size, cp.root
+            "ok: the ledger of {} events extends the checkpoint of {} events (root {}{signed})",
+            check.size, check.checkpoint.size, check.checkpoint.root
         )?,
     }
     Ok(exit::OK)
@@ -161,62 +148,17 @@ pub fn prove(
         Error::Refused(r) => Failure::new(exit::USAGE, r),
         e => e.into(),
     };
-    let size = match size {
-        Some(s) => s,
-        None => ledger.head()?.seq + 1,
-    };
-    let hex = |p: &[Hash]| p.iter().map(Hash::to_hex).collect::<Vec<_>>();
-    let ledger_name = ledger.name()?;
-    let v = match (seq, old) {
-        (Some(seq), _) => {
-            let path = ledger.inclusion_proof(seq, size).map_err(refused)?;
-            let event = ledger.event(seq)?.ok_or_else(|| Failure::new(exit::FAILED, format!("no event {seq}")))?;
-            json!({
-                "type": "inclusion", "ledger": ledger_name, "seq": seq, "size": size,
-                "event_hash": event.hash.to_hex(), "leaf_hash": merkle::leaf_hash(&event.hash).to_hex(),
-                "root": ledger.tree_root(size).map_err(refused)?.to_hex(), "path": hex(&path),
-            })
-        }
-        (None, Some(old)) => {
-            let path = ledger.consistency_proof(old, size).map_err(refused)?;
-            json!({
-                "type": "consistency", "ledger": ledger_name, "old_size": old, "size": size,
-                "old_root": ledger.tree_root(old).map_err(refused)?.to_hex(), "root": ledger.tree_root(size).map_err(refused)?.to_hex(),
-                "path": hex(&path),
-            })
-        }
+    let proof = match (seq, old) {
+        (Some(seq), _) => Proof::Inclusion(
+            ops::prove_inclusion(ledger, seq, size)
+                .map_err(refused)?
+                .ok_or_else(|| Failure::new(exit::FAILED, format!("no event {seq}")))?,
+        ),
+        (None, Some(old)) => Proof::Consistency(ops::prove_consistency(ledger, old, size).map_err(refused)?),
         (None, None) => return Err(Failure::new(exit::USAGE, "give an event SEQ or --consistency OLD_SIZE")),
     };
-    output::write_json(out, &v)?;
+    json(out, &proof)?;
     Ok(exit::OK)
-}
-
-fn hash_field(v: &Value, field: &str) -> Result<Hash, Failure> {
-    v.get(field)
-        .and_then(Value::as_str)
-        .and_then(|s| Hash::from_hex(s).ok())
-        .ok_or_else(|| failed(format!("the proof's `{field}` is not a hash")))
-}
-
-fn u64_field(v: &Value, field: &str) -> Result<u64, Failure> {
-    v.get(field).and_then(Value::as_u64).ok_or_else(|| failed(format!("the proof's `{field}` is not a number")))
-}
-
-/// A checkpoint file a proof is checked against: its signature checked when `key` is given, and
-/// refused when it is of another ledger than the proof.
-fn proof_anchor(file: &Path, key: Option<&VerifierKey>, ledger: &str, which: &str) -> Result<Checkpoint, Failure> {
-    let (cp, sigs) = parse_checkpoint(file)?;
-    if let Some(k) = key {
-        k.verify(&cp, &sigs).map_err(|e| failed(format!("{}: {e}", file.display())))?;
-    }
-    if cp.origin != ledger {
-        return Err(failed(format!(
-            "{which} {} is of the ledger `{}`; the proof is of the ledger `{ledger}`",
-            file.display(),
-            cp.origin
-        )));
-    }
-    Ok(cp)
 }
 
 /// `ledger verify-proof`: an inclusion proof against a checkpoint, or a consistency proof against
@@ -237,144 +179,29 @@ pub fn verify_proof(
         ));
     }
     let key = key.map(verifier).transpose()?;
-    let v = ledger_core::canonical::parse_unique(read_text(file)?.as_bytes())
-        .map_err(|e| failed(format!("{}: not a proof: {e}", file.display())))?;
-    let path: Vec<Hash> = v
-        .get("path")
-        .and_then(Value::as_array)
-        .ok_or_else(|| failed("the proof has no `path`".into()))?
-        .iter()
-        .map(|h| h.as_str().and_then(|s| Hash::from_hex(s).ok()))
-        .collect::<Option<_>>()
-        .ok_or_else(|| failed("the proof's path holds something that is not a hash".into()))?;
-    let ledger = v
-        .get("ledger")
-        .and_then(Value::as_str)
-        .ok_or_else(|| failed("the proof does not name its ledger (`ledger`)".into()))?;
-    let consistency = match v.get("type").and_then(Value::as_str) {
-        Some("inclusion") => false,
-        Some("consistency") => true,
-        _ => return Err(failed("the proof's `type` is neither inclusion nor consistency".into())),
-    };
-    if old_checkpoint.is_some() && !consistency {
+    let proof = Proof::parse(read_text(file)?.as_bytes()).map_err(|e| failed(format!("{}: {e}", file.display())))?;
+    if old_checkpoint.is_some() && matches!(proof, Proof::Inclusion(_)) {
         return Err(Failure::new(
             exit::USAGE,
             "--old-checkpoint is for a consistency proof; this is an inclusion proof: give its checkpoint with --checkpoint",
         ));
     }
-    let anchor = checkpoint.map(|f| proof_anchor(f, key.as_ref(), ledger, "the checkpoint")).transpose()?;
-    let old_anchor =
-        old_checkpoint.map(|f| proof_anchor(f, key.as_ref(), ledger, "the older checkpoint")).transpose()?;
-    let size = u64_field(&v, "size")?;
-    let mut root = hash_field(&v, "root")?;
-    let (what, old_root) = if consistency {
-        let old = u64_field(&v, "old_size")?;
-        let mut old_root = hash_field(&v, "old_root")?;
-        // The command that makes the proof these checkpoints can check.
-        let remake =
-            |old: u64, size: u64| format!("make the proof with `ledger prove --consistency {old} --size {size}`");
-        if let (Some(cp), Some(file)) = (&old_anchor, old_checkpoint) {
-            if cp.size != old {
-                let size = anchor.as_ref().map_or(size, |a| a.size);
-                return Err(failed(format!(
-                    "the proof starts from the tree of {old} events; the older checkpoint {} records {}: {}",
-                    file.display(),
-                    cp.size,
-                    remake(cp.size, size)
-                )));
-            }
-            old_root = cp.root;
-        }
-        if let (Some(cp), Some(file)) = (&anchor, checkpoint) {
-            if cp.size != size {
-                let hint = if old <= cp.size {
-                    remake(old, cp.size)
-                } else {
-                    format!("that is fewer than the proof's old size ({old})")
-                };
-                return Err(failed(format!(
-                    "the proof is for the tree of {size} events; the checkpoint {} records {}: {hint}",
-                    file.display(),
-                    cp.size
-                )));
-            }
-            root = cp.root;
-        }
-        if !merkle::verify_consistency(old, size, &old_root, &root, &path) {
-            return Err(failed(format!(
-                "the proof does not show the tree of {old} events (root {old_root}) to be a prefix of the tree of {size} (root {root})"
-            )));
-        }
-        (format!("the tree of {old} events is a prefix of the tree of {size}"), Some(old_root))
-    } else {
-        let seq = u64_field(&v, "seq")?;
-        if let (Some(cp), Some(file)) = (&anchor, checkpoint) {
-            if cp.size != size {
-                let hint = if seq < cp.size {
-                    format!("make the proof against it with `ledger prove {seq} --size {}`", cp.size)
-                } else {
-                    format!("event {seq} was recorded after it: check the proof against a later checkpoint")
-                };
-                return Err(failed(format!(
-                    "the proof is for the tree of {size} events; the checkpoint {} records {}: {hint}",
-                    file.display(),
-                    cp.size
-                )));
-            }
-            root = cp.root;
-        }
-        let leaf = merkle::leaf_hash(&hash_field(&v, "event_hash")?);
-        if !merkle::verify_inclusion(seq, size, &leaf, &path, &root) {
-            return Err(failed(format!(
-                "the proof does not put event {seq} in the tree of {size} events with root {root}"
-            )));
-        }
-        (format!("event {seq} is in the tree of {size} events"), None)
-    };
-    // What the proof was checked against, and what it was not: an unanchored "ok" proves only
-    // that the proof agrees with itself, and an unchecked signature that anyone could have
-    // written the checkpoint.
-    let mut against = Vec::new();
-    let mut unchecked = Vec::new();
-    match (&anchor, &old_anchor) {
-        (None, None) => unchecked
-            .push("not anchored: no --checkpoint given; this proves only that the proof is self-consistent".to_owned()),
-        (None, Some(_)) => {
-            against.push("the older checkpoint's root".to_owned());
-            unchecked.push("the newer root is the proof's own: no --checkpoint given".to_owned());
-        }
-        (Some(_), None) if consistency => {
-            against.push("the checkpoint's root".to_owned());
-            unchecked.push("the older root is the proof's own: no --old-checkpoint given".to_owned());
-        }
-        (Some(_), None) => against.push("the checkpoint's root".to_owned()),
-        (Some(_), Some(_)) => against.push("the roots of both checkpoints".to_owned()),
-    }
-    let anchored = anchor.is_some() || old_anchor.is_some();
-    match (&key, anchored) {
-        (Some(k), true) => against.push(format!("signed by {}", k.name())),
-        (None, true) => unchecked.push("signature not checked: no --key given".to_owned()),
-        _ => {}
-    }
-    let roots = match old_root {
-        Some(old) => format!("with roots {old} and {root}"),
-        None => format!("with root {root}"),
-    };
+    let newer = checkpoint.map(anchor).transpose()?;
+    let older = old_checkpoint.map(anchor).transpose()?;
+    let anchors = ProofAnchors { checkpoint: newer.as_ref(), old_checkpoint: older.as_ref(), key: key.as_ref() };
+    let check = ops::verify_proof(&proof, anchors)?;
     match format {
-        Format::Json => output::write_json(
-            out,
-            &json!({
-                "ok": true, "what": what, "root": root.to_hex(), "old_root": old_root.map(|r| r.to_hex()),
-                "anchored": anchor.is_some(), "old_anchored": old_anchor.is_some(),
-                "signature_checked": key.is_some() && anchored,
-                "checked_against": against, "not_checked": unchecked,
-            }),
-        )?,
+        Format::Json => json(out, &check)?,
         _ => {
+            let (unchecked, against) = (&check.not_checked, &check.checked_against);
             let ok = if unchecked.is_empty() { "ok".to_owned() } else { format!("ok ({})", unchecked.join("; ")) };
             let against =
                 if against.is_empty() { String::new() } else { format!(", checked against {}", against.join(", ")) };
-            writeln!(out, "{ok}: {what}, {roots}{against}")?;
+            let roots = match check.old_root {
+                Some(old) => format!("with roots {old} and {}", check.root),
+                None => format!("with root {}", check.root),
+            };
+            writeln!(out, "{ok}: {}, {roots}{against}", check.what)?;
         }
     }
     Ok(exit::OK)
@@ -421,9 +248,9 @@ pub fn export(
     std::fs::rename(&tmp, file).map_err(|e| Failure::new(exit::IO, format!("writing {}: {e}", file.display())))?;
     bar.done();
     match format {
-        Format::Json => output::write_json(
+        Format::Json => json(
             out,
-            &json!({"file": file.display().to_string(), "size": cp.size, "root": cp.root.to_hex(), "signed": key.is_some()}),
+            &ExportOutput { file: file.display().to_string(), size: cp.size, root: cp.root, signed: key.is_some() },
         )?,
         _ => writeln!(
             out,
@@ -488,18 +315,16 @@ pub fn verify_bundle(
     key: Option<&str>,
 ) -> Result<u8, Failure> {
     let key = key.map(verifier).transpose()?;
-    let older = older.map(parse_checkpoint).transpose()?;
+    let older = older.map(anchor).transpose()?.map(|a| (a.checkpoint, a.signatures));
     let bar = progress::Bar::new();
     let b = read_bundle(file, Checks { key: key.as_ref(), older, keep: false }, &bar)?;
     bar.done();
     // Without a key, "ok" says only that the bundle agrees with itself: anyone could have written
     // it and its checkpoint. The first line says so.
-    let unchecked = b.signed_by.is_none().then_some("signature not checked: no --key given");
+    let check = BundleCheck::new(&b);
+    let unchecked = check.not_checked.as_deref();
     match format {
-        Format::Json => output::write_json(
-            out,
-            &json!({"ok": true, "events": b.events, "head": {"seq": b.head.0, "hash": b.head.1.to_hex()}, "root": b.checkpoint.root.to_hex(), "signed_by": b.signed_by, "signature_checked": b.signed_by.is_some(), "not_checked": unchecked, "extends": b.extends}),
-        )?,
+        Format::Json => json(out, &check)?,
         _ => {
             writeln!(
                 out,
@@ -539,10 +364,7 @@ pub fn import_bundle(
     let head = ledger.head()?;
     crate::committed(&head);
     match format {
-        Format::Json => output::write_json(
-            out,
-            &json!({"ledger": path.display().to_string(), "events": b.events, "head": {"seq": head.seq, "hash": head.hash.to_hex()}}),
-        )?,
+        Format::Json => json(out, &RestoreOutput { ledger: path.display().to_string(), events: b.events, head })?,
         _ => writeln!(out, "restored {} events into {}; head {} {}", b.events, path.display(), head.seq, head.hash)?,
     }
     Ok(exit::OK)

@@ -5,6 +5,7 @@ use schemars::{JsonSchema, Schema, generate::SchemaSettings};
 use serde_json::{Value, json};
 
 use crate::event::{Event, InputEvent};
+use crate::ops::audit;
 use crate::query;
 
 fn generate<T: JsonSchema>() -> Schema {
@@ -22,6 +23,13 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("history.schema.json", output::<query::HistoryOutput>("history")),
         ("diff.schema.json", output::<query::DiffOutput>("diff")),
         ("search.schema.json", output::<query::SearchOutput>("search")),
+        ("checkpoint.schema.json", output::<audit::CheckpointOutput>("checkpoint")),
+        ("verify-checkpoint.schema.json", output::<audit::CheckpointCheck>("verify-checkpoint")),
+        ("proof.schema.json", output::<audit::Proof>("proof")),
+        ("verify-proof.schema.json", output::<audit::ProofCheck>("verify-proof")),
+        ("export.schema.json", output::<audit::ExportOutput>("export")),
+        ("verify-bundle.schema.json", output::<audit::BundleCheck>("verify-bundle")),
+        ("import-bundle.schema.json", output::<audit::RestoreOutput>("import-bundle")),
     ]
 }
 

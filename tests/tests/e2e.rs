@@ -3,6 +3,7 @@
 mod e2e {
     mod append;
     mod audit;
+    mod audit_schemas;
     mod bad_input;
     mod bench;
     mod cautions;

@@ -1,1 +1,611 @@
-//! Checkpoints, proofs and bundles: what auditors run.
+//! Checkpoints, proofs and bundles: what auditors run, and what each answer holds.
+//!
+//! The checks here are the ledger's promise to an auditor: a checkpoint is still a prefix of the
+//! ledger, a proof reaches the root it claims (and, when anchored, the root a checkpoint
+//! recorded). Reading files, asking for keys and wording hints in terms of flags are a front
+//! end's business: a failure says what was found, and [`Remedy`] says what would make a proof
+//! that can be checked.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::{self, Verified};
+use crate::canonical;
+use crate::chain::{Hash, Head};
+use crate::checkpoint::{Checkpoint, NoteSignature, SignerKey, VerifierKey};
+use crate::error::Error;
+use crate::ledger::Ledger;
+use crate::merkle;
+
+/// An event named by its position and hash, as checkpoints and bundles name their last event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct EventRef {
+    /// The event's seq.
+    pub seq: u64,
+    /// The event's hash.
+    pub hash: Hash,
+}
+
+/// A tree size and its root, as a checkpoint records them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TreeRef {
+    /// The number of events in the tree.
+    pub size: u64,
+    /// The Merkle root of those events.
+    pub root: Hash,
+}
+
+/// Why an auditor's check did not pass, or could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The check was made and failed: what was found, and what would make a checkable proof.
+    #[error("verification failed: {what}")]
+    Failed {
+        /// What the check found.
+        what: String,
+        /// A proof that could be checked against the given checkpoints, when one could be made.
+        remedy: Option<Remedy>,
+    },
+    /// The ledger could not answer.
+    #[error(transparent)]
+    Ledger(#[from] Error),
+}
+
+impl AuditError {
+    fn failed(what: impl Into<String>) -> Self {
+        AuditError::Failed { what: what.into(), remedy: None }
+    }
+}
+
+/// The proof to make instead, when a proof and the checkpoints it was checked against are of
+/// different tree sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remedy {
+    /// An inclusion proof of event `seq` in the tree of `size` events.
+    Inclusion {
+        /// The event.
+        seq: u64,
+        /// The tree size of the checkpoint.
+        size: u64,
+    },
+    /// A consistency proof from the tree of `old` events to the tree of `size`.
+    Consistency {
+        /// The older tree size.
+        old: u64,
+        /// The newer tree size.
+        size: u64,
+    },
+    /// The event was recorded after the checkpoint: check against a later one.
+    LaterCheckpoint {
+        /// The event.
+        seq: u64,
+    },
+    /// The checkpoint is older than the proof's older tree.
+    NoneFromThatCheckpoint {
+        /// The proof's older tree size.
+        old: u64,
+    },
+}
+
+/// A checkpoint read from somewhere: `name` says where (a file name), for messages.
+#[derive(Debug, Clone)]
+pub struct Anchor {
+    /// Where the checkpoint came from.
+    pub name: String,
+    /// The checkpoint.
+    pub checkpoint: Checkpoint,
+    /// The note's signatures.
+    pub signatures: Vec<NoteSignature>,
+}
+
+impl Anchor {
+    /// Parses a checkpoint note read from `name`.
+    pub fn parse(name: &str, note: &str) -> Result<Self, AuditError> {
+        let (checkpoint, signatures) =
+            Checkpoint::parse(note).map_err(|e| AuditError::failed(format!("{name}: {e}")))?;
+        Ok(Anchor { name: name.to_owned(), checkpoint, signatures })
+    }
+
+    /// Checks the note's signature by `key`, when a key is given.
+    fn check_signature(&self, key: Option<&VerifierKey>) -> Result<(), AuditError> {
+        match key {
+            Some(k) => k
+                .verify(&self.checkpoint, &self.signatures)
+                .map_err(|e| AuditError::failed(format!("{}: {e}", self.name))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `checkpoint`: the ledger's checkpoint now, as a signed note and its parts.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CheckpointOutput {
+    /// The ledger's name (the note's origin line).
+    pub origin: String,
+    /// The number of events in the tree.
+    pub size: u64,
+    /// The Merkle root of those events.
+    pub root: Hash,
+    /// The last event, as the note's extension line names it.
+    pub head: Option<EventRef>,
+    /// Whether the note is signed.
+    pub signed: bool,
+    /// The name of the key that signed it.
+    pub key: Option<String>,
+    /// The note's text, as `verify --checkpoint` reads it.
+    pub note: String,
+}
+
+/// The checkpoint of the ledger now, signed by `key` when one is given.
+pub fn checkpoint(ledger: &Ledger, key: Option<&SignerKey>) -> Result<CheckpointOutput, Error> {
+    let (cp, note) = bundle::checkpoint(ledger, key)?;
+    Ok(CheckpointOutput {
+        head: cp.head().map(|(seq, hash)| EventRef { seq, hash }),
+        origin: cp.origin,
+        size: cp.size,
+        root: cp.root,
+        signed: key.is_some(),
+        key: key.map(|k| k.name().to_owned()),
+        note,
+    })
+}
+
+/// `verify --checkpoint`: the ledger still holds the tree a checkpoint recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CheckpointCheck {
+    /// Always true: a failed check is an error, not an answer.
+    pub ok: bool,
+    /// The tree the checkpoint recorded.
+    pub checkpoint: TreeRef,
+    /// The number of events the ledger holds now.
+    pub size: u64,
+    /// The Merkle root of the ledger now.
+    pub root: Hash,
+    /// Whether the checkpoint's signature was checked.
+    pub signature_checked: bool,
+}
+
+/// Checks that the ledger extends the checkpoint `anchor`: same ledger, the tree it recorded is
+/// the ledger's tree of that size, the head it names is that event, and today's tree is
+/// consistent with it. Its signature is checked when `key` is given.
+pub fn verify_checkpoint(
+    ledger: &Ledger,
+    anchor: &Anchor,
+    key: Option<&VerifierKey>,
+) -> Result<CheckpointCheck, AuditError> {
+    let (cp, name) = (&anchor.checkpoint, &anchor.name);
+    anchor.check_signature(key)?;
+    let ledger_name = ledger.name()?;
+    if cp.origin != ledger_name {
+        return Err(AuditError::failed(format!(
+            "{name} is a checkpoint of `{}`, not of this ledger (`{ledger_name}`)",
+            cp.origin
+        )));
+    }
+    let size = ledger.head()?.seq + 1;
+    if cp.size == 0 || cp.size > size {
+        return Err(AuditError::failed(format!(
+            "{name} records {} events; this ledger holds {size}: events were removed",
+            cp.size
+        )));
+    }
+    let old_root = ledger.tree_root(cp.size)?;
+    if old_root != cp.root {
+        return Err(AuditError::failed(format!(
+            "{name}: the ledger's tree of its first {} events has root {old_root}, the checkpoint recorded {}: history was rewritten",
+            cp.size, cp.root
+        )));
+    }
+    if let Some((seq, hash)) = cp.head() {
+        if ledger.event(seq)?.map(|e| e.hash) != Some(hash) {
+            return Err(AuditError::failed(format!(
+                "{name}: event {seq} is not the head the checkpoint names ({hash})"
+            )));
+        }
+    }
+    let root = ledger.tree_root(size)?;
+    let proof = ledger.consistency_proof(cp.size, size)?;
+    if !merkle::verify_consistency(cp.size, size, &cp.root, &root, &proof) {
+        return Err(AuditError::failed(format!("{name}: today's tree is not consistent with the checkpoint")));
+    }
+    Ok(CheckpointCheck {
+        ok: true,
+        checkpoint: TreeRef { size: cp.size, root: cp.root },
+        size,
+        root,
+        signature_checked: key.is_some(),
+    })
+}
+
+/// A proof file (docs/FORMAT.md, "The Merkle tree"), as `prove` writes it and `verify-proof`
+/// reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Proof {
+    /// Event `seq` is in the tree of `size` events.
+    Inclusion(InclusionProof),
+    /// The tree of `old_size` events is a prefix of the tree of `size`.
+    Consistency(ConsistencyProof),
+}
+
+/// An RFC 9162 inclusion proof (audit path) of one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct InclusionProof {
+    /// The ledger's name.
+    pub ledger: String,
+    /// The event's seq (its leaf index).
+    pub seq: u64,
+    /// The size of the tree the proof is for.
+    pub size: u64,
+    /// The event's hash.
+    pub event_hash: Hash,
+    /// The event's leaf hash, `H(0x00 || event_hash)`.
+    pub leaf_hash: Hash,
+    /// The root of the tree of `size` events.
+    pub root: Hash,
+    /// The audit path, leaf to root.
+    pub path: Vec<Hash>,
+}
+
+/// An RFC 9162 consistency proof between two sizes of the tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ConsistencyProof {
+    /// The ledger's name.
+    pub ledger: String,
+    /// The older tree's size.
+    pub old_size: u64,
+    /// The newer tree's size.
+    pub size: u64,
+    /// The older tree's root.
+    pub old_root: Hash,
+    /// The newer tree's root.
+    pub root: Hash,
+    /// The consistency path.
+    pub path: Vec<Hash>,
+}
+
+impl Proof {
+    /// Reads a proof file: JSON naming no member twice, of one of the two types.
+    pub fn parse(text: &[u8]) -> Result<Proof, String> {
+        let v = canonical::parse_unique(text).map_err(|e| format!("not a proof: {e}"))?;
+        match v.get("type").and_then(serde_json::Value::as_str) {
+            Some("inclusion" | "consistency") => {}
+            _ => return Err("the proof's `type` is neither inclusion nor consistency".into()),
+        }
+        serde_json::from_value(v).map_err(|e| format!("not a proof: {e}"))
+    }
+
+    /// The ledger the proof is of.
+    pub fn ledger(&self) -> &str {
+        match self {
+            Proof::Inclusion(p) => &p.ledger,
+            Proof::Consistency(p) => &p.ledger,
+        }
+    }
+}
+
+/// The size a proof is for: `size`, or the whole ledger.
+fn size_or_head(ledger: &Ledger, size: Option<u64>) -> Result<u64, Error> {
+    match size {
+        Some(s) => Ok(s),
+        None => Ok(ledger.head()?.seq + 1),
+    }
+}
+
+/// `prove SEQ`: the inclusion proof of event `seq` in the tree of `size` events (the whole ledger
+/// by default). A size or seq the ledger cannot prove is refused ([`Error::Refused`]); an event
+/// that is not there is [`Error::NotFound`]-like: `None`.
+pub fn prove_inclusion(ledger: &Ledger, seq: u64, size: Option<u64>) -> Result<Option<InclusionProof>, Error> {
+    let size = size_or_head(ledger, size)?;
+    let path = ledger.inclusion_proof(seq, size)?;
+    let Some(event) = ledger.event(seq)? else { return Ok(None) };
+    Ok(Some(InclusionProof {
+        ledger: ledger.name()?,
+        seq,
+        size,
+        event_hash: event.hash,
+        leaf_hash: merkle::leaf_hash(&event.hash),
+        root: ledger.tree_root(size)?,
+        path,
+    }))
+}
+
+/// `prove --consistency OLD`: the consistency proof from the tree of `old` events to the tree of
+/// `size` (the whole ledger by default).
+pub fn prove_consistency(ledger: &Ledger, old: u64, size: Option<u64>) -> Result<ConsistencyProof, Error> {
+    let size = size_or_head(ledger, size)?;
+    let path = ledger.consistency_proof(old, size)?;
+    Ok(ConsistencyProof {
+        ledger: ledger.name()?,
+        old_size: old,
+        size,
+        old_root: ledger.tree_root(old)?,
+        root: ledger.tree_root(size)?,
+        path,
+    })
+}
+
+/// What a proof may be checked against: the checkpoint of its tree, the older checkpoint (for a
+/// consistency proof) and the key that must have signed them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProofAnchors<'a> {
+    /// The checkpoint of the tree the proof reaches (its `size`).
+    pub checkpoint: Option<&'a Anchor>,
+    /// The checkpoint of the older tree of a consistency proof (its `old_size`).
+    pub old_checkpoint: Option<&'a Anchor>,
+    /// The key that signed the checkpoints.
+    pub key: Option<&'a VerifierKey>,
+}
+
+/// What a checked proof was not checked against, so that an "ok" never claims more than it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotChecked {
+    /// No checkpoint at all: the proof agrees only with itself.
+    NotAnchored,
+    /// The newer root is the proof's own: no checkpoint of the newer tree.
+    NewerRootOwn,
+    /// The older root is the proof's own: no checkpoint of the older tree.
+    OlderRootOwn,
+    /// The checkpoints' signatures were not checked: no key.
+    Signature,
+}
+
+impl NotChecked {
+    /// How an answer says it. The words name the `ledger` command's options, which the JSON
+    /// answers have always carried.
+    pub fn describe(self) -> &'static str {
+        match self {
+            NotChecked::NotAnchored => {
+                "not anchored: no --checkpoint given; this proves only that the proof is self-consistent"
+            }
+            NotChecked::NewerRootOwn => "the newer root is the proof's own: no --checkpoint given",
+            NotChecked::OlderRootOwn => "the older root is the proof's own: no --old-checkpoint given",
+            NotChecked::Signature => "signature not checked: no --key given",
+        }
+    }
+}
+
+/// What a checked proof was checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckedAgainst {
+    /// The root of the checkpoint of its tree.
+    CheckpointRoot,
+    /// The root of the older checkpoint.
+    OlderCheckpointRoot,
+    /// The roots of both checkpoints.
+    BothRoots,
+    /// The checkpoints' signatures, by this key.
+    SignedBy(String),
+}
+
+impl CheckedAgainst {
+    /// How an answer says it.
+    pub fn describe(&self) -> String {
+        match self {
+            CheckedAgainst::CheckpointRoot => "the checkpoint's root".into(),
+            CheckedAgainst::OlderCheckpointRoot => "the older checkpoint's root".into(),
+            CheckedAgainst::BothRoots => "the roots of both checkpoints".into(),
+            CheckedAgainst::SignedBy(k) => format!("signed by {k}"),
+        }
+    }
+}
+
+/// `verify-proof`: the proof holds, and what it was anchored to.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ProofCheck {
+    /// Always true: a proof that does not hold is an error, not an answer.
+    pub ok: bool,
+    /// What the proof shows, in words.
+    pub what: String,
+    /// The root the proof was checked to reach.
+    pub root: Hash,
+    /// The older root (a consistency proof).
+    pub old_root: Option<Hash>,
+    /// Whether the root came from a checkpoint (not from the proof itself).
+    pub anchored: bool,
+    /// Whether the older root came from a checkpoint.
+    pub old_anchored: bool,
+    /// Whether the checkpoints' signatures were checked.
+    pub signature_checked: bool,
+    /// What the proof was checked against, in words ([`CheckedAgainst`]).
+    pub checked_against: Vec<String>,
+    /// What it was not checked against, in words ([`NotChecked`]).
+    pub not_checked: Vec<String>,
+}
+
+/// Checks a proof, against the checkpoints given: each checkpoint's signature (when a key is
+/// given), that it is of the proof's ledger and of the proof's tree size, and then the proof
+/// itself, reaching the checkpoints' roots instead of the proof's own.
+pub fn verify_proof(proof: &Proof, anchors: ProofAnchors) -> Result<ProofCheck, AuditError> {
+    let anchor = |a: Option<&Anchor>, which: &str| -> Result<Option<Checkpoint>, AuditError> {
+        let Some(a) = a else { return Ok(None) };
+        a.check_signature(anchors.key)?;
+        if a.checkpoint.origin != proof.ledger() {
+            return Err(AuditError::failed(format!(
+                "{which} {} is of the ledger `{}`; the proof is of the ledger `{}`",
+                a.name,
+                a.checkpoint.origin,
+                proof.ledger()
+            )));
+        }
+        Ok(Some(a.checkpoint.clone()))
+    };
+    let newer = anchor(anchors.checkpoint, "the checkpoint")?;
+    let older = anchor(anchors.old_checkpoint, "the older checkpoint")?;
+    let name = |a: Option<&Anchor>| a.map(|a| a.name.clone()).unwrap_or_default();
+    let (what, root, old_root) = match proof {
+        Proof::Consistency(p) => {
+            let (old_root, root) = check_consistency(
+                p,
+                (older.as_ref(), &name(anchors.old_checkpoint)),
+                (newer.as_ref(), &name(anchors.checkpoint)),
+            )?;
+            (format!("the tree of {} events is a prefix of the tree of {}", p.old_size, p.size), root, Some(old_root))
+        }
+        Proof::Inclusion(p) => {
+            let root = check_inclusion(p, newer.as_ref(), &name(anchors.checkpoint))?;
+            (format!("event {} is in the tree of {} events", p.seq, p.size), root, None)
+        }
+    };
+    let consistency = matches!(proof, Proof::Consistency(_));
+    let (mut against, mut unchecked) = (Vec::new(), Vec::new());
+    match (&newer, &older) {
+        (None, None) => unchecked.push(NotChecked::NotAnchored),
+        (None, Some(_)) => {
+            against.push(CheckedAgainst::OlderCheckpointRoot);
+            unchecked.push(NotChecked::NewerRootOwn);
+        }
+        (Some(_), None) if consistency => {
+            against.push(CheckedAgainst::CheckpointRoot);
+            unchecked.push(NotChecked::OlderRootOwn);
+        }
+        (Some(_), None) => against.push(CheckedAgainst::CheckpointRoot),
+        (Some(_), Some(_)) => against.push(CheckedAgainst::BothRoots),
+    }
+    let anchored = newer.is_some() || older.is_some();
+    match (anchors.key, anchored) {
+        (Some(k), true) => against.push(CheckedAgainst::SignedBy(k.name().to_owned())),
+        (None, true) => unchecked.push(NotChecked::Signature),
+        _ => {}
+    }
+    Ok(ProofCheck {
+        ok: true,
+        what,
+        root,
+        old_root,
+        anchored: newer.is_some(),
+        old_anchored: older.is_some(),
+        signature_checked: anchors.key.is_some() && anchored,
+        checked_against: against.iter().map(CheckedAgainst::describe).collect(),
+        not_checked: unchecked.iter().map(|n| n.describe().to_owned()).collect(),
+    })
+}
+
+/// A mismatch between a proof's tree size and a checkpoint's.
+fn size_mismatch(proof_size: u64, file: &str, cp_size: u64, remedy: Remedy) -> AuditError {
+    AuditError::Failed {
+        what: format!("the proof is for the tree of {proof_size} events; the checkpoint {file} records {cp_size}"),
+        remedy: Some(remedy),
+    }
+}
+
+/// Checks a consistency proof, reaching the checkpoints' roots where given: (old root, root).
+fn check_consistency(
+    p: &ConsistencyProof,
+    (older, older_name): (Option<&Checkpoint>, &str),
+    (newer, newer_name): (Option<&Checkpoint>, &str),
+) -> Result<(Hash, Hash), AuditError> {
+    let (old, size) = (p.old_size, p.size);
+    let (mut old_root, mut root) = (p.old_root, p.root);
+    if let Some(cp) = older {
+        if cp.size != old {
+            return Err(AuditError::Failed {
+                what: format!(
+                    "the proof starts from the tree of {old} events; the older checkpoint {older_name} records {}",
+                    cp.size
+                ),
+                remedy: Some(Remedy::Consistency { old: cp.size, size: newer.map_or(size, |a| a.size) }),
+            });
+        }
+        old_root = cp.root;
+    }
+    if let Some(cp) = newer {
+        if cp.size != size {
+            let remedy = if old <= cp.size {
+                Remedy::Consistency { old, size: cp.size }
+            } else {
+                Remedy::NoneFromThatCheckpoint { old }
+            };
+            return Err(size_mismatch(size, newer_name, cp.size, remedy));
+        }
+        root = cp.root;
+    }
+    if !merkle::verify_consistency(old, size, &old_root, &root, &p.path) {
+        return Err(AuditError::failed(format!(
+            "the proof does not show the tree of {old} events (root {old_root}) to be a prefix of the tree of {size} (root {root})"
+        )));
+    }
+    Ok((old_root, root))
+}
+
+/// Checks an inclusion proof, reaching the checkpoint's root when given: the root reached.
+fn check_inclusion(p: &InclusionProof, newer: Option<&Checkpoint>, newer_name: &str) -> Result<Hash, AuditError> {
+    let (seq, size) = (p.seq, p.size);
+    let mut root = p.root;
+    if let Some(cp) = newer {
+        if cp.size != size {
+            let remedy =
+                if seq < cp.size { Remedy::Inclusion { seq, size: cp.size } } else { Remedy::LaterCheckpoint { seq } };
+            return Err(size_mismatch(size, newer_name, cp.size, remedy));
+        }
+        root = cp.root;
+    }
+    let leaf = merkle::leaf_hash(&p.event_hash);
+    if !merkle::verify_inclusion(seq, size, &leaf, &p.path, &root) {
+        return Err(AuditError::failed(format!(
+            "the proof does not put event {seq} in the tree of {size} events with root {root}"
+        )));
+    }
+    Ok(root)
+}
+
+/// `export` to a file: what was written.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ExportOutput {
+    /// The bundle's file.
+    pub file: String,
+    /// The number of events exported.
+    pub size: u64,
+    /// The Merkle root of those events (the bundle's checkpoint's).
+    pub root: Hash,
+    /// Whether the bundle's checkpoint is signed.
+    pub signed: bool,
+}
+
+/// `verify-bundle`: a bundle checked on its own, without a store.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct BundleCheck {
+    /// Always true: a bundle that fails is an error, not an answer.
+    pub ok: bool,
+    /// The number of events.
+    pub events: u64,
+    /// The last event.
+    pub head: EventRef,
+    /// The Merkle root of the events (the bundle's checkpoint's).
+    pub root: Hash,
+    /// The name of the key whose signature was checked.
+    pub signed_by: Option<String>,
+    /// Whether the checkpoint's signature was checked.
+    pub signature_checked: bool,
+    /// What was not checked, in words: the signature, without a key ([`NotChecked::Signature`]).
+    pub not_checked: Option<String>,
+    /// The size of the older checkpoint the bundle was shown to extend.
+    pub extends: Option<u64>,
+}
+
+impl BundleCheck {
+    /// The answer for a verified bundle.
+    pub fn new(b: &Verified) -> Self {
+        BundleCheck {
+            ok: true,
+            events: b.events,
+            head: EventRef { seq: b.head.0, hash: b.head.1 },
+            root: b.checkpoint.root,
+            signed_by: b.signed_by.clone(),
+            signature_checked: b.signed_by.is_some(),
+            not_checked: b.signed_by.is_none().then(|| NotChecked::Signature.describe().to_owned()),
+            extends: b.extends,
+        }
+    }
+}
+
+/// `import-bundle`: the ledger restored from a bundle.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RestoreOutput {
+    /// Where the ledger was written.
+    pub ledger: String,
+    /// The number of events restored.
+    pub events: u64,
+    /// The restored ledger's head.
+    pub head: Head,
+}

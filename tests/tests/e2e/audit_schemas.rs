@@ -1,0 +1,68 @@
+//! Every auditor's command's `--format json` output validates against its schema in schemas/, on a
+//! real ledger: the checkpoint, its check, both kinds of proof and their checks, an export, a
+//! bundle's check and a restore.
+
+use serde_json::Value;
+
+use ledger_tests::{Audited, repo_file};
+
+fn errors(schema: &str, instance: &Value) -> Vec<String> {
+    let text = std::fs::read_to_string(repo_file(&format!("schemas/{schema}"))).expect("read schema");
+    let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
+    let v = jsonschema::validator_for(&schema).expect("a valid schema");
+    v.iter_errors(instance).map(|e| format!("{e} at {}", e.instance_path())).collect()
+}
+
+#[test]
+fn every_auditors_json_output_validates_against_its_schema() {
+    let a = Audited::new(true);
+    let s = &a.s;
+    let inclusion = s.run(&["prove", "2"]).expect(0).stdout;
+    let inclusion_file = s.file("inclusion.json", inclusion.as_bytes());
+    let consistency = s.run(&["prove", "--consistency", "3"]).expect(0).stdout;
+    let consistency_file = s.file("consistency.json", consistency.as_bytes());
+    let restored = a.path("restored.sled");
+    let export = a.path("again.bundle");
+    let rows: Vec<(&str, Vec<&str>)> = vec![
+        ("checkpoint.schema.json", vec!["checkpoint", "--sign", &a.key]),
+        ("proof.schema.json", vec!["prove", "5"]),
+        ("proof.schema.json", vec!["prove", "--consistency", "3"]),
+        ("verify-proof.schema.json", vec!["verify-proof", &inclusion_file]),
+        (
+            "verify-proof.schema.json",
+            vec!["verify-proof", &inclusion_file, "--checkpoint", &a.checkpoint, "--key", &a.public],
+        ),
+        ("verify-proof.schema.json", vec!["verify-proof", &consistency_file, "--checkpoint", &a.checkpoint]),
+        ("export.schema.json", vec!["export", &export]),
+        ("verify-bundle.schema.json", vec!["verify-bundle", &a.bundle, "--key", &a.public]),
+        ("verify-bundle.schema.json", vec!["verify-bundle", &a.bundle]),
+    ];
+    for (schema, args) in rows {
+        let args = [&["--format", "json"][..], &args].concat();
+        let out = s.run(&args).expect(0).json();
+        assert_eq!(errors(schema, &out), Vec::<String>::new(), "{args:?}: {out}");
+    }
+    let out = a.run_on(&restored, &["--format", "json", "import-bundle", &a.bundle]).expect(0).json();
+    assert_eq!(errors("import-bundle.schema.json", &out), Vec::<String>::new(), "import-bundle: {out}");
+    // The schema is not a formality: a proof without its path does not validate.
+    let mut proof: Value = serde_json::from_str(&inclusion).expect("a proof");
+    proof.as_object_mut().expect("an object").remove("path");
+    assert!(!errors("proof.schema.json", &proof).is_empty());
+}
+
+#[test]
+fn a_proof_answer_says_in_json_what_it_was_not_checked_against() {
+    let a = Audited::new(false);
+    let proof = a.s.run(&["prove", "--consistency", "3"]).expect(0).stdout;
+    let file = a.s.file("consistency.json", proof.as_bytes());
+    let v = a.s.run(&["--format", "json", "verify-proof", &file, "--checkpoint", &a.checkpoint]).expect(0).json();
+    assert_eq!(v["checked_against"], serde_json::json!(["the checkpoint's root"]));
+    assert_eq!(
+        v["not_checked"],
+        serde_json::json!([
+            "the older root is the proof's own: no --old-checkpoint given",
+            "signature not checked: no --key given"
+        ])
+    );
+    assert_eq!((v["anchored"].clone(), v["old_anchored"].clone()), (true.into(), false.into()));
+}
