@@ -196,12 +196,10 @@ pub fn verify_checkpoint(
             cp.size, cp.root
         )));
     }
-    if let Some((seq, hash)) = cp.head() {
-        if ledger.event(seq)?.map(|e| e.hash) != Some(hash) {
-            return Err(AuditError::failed(format!(
-                "{name}: event {seq} is not the head the checkpoint names ({hash})"
-            )));
-        }
+    if let Some((seq, hash)) = cp.head()
+        && ledger.event(seq)?.map(|e| e.hash) != Some(hash)
+    {
+        return Err(AuditError::failed(format!("{name}: event {seq} is not the head the checkpoint names ({hash})")));
     }
     let root = ledger.tree_root(size)?;
     let proof = ledger.consistency_proof(cp.size, size)?;
