@@ -324,6 +324,20 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             };
             import::run(&ledger, &mut out, cli.format, &actor(cli), clock()?.as_ref(), &req)?
         }
+        Command::State { .. }
+        | Command::Show { .. }
+        | Command::History { .. }
+        | Command::Diff { .. }
+        | Command::Search { .. } => question(cli, &mut out)?,
+    };
+    out.flush()?;
+    Ok(code)
+}
+
+/// The point-in-time questions: state, show, history, diff and search.
+fn question(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
+    let out = &mut *out;
+    Ok(match &cli.command {
         Command::State { time, authority, regime, kind, include_delisted, count } => {
             let (ledger, point) = open_for_query(cli, time.at, time.as_of)?;
             let filter = StateFilter {
@@ -332,30 +346,29 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
                 kind: kind.map(Into::into),
                 include_delisted: *include_delisted,
             };
-            queries::state(&ledger, &mut out, cli.format, point, &filter, *count)?
+            queries::state(&ledger, out, cli.format, point, &filter, *count)?
         }
         Command::Show { key, time } => {
             let (ledger, point) = open_for_query(cli, time.at, time.as_of)?;
-            queries::show(&ledger, &mut out, cli.format, key, point)?
+            queries::show(&ledger, out, cli.format, key, point)?
         }
         Command::History { key, as_of } => {
             let (ledger, point) = open_for_query(cli, None, *as_of)?;
-            queries::history(&ledger, &mut out, cli.format, key, point.as_of)?
+            queries::history(&ledger, out, cli.format, key, point.as_of)?
         }
         Command::Diff { from, to, as_of } => {
             let (ledger, point) = open_for_query(cli, None, *as_of)?;
             let span = ask::Span::new(*from, *to)
                 .map_err(|_| Failure::new(exit::USAGE, "--from must not be later than --to"))?;
-            queries::diff(&ledger, &mut out, cli.format, span, point.as_of)?
+            queries::diff(&ledger, out, cli.format, span, point.as_of)?
         }
         Command::Search { name, time } => {
             let (ledger, point) = open_for_query(cli, time.at, time.as_of)?;
             let name = ask::SearchName::new(name).map_err(|e| Failure::new(exit::USAGE, e.to_string()))?;
-            queries::search(&ledger, &mut out, cli.format, &name, point)?
+            queries::search(&ledger, out, cli.format, &name, point)?
         }
-    };
-    out.flush()?;
-    Ok(code)
+        _ => return Err(Failure::new(exit::INTERNAL, "a command that is not a question was asked as one")),
+    })
 }
 
 /// The head of `init`, `head` (and `append`, as its table's row).
