@@ -499,6 +499,33 @@ mod tests {
     }
 
     #[test]
+    fn a_points_defaults_are_now_and_never_before_the_head() {
+        let p = Point::now(100, Timestamp(50));
+        assert_eq!(p, Point { at: At(100), as_of: AsOf(100) });
+        // The clock stepped back behind the head: "as of now" still means everything recorded.
+        assert_eq!(Point::now(100, Timestamp(150)).as_of, AsOf(150));
+        assert_eq!(p.with(Some(At(7)), None), Point { at: At(7), as_of: AsOf(100) });
+        assert_eq!(p.with(None, Some(AsOf(9))), Point { at: At(100), as_of: AsOf(9) });
+        assert_eq!(At::parse("2025-10-22").unwrap().0, parse_query_time("2025-10-22").unwrap());
+    }
+
+    #[test]
+    fn errors_say_what_was_expected() {
+        assert_eq!(
+            Effective::parse("2025-02-30").unwrap_err().to_string(),
+            "`2025-02-30` is not a date (YYYY-MM-DD) or an RFC 3339 instant (YYYY-MM-DDThh:mm:ssZ): no such day"
+        );
+        assert_eq!(Effective::parse("1800-01-01").unwrap_err(), TimeError::Year { year: 1800 });
+        assert_eq!(Date::parse("x").unwrap_err().to_string(), "`x` is not a date (YYYY-MM-DD)");
+        assert!(
+            AsOf::parse("2025-10-22 14:05:00Z")
+                .unwrap_err()
+                .to_string()
+                .ends_with(": the date and the time are separated by `T`")
+        );
+    }
+
+    #[test]
     fn timestamps_round_trip_fixed_width() {
         let t = Timestamp(Effective::parse("2026-01-02T03:04:05Z").unwrap().micros() + 7);
         let s = t.to_string();

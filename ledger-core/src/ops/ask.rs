@@ -210,3 +210,20 @@ fn listing(codes: &BTreeSet<&str>) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_runs_forward_and_a_search_name_has_something_to_match() {
+        assert_eq!(Span::new(At(2), At(1)), Err(Reversed));
+        let span = Span::new(At(1), At(1)).unwrap();
+        assert_eq!((span.from(), span.to()), (At(1), At(1)));
+        assert_eq!(
+            SearchName::new(" -- ").unwrap_err().to_string(),
+            "search ` -- `: a name needs at least one letter or digit to match"
+        );
+        assert_eq!(SearchName::new("Alpa").unwrap().as_str(), "Alpa");
+    }
+}

@@ -183,11 +183,11 @@ pub fn preview(ledger: &Ledger, event: InputEvent, actor: &str, clock: &dyn Cloc
         (None, _) => "-".to_owned(),
     };
     // What the key stood as before the event, at its effective time, as the ledger knows it now.
+    // (A designation starts afresh, and a retraction's effect is computed from the index.)
     let effective = match &event {
-        InputEvent::Designation(d) => Some(d.effective),
         InputEvent::Amendment(a) => Some(a.effective),
         InputEvent::Delisting(d) => Some(d.effective),
-        InputEvent::Retraction(_) => None,
+        InputEvent::Designation(_) | InputEvent::Retraction(_) => None,
     };
     let before = match (&key, effective) {
         (Some(k), Some(at)) => ask::show(ledger, k, Point { at: At(at.micros()), as_of: AsOf::EVERYTHING })?,

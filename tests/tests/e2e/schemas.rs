@@ -88,6 +88,12 @@ fn recorded_events_validate() {
     for e in &log {
         assert_valid(&v, e, &format!("event {}", e["seq"]));
     }
+    // Each line is the event in its RFC 8785 form (members in canonical order), `hash` included.
+    let text = s.run(&["log", "--format", "json"]).expect(0).stdout;
+    for (line, e) in text.lines().zip(&log) {
+        let canonical = ledger_core::canonical::to_vec(e).expect("canonical");
+        assert_eq!(line.as_bytes(), canonical.as_slice(), "event {} is not written in canonical form", e["seq"]);
+    }
 }
 
 #[test]
