@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use ledger_core::event::{Key, SubjectKind};
 use ledger_core::import::reconcile::DelistLimit;
-use ledger_core::time::{Date, Effective, Micros};
+use ledger_core::time::{AsOf, At, Date, Effective};
 
 /// A tamper-evident ledger of sanctions designations, amendments, delistings and corrections,
 /// queryable at any date.
@@ -338,8 +338,8 @@ pub enum Command {
         #[arg(value_parser = parse_key)]
         key: KeyArg,
         /// Only events recorded by then. A date means the end of that day (UTC). Default: now.
-        #[arg(long, value_name = "T", value_parser = parse_time)]
-        as_of: Option<Micros>,
+        #[arg(long, value_name = "T", value_parser = AsOf::parse)]
+        as_of: Option<AsOf>,
     },
     /// Designations added, delisted and amended (field by field) between two legal-effect times.
     #[command(after_help = "Examples:
@@ -347,14 +347,14 @@ pub enum Command {
   ledger diff --from 2025-10-31 --to 2026-02-28 --format json")]
     Diff {
         /// The earlier legal-effect time. A date means the end of that day (UTC).
-        #[arg(long, value_name = "T", value_parser = parse_time)]
-        from: Micros,
+        #[arg(long, value_name = "T", value_parser = At::parse)]
+        from: At,
         /// The later legal-effect time.
-        #[arg(long, value_name = "T", value_parser = parse_time)]
-        to: Micros,
+        #[arg(long, value_name = "T", value_parser = At::parse)]
+        to: At,
         /// What the ledger knew by then. Default: now.
-        #[arg(long, value_name = "T", value_parser = parse_time)]
-        as_of: Option<Micros>,
+        #[arg(long, value_name = "T", value_parser = AsOf::parse)]
+        as_of: Option<AsOf>,
     },
     /// Find names and aliases, case-, accent- and punctuation-insensitively, whole words in any order.
     ///
@@ -524,11 +524,11 @@ pub struct RetractArgs {
 pub struct TimeArgs {
     /// Legal effect: count what was in force at T. A date means the end of that day (UTC); or an
     /// RFC 3339 instant. Default: now.
-    #[arg(long, value_name = "T", value_parser = parse_time)]
-    pub at: Option<Micros>,
+    #[arg(long, value_name = "T", value_parser = At::parse)]
+    pub at: Option<At>,
     /// Knowledge: count only what the ledger had recorded by T. Same forms. Default: now.
-    #[arg(long, value_name = "T", value_parser = parse_time)]
-    pub as_of: Option<Micros>,
+    #[arg(long, value_name = "T", value_parser = AsOf::parse)]
+    pub as_of: Option<AsOf>,
 }
 
 /// Published list layouts.
@@ -569,13 +569,28 @@ impl From<Kind> for SubjectKind {
     }
 }
 
-fn parse_time(s: &str) -> Result<Micros, String> {
-    ledger_core::time::parse_query_time(s)
+/// An argument that does not parse; the message says why (clap names the argument).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArgError {
+    /// A ledger's (or key's) name that breaks the rule of names.
+    Name(String),
+    /// A designation key that is not `AUTHORITY/ID`.
+    Key(String),
 }
 
+impl std::fmt::Display for ArgError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ArgError::Name(why) | ArgError::Key(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for ArgError {}
+
 /// A ledger's name, by the rule of a key's name: `keygen --name` and `init --name` take the same.
-fn parse_name(s: &str) -> Result<String, String> {
-    ledger_core::checkpoint::check_name(s).map(|()| s.to_owned())
+fn parse_name(s: &str) -> Result<String, ArgError> {
+    ledger_core::checkpoint::check_name(s).map(|()| s.to_owned()).map_err(ArgError::Name)
 }
 
 /// A designation key as given on the command line: the authority in any case (authorities are
@@ -609,12 +624,12 @@ impl std::fmt::Display for KeyArg {
     }
 }
 
-fn parse_key(s: &str) -> Result<KeyArg, String> {
+fn parse_key(s: &str) -> Result<KeyArg, ArgError> {
     let key = match s.split_once('/') {
         Some((authority, id)) => format!("{}/{id}", authority.to_ascii_uppercase()),
         None => s.to_owned(),
     };
-    Ok(KeyArg { key: Key::parse(&key)?, typed: s.to_owned() })
+    Ok(KeyArg { key: Key::parse(&key).map_err(ArgError::Key)?, typed: s.to_owned() })
 }
 
 /// The groups `ledger --help` lists the commands in.

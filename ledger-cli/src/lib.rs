@@ -7,10 +7,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::FromArgMatches;
-use ledger_core::store::Head;
-use ledger_core::time::{Clock, FixedClock, SystemClock};
+use ledger_core::chain::Head;
+use ledger_core::ops::read::{self, HeadOutput};
+use ledger_core::ops::{ask, write};
+use ledger_core::query::StateFilter;
+use ledger_core::time::{AsOf, At, Clock, FixedClock, Point, SystemClock};
 use ledger_core::{Error, Ledger, input};
-use serde_json::{Value, json};
 
 pub mod audit;
 pub mod caution;
@@ -205,14 +207,12 @@ fn operator<W: Write>(
     pending.finish(ledger, || open(cli), &actor, clock.as_ref(), cli.format, out)
 }
 
-/// Opens the ledger for a query, with the defaults of both axes: `at` is the clock's now;
-/// `as_of` is now too, or the head's `recorded_at` if that is later (after the clock stepped
-/// back), so that "as of now" always means everything the ledger holds.
-fn open_for_query(cli: &Cli) -> Result<(Ledger, ledger_core::projection::When), Failure> {
+/// Opens the ledger for a question at the point `at`/`as_of` (the axes not given are "now",
+/// [`ledger_core::ops::ask::point`]).
+fn open_for_query(cli: &Cli, at: Option<At>, as_of: Option<AsOf>) -> Result<(Ledger, Point), Failure> {
     let ledger = open(cli)?;
-    let now = clock()?.now();
-    let as_of = now.max(ledger.head()?.recorded_at.0);
-    Ok((ledger, ledger_core::projection::When { at: now, as_of }))
+    let point = ask::point(&ledger, clock()?.now(), at, as_of)?;
+    Ok((ledger, point))
 }
 
 fn open(cli: &Cli) -> Result<Ledger, Failure> {
@@ -261,18 +261,15 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let code = match &cli.command {
         Command::Init { name } => {
-            let ledger = Ledger::init_waiting(&cli.ledger, name, &actor(cli), clock()?.as_ref(), wait(cli)?)?;
-            let head = ledger.head()?;
-            committed(&head);
-            report_head(&mut out, cli.format, "created", &ledger, &head, None)?;
+            let (_ledger, created) = write::init(&cli.ledger, name, &actor(cli), clock()?.as_ref(), wait(cli)?)?;
+            committed(&created.head);
+            report_head(&mut out, cli.format, "created", &created)?;
             exit::OK
         }
         Command::Append { file, init, yes } => append(cli, &mut out, file, *init, *yes)?,
         Command::Log { from, limit } => log(cli, &mut out, *from, *limit)?,
         Command::Head => {
-            let ledger = open(cli)?;
-            let head = ledger.head()?;
-            report_head(&mut out, cli.format, "head", &ledger, &head, None)?;
+            report_head(&mut out, cli.format, "head", &read::head(&open(cli)?)?)?;
             exit::OK
         }
         Command::Verify { checkpoint, key } => {
@@ -327,81 +324,66 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             };
             import::run(&ledger, &mut out, cli.format, &actor(cli), clock()?.as_ref(), &req)?
         }
-        Command::State { time, authority, regime, kind, include_delisted, count } => {
-            let (ledger, now) = open_for_query(cli)?;
-            let when = queries::when(time, now);
-            queries::state(
-                &ledger,
-                &mut out,
-                cli.format,
-                when,
-                authority.clone(),
-                regime.clone(),
-                *kind,
-                *include_delisted,
-                *count,
-            )?
-        }
-        Command::Show { key, time } => {
-            let (ledger, now) = open_for_query(cli)?;
-            queries::show(&ledger, &mut out, cli.format, key, queries::when(time, now))?
-        }
-        Command::History { key, as_of } => {
-            let (ledger, now) = open_for_query(cli)?;
-            queries::history(&ledger, &mut out, cli.format, key, as_of.unwrap_or(now.as_of))?
-        }
-        Command::Diff { from, to, as_of } => {
-            let (ledger, now) = open_for_query(cli)?;
-            queries::diff(&ledger, &mut out, cli.format, *from, *to, as_of.unwrap_or(now.as_of))?
-        }
-        Command::Search { name, time } => {
-            let (ledger, now) = open_for_query(cli)?;
-            queries::search(&ledger, &mut out, cli.format, name, queries::when(time, now))?
-        }
+        Command::State { .. }
+        | Command::Show { .. }
+        | Command::History { .. }
+        | Command::Diff { .. }
+        | Command::Search { .. } => question(cli, &mut out)?,
     };
     out.flush()?;
     Ok(code)
 }
 
-fn head_json(head: &Head) -> Value {
-    json!({"seq": head.seq, "hash": head.hash.to_hex(), "recorded_at": head.recorded_at.to_string()})
+/// The point-in-time questions: state, show, history, diff and search.
+fn question(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
+    let out = &mut *out;
+    Ok(match &cli.command {
+        Command::State { time, authority, regime, kind, include_delisted, count } => {
+            let (ledger, point) = open_for_query(cli, time.at, time.as_of)?;
+            let filter = StateFilter {
+                authority: authority.clone(),
+                regime: regime.clone(),
+                kind: kind.map(Into::into),
+                include_delisted: *include_delisted,
+            };
+            queries::state(&ledger, out, cli.format, point, &filter, *count)?
+        }
+        Command::Show { key, time } => {
+            let (ledger, point) = open_for_query(cli, time.at, time.as_of)?;
+            queries::show(&ledger, out, cli.format, key, point)?
+        }
+        Command::History { key, as_of } => {
+            let (ledger, point) = open_for_query(cli, None, *as_of)?;
+            queries::history(&ledger, out, cli.format, key, point.as_of)?
+        }
+        Command::Diff { from, to, as_of } => {
+            let (ledger, point) = open_for_query(cli, None, *as_of)?;
+            let span = ask::Span::new(*from, *to)
+                .map_err(|_| Failure::new(exit::USAGE, "--from must not be later than --to"))?;
+            queries::diff(&ledger, out, cli.format, span, point.as_of)?
+        }
+        Command::Search { name, time } => {
+            let (ledger, point) = open_for_query(cli, time.at, time.as_of)?;
+            let name = ask::SearchName::new(name).map_err(|e| Failure::new(exit::USAGE, e.to_string()))?;
+            queries::search(&ledger, out, cli.format, &name, point)?
+        }
+        _ => return Err(Failure::new(exit::INTERNAL, "a command that is not a question was asked as one")),
+    })
 }
 
-fn report_head(
-    out: &mut impl Write,
-    format: Format,
-    what: &str,
-    ledger: &Ledger,
-    head: &Head,
-    appended: Option<usize>,
-) -> Result<(), Failure> {
+/// The head of `init`, `head` (and `append`, as its table's row).
+fn report_head(out: &mut impl Write, format: Format, what: &str, h: &HeadOutput) -> Result<(), Failure> {
     match format {
-        Format::Json => {
-            let mut v = json!({"ledger": ledger.path().display().to_string(), "head": head_json(head)});
-            if let Some(n) = appended {
-                v["appended"] = json!(n);
-            }
-            output::write_json(out, &v)?;
-        }
-        Format::Table | Format::Csv => {
-            let mut t = Table::new(&["", "seq", "hash", "recorded_at"]);
-            t.row(vec![what.to_owned(), head.seq.to_string(), head.hash.to_hex(), head.recorded_at.to_string()]);
-            if format == Format::Csv {
-                t.write_csv(out)?;
-            } else {
-                if let Some(n) = appended {
-                    writeln!(
-                        out,
-                        "appended {n} event{} to {}",
-                        if n == 1 { "" } else { "s" },
-                        ledger.path().display()
-                    )?;
-                }
-                t.write_text(out)?;
-            }
-        }
+        Format::Json => output::write_json(out, h)?,
+        Format::Table | Format::Csv => head_table(out, format, what, &h.head)?,
     }
     Ok(())
+}
+
+fn head_table(out: &mut impl Write, format: Format, what: &str, head: &Head) -> io::Result<()> {
+    let mut t = Table::new(&["", "seq", "hash", "recorded_at"]);
+    t.row(vec![what.to_owned(), head.seq.to_string(), head.hash.to_hex(), head.recorded_at.to_string()]);
+    if format == Format::Csv { t.write_csv(out) } else { t.write_text(out) }
 }
 
 fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool, yes: bool) -> Result<u8, Failure> {
@@ -427,25 +409,28 @@ fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool, yes: bool) -
         writeln!(out, "not appended: nothing was written")?;
         return Ok(exit::OK);
     }
-    let ledger = match Ledger::open_waiting(&cli.ledger, wait(cli)?) {
-        Err(Error::NoLedger { .. }) if init => {
-            Ledger::init_waiting(&cli.ledger, ledger_core::ledger::DEFAULT_NAME, &actor, clock.as_ref(), wait(cli)?)?
-        }
-        other => other?,
-    };
-    let appended = ledger.append_with(&batch, &actor, clock.as_ref(), None, &bar).map_err(|e| match e {
+    let ledger = write::open_to_append(&cli.ledger, init, &actor, clock.as_ref(), wait(cli)?)?;
+    let appended = write::append(&ledger, &batch, &actor, clock.as_ref(), &bar).map_err(|e| match e {
         Error::Input(l) => Failure::new(exit::DATA, format!("{name}: {l}\n  nothing was written")),
         e => e.into(),
     })?;
     bar.done();
     committed(&appended.head);
-    report_head(out, cli.format, "head", &ledger, &appended.head, Some(appended.count))?;
+    match cli.format {
+        Format::Json => output::write_json(out, &appended)?,
+        Format::Csv => head_table(out, cli.format, "head", &appended.head)?,
+        Format::Table => {
+            let n = appended.appended;
+            writeln!(out, "appended {n} event{} to {}", if n == 1 { "" } else { "s" }, appended.ledger)?;
+            head_table(out, cli.format, "head", &appended.head)?;
+        }
+    }
     Ok(exit::OK)
 }
 
 fn log(cli: &Cli, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result<u8, Failure> {
     let ledger = open(cli)?;
-    let events = ledger.events(from).take(limit.unwrap_or(u64::MAX).min(usize::MAX as u64) as usize);
+    let events = read::log(&ledger, from, limit);
     match cli.format {
         Format::Json => {
             for e in events {
@@ -486,18 +471,12 @@ fn log(cli: &Cli, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result
 fn verify(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
     let ledger = Ledger::open_for_verify(&cli.ledger, wait(cli)?)?;
     let bar = progress::Bar::new();
-    let report = ledger_core::verify::verify_with(&ledger, &bar)?;
+    let report = read::verify(&ledger, &bar)?;
     bar.done();
     match cli.format {
-        Format::Json => {
-            let failure = report.failure.as_ref().map(|f| json!({"seq": f.seq, "what": f.what}));
-            output::write_json(
-                out,
-                &json!({"ok": report.failure.is_none(), "checked": report.checked, "head": head_json(&report.head), "failure": failure}),
-            )?;
-        }
+        Format::Json => output::write_json(out, &report)?,
         Format::Table | Format::Csv => {
-            if report.failure.is_none() {
+            if report.ok {
                 writeln!(
                     out,
                     "ok: {} events verified (hashes, links, lifecycle rules, index and records, Merkle tree); head seq {} {}",

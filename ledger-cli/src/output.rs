@@ -2,8 +2,6 @@
 
 use std::io::{self, Write};
 
-use serde_json::Value;
-
 /// One cell of a table: its text, and the colour the ledger gives it (a status word).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cell {
@@ -136,7 +134,7 @@ pub fn escape_lines(s: &str) -> String {
 }
 
 /// Writes one JSON document, pretty-printed, and a newline.
-pub fn write_json(out: &mut impl Write, v: &Value) -> io::Result<()> {
+pub fn write_json(out: &mut impl Write, v: &impl serde::Serialize) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, v).map_err(io::Error::from)?;
     writeln!(out)
 }

@@ -6,25 +6,21 @@
 //! never held is answered all the same (the empty answer, naming its head) and exits 1, with a
 //! line on stderr saying what was not found.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 
-use ledger_core::Error;
+use ledger_core::Ledger;
+use ledger_core::chain::Head;
 use ledger_core::event::Key;
-use ledger_core::projection::{Status, When};
-use ledger_core::query::{self, HeadRef, ShowOutput, StateFilter};
-use ledger_core::time::Micros;
+use ledger_core::ops::ask::{self, SearchName, Span};
+use ledger_core::projection::Status;
+use ledger_core::query::{self, ShowOutput, StateFilter};
+use ledger_core::time::{AsOf, Point};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::cli::{Format, Kind, TimeArgs};
+use crate::cli::Format;
 use crate::output::{self, Cell, Table};
 use crate::{Failure, exit};
-
-/// Fills in the axes the command line left out.
-pub fn when(t: &TimeArgs, defaults: When) -> When {
-    When { at: t.at.unwrap_or(defaults.at), as_of: t.as_of.unwrap_or(defaults.as_of) }
-}
 
 fn json(out: &mut impl Write, v: &impl Serialize) -> Result<(), Failure> {
     serde_json::to_writer_pretty(&mut *out, v).map_err(|e| Failure::new(exit::IO, format!("writing output: {e}")))?;
@@ -40,7 +36,7 @@ fn table_or_csv(out: &mut impl Write, t: &Table, format: Format) -> Result<(), F
     Ok(())
 }
 
-fn provenance(out: &mut impl Write, head: &HeadRef, at: Option<&str>, as_of: &str) -> Result<(), Failure> {
+fn provenance(out: &mut impl Write, head: &Head, at: Option<&str>, as_of: &str) -> Result<(), Failure> {
     let at = at.map(|a| format!("in force at {a}, ")).unwrap_or_default();
     writeln!(out, "({at}as recorded by {as_of}; ledger head {} {})", head.seq, output::short(&head.hash.to_hex()))?;
     Ok(())
@@ -54,36 +50,31 @@ pub fn no_csv(format: Format, command: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `ledger state`.
-#[allow(clippy::too_many_arguments)]
+/// `ledger state` (with `--count`, only the number).
 pub fn state(
-    ledger: &ledger_core::Ledger,
+    ledger: &Ledger,
     out: &mut impl Write,
     format: Format,
-    when: When,
-    authority: Option<String>,
-    regime: Option<String>,
-    kind: Option<Kind>,
-    include_delisted: bool,
+    point: Point,
+    filter: &StateFilter,
     count: bool,
 ) -> Result<u8, Failure> {
-    let filter = StateFilter { authority, regime, kind: kind.map(Into::into), include_delisted };
     if count {
-        let c = query::count(ledger, when, &filter)?;
+        let c = ask::count(ledger, point, filter)?;
         match format {
             Format::Json => json(out, &c)?,
             Format::Table | Format::Csv => writeln!(out, "{}", c.count)?,
         }
-        return unheld_filter(ledger, out, &filter, c.count);
+        return unheld_filter(ledger, out, filter, c.count);
     }
-    let s = query::state(ledger, when, &filter)?;
+    let s = ask::state(ledger, point, filter)?;
     if format == Format::Json {
         json(out, &s)?;
-        return unheld_filter(ledger, out, &filter, s.count);
+        return unheld_filter(ledger, out, filter, s.count);
     }
     // The delisted column only when delisted keys can be listed.
     let mut header = vec!["key", "status", "regime", "kind", "designated"];
-    if include_delisted {
+    if filter.include_delisted {
         header.push("delisted");
     }
     header.push("name");
@@ -97,7 +88,7 @@ pub fn state(
             r.kind.as_str().into(),
             r.designated.clone().into(),
         ];
-        if include_delisted {
+        if filter.include_delisted {
             row.push(r.delisted.clone().unwrap_or_default().into());
         }
         row.push(r.name.clone().into());
@@ -108,86 +99,25 @@ pub fn state(
         writeln!(out, "{} designation{}", s.count, if s.count == 1 { "" } else { "s" })?;
         provenance(out, &s.head, Some(&s.at), &s.as_of)?;
     }
-    unheld_filter(ledger, out, &filter, s.count)
+    unheld_filter(ledger, out, filter, s.count)
 }
 
-/// After an empty `state` answer: exit 1 when its --authority or --regime names something no
-/// designation in the ledger has ever had (a typo, most likely); exit 0 otherwise.
-fn unheld_filter(
-    ledger: &ledger_core::Ledger,
-    out: &mut impl Write,
-    filter: &StateFilter,
-    listed: usize,
-) -> Result<u8, Failure> {
-    let (authority, regime) = (filter.authority.as_deref(), filter.regime.as_deref());
-    if listed > 0 || (authority.is_none() && regime.is_none()) {
-        return Ok(exit::OK);
-    }
-    let pairs = query::held_regimes(ledger)?;
-    let authority_ok = |a: &str| authority.is_none_or(|x| x.eq_ignore_ascii_case(a));
-    let regime_ok = |r: &str| regime.is_none_or(|x| x.eq_ignore_ascii_case(r));
-    if pairs.iter().any(|(a, r)| authority_ok(a) && regime_ok(r)) {
-        return Ok(exit::OK);
-    }
-    let authorities: BTreeSet<&str> = pairs.iter().map(|(a, _)| a.as_str()).collect();
-    let regimes: BTreeSet<&str> = pairs.iter().filter(|(a, _)| authority_ok(a)).map(|(_, r)| r.as_str()).collect();
-    let message = match (authority, regime) {
-        (Some(a), _) if !authorities.iter().any(|x| authority_ok(x)) => {
-            format!("no designation in the ledger has authority `{a}`; it holds {}", listing(&authorities))
+/// After a `state` answer: exit 1 when it is empty and its --authority or --regime names
+/// something no designation in the ledger has ever had (a typo, most likely); exit 0 otherwise.
+fn unheld_filter(ledger: &Ledger, out: &mut impl Write, filter: &StateFilter, listed: usize) -> Result<u8, Failure> {
+    match ask::unheld_filter(ledger, filter, listed)? {
+        None => Ok(exit::OK),
+        Some(message) => {
+            out.flush()?;
+            Err(Failure::new(exit::FAILED, message))
         }
-        (Some(a), Some(r)) => format!(
-            "no designation of authority {} in the ledger has regime `{r}`; its regimes are {}",
-            a.to_ascii_uppercase(),
-            listing(&regimes)
-        ),
-        (None, Some(r)) => format!("no designation in the ledger has regime `{r}`; it holds {}", listing(&regimes)),
-        (_, None) => return Ok(exit::OK),
-    };
-    out.flush()?;
-    Err(Failure::new(exit::FAILED, message))
-}
-
-/// Some codes, for a message.
-fn listing(codes: &BTreeSet<&str>) -> String {
-    const SHOWN: usize = 20;
-    if codes.is_empty() {
-        return "none (it holds no designation at all)".to_owned();
     }
-    let mut s = codes.iter().take(SHOWN).copied().collect::<Vec<_>>().join(", ");
-    if codes.len() > SHOWN {
-        s.push_str(&format!(" and {} more", codes.len() - SHOWN));
-    }
-    s
-}
-
-/// The failure for a key the ledger has never held, suggesting the key meant when only the
-/// case of its id differs.
-fn not_held(ledger: &ledger_core::Ledger, key: &Key) -> Result<Failure, Failure> {
-    let near = query::near(ledger, key)?;
-    let mut message = format!("{key} is not in the ledger: no event of it was ever recorded");
-    if !near.same_but_case.is_empty() {
-        let keys: Vec<String> = near.same_but_case.iter().map(Key::to_string).collect();
-        message.push_str(&format!("; did you mean {}?", keys.join(" or ")));
-    } else if !near.authority_held {
-        message.push_str(&format!("; the ledger holds no designation of authority {}", key.authority));
-    }
-    Ok(Failure::new(exit::FAILED, message))
 }
 
 /// `ledger show KEY`.
-pub fn show(
-    ledger: &ledger_core::Ledger,
-    out: &mut impl Write,
-    format: Format,
-    key: &Key,
-    when: When,
-) -> Result<u8, Failure> {
+pub fn show(ledger: &Ledger, out: &mut impl Write, format: Format, key: &Key, point: Point) -> Result<u8, Failure> {
     no_csv(format, "show")?;
-    let s = match query::show(ledger, key, when) {
-        Ok(s) => s,
-        Err(Error::NotFound { .. }) => query::show_unknown(ledger, key, when)?,
-        Err(e) => return Err(e.into()),
-    };
+    let s = ask::show(ledger, key, point)?;
     if format == Format::Json {
         json(out, &s)?;
     } else {
@@ -196,7 +126,7 @@ pub fn show(
     }
     if s.status == Status::Unknown {
         out.flush()?;
-        return Err(not_held(ledger, key)?);
+        return Err(Failure::new(exit::FAILED, ask::not_held(ledger, key)?));
     }
     Ok(exit::OK)
 }
@@ -245,27 +175,17 @@ pub fn print_designation(out: &mut impl Write, s: &ShowOutput) -> Result<(), Fai
 }
 
 /// `ledger history KEY`.
-pub fn history(
-    ledger: &ledger_core::Ledger,
-    out: &mut impl Write,
-    format: Format,
-    key: &Key,
-    as_of: Micros,
-) -> Result<u8, Failure> {
+pub fn history(ledger: &Ledger, out: &mut impl Write, format: Format, key: &Key, as_of: AsOf) -> Result<u8, Failure> {
     no_csv(format, "history")?;
-    let (h, held) = match query::history(ledger, key, as_of) {
-        Ok(h) => (h, true),
-        Err(Error::NotFound { .. }) => (query::history_unknown(ledger, key, as_of)?, false),
-        Err(e) => return Err(e.into()),
-    };
+    let h = ask::history(ledger, key, as_of)?;
     if format == Format::Json {
-        json(out, &h)?;
+        json(out, &h.answer)?;
     } else {
-        history_table(out, &h)?;
+        history_table(out, &h.answer)?;
     }
-    if !held {
+    if !h.held {
         out.flush()?;
-        return Err(not_held(ledger, key)?);
+        return Err(Failure::new(exit::FAILED, ask::not_held(ledger, key)?));
     }
     Ok(exit::OK)
 }
@@ -303,18 +223,8 @@ fn history_table(out: &mut impl Write, h: &query::HistoryOutput) -> Result<(), F
 }
 
 /// `ledger diff`.
-pub fn diff(
-    ledger: &ledger_core::Ledger,
-    out: &mut impl Write,
-    format: Format,
-    from: Micros,
-    to: Micros,
-    as_of: Micros,
-) -> Result<u8, Failure> {
-    if from > to {
-        return Err(Failure::new(exit::USAGE, "--from must not be later than --to"));
-    }
-    let d = query::diff(ledger, from, to, as_of)?;
+pub fn diff(ledger: &Ledger, out: &mut impl Write, format: Format, span: Span, as_of: AsOf) -> Result<u8, Failure> {
+    let d = ask::diff(ledger, span, as_of)?;
     if format == Format::Json {
         json(out, &d)?;
         return Ok(exit::OK);
@@ -350,19 +260,13 @@ pub fn diff(
 
 /// `ledger search NAME`: exit 1 when nothing matches.
 pub fn search(
-    ledger: &ledger_core::Ledger,
+    ledger: &Ledger,
     out: &mut impl Write,
     format: Format,
-    name: &str,
-    when: When,
+    name: &SearchName,
+    point: Point,
 ) -> Result<u8, Failure> {
-    if ledger_core::names::tokens(name).is_empty() {
-        return Err(Failure::new(
-            exit::USAGE,
-            format!("search `{name}`: a name needs at least one letter or digit to match"),
-        ));
-    }
-    let s = query::search(ledger, name, when)?;
+    let s = ask::search(ledger, name, point)?;
     if format == Format::Json {
         json(out, &s)?;
     } else {
@@ -383,13 +287,7 @@ pub fn search(
     }
     if s.matches.is_empty() {
         out.flush()?;
-        return Err(Failure::new(
-            exit::FAILED,
-            format!(
-                "no designation in force or delisted at {}, as recorded by {}, has a name matching `{name}`",
-                s.at, s.as_of
-            ),
-        ));
+        return Err(Failure::new(exit::FAILED, ask::no_match(&s, name)));
     }
     debug_assert!(s.matches.iter().all(|m| m.status != Status::Absent));
     Ok(exit::OK)

@@ -133,11 +133,10 @@ pub fn parse_value(line: usize, value: Value) -> Result<InputEvent, LineError> {
         None => return Err(with_key(LineError::new(line, "missing field `type`"))),
     };
     // Each type is read on its own (not through the tagged enum) so that errors name their field.
-    fn typed<T: serde::de::DeserializeOwned>(map: Map<String, Value>) -> Result<T, (Option<String>, String)> {
+    fn typed<T: serde::de::DeserializeOwned>(map: Map<String, Value>) -> Result<T, Unreadable> {
         serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
             let path = e.path().to_string();
-            let reason = strip_position(e.inner());
-            ((path != "." && !path.is_empty()).then_some(path), reason)
+            Unreadable { field: (path != "." && !path.is_empty()).then_some(path), reason: strip_position(e.inner()) }
         })
     }
     let event = match kind.as_str() {
@@ -145,14 +144,21 @@ pub fn parse_value(line: usize, value: Value) -> Result<InputEvent, LineError> {
         "amendment" => typed(map).map(InputEvent::Amendment),
         "delisting" => typed(map).map(InputEvent::Delisting),
         "retraction" => typed(map).map(InputEvent::Retraction),
-        other => Err((
-            Some("type".into()),
-            format!("unknown event type `{other}` (expected designation, amendment, delisting or retraction)"),
-        )),
+        other => Err(Unreadable {
+            field: Some("type".into()),
+            reason: format!("unknown event type `{other}` (expected designation, amendment, delisting or retraction)"),
+        }),
     }
-    .map_err(|(field, reason)| with_key(LineError { line, key: None, field, reason }))?;
+    .map_err(|Unreadable { field, reason }| with_key(LineError { line, key: None, field, reason }))?;
     check_event(&event).map_err(|f| with_key(LineError { line, key: None, field: Some(f.field), reason: f.reason }))?;
     Ok(event)
+}
+
+/// Why an event of a known shape does not read as its type: the field (when one is to blame) and
+/// the reason.
+struct Unreadable {
+    field: Option<String>,
+    reason: String,
 }
 
 fn key_of(v: &Value) -> Option<String> {

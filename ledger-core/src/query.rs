@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::chain::Hash;
+use crate::chain::Head;
 use crate::error::{Error, Result};
 use crate::event::{Key, NameType, Record, SubjectKind};
 use crate::ledger::Ledger;
@@ -18,15 +18,6 @@ use crate::names;
 use crate::projection::{Reader, Standing, Status, When, standing};
 use crate::store::KeyRange;
 use crate::time::{Micros, format_instant};
-
-/// The ledger head an answer was computed from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct HeadRef {
-    /// The last event's seq.
-    pub seq: u64,
-    /// The last event's hash.
-    pub hash: Hash,
-}
 
 /// Filters of `state`.
 #[derive(Debug, Clone, Default)]
@@ -58,7 +49,7 @@ impl StateFilter {
 #[schemars(title = "State", description = "The designations in force at (at, as_of): `ledger state --format json`.")]
 pub struct StateOutput {
     /// The head the answer was computed from.
-    pub head: HeadRef,
+    pub head: Head,
     /// Legal-effect time answered for.
     pub at: String,
     /// Knowledge time answered for.
@@ -129,7 +120,7 @@ impl PartialEq for RecordJson {
 #[schemars(title = "State count", description = "`ledger state --count --format json`.")]
 pub struct CountOutput {
     /// The head the answer was computed from.
-    pub head: HeadRef,
+    pub head: Head,
     /// Legal-effect time answered for.
     pub at: String,
     /// Knowledge time answered for.
@@ -143,7 +134,7 @@ pub struct CountOutput {
 #[schemars(title = "Show", description = "One designation at (at, as_of): `ledger show KEY --format json`.")]
 pub struct ShowOutput {
     /// The head the answer was computed from.
-    pub head: HeadRef,
+    pub head: Head,
     /// Legal-effect time answered for.
     pub at: String,
     /// Knowledge time answered for.
@@ -170,7 +161,7 @@ pub struct ShowOutput {
 #[schemars(title = "History", description = "Every event of one key on both axes: `ledger history KEY --format json`.")]
 pub struct HistoryOutput {
     /// The head the answer was computed from.
-    pub head: HeadRef,
+    pub head: Head,
     /// Always null: a history spans every legal-effect time.
     pub at: Option<String>,
     /// Knowledge time answered for: events recorded by then.
@@ -217,7 +208,7 @@ pub struct HistoryRow {
 )]
 pub struct DiffOutput {
     /// The head the answer was computed from.
-    pub head: HeadRef,
+    pub head: Head,
     /// The later legal-effect time (the state compared against `from`).
     pub at: String,
     /// The earlier legal-effect time.
@@ -268,7 +259,7 @@ pub struct FieldChange {
 #[schemars(title = "Search", description = "Names and aliases matching a query: `ledger search NAME --format json`.")]
 pub struct SearchOutput {
     /// The head the answer was computed from.
-    pub head: HeadRef,
+    pub head: Head,
     /// Legal-effect time answered for.
     pub at: String,
     /// Knowledge time answered for.
@@ -292,11 +283,6 @@ pub struct SearchMatch {
     pub status: Status,
     /// The regime code.
     pub regime: String,
-}
-
-fn head_ref(ledger: &Ledger) -> Result<HeadRef> {
-    let h = ledger.head()?;
-    Ok(HeadRef { seq: h.seq, hash: h.hash })
 }
 
 /// The primary name of a record (its first name if none is marked primary).
@@ -365,7 +351,7 @@ pub fn count(ledger: &Ledger, when: When, filter: &StateFilter) -> Result<CountO
         Ok((filter.admits(&key, &index) && filter.lists(standing(&index.entries, when).status)).then_some(()))
     })?;
     Ok(CountOutput {
-        head: head_ref(ledger)?,
+        head: ledger.head()?,
         at: format_instant(when.at),
         as_of: format_instant(when.as_of),
         count: listed.len(),
@@ -399,7 +385,7 @@ pub fn state(ledger: &Ledger, when: When, filter: &StateFilter) -> Result<StateO
         }))
     })?;
     Ok(StateOutput {
-        head: head_ref(ledger)?,
+        head: ledger.head()?,
         at: format_instant(when.at),
         as_of: format_instant(when.as_of),
         count: rows.len(),
@@ -439,7 +425,7 @@ pub fn show(ledger: &Ledger, key: &Key, when: When) -> Result<ShowOutput> {
     let mut reader = Reader::new(ledger);
     let p = project(&mut reader, &index, when)?;
     Ok(ShowOutput {
-        head: head_ref(ledger)?,
+        head: ledger.head()?,
         at: format_instant(when.at),
         as_of: format_instant(when.as_of),
         key: key.to_string(),
@@ -454,7 +440,7 @@ pub fn show(ledger: &Ledger, key: &Key, when: When) -> Result<ShowOutput> {
 /// The answer of [`show`] for a key the ledger has never held: status unknown, no events.
 pub fn show_unknown(ledger: &Ledger, key: &Key, when: When) -> Result<ShowOutput> {
     Ok(ShowOutput {
-        head: head_ref(ledger)?,
+        head: ledger.head()?,
         at: format_instant(when.at),
         as_of: format_instant(when.as_of),
         key: key.to_string(),
@@ -469,7 +455,7 @@ pub fn show_unknown(ledger: &Ledger, key: &Key, when: When) -> Result<ShowOutput
 /// The answer of [`history`] for a key the ledger has never held: no events.
 pub fn history_unknown(ledger: &Ledger, key: &Key, as_of: Micros) -> Result<HistoryOutput> {
     Ok(HistoryOutput {
-        head: head_ref(ledger)?,
+        head: ledger.head()?,
         at: None,
         as_of: format_instant(as_of),
         key: key.to_string(),
@@ -556,7 +542,7 @@ pub fn history(ledger: &Ledger, key: &Key, as_of: Micros) -> Result<HistoryOutpu
     }
     rows.sort_by_key(|r| r.seq);
     Ok(HistoryOutput {
-        head: head_ref(ledger)?,
+        head: ledger.head()?,
         at: None,
         as_of: format_instant(as_of),
         key: key.to_string(),
@@ -606,7 +592,7 @@ pub fn diff(ledger: &Ledger, from: Micros, to: Micros, as_of: Micros) -> Result<
         }
     }
     Ok(DiffOutput {
-        head: head_ref(ledger)?,
+        head: ledger.head()?,
         at: format_instant(to),
         from: format_instant(from),
         to: format_instant(to),
@@ -664,7 +650,7 @@ pub fn search(ledger: &Ledger, query: &str, when: When) -> Result<SearchOutput> 
         matches = found.into_iter().flatten().collect();
     }
     Ok(SearchOutput {
-        head: head_ref(ledger)?,
+        head: ledger.head()?,
         at: format_instant(when.at),
         as_of: format_instant(when.as_of),
         query: query.to_owned(),

@@ -5,18 +5,22 @@ use schemars::{JsonSchema, Schema, generate::SchemaSettings};
 use serde_json::{Value, json};
 
 use crate::event::{Event, InputEvent};
-use crate::ops::audit;
+use crate::ops::{audit, operate, read, write};
 use crate::query;
 
 fn generate<T: JsonSchema>() -> Schema {
     SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<T>()
 }
 
-/// Every schema, by file name.
+/// Every schema, by file name: the events, then each command's `--format json` output.
 pub fn all() -> Vec<(&'static str, Value)> {
     vec![
         ("input-event.schema.json", input_event()),
         ("recorded-event.schema.json", recorded_event()),
+        ("head.schema.json", output::<read::HeadOutput>("head")),
+        ("append.schema.json", output::<write::AppendOutput>("append")),
+        ("verify.schema.json", output::<read::VerifyOutput>("verify")),
+        ("operator.schema.json", output::<operate::OperatorOutput>("operator")),
         ("state.schema.json", output::<query::StateOutput>("state")),
         ("state-count.schema.json", output::<query::CountOutput>("state-count")),
         ("show.schema.json", output::<query::ShowOutput>("show")),

@@ -41,10 +41,10 @@ impl Effective {
 
     /// Parses `2025-10-22` or an RFC 3339 instant (converted to UTC) of the form the schema
     /// gives: `T` between date and time, at most six fractional digits, no leap second.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let form = "is not a date (YYYY-MM-DD) or an RFC 3339 instant (YYYY-MM-DDThh:mm:ssZ)";
+    pub fn parse(s: &str) -> Result<Self, TimeError> {
+        let not_effective = |why| TimeError::NotEffective { text: s.to_owned(), why };
         if is_date_shape(s.as_bytes()) {
-            let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` {form}: no such day"))?;
+            let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| not_effective(Some("no such day")))?;
             check_year(d.year())?;
             return Ok(Effective::Date(d));
         }
@@ -52,22 +52,18 @@ impl Effective {
         // `:60`, more than six fractional digits): the shape is checked first.
         if let Some(reason) = instant_shape_error(s) {
             let looks_like_an_instant = s.len() > 10 && is_date_shape(&s.as_bytes()[..10]);
-            return Err(if looks_like_an_instant {
-                format!("`{s}` {form}: {reason}")
-            } else {
-                format!("`{s}` {form}")
-            });
+            return Err(not_effective(looks_like_an_instant.then_some(reason)));
         }
         match DateTime::parse_from_rfc3339(s) {
             Ok(t) => {
                 let t = t.with_timezone(&Utc);
                 check_year(t.year())?;
                 if t.timestamp_subsec_nanos() % 1000 != 0 {
-                    return Err(format!("`{s}` is more precise than a microsecond"));
+                    return Err(TimeError::TooPrecise { text: s.to_owned() });
                 }
                 Ok(Effective::Instant(t.timestamp_micros()))
             }
-            Err(_) => Err(format!("`{s}` {form}")),
+            Err(_) => Err(not_effective(None)),
         }
     }
 }
@@ -154,13 +150,13 @@ pub struct Date(pub NaiveDate);
 
 impl Date {
     /// Parses `YYYY-MM-DD`.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, TimeError> {
         match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             Ok(d) if is_date_shape(s.as_bytes()) => {
                 check_year(d.year())?;
                 Ok(Date(d))
             }
-            _ => Err(format!("`{s}` is not a date (YYYY-MM-DD)")),
+            _ => Err(TimeError::NotDate { text: s.to_owned() }),
         }
     }
 }
@@ -213,8 +209,8 @@ impl fmt::Display for Timestamp {
 
 impl Timestamp {
     /// Parses the fixed form `YYYY-MM-DDThh:mm:ss.ffffffZ`.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}` is not a recorded_at timestamp (YYYY-MM-DDThh:mm:ss.ffffffZ)");
+    pub fn parse(s: &str) -> Result<Self, TimeError> {
+        let bad = || TimeError::NotTimestamp { text: s.to_owned() };
         // Exactly the form Display writes: `T`, six digits, `Z`, no leap second.
         if s.len() != 27 || !s.ends_with('Z') || s.as_bytes()[10] != b'T' || instant_shape_error(s).is_some() {
             return Err(bad());
@@ -252,22 +248,145 @@ impl schemars::JsonSchema for Timestamp {
 
 /// A query time on either axis. A date means the end of that day (its last microsecond), so that
 /// `--at 2025-10-22` includes everything effective on the 22nd.
-pub fn parse_query_time(s: &str) -> Result<Micros, String> {
+pub fn parse_query_time(s: &str) -> Result<Micros, TimeError> {
     match Effective::parse(s) {
         Ok(Effective::Date(d)) => Ok(day_start(d) + MICROS_PER_DAY - 1),
         Ok(Effective::Instant(m)) => Ok(m),
         Err(_) => {
             // Say what is wrong with something that is nearly an instant (`2025-10-22 14:05:00Z`).
             let why = match instant_shape_error(s) {
-                Some(reason) if s.len() > 10 && is_date_shape(&s.as_bytes()[..10]) => format!(": {reason}"),
-                _ => String::new(),
+                Some(reason) if s.len() > 10 && is_date_shape(&s.as_bytes()[..10]) => Some(reason),
+                _ => None,
             };
-            Err(format!(
-                "`{s}` is not a date (YYYY-MM-DD, meaning the end of that day, UTC) or an RFC 3339 instant (e.g. 2025-10-22T14:05:00Z){why}"
-            ))
+            Err(TimeError::NotQueryTime { text: s.to_owned(), why })
         }
     }
 }
+
+/// A point on the legal-effect axis: what was in force at this instant (`--at`, `--from`, `--to`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct At(pub Micros);
+
+/// A point on the knowledge axis: what the ledger had recorded by this instant (`--as-of`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AsOf(pub Micros);
+
+impl At {
+    /// A query time ([`parse_query_time`]: a date means the end of that day) on the legal-effect axis.
+    pub fn parse(s: &str) -> Result<At, TimeError> {
+        parse_query_time(s).map(At)
+    }
+}
+
+impl AsOf {
+    /// A query time ([`parse_query_time`]) on the knowledge axis.
+    pub fn parse(s: &str) -> Result<AsOf, TimeError> {
+        parse_query_time(s).map(AsOf)
+    }
+
+    /// Everything the ledger holds, whenever it was recorded.
+    pub const EVERYTHING: AsOf = AsOf(Micros::MAX);
+}
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_instant(self.0))
+    }
+}
+
+impl fmt::Display for AsOf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_instant(self.0))
+    }
+}
+
+/// A point on both axes: in force at `at`, as the ledger knew it `as_of`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Point {
+    /// Legal effect.
+    pub at: At,
+    /// Knowledge.
+    pub as_of: AsOf,
+}
+
+impl Point {
+    /// "Now" on both axes, a query's default: `at` is the clock's now; `as_of` is now too, or the
+    /// head's `recorded_at` if that is later (after the clock stepped back), so that "as of now"
+    /// always means everything the ledger holds.
+    pub fn now(now: Micros, head_recorded_at: Timestamp) -> Point {
+        Point { at: At(now), as_of: AsOf(now.max(head_recorded_at.0)) }
+    }
+
+    /// This point with the axes given instead of its own.
+    pub fn with(self, at: Option<At>, as_of: Option<AsOf>) -> Point {
+        Point { at: at.unwrap_or(self.at), as_of: as_of.unwrap_or(self.as_of) }
+    }
+}
+
+/// Why a time does not parse. The messages quote the text and say which forms are accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeError {
+    /// Not a legal-effect time (a date or an RFC 3339 instant); `why`, when it nearly is one.
+    NotEffective {
+        /// The text given.
+        text: String,
+        /// What is wrong with it, when it is nearly of the form.
+        why: Option<&'static str>,
+    },
+    /// Not a query time (a date meaning the end of its day, or an instant).
+    NotQueryTime {
+        /// The text given.
+        text: String,
+        /// What is wrong with it, when it is nearly of the form.
+        why: Option<&'static str>,
+    },
+    /// Not a calendar date `YYYY-MM-DD`.
+    NotDate {
+        /// The text given.
+        text: String,
+    },
+    /// Not a `recorded_at` timestamp of the one form the ledger writes.
+    NotTimestamp {
+        /// The text given.
+        text: String,
+    },
+    /// An instant with more than six fractional digits that are not zero.
+    TooPrecise {
+        /// The text given.
+        text: String,
+    },
+    /// A year outside the years the ledger accepts.
+    Year {
+        /// The year given.
+        year: i32,
+    },
+}
+
+impl fmt::Display for TimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TimeError::NotEffective { text, why } => {
+                write!(f, "`{text}` is not a date (YYYY-MM-DD) or an RFC 3339 instant (YYYY-MM-DDThh:mm:ssZ)")?;
+                why.map_or(Ok(()), |why| write!(f, ": {why}"))
+            }
+            TimeError::NotQueryTime { text, why } => {
+                write!(
+                    f,
+                    "`{text}` is not a date (YYYY-MM-DD, meaning the end of that day, UTC) or an RFC 3339 instant (e.g. 2025-10-22T14:05:00Z)"
+                )?;
+                why.map_or(Ok(()), |why| write!(f, ": {why}"))
+            }
+            TimeError::NotDate { text } => write!(f, "`{text}` is not a date (YYYY-MM-DD)"),
+            TimeError::NotTimestamp { text } => {
+                write!(f, "`{text}` is not a recorded_at timestamp (YYYY-MM-DDThh:mm:ss.ffffffZ)")
+            }
+            TimeError::TooPrecise { text } => write!(f, "`{text}` is more precise than a microsecond"),
+            TimeError::Year { year } => write!(f, "year {year} is outside {MIN_YEAR}..={MAX_YEAR}"),
+        }
+    }
+}
+
+impl std::error::Error for TimeError {}
 
 /// Formats an instant as RFC 3339 UTC, with only as many fractional digits as it needs.
 pub fn format_instant(m: Micros) -> String {
@@ -281,12 +400,8 @@ fn day_start(d: NaiveDate) -> Micros {
     d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_micros()).unwrap_or(i64::MIN)
 }
 
-fn check_year(y: i32) -> Result<(), String> {
-    if (MIN_YEAR..=MAX_YEAR).contains(&y) {
-        Ok(())
-    } else {
-        Err(format!("year {y} is outside {MIN_YEAR}..={MAX_YEAR}"))
-    }
+fn check_year(y: i32) -> Result<(), TimeError> {
+    if (MIN_YEAR..=MAX_YEAR).contains(&y) { Ok(()) } else { Err(TimeError::Year { year: y }) }
 }
 
 /// Where the ledger reads the current time from. The core never reads the system clock itself.
@@ -381,6 +496,33 @@ mod tests {
         let start = Effective::parse("2025-10-22").unwrap().micros();
         assert_eq!(end - start, MICROS_PER_DAY - 1);
         assert!(parse_query_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn a_points_defaults_are_now_and_never_before_the_head() {
+        let p = Point::now(100, Timestamp(50));
+        assert_eq!(p, Point { at: At(100), as_of: AsOf(100) });
+        // The clock stepped back behind the head: "as of now" still means everything recorded.
+        assert_eq!(Point::now(100, Timestamp(150)).as_of, AsOf(150));
+        assert_eq!(p.with(Some(At(7)), None), Point { at: At(7), as_of: AsOf(100) });
+        assert_eq!(p.with(None, Some(AsOf(9))), Point { at: At(100), as_of: AsOf(9) });
+        assert_eq!(At::parse("2025-10-22").unwrap().0, parse_query_time("2025-10-22").unwrap());
+    }
+
+    #[test]
+    fn errors_say_what_was_expected() {
+        assert_eq!(
+            Effective::parse("2025-02-30").unwrap_err().to_string(),
+            "`2025-02-30` is not a date (YYYY-MM-DD) or an RFC 3339 instant (YYYY-MM-DDThh:mm:ssZ): no such day"
+        );
+        assert_eq!(Effective::parse("1800-01-01").unwrap_err(), TimeError::Year { year: 1800 });
+        assert_eq!(Date::parse("x").unwrap_err().to_string(), "`x` is not a date (YYYY-MM-DD)");
+        assert!(
+            AsOf::parse("2025-10-22 14:05:00Z")
+                .unwrap_err()
+                .to_string()
+                .ends_with(": the date and the time are separated by `T`")
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod limits {
     /// The longest input line, in bytes.
     pub const MAX_LINE_BYTES: usize = 1 << 20;
     /// The longest recorded event, in bytes: an input line with the envelope the ledger adds
-    /// (seq, prev, recorded_at and an actor of up to 256 characters) and its hash, with room to
+    /// (seq, prev, recorded_at and an actor of up to [`MAX_ACTOR_BYTES`] bytes) and its hash, with room to
     /// spare. Bundle lines and the store's blocks are bounded by it.
     pub const MAX_RECORDED_EVENT_BYTES: usize = MAX_LINE_BYTES + 4096;
     /// The most events in one append batch.
@@ -22,6 +22,10 @@ pub mod limits {
     pub const MAX_DEPTH: usize = 16;
     /// The most items in one array or members in one object.
     pub const MAX_ITEMS: usize = 4096;
+    /// The longest regime code, in bytes (`GIM`, `RUSSIA`, `SDGT`).
+    pub const MAX_REGIME_CODE_BYTES: usize = 32;
+    /// The longest actor (who appends), in bytes.
+    pub const MAX_ACTOR_BYTES: usize = 256;
 }
 
 /// A rule broken by one field: the field's path and why.
@@ -155,9 +159,12 @@ pub fn check_record(r: &Record) -> Result<(), FieldError> {
 /// Checks a record's `regime`.
 pub fn check_regime(regime: &Regime) -> Result<(), FieldError> {
     let code = &regime.code;
-    if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        return Err(FieldError::new("regime.code", format!("`{code}` must be 1 to 32 of A-Z, a-z, 0-9, _ or -")));
+    let shape_ok = code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if code.is_empty() || code.len() > limits::MAX_REGIME_CODE_BYTES || !shape_ok {
+        return Err(FieldError::new(
+            "regime.code",
+            format!("`{code}` must be 1 to {} of A-Z, a-z, 0-9, _ or -", limits::MAX_REGIME_CODE_BYTES),
+        ));
     }
     if let Some(name) = &regime.name {
         non_blank("regime.name", name)?;

@@ -171,7 +171,7 @@ pub fn plan(
             snapshot.report_date
         )));
     }
-    let day_end = parse_query_time(&snapshot.report_date.to_string()).map_err(Error::Internal)?;
+    let day_end = parse_query_time(&snapshot.report_date.to_string()).map_err(|e| Error::Internal(e.to_string()))?;
     // The ledger's state on the report date, as known now (everything recorded).
     let when = When { at: day_end, as_of: Micros::MAX };
     let provenance = Provenance {

@@ -5,5 +5,17 @@
 //! defaults it takes, what its answer holds) lives here. Every output type here is serialized
 //! as the command's `--format json` and described by a schema in `schemas/` (see
 //! [`crate::schema`]): these types are a compatibility promise.
+//!
+//! - [`read`]: `head`, `log`, `verify`;
+//! - [`write`]: `init`, `append`;
+//! - [`ask`]: the point-in-time questions (`state`, `show`, `history`, `diff`, `search`), their
+//!   times typed by axis ([`crate::time::At`], [`crate::time::AsOf`], [`crate::time::Point`]);
+//! - [`operate`]: the operators' `designate`, `amend`, `delist`, `retract`, and the [`operate::preview`]
+//!   of an event's effect;
+//! - [`audit`]: checkpoints, proofs and bundles.
 
+pub mod ask;
 pub mod audit;
+pub mod operate;
+pub mod read;
+pub mod write;
