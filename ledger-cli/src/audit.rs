@@ -6,7 +6,8 @@ use std::path::Path;
 use ledger_core::bundle::{self, Checks};
 use ledger_core::checkpoint::{SignerKey, VerifierKey};
 use ledger_core::ops::audit::{
-    self as ops, Anchor, AuditError, BundleCheck, ExportOutput, Proof, ProofAnchors, Remedy, RestoreOutput,
+    self as ops, Anchor, AuditError, BundleCheck, CheckpointCheck, ExportOutput, Proof, ProofAnchors, Remedy,
+    RestoreOutput,
 };
 use ledger_core::progress::Progress;
 use ledger_core::{Error, Ledger};
@@ -113,27 +114,23 @@ pub fn checkpoint(ledger: &Ledger, out: &mut impl Write, format: Format, sign: O
     Ok(exit::OK)
 }
 
-/// `ledger verify --checkpoint`: the ledger still has the tree the checkpoint recorded.
-pub fn verify_checkpoint(
-    ledger: &Ledger,
-    out: &mut impl Write,
-    format: Format,
-    file: &Path,
-    key: Option<&str>,
-) -> Result<u8, Failure> {
+/// `ledger verify --checkpoint`: the ledger still has the tree the checkpoint recorded. A check
+/// that fails is an error (exit 1).
+pub fn verify_checkpoint(ledger: &Ledger, file: &Path, key: Option<&str>) -> Result<CheckpointCheck, Failure> {
     let anchor = anchor(file)?;
     let key = key.map(verifier).transpose()?;
-    let check = ops::verify_checkpoint(ledger, &anchor, key.as_ref())?;
+    Ok(ops::verify_checkpoint(ledger, &anchor, key.as_ref())?)
+}
+
+/// The line saying that the ledger extends the checkpoint.
+pub fn print_checkpoint_check(out: &mut impl Write, check: &CheckpointCheck) -> Result<(), Failure> {
     let signed = if check.signature_checked { ", signature checked" } else { ", signature not checked (no --key)" };
-    match format {
-        Format::Json => json(out, &check)?,
-        _ => writeln!(
-            out,
-            "ok: the ledger of {} events extends the checkpoint of {} events (root {}{signed})",
-            check.size, check.checkpoint.size, check.checkpoint.root
-        )?,
-    }
-    Ok(exit::OK)
+    writeln!(
+        out,
+        "ok: the ledger of {} events extends the checkpoint of {} events (root {}{signed})",
+        check.size, check.checkpoint.size, check.checkpoint.root
+    )?;
+    Ok(())
 }
 
 /// `ledger prove`.

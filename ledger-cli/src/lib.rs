@@ -272,13 +272,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             report_head(&mut out, cli.format, "head", &read::head(&open(cli)?)?)?;
             exit::OK
         }
-        Command::Verify { checkpoint, key } => {
-            let code = verify(cli, &mut out)?;
-            match checkpoint {
-                Some(cp) => audit::verify_checkpoint(&open(cli)?, &mut out, cli.format, cp, key.as_deref())?,
-                None => code,
-            }
-        }
+        Command::Verify { checkpoint, key } => verify(cli, &mut out, checkpoint.as_deref(), key.as_deref())?,
         Command::Keygen { out: file, name } => audit::keygen(&mut out, file, name)?,
         Command::Checkpoint { sign } => audit::checkpoint(&open(cli)?, &mut out, cli.format, sign.as_deref())?,
         Command::Prove { seq, size, consistency } => audit::prove(&open(cli)?, &mut out, *seq, *size, *consistency)?,
@@ -468,11 +462,15 @@ fn log(cli: &Cli, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result
     Ok(exit::OK)
 }
 
-fn verify(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
+/// `ledger verify [--checkpoint FILE [--key KEY]]`: one answer, the checkpoint's check in it.
+fn verify(cli: &Cli, out: &mut impl Write, checkpoint: Option<&Path>, key: Option<&str>) -> Result<u8, Failure> {
     let ledger = Ledger::open_for_verify(&cli.ledger, wait(cli)?)?;
     let bar = progress::Bar::new();
-    let report = read::verify(&ledger, &bar)?;
+    let mut report = read::verify(&ledger, &bar)?;
     bar.done();
+    if let (true, Some(file)) = (report.ok, checkpoint) {
+        report.checkpoint = Some(audit::verify_checkpoint(&ledger, file, key)?);
+    }
     match cli.format {
         Format::Json => output::write_json(out, &report)?,
         Format::Table | Format::Csv => {
@@ -482,6 +480,9 @@ fn verify(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
                     "ok: {} events verified (hashes, links, lifecycle rules, index and records, Merkle tree); head seq {} {}",
                     report.checked, report.head.seq, report.head.hash
                 )?;
+            }
+            if let Some(check) = &report.checkpoint {
+                audit::print_checkpoint_check(out, check)?;
             }
         }
     }

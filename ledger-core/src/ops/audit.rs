@@ -118,7 +118,7 @@ impl Anchor {
 }
 
 /// `checkpoint`: the ledger's checkpoint now, as a signed note and its parts.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CheckpointOutput {
     /// The ledger's name (the note's origin line).
     pub origin: String,
@@ -151,7 +151,7 @@ pub fn checkpoint(ledger: &Ledger, key: Option<&SignerKey>) -> Result<Checkpoint
 }
 
 /// `verify --checkpoint`: the ledger still holds the tree a checkpoint recorded.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CheckpointCheck {
     /// Always true: a failed check is an error, not an answer.
     pub ok: bool,
@@ -389,7 +389,7 @@ impl CheckedAgainst {
 }
 
 /// `verify-proof`: the proof holds, and what it was anchored to.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ProofCheck {
     /// Always true: a proof that does not hold is an error, not an answer.
     pub ok: bool,
@@ -548,7 +548,7 @@ fn check_inclusion(p: &InclusionProof, newer: Option<&Checkpoint>, newer_name: &
 }
 
 /// `export` to a file: what was written.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ExportOutput {
     /// The bundle's file.
     pub file: String,
@@ -561,7 +561,7 @@ pub struct ExportOutput {
 }
 
 /// `verify-bundle`: a bundle checked on its own, without a store.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct BundleCheck {
     /// Always true: a bundle that fails is an error, not an answer.
     pub ok: bool,
@@ -598,7 +598,7 @@ impl BundleCheck {
 }
 
 /// `import-bundle`: the ledger restored from a bundle.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RestoreOutput {
     /// Where the ledger was written.
     pub ledger: String,

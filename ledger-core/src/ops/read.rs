@@ -69,6 +69,9 @@ pub struct VerifyOutput {
     pub head: Head,
     /// Whether everything verified (`failure` is null).
     pub ok: bool,
+    /// With `--checkpoint`: the ledger extends that checkpoint (null without one, or when the
+    /// verification failed before it was checked).
+    pub checkpoint: Option<crate::ops::audit::CheckpointCheck>,
 }
 
 /// `ledger verify`: re-reads the whole log and re-derives everything the store holds.
@@ -79,5 +82,6 @@ pub fn verify(ledger: &Ledger, progress: &dyn Progress) -> Result<VerifyOutput> 
         ok: report.failure.is_none(),
         failure: report.failure.map(|f| VerifyFailure { seq: f.seq, what: f.what }),
         head: report.head,
+        checkpoint: None,
     })
 }

@@ -13,6 +13,18 @@ fn errors(schema: &str, instance: &Value) -> Vec<String> {
     v.iter_errors(instance).map(|e| format!("{e} at {}", e.instance_path())).collect()
 }
 
+/// The schema files of the auditors' answers, each checked below on a real answer (the table in
+/// `schemas.rs` holds every other command's).
+pub const AUDIT_SCHEMAS: &[&str] = &[
+    "checkpoint.schema.json",
+    "verify-checkpoint.schema.json",
+    "proof.schema.json",
+    "verify-proof.schema.json",
+    "export.schema.json",
+    "verify-bundle.schema.json",
+    "import-bundle.schema.json",
+];
+
 #[test]
 fn every_auditors_json_output_validates_against_its_schema() {
     let a = Audited::new(true);
@@ -25,6 +37,7 @@ fn every_auditors_json_output_validates_against_its_schema() {
     let export = a.path("again.bundle");
     let rows: Vec<(&str, Vec<&str>)> = vec![
         ("checkpoint.schema.json", vec!["checkpoint", "--sign", &a.key]),
+        ("verify.schema.json", vec!["verify", "--checkpoint", &a.checkpoint, "--key", &a.public]),
         ("proof.schema.json", vec!["prove", "5"]),
         ("proof.schema.json", vec!["prove", "--consistency", "3"]),
         ("verify-proof.schema.json", vec!["verify-proof", &inclusion_file]),
@@ -37,11 +50,25 @@ fn every_auditors_json_output_validates_against_its_schema() {
         ("verify-bundle.schema.json", vec!["verify-bundle", &a.bundle, "--key", &a.public]),
         ("verify-bundle.schema.json", vec!["verify-bundle", &a.bundle]),
     ];
+    let mut checked = vec!["import-bundle.schema.json"];
     for (schema, args) in rows {
         let args = [&["--format", "json"][..], &args].concat();
         let out = s.run(&args).expect(0).json();
         assert_eq!(errors(schema, &out), Vec::<String>::new(), "{args:?}: {out}");
+        if schema == "verify.schema.json" {
+            // `verify --checkpoint` is one answer, the checkpoint's check in it.
+            assert_eq!(errors("verify-checkpoint.schema.json", &out["checkpoint"]), Vec::<String>::new(), "{out}");
+            assert_eq!(out["checkpoint"]["signature_checked"], true, "{out}");
+            checked.push("verify-checkpoint.schema.json");
+        } else {
+            checked.push(schema);
+        }
     }
+    checked.sort_unstable();
+    checked.dedup();
+    let mut listed = AUDIT_SCHEMAS.to_vec();
+    listed.sort_unstable();
+    assert_eq!(checked, listed, "every auditor's schema is checked on a real answer");
     let out = a.run_on(&restored, &["--format", "json", "import-bundle", &a.bundle]).expect(0).json();
     assert_eq!(errors("import-bundle.schema.json", &out), Vec::<String>::new(), "import-bundle: {out}");
     // The schema is not a formality: a proof without its path does not validate.

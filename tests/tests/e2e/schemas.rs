@@ -235,8 +235,8 @@ const CASES: &[Case] = &[
         "operator.schema.json",
     ),
     // The auditors' commands (checkpoint, prove, verify-proof, export, verify-bundle,
-    // import-bundle, verify --checkpoint) and `import` get their rows here, with their schema
-    // files.
+    // import-bundle, verify --checkpoint) need keys, checkpoints and proofs: their answers are
+    // checked in `audit_schemas.rs` (`AUDIT_SCHEMAS`).
 ];
 
 #[test]
@@ -290,6 +290,10 @@ fn every_output_schema_has_a_command_in_the_table() {
         if name == "input-event.schema.json" {
             continue;
         }
-        assert!(CASES.iter().any(|c| c.schema == name), "no command of the table writes what schemas/{name} describes");
+        let audited = super::audit_schemas::AUDIT_SCHEMAS.contains(&name);
+        assert!(
+            audited || CASES.iter().any(|c| c.schema == name),
+            "no command of the table writes what schemas/{name} describes"
+        );
     }
 }
