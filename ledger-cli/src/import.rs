@@ -3,12 +3,12 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use ledger_core::import::ofac::{CsvFile, CsvRole};
-use ledger_core::import::reconcile::{self, DelistLimit, Options, SourceFile};
-use ledger_core::import::{Snapshot, eu, ofac_xml, uk, un};
 use ledger_core::progress::Progress;
 use ledger_core::time::{Clock, Date};
 use ledger_core::{Error, Ledger};
+use ledger_import::ofac::{CsvFile, CsvRole};
+use ledger_import::reconcile::{self, DelistLimit, Options, SourceFile};
+use ledger_import::{Snapshot, eu, ofac_xml, uk, un};
 use serde_json::json;
 
 use crate::cli::{Format, ListFormat};
@@ -235,8 +235,8 @@ fn read_ofac_csv(req: &Request, bar: &progress::Bar) -> Result<(String, Snapshot
     let name = req.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
     bar.phase(&format!("parsing {name}"), None);
     let views: Vec<CsvFile> = files.iter().map(|(name, role, bytes)| CsvFile { name, role: *role, bytes }).collect();
-    let snapshot = ledger_core::import::ofac::parse_csv(&views, published)
+    let snapshot = ledger_import::ofac::parse_csv(&views, published)
         .map_err(|e| Failure::new(exit::DATA, format!("{name}: {e}\n  nothing was written")))?;
-    let file = ledger_core::import::ofac::source(&views);
+    let file = ledger_import::ofac::source(&views);
     Ok((name, snapshot, file))
 }

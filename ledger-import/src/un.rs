@@ -19,15 +19,15 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::eu::xs_date;
-use super::uk::xml::{self, Node};
-use super::uk::{check, collapse, push_distinct, snake_code};
-use super::{Listed, ParseError, Snapshot};
-use crate::event::{
+use crate::check;
+use crate::text::{collapse, push_distinct, snake_code};
+use crate::xml::{self, Node, xs_date};
+use crate::{Listed, ParseError, Snapshot};
+use ledger_core::event::{
     Address, AliasQuality, DateOfBirth, Designation, Identifier, Name, NameType, Place, Regime, Subject, SubjectKind,
     check_id,
 };
-use crate::time::{Date, Effective};
+use ledger_core::time::{Date, Effective};
 
 /// The authority of the UN list.
 const AUTHORITY: &str = "UN";
@@ -403,7 +403,7 @@ mod tests {
     use super::*;
 
     const EXCERPT: &[u8] =
-        include_bytes!("../../../tests/fixtures/lists/un-sample/UN-consolidated-excerpt-2026-02-27.xml");
+        include_bytes!("../../tests/fixtures/lists/un-sample/UN-consolidated-excerpt-2026-02-27.xml");
 
     fn find<'a>(s: &'a Snapshot, id: &str) -> &'a Designation {
         &s.designations.iter().find(|l| l.designation.id == id).unwrap().designation
@@ -458,7 +458,7 @@ mod tests {
             ]
         );
         for l in &s.designations {
-            crate::validate::check_record(&l.designation.record()).unwrap();
+            ledger_core::validate::check_record(&l.designation.record()).unwrap();
         }
         assert_eq!(s.designations[0].location, "INDIVIDUAL 1 (line 4)");
     }

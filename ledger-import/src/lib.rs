@@ -6,11 +6,14 @@ pub mod eu;
 pub mod ofac;
 pub mod ofac_xml;
 pub mod reconcile;
+mod text;
 pub mod uk;
 pub mod un;
+mod xml;
 
-use crate::event::Designation;
-use crate::time::Date;
+use ledger_core::event::Designation;
+use ledger_core::time::Date;
+use ledger_core::validate::{self, FieldError};
 
 /// A published list as of its report date.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,4 +54,19 @@ impl ParseError {
     pub fn new(location: impl Into<String>, reason: impl Into<String>) -> Self {
         ParseError { location: location.into(), reason: reason.into() }
     }
+}
+
+/// Checks a parsed designation against the ledger's record rules and the limits every input
+/// event meets (string sizes, item counts, nesting).
+pub(crate) fn check(designation: &Designation, location: &str) -> Result<(), ParseError> {
+    let refuse = |e: FieldError| {
+        ParseError::new(
+            location,
+            format!("{} {}: field `{}`: {}", designation.authority, designation.id, e.field, e.reason),
+        )
+    };
+    validate::check_record(&designation.record()).map_err(refuse)?;
+    let value = serde_json::to_value(designation)
+        .map_err(|e| ParseError::new(location, format!("{} {}: {e}", designation.authority, designation.id)))?;
+    validate::check_limits(&value).map_err(refuse)
 }

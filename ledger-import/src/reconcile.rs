@@ -14,14 +14,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::{Listed, Snapshot};
-use crate::error::{Error, Result};
-use crate::event::{Amendment, Delisting, InputEvent, Key, Provenance, Record};
-use crate::input::Numbered;
-use crate::ledger::Ledger;
-use crate::lifecycle::KeyIndex;
-use crate::projection::{Reader, Status, When, standing};
-use crate::time::{Clock, Date, Effective, Micros, format_instant, parse_query_time};
+use crate::{Listed, Snapshot};
+use ledger_core::error::{Error, Result};
+use ledger_core::event::{Amendment, Delisting, InputEvent, Key, Provenance, Record};
+use ledger_core::input::Numbered;
+use ledger_core::ledger::Ledger;
+use ledger_core::lifecycle::KeyIndex;
+use ledger_core::projection::{Reader, Status, When, standing};
+use ledger_core::time::{Clock, Date, Effective, Micros, format_instant, parse_query_time};
 
 /// The importer's name and version, recorded in every imported event.
 pub const IMPORTER: &str = concat!("ledger-import/", env!("CARGO_PKG_VERSION"));
@@ -185,9 +185,9 @@ pub fn plan(
 
     let mut reader = Reader::new(ledger);
     let mut in_force: BTreeMap<Key, KeyIndex> = BTreeMap::new();
-    for item in ledger.store().all_keys() {
+    for item in ledger.keys_of(authority) {
         let (key, index) = item?;
-        if key.authority == *authority && standing(&index.entries, when).status == Status::Active {
+        if standing(&index.entries, when).status == Status::Active {
             in_force.insert(key, index);
         }
     }
@@ -381,7 +381,7 @@ mod tests {
             assert_eq!(got, want);
             if let Some(p) = got {
                 let mut merged = old.clone();
-                crate::patch::merge(&mut merged, &p);
+                ledger_core::patch::merge(&mut merged, &p);
                 assert_eq!(merged, new, "merging the diff gives the new value");
             }
         }

@@ -34,14 +34,15 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::reconcile::SourceFile;
-use super::uk::{check, collapse, push_distinct, utf8};
-use super::{Listed, ParseError, Snapshot};
-use crate::event::{
+use crate::check;
+use crate::reconcile::SourceFile;
+use crate::text::{collapse, push_distinct, utf8};
+use crate::{Listed, ParseError, Snapshot};
+use ledger_core::event::{
     Address, AliasQuality, DateOfBirth, Designation, Identifier, Name, NameType, Place, Regime, Subject, SubjectKind,
     check_id,
 };
-use crate::time::{Date, Effective};
+use ledger_core::time::{Date, Effective};
 
 /// The authority of OFAC's lists.
 const AUTHORITY: &str = "OFAC";
@@ -500,10 +501,10 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
 mod tests {
     use super::*;
 
-    const SDN: &[u8] = include_bytes!("../../../tests/fixtures/lists/ofac-csv/sdn.csv");
-    const ADD: &[u8] = include_bytes!("../../../tests/fixtures/lists/ofac-csv/add.csv");
-    const ALT: &[u8] = include_bytes!("../../../tests/fixtures/lists/ofac-csv/alt.csv");
-    const COMMENTS: &[u8] = include_bytes!("../../../tests/fixtures/lists/ofac-csv/sdn_comments.csv");
+    const SDN: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-csv/sdn.csv");
+    const ADD: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-csv/add.csv");
+    const ALT: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-csv/alt.csv");
+    const COMMENTS: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-csv/sdn_comments.csv");
 
     fn files() -> Vec<CsvFile<'static>> {
         [("sdn.csv", SDN), ("add.csv", ADD), ("alt.csv", ALT), ("sdn_comments.csv", COMMENTS)]
@@ -537,7 +538,7 @@ mod tests {
         assert_eq!((s.authority.as_str(), s.format, s.report_date), ("OFAC", "ofac-csv", day("2025-05-16")));
         assert_eq!(s.designations.len(), 17);
         for l in &s.designations {
-            crate::validate::check_record(&l.designation.record()).unwrap();
+            ledger_core::validate::check_record(&l.designation.record()).unwrap();
             assert_eq!(l.designation.measures, ["asset_freeze"]);
             assert_eq!(l.designation.effective.to_string(), "2025-05-16");
         }

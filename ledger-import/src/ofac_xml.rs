@@ -34,14 +34,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
-use super::uk::xml::{self, Node};
-use super::uk::{check, collapse, push_distinct, snake_code};
-use super::{Listed, ParseError, Snapshot};
-use crate::event::{
+use crate::check;
+use crate::text::{collapse, push_distinct, snake_code};
+use crate::xml::{self, Node};
+use crate::{Listed, ParseError, Snapshot};
+use ledger_core::event::{
     Address, AliasQuality, DateOfBirth, Designation, Identifier, Name, NameType, Place, Regime, Subject, SubjectKind,
     check_id,
 };
-use crate::time::{Date, Effective};
+use ledger_core::time::{Date, Effective};
 
 /// The authority of OFAC's lists.
 const AUTHORITY: &str = "OFAC";
@@ -521,7 +522,7 @@ fn party_record(
             push_distinct(&mut types, t.clone());
         }
     }
-    let code = programs.first().map(|p| super::ofac::regime_code(p)).filter(|c| !c.is_empty()).ok_or_else(|| {
+    let code = programs.first().map(|p| crate::ofac::regime_code(p)).filter(|c| !c.is_empty()).ok_or_else(|| {
         ParseError::new(here, "no programme: no SanctionsMeasure of type Program with a Comment in its entries")
     })?;
     let mut measures = Vec::new();
@@ -591,7 +592,7 @@ fn party_record(
 mod tests {
     use super::*;
 
-    const LIST: &[u8] = include_bytes!("../../../tests/fixtures/lists/ofac-advanced/cons_advanced-2020-03-17.xml");
+    const LIST: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-advanced/cons_advanced-2020-03-17.xml");
 
     fn find<'a>(s: &'a Snapshot, id: &str) -> &'a Designation {
         &s.designations.iter().find(|l| l.designation.id == id).unwrap().designation
@@ -606,7 +607,7 @@ mod tests {
         let kinds = |k| s.designations.iter().filter(|l| l.designation.subject.kind == k).count();
         assert_eq!(kinds(SubjectKind::Individual), 82);
         for l in &s.designations {
-            crate::validate::check_record(&l.designation.record()).unwrap();
+            ledger_core::validate::check_record(&l.designation.record()).unwrap();
             assert!(l.last_updated.windows(2).all(|w| w[0] < w[1]));
         }
         let haniya = find(&s, "9639");

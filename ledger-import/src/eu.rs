@@ -42,14 +42,15 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::uk::xml::{self, Node};
-use super::uk::{check, collapse, push_distinct, snake_code};
-use super::{Listed, ParseError, Snapshot};
-use crate::event::{
+use crate::check;
+use crate::text::{collapse, push_distinct, snake_code};
+use crate::xml::{self, Node, xs_date};
+use crate::{Listed, ParseError, Snapshot};
+use ledger_core::event::{
     Address, AliasQuality, DateOfBirth, Designation, Identifier, Name, NameType, Place, Regime, Source, Subject,
     SubjectKind, check_id,
 };
-use crate::time::{Date, Effective};
+use ledger_core::time::{Date, Effective};
 
 /// The authority of the EU list.
 const AUTHORITY: &str = "EU";
@@ -158,26 +159,6 @@ fn country(node: &Node) -> Option<String> {
     } else {
         Some(description)
     }
-}
-
-/// An `xs:date`: `YYYY-MM-DD`, optionally followed by a time zone (`Z`, `+02:00`), which is
-/// dropped (the date is the publisher's calendar day).
-pub(crate) fn xs_date(s: &str) -> Result<Date, String> {
-    let s = s.trim();
-    let bad = || format!("`{s}` is not a date (YYYY-MM-DD, optionally with a time zone)");
-    let (date, zone) = (s.get(..10).ok_or_else(bad)?, s.get(10..).ok_or_else(bad)?);
-    let zone_ok = match zone.as_bytes() {
-        [] | [b'Z'] => true,
-        [b'+' | b'-', h1, h2, b':', m1, m2] if [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit()) => {
-            let (h, m) = ((h1 - b'0') * 10 + (h2 - b'0'), (m1 - b'0') * 10 + (m2 - b'0'));
-            h < 14 && m < 60 || h == 14 && m == 0
-        }
-        _ => false,
-    };
-    if !zone_ok {
-        return Err(bad());
-    }
-    Date::parse(date).map_err(|_| bad())
 }
 
 /// The date attribute `name` of `node`, if present and not blank.
@@ -595,7 +576,7 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
 mod tests {
     use super::*;
 
-    const FIRST7: &[u8] = include_bytes!("../../../tests/fixtures/lists/eu-fsf/eu-fsf-2020-04-15-first7.xml");
+    const FIRST7: &[u8] = include_bytes!("../../tests/fixtures/lists/eu-fsf/eu-fsf-2020-04-15-first7.xml");
 
     fn find<'a>(s: &'a Snapshot, id: &str) -> &'a Designation {
         &s.designations.iter().find(|l| l.designation.id == id).unwrap().designation
@@ -610,7 +591,7 @@ mod tests {
         assert_eq!(ids, ["13", "20", "23", "25", "29", "33", "39"]);
         for l in &s.designations {
             let d = &l.designation;
-            crate::validate::check_record(&d.record()).unwrap();
+            ledger_core::validate::check_record(&d.record()).unwrap();
             assert_eq!(d.regime, Regime { code: "IRQ".into(), name: None });
             assert_eq!(d.subject.kind, SubjectKind::Individual);
             assert_eq!(d.measures, ["asset_freeze"]);

@@ -1,0 +1,49 @@
+//! Text helpers every list parser uses: whitespace, distinct items, snake_case codes, UTF-8.
+
+use crate::ParseError;
+
+/// Collapses every run of whitespace to one space and trims.
+pub(crate) fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Appends `item` unless an equal item is already there. Past the item limit it stops adding
+/// (one over the limit, so that the record's limit check refuses the entry): a hostile list cannot
+/// make this quadratic search run long.
+pub(crate) fn push_distinct<T: PartialEq>(into: &mut Vec<T>, item: T) {
+    if into.len() <= ledger_core::validate::limits::MAX_ITEMS && !into.contains(&item) {
+        into.push(item);
+    }
+}
+
+/// A snake_case code for a published label (`Asset freeze` → `asset_freeze`): ASCII letters and
+/// digits lowercased, every other run of characters one `_`, at most 64 characters, starting with
+/// a letter. `None` when nothing is left.
+pub(crate) fn snake_code(label: &str) -> Option<String> {
+    let mut out = String::new();
+    for c in label.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let mut out = out.trim_end_matches('_').to_owned();
+    if out.is_empty() {
+        return None;
+    }
+    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out.insert_str(0, "x_");
+    }
+    out.truncate(64);
+    Some(out.trim_end_matches('_').to_owned())
+}
+
+/// The bytes as UTF-8 text, or an error naming the line of the first bad byte.
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, ParseError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        ParseError::new(format!("line {line}"), format!("not UTF-8 (invalid byte at offset {at})"))
+    })
+}
