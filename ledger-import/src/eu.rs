@@ -45,7 +45,7 @@ use serde_json::{Map, Value};
 use crate::check;
 use crate::text::{collapse, push_distinct, snake_code};
 use crate::xml::{self, Node, xs_date};
-use crate::{Listed, ParseError, Snapshot};
+use crate::{Format, Listed, ParseError, Snapshot};
 use ledger_core::event::{
     Address, AliasQuality, DateOfBirth, Designation, Identifier, Name, NameType, Place, Regime, Source, Subject,
     SubjectKind, check_id,
@@ -105,7 +105,7 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Snapshot, ParseError> {
     let report_date = report_date.ok_or_else(|| ParseError::new("<export>", "no report date"))?;
     let designations =
         entities.into_iter().filter(|(_, delisted)| delisted.is_none_or(|d| d > report_date)).map(|(l, _)| l).collect();
-    Ok(Snapshot { authority: AUTHORITY.to_owned(), format: "eu-xml", report_date, designations })
+    Ok(Snapshot { authority: AUTHORITY.to_owned(), format: Format::EuXml, report_date, designations })
 }
 
 /// What `node` has instead of what was looked for: its attributes and child elements.
@@ -585,7 +585,7 @@ mod tests {
     #[test]
     fn the_real_excerpt_reads_7_entities() {
         let s = parse_xml(FIRST7).unwrap();
-        assert_eq!((s.authority.as_str(), s.format), ("EU", "eu-xml"));
+        assert_eq!((s.authority.as_str(), s.format.name()), ("EU", "eu-xml"));
         assert_eq!(s.report_date, Date::parse("2020-04-15").unwrap());
         let ids: Vec<&str> = s.designations.iter().map(|l| l.designation.id.as_str()).collect();
         assert_eq!(ids, ["13", "20", "23", "25", "29", "33", "39"]);

@@ -1,16 +1,27 @@
-//! Importing published lists. A parser turns a list file into a [`Snapshot`]: what the
-//! authority says is in force on its report date. Reconciliation compares a
-//! snapshot with the ledger and derives the designations, amendments and delistings.
+//! Importing published lists: the adapters between the lists the authorities publish and the
+//! ledger. A parser turns a list file into a [`Snapshot`]: what the authority says is in force
+//! on its report date; [`parse`] is the one entry point, for any [`Format`]. Reconciliation
+//! ([`reconcile::plan`]) compares a snapshot with the ledger, through the ledger's public API, and
+//! derives the designations, amendments and delistings to append.
+//!
+//! Modules: [`uk`], [`un`], [`eu`], [`ofac`] (legacy CSV) and [`ofac_xml`] (advanced XML), one
+//! parser each; `xml` (a streaming reader, one child of the root at a time) and `text`
+//! (helpers every parser uses); [`reconcile`]; [`output`] (the import command's answer) and
+//! [`schema`] (its JSON Schema).
 
 pub mod eu;
+mod format;
 pub mod ofac;
 pub mod ofac_xml;
+pub mod output;
 pub mod reconcile;
+pub mod schema;
 mod text;
 pub mod uk;
 pub mod un;
 mod xml;
 
+pub use format::{Format, ListFile, Parsed, ReadError, UnknownFormat, parse, parse_reader};
 use ledger_core::event::Designation;
 use ledger_core::time::Date;
 use ledger_core::validate::{self, FieldError};
@@ -20,8 +31,8 @@ use ledger_core::validate::{self, FieldError};
 pub struct Snapshot {
     /// The authority (`UK`, `UN`, `EU`, `OFAC`).
     pub authority: String,
-    /// The format it was read from (`uk-csv`, `uk-xml`, `un-xml`, `eu-xml`, `ofac-csv`, `ofac-xml`).
-    pub format: &'static str,
+    /// The layout it was read from.
+    pub format: Format,
     /// The date the list was generated.
     pub report_date: Date,
     /// Every designation it lists, in the file's order.

@@ -37,7 +37,7 @@ use serde_json::{Map, Value};
 use crate::check;
 use crate::reconcile::SourceFile;
 use crate::text::{collapse, push_distinct, utf8};
-use crate::{Listed, ParseError, Snapshot};
+use crate::{Format, Listed, ParseError, Snapshot};
 use ledger_core::event::{
     Address, AliasQuality, DateOfBirth, Designation, Identifier, Name, NameType, Place, Regime, Subject, SubjectKind,
     check_id,
@@ -246,7 +246,7 @@ pub fn parse_csv(files: &[CsvFile], published: Date) -> Result<Snapshot, ParseEr
         }
     }
     let designations = entries.into_iter().map(|e| entry(e, published)).collect::<Result<Vec<_>, _>>()?;
-    Ok(Snapshot { authority: AUTHORITY.to_owned(), format: "ofac-csv", report_date: published, designations })
+    Ok(Snapshot { authority: AUTHORITY.to_owned(), format: Format::OfacCsv, report_date: published, designations })
 }
 
 fn non_empty(s: &str) -> Option<String> {
@@ -535,7 +535,7 @@ mod tests {
     #[test]
     fn the_real_rows_read_17_entries() {
         let s = parse_csv(&files(), day("2025-05-16")).unwrap();
-        assert_eq!((s.authority.as_str(), s.format, s.report_date), ("OFAC", "ofac-csv", day("2025-05-16")));
+        assert_eq!((s.authority.as_str(), s.format.name(), s.report_date), ("OFAC", "ofac-csv", day("2025-05-16")));
         assert_eq!(s.designations.len(), 17);
         for l in &s.designations {
             ledger_core::validate::check_record(&l.designation.record()).unwrap();

@@ -37,7 +37,7 @@ use serde_json::{Map, Value};
 use crate::check;
 use crate::text::{collapse, push_distinct, snake_code};
 use crate::xml::{self, Node};
-use crate::{Listed, ParseError, Snapshot};
+use crate::{Format, Listed, ParseError, Snapshot};
 use ledger_core::event::{
     Address, AliasQuality, DateOfBirth, Designation, Identifier, Name, NameType, Place, Regime, Subject, SubjectKind,
     check_id,
@@ -311,7 +311,7 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Snapshot, ParseError> {
             format!("a SanctionsEntry names ProfileID {profile}, which no DistinctParty has"),
         ));
     }
-    Ok(Snapshot { authority: AUTHORITY.to_owned(), format: "ofac-xml", report_date, designations })
+    Ok(Snapshot { authority: AUTHORITY.to_owned(), format: Format::OfacXml, report_date, designations })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -601,7 +601,7 @@ mod tests {
     #[test]
     fn the_whole_real_list_reads_375_parties() {
         let s = parse_xml(LIST).unwrap();
-        assert_eq!((s.authority.as_str(), s.format), ("OFAC", "ofac-xml"));
+        assert_eq!((s.authority.as_str(), s.format.name()), ("OFAC", "ofac-xml"));
         assert_eq!(s.report_date, Date::parse("2020-03-17").unwrap());
         assert_eq!(s.designations.len(), 375);
         let kinds = |k| s.designations.iter().filter(|l| l.designation.subject.kind == k).count();

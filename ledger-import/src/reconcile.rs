@@ -175,7 +175,7 @@ pub fn plan(
     // The ledger's state on the report date, as known now (everything recorded).
     let when = When { at: day_end, as_of: Micros::MAX };
     let provenance = Provenance {
-        format: snapshot.format.to_owned(),
+        format: snapshot.format.name().to_owned(),
         file: file.name.clone(),
         blake3: file.blake3.clone(),
         size: Some(file.size),

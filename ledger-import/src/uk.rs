@@ -34,7 +34,7 @@ use serde_json::{Map, Value};
 
 use crate::text::{collapse, push_distinct, snake_code, utf8};
 use crate::xml;
-use crate::{Listed, ParseError, Snapshot, check};
+use crate::{Format, Listed, ParseError, Snapshot, check};
 use ledger_core::event::{
     Address, AliasQuality, DateOfBirth, Designation, Identifier, Name, NameType, Place, Regime, Subject, SubjectKind,
 };
@@ -86,7 +86,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Snapshot, ParseError> {
         }
         csv_row(&mut groups, &columns, &headers, &cells, line)?;
     }
-    groups.finish("uk-csv", report_date)
+    groups.finish(Format::UkCsv, report_date)
 }
 
 /// Parses the UK Sanctions List in its XML layout (format `uk-xml`): `<Designations>` holding
@@ -125,7 +125,7 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Snapshot, ParseError> {
         },
     )?;
     let report_date = report_date.ok_or_else(|| ParseError::new("<Designations>", "no <DateGenerated> element"))?;
-    groups.finish("uk-xml", report_date)
+    groups.finish(Format::UkXml, report_date)
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -524,7 +524,7 @@ impl Groups {
         &mut self.order[i]
     }
 
-    fn finish(self, format: &'static str, report_date: Date) -> Result<Snapshot, ParseError> {
+    fn finish(self, format: Format, report_date: Date) -> Result<Snapshot, ParseError> {
         let designations = self.order.into_iter().map(Acc::finish).collect::<Result<Vec<_>, _>>()?;
         Ok(Snapshot { authority: AUTHORITY.to_owned(), format, report_date, designations })
     }
@@ -1009,7 +1009,7 @@ mod tests {
     fn gim_csv_and_xml_read_38_designations_alike() {
         let csv = parse_csv(CSV).unwrap();
         let xml = parse_xml(XML).unwrap();
-        assert_eq!((csv.format, xml.format), ("uk-csv", "uk-xml"));
+        assert_eq!((csv.format.name(), xml.format.name()), ("uk-csv", "uk-xml"));
         assert_eq!(csv.authority, "UK");
         assert_eq!(csv.report_date, Date::parse("2026-04-29").unwrap());
         assert_eq!(csv.designations.len(), 38);

@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 use crate::check;
 use crate::text::{collapse, push_distinct, snake_code};
 use crate::xml::{self, Node, xs_date};
-use crate::{Listed, ParseError, Snapshot};
+use crate::{Format, Listed, ParseError, Snapshot};
 use ledger_core::event::{
     Address, AliasQuality, DateOfBirth, Designation, Identifier, Name, NameType, Place, Regime, Subject, SubjectKind,
     check_id,
@@ -82,7 +82,7 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Snapshot, ParseError> {
         },
     )?;
     let report_date = report_date.ok_or_else(|| ParseError::new("<CONSOLIDATED_LIST>", "no report date"))?;
-    Ok(Snapshot { authority: AUTHORITY.to_owned(), format: "un-xml", report_date, designations })
+    Ok(Snapshot { authority: AUTHORITY.to_owned(), format: Format::UnXml, report_date, designations })
 }
 
 /// The trimmed, whitespace-collapsed text of `node`'s first child `name`.
@@ -412,7 +412,7 @@ mod tests {
     #[test]
     fn excerpt_reads_25_records() {
         let s = parse_xml(EXCERPT).unwrap();
-        assert_eq!((s.authority.as_str(), s.format), ("UN", "un-xml"));
+        assert_eq!((s.authority.as_str(), s.format.name()), ("UN", "un-xml"));
         assert_eq!(s.report_date, Date::parse("2026-02-27").unwrap());
         assert_eq!(s.designations.len(), 25);
         let kinds = |k| s.designations.iter().filter(|l| l.designation.subject.kind == k).count();
