@@ -8,7 +8,7 @@ use ledger_core::time::{Clock, Date};
 use ledger_core::{Error, Ledger};
 use ledger_import::ofac::CsvRole;
 use ledger_import::output::ImportOutput;
-use ledger_import::reconcile::{self, DelistLimit, Options};
+use ledger_import::reconcile::{self, DelistLimit, Options, PlanError};
 use ledger_import::{Format as ImportFormat, ListFile, Parsed, ReadError};
 
 use crate::cli::{Format, ListFormat};
@@ -49,10 +49,7 @@ pub fn run(
     let (snapshot, file) = (&parsed.snapshot, &parsed.source);
     bar.phase(&format!("reconciling {} listed designations", snapshot.designations.len()), None);
     let options = Options { max_delist: req.max_delist, max_amend: req.max_amend, allow_older: req.allow_older };
-    let plan = reconcile::plan(ledger, snapshot, file, &options, clock).map_err(|e| match e {
-        Error::Refused(reason) => Failure::new(exit::DATA, format!("{name}: {reason}\n  nothing was written")),
-        e => e.into(),
-    })?;
+    let plan = reconcile::plan(ledger, snapshot, file, &options, clock).map_err(|e| refused(&name, e))?;
     let head = if req.dry_run {
         None
     } else {
@@ -119,6 +116,18 @@ pub fn run(
         }
     }
     Ok(exit::OK)
+}
+
+/// A list the reconciliation refuses, with how to lift the limit it met.
+fn refused(name: &str, e: PlanError) -> Failure {
+    let hint = match e {
+        PlanError::Ledger(e) => return e.into(),
+        PlanError::Older { .. } => "; pass --allow-older to import it anyway",
+        PlanError::TooManyDelistings { .. } => " Check the file, or raise the limit with --max-delist",
+        PlanError::TooManyAmendments { .. } => " Check the file and a --dry-run, or raise the limit with --max-amend",
+        _ => "",
+    };
+    Failure::new(exit::DATA, format!("{name}: {e}{hint}\n  nothing was written"))
 }
 
 fn usage(msg: String) -> Failure {
