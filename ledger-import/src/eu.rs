@@ -2,8 +2,11 @@
 //! XML layout of the Financial Sanctions Files (FSF, schema 1.1) ([`parse_xml`]).
 //!
 //! Mapping of each `<sanctionEntity>`:
-//! - the id is its `logicalId` (required by the schema and stable across files);
-//!   `euReferenceNumber` (optional) and `unitedNationId` go into `other`;
+//! - the id is its `euReferenceNumber` (`EU.27.28`): the EU's own reference of the listing, the
+//!   one a notice or a screening hit cites, as the UK's `Unique ID` and the UN's reference number
+//!   are theirs. The schema makes it optional: an entity without one is keyed by its `logicalId`
+//!   (the FSF database's number of the entity, which the schema requires), a plain number that
+//!   no reference looks like. `logicalId` (as `logical_id`) and `unitedNationId` go into `other`;
 //! - the regime code is the `programme` of its `<regulation>` (`IRQ`, `RUS`; other characters
 //!   become `-`), with no regime name; `<subjectType>` gives the kind (`P` person → individual,
 //!   `E` enterprise → entity);
@@ -61,12 +64,13 @@ const MEASURES: [&str; 1] = ["asset_freeze"];
 /// Parses the EU Financial Sanctions Files XML (format `eu-xml`): `<export generationDate="…">`
 /// holding one `<sanctionEntity>` per listing, read one entity at a time. Designations come in
 /// the file's order; unknown elements and attributes are ignored; malformed or truncated XML, a
-/// bad date, a missing element or attribute the mapping relies on, or a repeated `logicalId` are
-/// refused.
+/// bad date, a missing element or attribute the mapping relies on, or a repeated `logicalId` or
+/// `euReferenceNumber` are refused.
 pub fn parse_xml(bytes: &[u8]) -> Result<Snapshot, ParseError> {
     let mut report_date: Option<Date> = None;
     let mut entities: Vec<(Listed, Option<Date>)> = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();
+    let mut seen_logical: HashMap<String, String> = HashMap::new();
     let mut count = 0usize;
     xml::read(
         bytes,
@@ -91,12 +95,20 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Snapshot, ParseError> {
             }
             count += 1;
             let (listed, delisted) = entity(&node, count)?;
+            let logical_id = attr(&node, "logicalId");
+            if let Some(first) = seen_logical.get(&logical_id) {
+                return Err(ParseError::new(
+                    listed.location.clone(),
+                    format!("logicalId {logical_id} appears again (first at {first})"),
+                ));
+            }
             if let Some(first) = seen.get(&listed.designation.id) {
                 return Err(ParseError::new(
                     listed.location.clone(),
-                    format!("logicalId {} appears again (first at {first})", listed.designation.id),
+                    format!("the id {} appears again (first at {first})", listed.designation.id),
                 ));
             }
+            seen_logical.insert(logical_id, listed.location.clone());
             seen.insert(listed.designation.id.clone(), listed.location.clone());
             entities.push((listed, delisted));
             Ok(())
@@ -209,9 +221,11 @@ struct Candidate {
 /// Reads one `<sanctionEntity>`, the `index`-th; with its `delistingDate`.
 fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseError> {
     let start = format!("element sanctionEntity {index} (line {})", node.line);
-    let id = required(node, "logicalId", &start)?.to_owned();
+    let logical_id = required(node, "logicalId", &start)?.to_owned();
+    let reference = attr(node, "euReferenceNumber");
+    let id = if reference.is_empty() { logical_id.clone() } else { reference };
     check_id(&id).map_err(|r| ParseError::new(&start, r))?;
-    let here = format!("element sanctionEntity {index} (logicalId {id})");
+    let here = format!("element sanctionEntity {index} (logicalId {logical_id})");
     let at = |child: &Node| format!("{here}, <{}> (line {})", child.name, child.line);
     let child = |name: &str| {
         node.child(name).ok_or_else(|| {
@@ -526,7 +540,7 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
             note("additional_information", if key.is_empty() { value } else { format!("{key}: {value}") });
         }
     }
-    put(&mut other, "eu_reference_number", attr(node, "euReferenceNumber"));
+    put(&mut other, "logical_id", logical_id);
     put(&mut other, "un_reference_number", attr(node, "unitedNationId"));
     put(&mut other, "designation_details", attr(node, "designationDetails"));
     put(&mut other, "regulation", act);
@@ -588,7 +602,7 @@ mod tests {
         assert_eq!((s.authority.as_str(), s.format.name()), ("EU", "eu-xml"));
         assert_eq!(s.report_date, Date::parse("2020-04-15").unwrap());
         let ids: Vec<&str> = s.designations.iter().map(|l| l.designation.id.as_str()).collect();
-        assert_eq!(ids, ["13", "20", "23", "25", "29", "33", "39"]);
+        assert_eq!(ids, ["EU.27.28", "EU.39.56", "EU.16.62", "EU.11.43", "EU.22.9", "EU.42.11", "EU.35.2"]);
         for l in &s.designations {
             let d = &l.designation;
             ledger_core::validate::check_record(&d.record()).unwrap();
@@ -613,7 +627,7 @@ mod tests {
     #[test]
     fn record_details() {
         let s = parse_xml(FIRST7).unwrap();
-        let saddam = find(&s, "13");
+        let saddam = find(&s, "EU.27.28");
         let names: Vec<(&str, NameType)> =
             saddam.subject.names.iter().map(|n| (n.name.as_str(), n.name_type)).collect();
         assert_eq!(
@@ -636,10 +650,10 @@ mod tests {
             [Place { town: Some("al-Awja, near Tikrit".into()), region: None, country: Some("IRAQ".into()) }]
         );
         let other = saddam.other.as_ref().unwrap();
-        assert_eq!(other["eu_reference_number"], "EU.27.28");
+        assert_eq!(other["logical_id"], "13");
         assert_eq!(other["remarks"], serde_json::json!(["UNSC RESOLUTION 1483"]));
 
-        let qusay = find(&s, "20");
+        let qusay = find(&s, "EU.39.56");
         assert_eq!(qusay.subject.names[0].name, "Qusay Saddam Hussein Al-Tikriti");
         assert_eq!(qusay.subject.names[1].name, "Qoussaï Saddam Hussein Al-Tikriti");
         assert!(qusay.subject.position.as_deref().unwrap().starts_with("Oversaw Special Republican Guard"));
@@ -648,9 +662,9 @@ mod tests {
         // The place UNKNOWN is no country.
         assert_eq!(qusay.subject.places_of_birth[0].country, None);
 
-        let circa = find(&s, "39");
+        let circa = find(&s, "EU.35.2");
         assert!(circa.subject.dates_of_birth.iter().all(|d| d.approximate), "{:?}", circa.subject.dates_of_birth);
-        let l = s.designations.iter().find(|l| l.designation.id == "13").unwrap();
+        let l = s.designations.iter().find(|l| l.designation.id == "EU.27.28").unwrap();
         assert_eq!(l.last_updated, [Date::parse("2003-07-07").unwrap()]);
     }
 
@@ -669,7 +683,7 @@ mod tests {
                 1,
             );
         let s = parse_xml(text.as_bytes()).unwrap();
-        let l = s.designations.iter().find(|l| l.designation.id == "13").unwrap();
+        let l = s.designations.iter().find(|l| l.designation.id == "EU.27.28").unwrap();
         assert_eq!(l.designation.effective.to_string(), "2003-05-22");
         assert!(l.designation.other.as_ref().unwrap().get("effective_from").is_none());
         assert_eq!(l.last_updated, [Date::parse("2003-07-07").unwrap(), Date::parse("2019-03-01").unwrap()]);
@@ -683,7 +697,18 @@ mod tests {
         assert_eq!(s.designations.len(), 6);
         let future = text.replacen("logicalId=\"20\">", "logicalId=\"20\" delistingDate=\"2020-05-01\">", 1);
         let s = parse_xml(future.as_bytes()).unwrap();
-        assert_eq!(find(&s, "20").other.as_ref().unwrap()["delisting_date"], "2020-05-01");
+        assert_eq!(find(&s, "EU.39.56").other.as_ref().unwrap()["delisting_date"], "2020-05-01");
+    }
+
+    #[test]
+    fn an_entity_without_a_reference_is_keyed_by_its_logical_id() {
+        let text = String::from_utf8(FIRST7.to_vec()).unwrap();
+        let s = parse_xml(text.replacen(" euReferenceNumber=\"EU.39.56\"", "", 1).as_bytes()).unwrap();
+        let ids: Vec<&str> = s.designations.iter().map(|l| l.designation.id.as_str()).take(3).collect();
+        assert_eq!(ids, ["EU.27.28", "20", "EU.16.62"]);
+        let s = parse_xml(text.replacen("euReferenceNumber=\"EU.39.56\"", "euReferenceNumber=\" \"", 1).as_bytes())
+            .unwrap();
+        assert_eq!(s.designations[1].designation.id, "20", "a blank reference is none");
     }
 
     #[test]
@@ -702,7 +727,9 @@ mod tests {
         let e = parse_xml(text.replacen(" generationDate=", " generated=", 1).as_bytes()).unwrap_err();
         assert!(e.reason.contains("generationDate") && e.reason.contains("generated"), "{e}");
         let e = parse_xml(text.replacen("logicalId=\"20\">", "logicalId=\"13\">", 1).as_bytes()).unwrap_err();
-        assert!(e.reason.contains("appears again"), "{e}");
+        assert!(e.reason.contains("logicalId 13 appears again"), "{e}");
+        let e = parse_xml(text.replacen("\"EU.39.56\"", "\"EU.27.28\"", 1).as_bytes()).unwrap_err();
+        assert!(e.reason.contains("the id EU.27.28 appears again"), "{e}");
         let e = parse_xml(
             text.replacen("entryIntoForceDate=\"2003-07-07\"", "entryIntoForceDate=\"07/07/2003\"", 1).as_bytes(),
         )
