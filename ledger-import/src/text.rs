@@ -2,6 +2,30 @@
 
 use crate::ParseError;
 
+/// A value that is not what its field holds. Each message quotes the value and says what was
+/// expected; a parser adds where it is ([`ParseError`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum BadValue {
+    /// The UK CSV's first line.
+    #[error("`{0}` is not a report date line")]
+    ReportDateLine(String),
+    /// A UK date, `dd/mm/yyyy`.
+    #[error("`{0}` is not a date (dd/mm/yyyy)")]
+    UkDate(String),
+    /// A UK date of birth, with placeholders.
+    #[error("`{0}` is not a date of birth (dd/mm/yyyy, with dd or 00 for an unknown day or month)")]
+    DateOfBirth(String),
+    /// An `xs:date`.
+    #[error("`{0}` is not a date (YYYY-MM-DD, optionally with a time zone)")]
+    XsDate(String),
+}
+
+impl From<BadValue> for String {
+    fn from(e: BadValue) -> String {
+        e.to_string()
+    }
+}
+
 /// Collapses every run of whitespace to one space and trims.
 pub(crate) fn collapse(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")

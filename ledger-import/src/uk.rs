@@ -32,7 +32,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::text::{collapse, push_distinct, snake_code, utf8};
+use crate::text::{BadValue, collapse, push_distinct, snake_code, utf8};
 use crate::xml;
 use crate::{Format, Listed, ParseError, Snapshot, check};
 use ledger_core::event::{
@@ -828,8 +828,8 @@ impl Acc {
 // Values
 
 /// Parses `Report Date: 29-Apr-2026`.
-fn parse_report_date(line: &str) -> Result<Date, String> {
-    let bad = || format!("`{line}` is not a report date line");
+fn parse_report_date(line: &str) -> Result<Date, BadValue> {
+    let bad = || BadValue::ReportDateLine(line.to_owned());
     let rest = line
         .get(..12)
         .filter(|p| p.eq_ignore_ascii_case("report date:"))
@@ -850,8 +850,8 @@ fn parse_report_date(line: &str) -> Result<Date, String> {
 }
 
 /// Parses a `dd/mm/yyyy` date.
-pub(crate) fn parse_uk_date(s: &str) -> Result<Date, String> {
-    let bad = || format!("`{s}` is not a date (dd/mm/yyyy)");
+pub(crate) fn parse_uk_date(s: &str) -> Result<Date, BadValue> {
+    let bad = || BadValue::UkDate(s.to_owned());
     let parts: Vec<&str> = s.split('/').collect();
     let [d, m, y] = parts.as_slice() else {
         return Err(bad());
@@ -866,8 +866,8 @@ pub(crate) fn parse_uk_date(s: &str) -> Result<Date, String> {
 
 /// Parses a date of birth with placeholders into `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; a date with
 /// no known part at all (`dd/mm/yyyy`) is `None`.
-fn parse_dob(s: &str) -> Result<Option<String>, String> {
-    let bad = || format!("`{s}` is not a date of birth (dd/mm/yyyy, with dd or 00 for an unknown day or month)");
+fn parse_dob(s: &str) -> Result<Option<String>, BadValue> {
+    let bad = || BadValue::DateOfBirth(s.to_owned());
     let unknown =
         |p: &str| p.eq_ignore_ascii_case("dd") || p.eq_ignore_ascii_case("mm") || p.bytes().all(|b| b == b'0');
     let number = |p: &str, max: u32| {

@@ -3,11 +3,12 @@
 
 use quick_xml::Reader;
 use quick_xml::escape::resolve_predefined_entity;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, BytesStart, Event};
 
 use ledger_core::time::Date;
 
 use crate::ParseError;
+use crate::text::BadValue;
 
 /// An element: its name, attributes, text and child elements.
 #[derive(Debug, Default)]
@@ -101,9 +102,7 @@ pub(crate) fn read(
     let mut lines = Lines { bytes: text.as_bytes(), pos: 0, line: 1 };
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
-    let mut stack: Vec<Node> = Vec::new();
-    let mut root_done = false;
-    let mut seen_root = false;
+    let mut tree = Tree::default();
     loop {
         let before = reader.buffer_position();
         let event = match reader.read_event() {
@@ -111,128 +110,179 @@ pub(crate) fn read(
             Err(e) => {
                 let line = lines.at(reader.error_position());
                 let within =
-                    stack.last().map(|n| format!(" inside <{}> (line {})", n.name, n.line)).unwrap_or_default();
+                    tree.stack.last().map(|n| format!(" inside <{}> (line {})", n.name, n.line)).unwrap_or_default();
                 return Err(ParseError::new(format!("line {line}"), format!("malformed XML{within}: {e}")));
             }
         };
         let line = lines.at(before);
-        let misplaced = |what: &str| ParseError::new(format!("line {line}"), format!("{what} after the root element"));
+        let at = || format!("line {line}");
         match event {
             Event::Start(s) => {
-                if root_done {
-                    return Err(misplaced("an element"));
-                }
-                if stack.len() >= MAX_DEPTH {
-                    return Err(ParseError::new(
-                        format!("line {line}"),
-                        format!("elements nested deeper than {MAX_DEPTH} levels"),
-                    ));
-                }
-                let node = open(&s, line)?;
-                if stack.is_empty() {
-                    seen_root = true;
-                    on_root(&node)?;
-                }
-                stack.push(node);
+                tree.may_open(line, true)?;
+                tree.start(open(&s, line)?, &mut on_root)?;
             }
             Event::Empty(s) => {
-                if root_done {
-                    return Err(misplaced("an element"));
-                }
-                let node = open(&s, line)?;
-                match stack.len() {
-                    0 => {
-                        seen_root = true;
-                        root_done = true;
-                        on_root(&node)?;
-                    }
-                    1 => on_child(node)?,
-                    _ => {
-                        if let Some(parent) = stack.last_mut() {
-                            parent.children.push(node);
-                        }
-                    }
-                }
+                tree.may_open(line, false)?;
+                tree.empty(open(&s, line)?, &mut on_root, &mut on_child)?;
             }
-            Event::End(_) => {
-                let Some(node) = stack.pop() else {
-                    return Err(ParseError::new(format!("line {line}"), "a closing tag with no open element"));
-                };
-                match stack.len() {
-                    0 => root_done = true,
-                    1 => on_child(node)?,
-                    _ => {
-                        if let Some(parent) = stack.last_mut() {
-                            parent.children.push(node);
-                        }
-                    }
-                }
-            }
+            Event::End(_) => tree.end(line, &mut on_child)?,
             Event::Text(t) => {
-                let content = t.xml10_content().map_err(|e| ParseError::new(format!("line {line}"), e.to_string()))?;
-                push_text(&mut stack, &content, line)?;
+                let content = t.xml10_content().map_err(|e| ParseError::new(at(), e.to_string()))?;
+                tree.text(&content, line)?;
             }
             Event::CData(t) => {
-                let content = t.xml10_content().map_err(|e| ParseError::new(format!("line {line}"), e.to_string()))?;
-                push_text(&mut stack, &content, line)?;
+                let content = t.xml10_content().map_err(|e| ParseError::new(at(), e.to_string()))?;
+                tree.text(&content, line)?;
             }
-            Event::GeneralRef(r) => {
-                let resolved = if r.is_char_ref() {
-                    match r.resolve_char_ref() {
-                        Ok(Some(c)) => c.to_string(),
-                        _ => {
-                            return Err(ParseError::new(format!("line {line}"), "an invalid character reference"));
-                        }
-                    }
-                } else {
-                    let name = r.decode().map_err(|e| ParseError::new(format!("line {line}"), e.to_string()))?;
-                    match resolve_predefined_entity(&name) {
-                        Some(s) => s.to_owned(),
-                        None => {
-                            return Err(ParseError::new(format!("line {line}"), format!("unknown entity `&{name};`")));
-                        }
-                    }
-                };
-                push_text(&mut stack, &resolved, line)?;
-            }
-            Event::Eof => {
-                if let Some(open) = stack.last() {
-                    return Err(ParseError::new(
-                        format!("line {}", lines.at(reader.buffer_position())),
-                        format!("the file ends inside <{}> opened on line {} (truncated?)", open.name, open.line),
-                    ));
-                }
-                if !seen_root {
-                    return Err(ParseError::new("line 1", "no XML element in the file"));
-                }
-                return Ok(());
-            }
+            Event::GeneralRef(r) => tree.text(&reference(&r, line)?, line)?,
+            Event::Eof => return tree.finish(|| lines.at(reader.buffer_position())),
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
         }
     }
 }
 
-/// Appends text to the innermost open element; text outside the root must be blank, and the
-/// root's own text (whitespace between records) is not kept.
-fn push_text(stack: &mut [Node], text: &str, line: usize) -> Result<(), ParseError> {
-    match stack.len() {
-        0 if text.trim().is_empty() => Ok(()),
-        0 => Err(ParseError::new(format!("line {line}"), "text outside the root element")),
-        1 => Ok(()),
-        _ => {
-            if let Some(node) = stack.last_mut() {
-                node.text.push_str(text);
-            }
-            Ok(())
+/// The text a character or entity reference stands for: a character, or one of the five
+/// predefined entities (no other is declared in the lists).
+fn reference(r: &BytesRef<'_>, line: usize) -> Result<String, ParseError> {
+    if r.is_char_ref() {
+        return match r.resolve_char_ref() {
+            Ok(Some(c)) => Ok(c.to_string()),
+            _ => Err(ParseError::new(format!("line {line}"), "an invalid character reference")),
+        };
+    }
+    let name = r.decode().map_err(|e| ParseError::new(format!("line {line}"), e.to_string()))?;
+    match resolve_predefined_entity(&name) {
+        Some(s) => Ok(s.to_owned()),
+        None => Err(ParseError::new(format!("line {line}"), format!("unknown entity `&{name};`"))),
+    }
+}
+
+/// The elements open while reading: the root, then the child of the root being built and its
+/// open descendants.
+#[derive(Default)]
+struct Tree {
+    stack: Vec<Node>,
+    root_done: bool,
+    seen_root: bool,
+}
+
+impl Tree {
+    /// Refuses an element after the root, and (for a start tag, which nests) one deeper than
+    /// [`MAX_DEPTH`].
+    fn may_open(&self, line: usize, nests: bool) -> Result<(), ParseError> {
+        if self.root_done {
+            return Err(ParseError::new(format!("line {line}"), "an element after the root element"));
         }
+        if nests && self.stack.len() >= MAX_DEPTH {
+            return Err(ParseError::new(
+                format!("line {line}"),
+                format!("elements nested deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A start tag: the root is handed over as it opens.
+    fn start(
+        &mut self,
+        node: Node,
+        on_root: &mut impl FnMut(&Node) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        if self.stack.is_empty() {
+            self.seen_root = true;
+            on_root(&node)?;
+        }
+        self.stack.push(node);
+        Ok(())
+    }
+
+    /// An empty element (`<a/>`): a root that closes at once, a child of the root, or a
+    /// descendant of one.
+    fn empty(
+        &mut self,
+        node: Node,
+        on_root: &mut impl FnMut(&Node) -> Result<(), ParseError>,
+        on_child: &mut impl FnMut(Node) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        if self.stack.is_empty() {
+            self.seen_root = true;
+            self.root_done = true;
+            return on_root(&node);
+        }
+        self.close(node, on_child)
+    }
+
+    /// An end tag.
+    fn end(
+        &mut self,
+        line: usize,
+        on_child: &mut impl FnMut(Node) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        let Some(node) = self.stack.pop() else {
+            return Err(ParseError::new(format!("line {line}"), "a closing tag with no open element"));
+        };
+        if self.stack.is_empty() {
+            self.root_done = true;
+            return Ok(());
+        }
+        self.close(node, on_child)
+    }
+
+    /// A complete element below the root: handed over when it is a child of the root, else
+    /// added to its parent.
+    fn close(
+        &mut self,
+        node: Node,
+        on_child: &mut impl FnMut(Node) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        match self.stack.len() {
+            1 => on_child(node),
+            _ => {
+                if let Some(parent) = self.stack.last_mut() {
+                    parent.children.push(node);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Appends text to the innermost open element; text outside the root must be blank, and the
+    /// root's own text (whitespace between records) is not kept.
+    fn text(&mut self, text: &str, line: usize) -> Result<(), ParseError> {
+        match self.stack.len() {
+            0 if text.trim().is_empty() => Ok(()),
+            0 => Err(ParseError::new(format!("line {line}"), "text outside the root element")),
+            1 => Ok(()),
+            _ => {
+                if let Some(node) = self.stack.last_mut() {
+                    node.text.push_str(text);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The end of the document: refused inside an element (`line` says where it ended) or
+    /// before any.
+    fn finish(&self, line: impl FnOnce() -> usize) -> Result<(), ParseError> {
+        if let Some(open) = self.stack.last() {
+            return Err(ParseError::new(
+                format!("line {}", line()),
+                format!("the file ends inside <{}> opened on line {} (truncated?)", open.name, open.line),
+            ));
+        }
+        if !self.seen_root {
+            return Err(ParseError::new("line 1", "no XML element in the file"));
+        }
+        Ok(())
     }
 }
 
 /// An `xs:date`: `YYYY-MM-DD`, optionally followed by a time zone (`Z`, `+02:00`), which is
 /// dropped (the date is the publisher's calendar day).
-pub(crate) fn xs_date(s: &str) -> Result<Date, String> {
+pub(crate) fn xs_date(s: &str) -> Result<Date, BadValue> {
     let s = s.trim();
-    let bad = || format!("`{s}` is not a date (YYYY-MM-DD, optionally with a time zone)");
+    let bad = || BadValue::XsDate(s.to_owned());
     let (date, zone) = (s.get(..10).ok_or_else(bad)?, s.get(10..).ok_or_else(bad)?);
     let zone_ok = match zone.as_bytes() {
         [] | [b'Z'] => true,
