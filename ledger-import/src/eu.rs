@@ -46,7 +46,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::check;
-use crate::text::{collapse, push_distinct, snake_code};
+use crate::text::{Notes, collapse, push_distinct, snake_code};
 use crate::xml::{self, Node, xs_date};
 use crate::{Format, Listed, ParseError, Snapshot};
 use ledger_core::event::{
@@ -248,30 +248,9 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
     let published = required_date(regulation, "publicationDate", &at(regulation))?;
     let in_force = required_date(regulation, "entryIntoForceDate", &at(regulation))?;
     let subject_type = child("subjectType")?;
-    let kind = match (attr(subject_type, "classificationCode").as_str(), attr(subject_type, "code").as_str()) {
-        ("P", _) | ("", "person") => SubjectKind::Individual,
-        ("E", _) | ("", "enterprise") => SubjectKind::Entity,
-        (class, code) => {
-            return Err(ParseError::new(
-                at(subject_type),
-                format!(
-                    "subjectType classificationCode `{class}`, code `{code}` is neither a person (P) nor an enterprise (E) ({})",
-                    seen(subject_type)
-                ),
-            ));
-        }
-    };
+    let kind = kind_of(subject_type, &at(subject_type))?;
 
-    // Every act it names: (publication date, number, date of effect).
-    let mut acts: Vec<(Date, String, Date)> = vec![(published, act.clone(), in_force)];
-    for detail in &node.children {
-        for summary in detail.children_named("regulationSummary") {
-            let date = required_date(summary, "publicationDate", &at(summary))?;
-            let number = attr(summary, "numberTitle");
-            let effect = if number == act && date == published { in_force } else { date };
-            acts.push((date, number, effect));
-        }
-    }
+    let acts = acts(node, (published, act.clone(), in_force), &at)?;
     let mut last_updated = Vec::new();
     for (_, _, effect) in &acts {
         push_distinct(&mut last_updated, *effect);
@@ -287,25 +266,144 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
     let effective = match date_attr(node, "designationDate", &format!("{here} (line {})", node.line))? {
         Some(d) => d,
         None => {
-            let (first_published, first_act, effect) =
-                acts.iter().min_by_key(|(p, _, _)| *p).cloned().unwrap_or((published, act.clone(), in_force));
-            let how = if first_act == act && first_published == published && effect == in_force {
-                "entry into force"
-            } else {
-                "publication"
-            };
-            let name = if first_act.is_empty() { "an unnumbered act".to_owned() } else { first_act };
-            put(
-                &mut other,
-                "effective_from",
-                format!("no designationDate: the {how} ({effect}) of {name}, the earliest act naming it"),
-            );
+            let (effect, how) = earliest_act(&(published, act.clone(), in_force), &acts);
+            put(&mut other, "effective_from", how);
             effect
         }
     };
     let delisted = date_attr(node, "delistingDate", &format!("{here} (line {})", node.line))?;
 
-    // Names.
+    let Names { names, titles, functions, genders } = names(node, &here)?;
+    let mut notes = Notes::default();
+    let mut nationalities = Vec::new();
+    for c in node.children_named("citizenship") {
+        if let Some(country) = country(c) {
+            push_distinct(&mut nationalities, country);
+        }
+    }
+    let (dates_of_birth, places_of_birth) = births(node, &at, &mut notes)?;
+    let addresses = addresses(node, &mut notes);
+    let identifiers = identifiers(node, &mut notes);
+
+    // The rest.
+    for remark in node.children_named("remark") {
+        let r = collapse(&remark.text);
+        if !r.is_empty() {
+            notes.add("remarks", r);
+        }
+    }
+    for info in node.children_named("additionalInformation") {
+        let (key, value) = (attr(info, "key"), attr(info, "value"));
+        if !value.is_empty() {
+            notes.add("additional_information", if key.is_empty() { value } else { format!("{key}: {value}") });
+        }
+    }
+    put(&mut other, "logical_id", logical_id);
+    put(&mut other, "un_reference_number", attr(node, "unitedNationId"));
+    put(&mut other, "designation_details", attr(node, "designationDetails"));
+    put(&mut other, "regulation", act);
+    put(&mut other, "regulation_type", attr(regulation, "regulationType"));
+    put(&mut other, "regulation_entry_into_force", in_force.to_string());
+    if let Some(d) = delisted {
+        put(&mut other, "delisting_date", d.to_string());
+    }
+    notes.into_other(&mut other);
+    let url = collapse(regulation.leaf("publicationUrl"));
+
+    let designation = Designation {
+        authority: AUTHORITY.to_owned(),
+        id,
+        effective: Effective::Date(effective.0),
+        regime: Regime { code, name: None },
+        subject: Subject {
+            kind,
+            names,
+            title: non_empty(titles.join("; ")),
+            dates_of_birth,
+            places_of_birth,
+            nationalities,
+            gender: non_empty(genders.join("; ")),
+            position: non_empty(functions.join("; ")),
+            addresses,
+            identifiers,
+        },
+        measures: MEASURES.iter().map(|m| (*m).to_owned()).collect(),
+        reason: None,
+        source: Some(Source { url: non_empty(url), published: Some(published), document_hash: None }),
+        other: if other.is_empty() { None } else { Some(other) },
+        published: None,
+        note: None,
+        import: None,
+    };
+    check(&designation, &here)?;
+    Ok((
+        Listed { designation, last_updated, location: format!("sanctionEntity {index} (line {})", node.line) },
+        delisted,
+    ))
+}
+
+/// Every act an entity names, as (publication date, number, date of effect): its `<regulation>`
+/// (`regulation`, in force on its entry into force), then each `regulationSummary` of its details
+/// (in force on its publication, unless it is that regulation).
+fn acts(
+    node: &Node,
+    regulation: (Date, String, Date),
+    at: &dyn Fn(&Node) -> String,
+) -> Result<Vec<(Date, String, Date)>, ParseError> {
+    let (published, act, in_force) = regulation.clone();
+    let mut acts = vec![regulation];
+    for detail in &node.children {
+        for summary in detail.children_named("regulationSummary") {
+            let date = required_date(summary, "publicationDate", &at(summary))?;
+            let number = attr(summary, "numberTitle");
+            let effect = if number == act && date == published { in_force } else { date };
+            acts.push((date, number, effect));
+        }
+    }
+    Ok(acts)
+}
+
+/// The date of effect of the earliest act (by publication) of `acts`, which include the entity's
+/// `regulation`, and what `other.effective_from` says of it.
+fn earliest_act(regulation: &(Date, String, Date), acts: &[(Date, String, Date)]) -> (Date, String) {
+    let (published, act, in_force) = regulation;
+    let (first_published, first_act, effect) =
+        acts.iter().min_by_key(|(p, _, _)| *p).cloned().unwrap_or_else(|| regulation.clone());
+    let how = if first_act == *act && first_published == *published && effect == *in_force {
+        "entry into force"
+    } else {
+        "publication"
+    };
+    let name = if first_act.is_empty() { "an unnumbered act".to_owned() } else { first_act };
+    (effect, format!("no designationDate: the {how} ({effect}) of {name}, the earliest act naming it"))
+}
+
+/// The subject kind of a `<subjectType>` (`P` person → individual, `E` enterprise → entity).
+fn kind_of(subject_type: &Node, here: &str) -> Result<SubjectKind, ParseError> {
+    match (attr(subject_type, "classificationCode").as_str(), attr(subject_type, "code").as_str()) {
+        ("P", _) | ("", "person") => Ok(SubjectKind::Individual),
+        ("E", _) | ("", "enterprise") => Ok(SubjectKind::Entity),
+        (class, code) => Err(ParseError::new(
+            here,
+            format!(
+                "subjectType classificationCode `{class}`, code `{code}` is neither a person (P) nor an enterprise (E) ({})",
+                seen(subject_type)
+            ),
+        )),
+    }
+}
+
+/// What an entity's `nameAlias`es give: its names (the primary chosen), and the titles,
+/// functions and genders they carry.
+struct Names {
+    names: Vec<Name>,
+    titles: Vec<String>,
+    functions: Vec<String>,
+    genders: Vec<String>,
+}
+
+/// Reads the `nameAlias`es of `node` (`here` names it); refuses an entity with no name.
+fn names(node: &Node, here: &str) -> Result<Names, ParseError> {
     let mut candidates: Vec<Candidate> = Vec::new();
     let (mut titles, mut functions, mut genders) = (Vec::new(), Vec::new(), Vec::new());
     for alias in node.children_named("nameAlias") {
@@ -368,21 +466,15 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
         push_distinct(&mut names, name);
     }
 
-    let mut notes: Vec<(&str, Vec<String>)> = Vec::new();
-    let mut note = |key: &'static str, value: String| match notes.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, v)) => push_distinct(v, value),
-        None => notes.push((key, vec![value])),
-    };
+    Ok(Names { names, titles, functions, genders })
+}
 
-    // Nationalities.
-    let mut nationalities = Vec::new();
-    for c in node.children_named("citizenship") {
-        if let Some(country) = country(c) {
-            push_distinct(&mut nationalities, country);
-        }
-    }
-
-    // Dates and places of birth.
+/// The dates and places of birth of the `birthdate`s; a date in another calendar as a note.
+fn births(
+    node: &Node,
+    at: &dyn Fn(&Node) -> String,
+    notes: &mut Notes,
+) -> Result<(Vec<DateOfBirth>, Vec<Place>), ParseError> {
     let (mut dates_of_birth, mut places_of_birth) = (Vec::new(), Vec::new());
     for b in node.children_named("birthdate") {
         let here = at(b);
@@ -412,7 +504,7 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
                 push_distinct(&mut dates_of_birth, DateOfBirth { date, to, approximate });
             } else {
                 let range = to.map(|t| format!("..{t}")).unwrap_or_default();
-                note("date_of_birth_notes", format!("{date}{range} ({calendar} calendar)"));
+                notes.add("date_of_birth_notes", format!("{date}{range} ({calendar} calendar)"));
             }
         }
         let mut town = Vec::new();
@@ -428,7 +520,11 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
         }
     }
 
-    // Addresses.
+    Ok((dates_of_birth, places_of_birth))
+}
+
+/// The addresses; their contact details as notes.
+fn addresses(node: &Node, notes: &mut Notes) -> Vec<Address> {
     let mut addresses = Vec::new();
     for a in node.children_named("address") {
         let mut lines = Vec::new();
@@ -451,7 +547,7 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
         for contact in a.children_named("contactInfo") {
             let (key, value) = (attr(contact, "key"), attr(contact, "value"));
             if !value.is_empty() {
-                note("contact_details", if key.is_empty() { value } else { format!("{key}: {value}") });
+                notes.add("contact_details", if key.is_empty() { value } else { format!("{key}: {value}") });
             }
         }
         let empty = address.lines.is_empty()
@@ -464,7 +560,12 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
         }
     }
 
-    // Identifiers.
+    addresses
+}
+
+/// The `identification`s with a number as identifiers (issuer, dates and flags as the
+/// identifier's note); those without one described in a note.
+fn identifiers(node: &Node, notes: &mut Notes) -> Vec<Identifier> {
     let mut identifiers = Vec::new();
     for doc in node.children_named("identification") {
         let code = attr(doc, "identificationTypeCode");
@@ -521,69 +622,13 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
                 let described: Vec<String> =
                     [non_empty(description), country].into_iter().flatten().chain(details).collect();
                 if !described.is_empty() {
-                    note("documents_without_number", described.join("; "));
+                    notes.add("documents_without_number", described.join("; "));
                 }
             }
         }
     }
 
-    // The rest.
-    for remark in node.children_named("remark") {
-        let r = collapse(&remark.text);
-        if !r.is_empty() {
-            note("remarks", r);
-        }
-    }
-    for info in node.children_named("additionalInformation") {
-        let (key, value) = (attr(info, "key"), attr(info, "value"));
-        if !value.is_empty() {
-            note("additional_information", if key.is_empty() { value } else { format!("{key}: {value}") });
-        }
-    }
-    put(&mut other, "logical_id", logical_id);
-    put(&mut other, "un_reference_number", attr(node, "unitedNationId"));
-    put(&mut other, "designation_details", attr(node, "designationDetails"));
-    put(&mut other, "regulation", act);
-    put(&mut other, "regulation_type", attr(regulation, "regulationType"));
-    put(&mut other, "regulation_entry_into_force", in_force.to_string());
-    if let Some(d) = delisted {
-        put(&mut other, "delisting_date", d.to_string());
-    }
-    for (key, list) in notes {
-        other.insert(key.to_owned(), Value::Array(list.into_iter().map(Value::String).collect()));
-    }
-    let url = collapse(regulation.leaf("publicationUrl"));
-
-    let designation = Designation {
-        authority: AUTHORITY.to_owned(),
-        id,
-        effective: Effective::Date(effective.0),
-        regime: Regime { code, name: None },
-        subject: Subject {
-            kind,
-            names,
-            title: non_empty(titles.join("; ")),
-            dates_of_birth,
-            places_of_birth,
-            nationalities,
-            gender: non_empty(genders.join("; ")),
-            position: non_empty(functions.join("; ")),
-            addresses,
-            identifiers,
-        },
-        measures: MEASURES.iter().map(|m| (*m).to_owned()).collect(),
-        reason: None,
-        source: Some(Source { url: non_empty(url), published: Some(published), document_hash: None }),
-        other: if other.is_empty() { None } else { Some(other) },
-        published: None,
-        note: None,
-        import: None,
-    };
-    check(&designation, &here)?;
-    Ok((
-        Listed { designation, last_updated, location: format!("sanctionEntity {index} (line {})", node.line) },
-        delisted,
-    ))
+    identifiers
 }
 
 #[cfg(test)]

@@ -71,3 +71,27 @@ pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, ParseError> {
         ParseError::new(format!("line {line}"), format!("not UTF-8 (invalid byte at offset {at})"))
     })
 }
+
+/// Notes for `other`, by key: distinct values, in the order met.
+#[derive(Default)]
+pub(crate) struct Notes(Vec<(&'static str, Vec<String>)>);
+
+impl Notes {
+    /// Adds `value` under `key`, unless it is there.
+    pub(crate) fn add(&mut self, key: &'static str, value: String) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => push_distinct(v, value),
+            None => self.0.push((key, vec![value])),
+        }
+    }
+
+    /// Puts every key's values, as an array of strings, into `other`.
+    pub(crate) fn into_other(self, other: &mut serde_json::Map<String, serde_json::Value>) {
+        for (key, list) in self.0 {
+            other.insert(
+                key.to_owned(),
+                serde_json::Value::Array(list.into_iter().map(serde_json::Value::String).collect()),
+            );
+        }
+    }
+}

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::check;
-use crate::text::{collapse, push_distinct, snake_code};
+use crate::text::{Notes, collapse, push_distinct, snake_code};
 use crate::xml::{self, Node, xs_date};
 use crate::{Format, Listed, ParseError, Snapshot};
 use ledger_core::event::{
@@ -221,25 +221,6 @@ fn regime_code(list_type: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
         .take(32)
         .collect()
-}
-
-/// Notes for `other`, by key: distinct values, in the order met.
-#[derive(Default)]
-struct Notes(Vec<(&'static str, Vec<String>)>);
-
-impl Notes {
-    fn add(&mut self, key: &'static str, value: String) {
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => push_distinct(v, value),
-            None => self.0.push((key, vec![value])),
-        }
-    }
-
-    fn into_other(self, other: &mut Map<String, Value>) {
-        for (key, list) in self.0 {
-            other.insert(key.to_owned(), Value::Array(list.into_iter().map(Value::String).collect()));
-        }
-    }
 }
 
 /// The names: the primary from FIRST_NAME..FOURTH_NAME (`None` without one), the original
