@@ -346,167 +346,15 @@ fn party_record(
         .find(|i| i.attr("Primary").is_some_and(|p| p.trim() == "true"))
         .or_else(|| profile.child("Identity"))
         .ok_or_else(|| ParseError::new(here, "no <Identity>"))?;
-    let identity_id = identity.attr("ID").unwrap_or("").trim();
-    let mut groups: HashMap<&str, String> = HashMap::new();
-    if let Some(g) = identity.child("NamePartGroups") {
-        for m in g.children_named("MasterNamePartGroup") {
-            for n in m.children_named("NamePartGroup") {
-                let t = codes.text("NamePartType", n.attr("NamePartTypeID").unwrap_or(""), here)?;
-                groups.insert(n.attr("ID").unwrap_or("").trim(), t);
-            }
-        }
-    }
-    let mut names: Vec<Name> = Vec::new();
-    let mut formerly = Vec::new();
-    for alias in identity.children_named("Alias") {
-        let alias_type = codes.text("AliasType", alias.attr("AliasTypeID").unwrap_or(""), here)?;
-        let primary = alias.attr("Primary").is_some_and(|p| p.trim() == "true");
-        let low = alias.attr("LowQuality").is_some_and(|p| p.trim() == "true");
-        for doc in alias.children_named("DocumentedName") {
-            let parts: Vec<(&Node, String)> = doc
-                .children_named("DocumentedNamePart")
-                .filter_map(|p| p.child("NamePartValue"))
-                .map(|v| (v, collapse(&v.text)))
-                .filter(|(_, t)| !t.is_empty())
-                .collect();
-            let Some((first, _)) = parts.first() else { continue };
-            let last_first = parts.len() > 1
-                && groups.get(first.attr("NamePartGroupID").unwrap_or("").trim()).is_some_and(|t| t == "Last Name");
-            let texts: Vec<&str> = parts.iter().map(|(_, t)| t.as_str()).collect();
-            let name = if last_first { format!("{}, {}", texts[0], texts[1..].join(" ")) } else { texts.join(" ") };
-            let script = match first.attr("ScriptID") {
-                Some(sid) => codes.get("Script", sid, here)?.attr("ScriptCode").map(collapse).filter(|c| c != "Latin"),
-                None => None,
-            };
-            if alias_type == "F.K.A." {
-                push_distinct(&mut formerly, name.clone());
-            }
-            let name = if script.is_some() {
-                Name { name, name_type: NameType::Variation, quality: None, script }
-            } else if primary && names.iter().all(|n| n.name_type != NameType::Primary) {
-                Name { name, name_type: NameType::Primary, quality: None, script: None }
-            } else {
-                let quality = Some(if low { AliasQuality::Low } else { AliasQuality::Good });
-                Name { name, name_type: NameType::Alias, quality, script: None }
-            };
-            push_distinct(&mut names, name);
-        }
-    }
-    let Some(p) = names.iter().position(|n| n.name_type == NameType::Primary) else {
-        return Err(ParseError::new(here, "no primary name (an <Alias Primary=\"true\"> with a name)"));
-    };
-    let primary = names.remove(p);
-    names.insert(0, primary);
+    let (names, formerly) = names(codes, identity, here)?;
 
     // Features.
-    let (mut dates_of_birth, mut places_of_birth, mut nationalities, mut addresses) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut gender = None;
-    let mut features = Vec::new();
-    for f in profile.children_named("Feature") {
-        let kind = codes.text("FeatureType", f.attr("FeatureTypeID").unwrap_or(""), here)?;
-        for v in f.children_named("FeatureVersion") {
-            let mut texts = Vec::new();
-            let mut places = Vec::new();
-            for d in v.children_named("VersionDetail") {
-                let t = collapse(&d.text);
-                if !t.is_empty() {
-                    texts.push(t);
-                } else if let Some(r) = d.attr("DetailReferenceID") {
-                    texts.push(codes.text("DetailReference", r, here)?);
-                }
-            }
-            for l in v.children_named("VersionLocation") {
-                let lid = l.attr("LocationID").unwrap_or("").trim();
-                let node = locations
-                    .get(lid)
-                    .ok_or_else(|| ParseError::new(here, format!("LocationID `{lid}` is not among the <Locations>")))?;
-                places.push(address_of(codes, node, here)?);
-            }
-            match kind.as_str() {
-                "Birthdate" => {
-                    if let Some(d) = v.child("DatePeriod").and_then(period) {
-                        push_distinct(&mut dates_of_birth, d);
-                    }
-                }
-                "Place of Birth" => {
-                    for t in &texts {
-                        let place = match t.rsplit_once(", ") {
-                            Some((town, country)) => {
-                                Place { town: Some(town.to_owned()), region: None, country: Some(country.to_owned()) }
-                            }
-                            None => Place { town: Some(t.clone()), region: None, country: None },
-                        };
-                        push_distinct(&mut places_of_birth, place);
-                    }
-                    for a in places {
-                        let town = (!a.lines.is_empty()).then(|| a.lines.join(", ")).or(a.town);
-                        push_distinct(&mut places_of_birth, Place { town, region: a.region, country: a.country });
-                    }
-                }
-                "Citizenship Country" | "Nationality Country" => {
-                    for c in places.into_iter().filter_map(|a| a.country).chain(texts) {
-                        push_distinct(&mut nationalities, c);
-                    }
-                }
-                "Gender" => gender = texts.into_iter().next(),
-                "Location" => {
-                    for a in places {
-                        push_distinct(&mut addresses, a);
-                    }
-                }
-                _ => {
-                    let mut values = texts;
-                    values.extend(places.into_iter().map(|a| {
-                        let parts: Vec<String> = a
-                            .lines
-                            .into_iter()
-                            .chain([a.town, a.region, a.postal_code, a.country].into_iter().flatten())
-                            .collect();
-                        parts.join(", ")
-                    }));
-                    if let Some(d) = v.child("DatePeriod").and_then(period) {
-                        values.push(d.date);
-                    }
-                    for value in values.into_iter().filter(|v| !v.is_empty()) {
-                        push_distinct(&mut features, Value::String(format!("{kind}: {value}")));
-                    }
-                }
-            }
-        }
-    }
+    let Features { dates_of_birth, places_of_birth, nationalities, addresses, gender, features } =
+        features(codes, locations, profile, here)?;
 
     // Documents.
-    let mut identifiers = Vec::new();
-    for d in documents.get(identity_id).into_iter().flatten() {
-        let label = codes.text("IDRegDocType", d.attr("IDRegDocTypeID").unwrap_or(""), here)?;
-        let value = collapse(d.leaf("IDRegistrationNo"));
-        if value.is_empty() {
-            continue;
-        }
-        let kind = match label.as_str() {
-            "Passport" | "Diplomatic Passport" => "passport".to_owned(),
-            "National ID No." | "Identification Number" => "national_id".to_owned(),
-            l if l.contains("IMO") => "imo".to_owned(),
-            l if l.contains("Registration") => "registration".to_owned(),
-            l => snake_code(l).unwrap_or_else(|| "document".to_owned()),
-        };
-        let country = match d.attr("IssuedBy-CountryID") {
-            Some(c) => Some(codes.text("Country", c, here)?),
-            None => None,
-        };
-        let notes: Vec<String> = [
-            (kind != snake_code(&label).unwrap_or_default()).then(|| label.clone()),
-            Some(collapse(d.leaf("IssuingAuthority"))),
-            Some(collapse(d.leaf("Comment"))),
-        ]
-        .into_iter()
-        .flatten()
-        .filter(|n| !n.is_empty())
-        .collect();
-        let note = (!notes.is_empty()).then(|| notes.join("; "));
-        push_distinct(&mut identifiers, Identifier { kind, value, country, note });
-    }
+    let identity_id = identity.attr("ID").unwrap_or("").trim();
+    let identifiers = identifiers(codes, documents.get(identity_id).into_iter().flatten().copied(), here)?;
 
     // The entries.
     let (mut programs, mut lists, mut bases, mut types) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -586,6 +434,198 @@ fn party_record(
     };
     check(&designation, here)?;
     Ok(Listed { designation, last_updated, location })
+}
+
+/// The names of a party's primary identity, the primary first (refused without one), and the
+/// names it was formerly known as.
+fn names(codes: &Codes, identity: &Node, here: &str) -> Result<(Vec<Name>, Vec<String>), ParseError> {
+    let mut groups: HashMap<&str, String> = HashMap::new();
+    if let Some(g) = identity.child("NamePartGroups") {
+        for m in g.children_named("MasterNamePartGroup") {
+            for n in m.children_named("NamePartGroup") {
+                let t = codes.text("NamePartType", n.attr("NamePartTypeID").unwrap_or(""), here)?;
+                groups.insert(n.attr("ID").unwrap_or("").trim(), t);
+            }
+        }
+    }
+    let mut names: Vec<Name> = Vec::new();
+    let mut formerly = Vec::new();
+    for alias in identity.children_named("Alias") {
+        let alias_type = codes.text("AliasType", alias.attr("AliasTypeID").unwrap_or(""), here)?;
+        let primary = alias.attr("Primary").is_some_and(|p| p.trim() == "true");
+        let low = alias.attr("LowQuality").is_some_and(|p| p.trim() == "true");
+        for doc in alias.children_named("DocumentedName") {
+            let parts: Vec<(&Node, String)> = doc
+                .children_named("DocumentedNamePart")
+                .filter_map(|p| p.child("NamePartValue"))
+                .map(|v| (v, collapse(&v.text)))
+                .filter(|(_, t)| !t.is_empty())
+                .collect();
+            let Some((first, _)) = parts.first() else { continue };
+            let last_first = parts.len() > 1
+                && groups.get(first.attr("NamePartGroupID").unwrap_or("").trim()).is_some_and(|t| t == "Last Name");
+            let texts: Vec<&str> = parts.iter().map(|(_, t)| t.as_str()).collect();
+            let name = if last_first { format!("{}, {}", texts[0], texts[1..].join(" ")) } else { texts.join(" ") };
+            let script = match first.attr("ScriptID") {
+                Some(sid) => codes.get("Script", sid, here)?.attr("ScriptCode").map(collapse).filter(|c| c != "Latin"),
+                None => None,
+            };
+            if alias_type == "F.K.A." {
+                push_distinct(&mut formerly, name.clone());
+            }
+            let name = if script.is_some() {
+                Name { name, name_type: NameType::Variation, quality: None, script }
+            } else if primary && names.iter().all(|n| n.name_type != NameType::Primary) {
+                Name { name, name_type: NameType::Primary, quality: None, script: None }
+            } else {
+                let quality = Some(if low { AliasQuality::Low } else { AliasQuality::Good });
+                Name { name, name_type: NameType::Alias, quality, script: None }
+            };
+            push_distinct(&mut names, name);
+        }
+    }
+    let Some(p) = names.iter().position(|n| n.name_type == NameType::Primary) else {
+        return Err(ParseError::new(here, "no primary name (an <Alias Primary=\"true\"> with a name)"));
+    };
+    let primary = names.remove(p);
+    names.insert(0, primary);
+    Ok((names, formerly))
+}
+
+/// What a profile's features give: dates and places of birth, nationalities, addresses, gender,
+/// and every other feature as `Kind: value`.
+struct Features {
+    dates_of_birth: Vec<DateOfBirth>,
+    places_of_birth: Vec<Place>,
+    nationalities: Vec<String>,
+    addresses: Vec<Address>,
+    gender: Option<String>,
+    features: Vec<Value>,
+}
+
+/// Reads a profile's `<Feature>`s, their locations from `locations`.
+fn features(
+    codes: &Codes,
+    locations: &HashMap<&str, &Node>,
+    profile: &Node,
+    here: &str,
+) -> Result<Features, ParseError> {
+    let (mut dates_of_birth, mut places_of_birth, mut nationalities, mut addresses) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut gender = None;
+    let mut features = Vec::new();
+    for f in profile.children_named("Feature") {
+        let kind = codes.text("FeatureType", f.attr("FeatureTypeID").unwrap_or(""), here)?;
+        for v in f.children_named("FeatureVersion") {
+            let mut texts = Vec::new();
+            let mut places = Vec::new();
+            for d in v.children_named("VersionDetail") {
+                let t = collapse(&d.text);
+                if !t.is_empty() {
+                    texts.push(t);
+                } else if let Some(r) = d.attr("DetailReferenceID") {
+                    texts.push(codes.text("DetailReference", r, here)?);
+                }
+            }
+            for l in v.children_named("VersionLocation") {
+                let lid = l.attr("LocationID").unwrap_or("").trim();
+                let node = locations
+                    .get(lid)
+                    .ok_or_else(|| ParseError::new(here, format!("LocationID `{lid}` is not among the <Locations>")))?;
+                places.push(address_of(codes, node, here)?);
+            }
+            match kind.as_str() {
+                "Birthdate" => {
+                    if let Some(d) = v.child("DatePeriod").and_then(period) {
+                        push_distinct(&mut dates_of_birth, d);
+                    }
+                }
+                "Place of Birth" => {
+                    for t in &texts {
+                        let place = match t.rsplit_once(", ") {
+                            Some((town, country)) => {
+                                Place { town: Some(town.to_owned()), region: None, country: Some(country.to_owned()) }
+                            }
+                            None => Place { town: Some(t.clone()), region: None, country: None },
+                        };
+                        push_distinct(&mut places_of_birth, place);
+                    }
+                    for a in places {
+                        let town = (!a.lines.is_empty()).then(|| a.lines.join(", ")).or(a.town);
+                        push_distinct(&mut places_of_birth, Place { town, region: a.region, country: a.country });
+                    }
+                }
+                "Citizenship Country" | "Nationality Country" => {
+                    for c in places.into_iter().filter_map(|a| a.country).chain(texts) {
+                        push_distinct(&mut nationalities, c);
+                    }
+                }
+                "Gender" => gender = texts.into_iter().next(),
+                "Location" => {
+                    for a in places {
+                        push_distinct(&mut addresses, a);
+                    }
+                }
+                _ => {
+                    let mut values = texts;
+                    values.extend(places.into_iter().map(|a| {
+                        let parts: Vec<String> = a
+                            .lines
+                            .into_iter()
+                            .chain([a.town, a.region, a.postal_code, a.country].into_iter().flatten())
+                            .collect();
+                        parts.join(", ")
+                    }));
+                    if let Some(d) = v.child("DatePeriod").and_then(period) {
+                        values.push(d.date);
+                    }
+                    for value in values.into_iter().filter(|v| !v.is_empty()) {
+                        push_distinct(&mut features, Value::String(format!("{kind}: {value}")));
+                    }
+                }
+            }
+        }
+    }
+    Ok(Features { dates_of_birth, places_of_birth, nationalities, addresses, gender, features })
+}
+
+/// The identity's documents with a number as identifiers.
+fn identifiers<'a>(
+    codes: &Codes,
+    documents: impl Iterator<Item = &'a Node>,
+    here: &str,
+) -> Result<Vec<Identifier>, ParseError> {
+    let mut identifiers = Vec::new();
+    for d in documents {
+        let label = codes.text("IDRegDocType", d.attr("IDRegDocTypeID").unwrap_or(""), here)?;
+        let value = collapse(d.leaf("IDRegistrationNo"));
+        if value.is_empty() {
+            continue;
+        }
+        let kind = match label.as_str() {
+            "Passport" | "Diplomatic Passport" => "passport".to_owned(),
+            "National ID No." | "Identification Number" => "national_id".to_owned(),
+            l if l.contains("IMO") => "imo".to_owned(),
+            l if l.contains("Registration") => "registration".to_owned(),
+            l => snake_code(l).unwrap_or_else(|| "document".to_owned()),
+        };
+        let country = match d.attr("IssuedBy-CountryID") {
+            Some(c) => Some(codes.text("Country", c, here)?),
+            None => None,
+        };
+        let notes: Vec<String> = [
+            (kind != snake_code(&label).unwrap_or_default()).then(|| label.clone()),
+            Some(collapse(d.leaf("IssuingAuthority"))),
+            Some(collapse(d.leaf("Comment"))),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|n| !n.is_empty())
+        .collect();
+        let note = (!notes.is_empty()).then(|| notes.join("; "));
+        push_distinct(&mut identifiers, Identifier { kind, value, country, note });
+    }
+    Ok(identifiers)
 }
 
 #[cfg(test)]
