@@ -36,7 +36,7 @@ use serde_json::{Map, Value};
 
 use crate::check;
 use crate::reconcile::SourceFile;
-use crate::text::{collapse, push_distinct, utf8};
+use crate::text::{Notes, collapse, push_distinct, utf8};
 use crate::{Format, Listed, ParseError, Snapshot};
 use ledger_core::event::{
     Address, AliasQuality, DateOfBirth, Designation, Identifier, Name, NameType, Place, Regime, Subject, SubjectKind,
@@ -345,20 +345,16 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
     };
 
     let mut names = vec![Name { name: primary, name_type: NameType::Primary, quality: None, script: None }];
-    let mut notes: Vec<(&str, Vec<String>)> = Vec::new();
-    let mut note = |key: &'static str, value: String| match notes.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, v)) => push_distinct(v, value),
-        None => notes.push((key, vec![value])),
-    };
+    let mut notes = Notes::default();
     for (alt_type, name, remarks) in &e.aliases {
         if name.is_empty() {
             continue;
         }
         if alt_type.trim().eq_ignore_ascii_case("fka") {
-            note("formerly_known_as", name.clone());
+            notes.add("formerly_known_as", name.clone());
         }
         if let Some(r) = non_empty(remarks) {
-            note("alias_notes", format!("{name}: {r}"));
+            notes.add("alias_notes", format!("{name}: {r}"));
         }
         push_distinct(
             &mut names,
@@ -368,6 +364,77 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
 
     // The remarks, and what they say of the subject.
     let remarks = collapse(&format!("{}{}", c[11], e.comments));
+    let Remarks { dates_of_birth, places_of_birth, nationalities, identifiers, gender } =
+        read_remarks(&remarks, &mut names, &mut notes);
+
+    let addresses = addresses(&e.addresses, &mut notes);
+
+    for (i, key) in [
+        (5, "call_sign"),
+        (6, "vessel_type"),
+        (7, "tonnage"),
+        (8, "gross_registered_tonnage"),
+        (9, "vessel_flag"),
+        (10, "vessel_owner"),
+    ] {
+        if let Some(v) = non_empty(&c[i]) {
+            other.insert(key.into(), Value::String(v));
+        }
+    }
+    other.insert(
+        "effective_from".into(),
+        Value::String(
+            "no designation date in the legacy CSV: the publication date of the first list imported that shows it"
+                .into(),
+        ),
+    );
+    other.insert("programs".into(), Value::Array(programs.into_iter().map(Value::String).collect()));
+    if !remarks.is_empty() {
+        other.insert("remarks".into(), Value::String(remarks));
+    }
+    notes.into_other(&mut other);
+
+    let designation = Designation {
+        authority: AUTHORITY.to_owned(),
+        id: e.id.clone(),
+        effective: Effective::Date(published.0),
+        regime: Regime { code, name: None },
+        subject: Subject {
+            kind,
+            names,
+            title: non_empty(&c[4]),
+            dates_of_birth,
+            places_of_birth,
+            nationalities,
+            gender,
+            position: None,
+            addresses,
+            identifiers,
+        },
+        measures: MEASURES.iter().map(|m| (*m).to_owned()).collect(),
+        reason: None,
+        source: None,
+        other: Some(other),
+        published: None,
+        note: None,
+        import: None,
+    };
+    check(&designation, &here)?;
+    Ok(Listed { designation, last_updated: Vec::new(), location: e.row.location })
+}
+
+/// What the remarks say of the subject: `DOB`, `POB`, `nationality`/`citizen`, `Gender`, the
+/// documents; `Linked To:` and undated dates of birth as notes; quoted `a.k.a.`s as names.
+struct Remarks {
+    dates_of_birth: Vec<DateOfBirth>,
+    places_of_birth: Vec<Place>,
+    nationalities: Vec<String>,
+    identifiers: Vec<Identifier>,
+    gender: Option<String>,
+}
+
+/// Reads the `; `-separated items of an entry's remarks, adding the names they give to `names`.
+fn read_remarks(remarks: &str, names: &mut Vec<Name>, notes: &mut Notes) -> Remarks {
     let (mut dates_of_birth, mut places_of_birth, mut nationalities, mut identifiers) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut gender = None;
@@ -377,7 +444,7 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
         if let Some(d) = item.strip_prefix("DOB ") {
             match date_of_birth(d.trim()) {
                 Some(d) => push_distinct(&mut dates_of_birth, d),
-                None => note("date_of_birth_notes", d.trim().to_owned()),
+                None => notes.add("date_of_birth_notes", d.trim().to_owned()),
             }
         } else if let Some(p) = item.strip_prefix("POB ") {
             let place = match p.rsplit_once(", ") {
@@ -407,24 +474,28 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
             }
         } else if let Some(l) = item.strip_prefix("Linked To: ") {
             if let Some(l) = non_empty(l) {
-                note("linked_to", l);
+                notes.add("linked_to", l);
             }
         } else if let Some((prefix, rest)) =
             ["a.k.a. ", "f.k.a. ", "n.k.a. "].iter().find_map(|p| item.strip_prefix(p).map(|r| (*p, r)))
             && let Some(name) = quoted(rest)
         {
             if prefix == "f.k.a. " {
-                note("formerly_known_as", name.clone());
+                notes.add("formerly_known_as", name.clone());
             }
             push_distinct(
-                &mut names,
+                names,
                 Name { name, name_type: NameType::Alias, quality: Some(AliasQuality::Low), script: None },
             );
         }
     }
+    Remarks { dates_of_birth, places_of_birth, nationalities, identifiers, gender }
+}
 
+/// The addresses of an entry's add.csv rows; their remarks as notes.
+fn addresses(rows: &[Row], notes: &mut Notes) -> Vec<Address> {
     let mut addresses = Vec::new();
-    for row in &e.addresses {
+    for row in rows {
         let a = &row.cells;
         let address = Address {
             lines: non_empty(&a[2]).into_iter().collect(),
@@ -434,67 +505,13 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
             country: non_empty(&a[4]),
         };
         if let Some(r) = non_empty(&a[5]) {
-            note("address_notes", r);
+            notes.add("address_notes", r);
         }
         if !address.lines.is_empty() || address.town.is_some() || address.country.is_some() {
             push_distinct(&mut addresses, address);
         }
     }
-
-    for (i, key) in [
-        (5, "call_sign"),
-        (6, "vessel_type"),
-        (7, "tonnage"),
-        (8, "gross_registered_tonnage"),
-        (9, "vessel_flag"),
-        (10, "vessel_owner"),
-    ] {
-        if let Some(v) = non_empty(&c[i]) {
-            other.insert(key.into(), Value::String(v));
-        }
-    }
-    other.insert(
-        "effective_from".into(),
-        Value::String(
-            "no designation date in the legacy CSV: the publication date of the first list imported that shows it"
-                .into(),
-        ),
-    );
-    other.insert("programs".into(), Value::Array(programs.into_iter().map(Value::String).collect()));
-    if !remarks.is_empty() {
-        other.insert("remarks".into(), Value::String(remarks));
-    }
-    for (key, list) in notes {
-        other.insert(key.to_owned(), Value::Array(list.into_iter().map(Value::String).collect()));
-    }
-
-    let designation = Designation {
-        authority: AUTHORITY.to_owned(),
-        id: e.id.clone(),
-        effective: Effective::Date(published.0),
-        regime: Regime { code, name: None },
-        subject: Subject {
-            kind,
-            names,
-            title: non_empty(&c[4]),
-            dates_of_birth,
-            places_of_birth,
-            nationalities,
-            gender,
-            position: None,
-            addresses,
-            identifiers,
-        },
-        measures: MEASURES.iter().map(|m| (*m).to_owned()).collect(),
-        reason: None,
-        source: None,
-        other: Some(other),
-        published: None,
-        note: None,
-        import: None,
-    };
-    check(&designation, &here)?;
-    Ok(Listed { designation, last_updated: Vec::new(), location: e.row.location })
+    addresses
 }
 
 #[cfg(test)]
