@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ledger_core::event::{Key, SubjectKind};
-use ledger_core::import::reconcile::DelistLimit;
 use ledger_core::time::{AsOf, At, Date, Effective};
+use ledger_import::reconcile::DelistLimit;
 
 /// A tamper-evident ledger of sanctions designations, amendments, delistings and corrections,
 /// queryable at any date.

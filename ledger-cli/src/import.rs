@@ -3,13 +3,13 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use ledger_core::import::ofac::{CsvFile, CsvRole};
-use ledger_core::import::reconcile::{self, DelistLimit, Options, SourceFile};
-use ledger_core::import::{Snapshot, eu, ofac_xml, uk, un};
 use ledger_core::progress::Progress;
 use ledger_core::time::{Clock, Date};
 use ledger_core::{Error, Ledger};
-use serde_json::json;
+use ledger_import::ofac::CsvRole;
+use ledger_import::output::ImportOutput;
+use ledger_import::reconcile::{self, DelistLimit, Options, PlanError};
+use ledger_import::{Format as ImportFormat, ListFile, Parsed, ReadError};
 
 use crate::cli::{Format, ListFormat};
 use crate::output::{self, Table};
@@ -45,14 +45,11 @@ pub fn run(
 ) -> Result<u8, Failure> {
     // Progress for a person watching; nothing when stderr is a file or a pipe, or with --quiet.
     let bar = progress::Bar::new();
-    let (name, snapshot, file) =
-        if req.list == ListFormat::OfacCsv { read_ofac_csv(req, &bar)? } else { read_one(req, &bar)? };
+    let (name, parsed) = read_list(req, &bar)?;
+    let (snapshot, file) = (&parsed.snapshot, &parsed.source);
     bar.phase(&format!("reconciling {} listed designations", snapshot.designations.len()), None);
     let options = Options { max_delist: req.max_delist, max_amend: req.max_amend, allow_older: req.allow_older };
-    let plan = reconcile::plan(ledger, &snapshot, &file, &options, clock).map_err(|e| match e {
-        Error::Refused(reason) => Failure::new(exit::DATA, format!("{name}: {reason}\n  nothing was written")),
-        e => e.into(),
-    })?;
+    let plan = reconcile::plan(ledger, snapshot, file, &options, clock).map_err(|e| refused(&name, e))?;
     let head = if req.dry_run {
         None
     } else {
@@ -79,33 +76,18 @@ pub fn run(
     };
     bar.done();
 
-    let events: Vec<serde_json::Value> =
-        plan.events.iter().map(|n| serde_json::to_value(&n.event).unwrap_or_default()).collect();
+    let output = ImportOutput::new(&name, &parsed, &plan, head);
     match format {
         Format::Json => {
-            let mut v = json!({
-                "list": snapshot.format,
-                "file": name,
-                "blake3": file.blake3,
-                "size": file.size,
-                "authority": snapshot.authority,
-                "report_date": snapshot.report_date.to_string(),
-                "dry_run": req.dry_run,
-                "summary": plan.summary,
-                "head": head.map(|h| json!({"seq": h.seq, "hash": h.hash.to_hex()})),
-            });
-            if req.dry_run {
-                v["events"] = json!(events);
-            }
+            let v = serde_json::to_value(&output).map_err(|e| Failure::new(exit::INTERNAL, e.to_string()))?;
             output::write_json(out, &v)?;
         }
         Format::Table | Format::Csv => {
             // Names in a list are whoever was listed chose them: nothing of the list, nor the
             // file's name, reaches the terminal unescaped (JSON leaves bidi overrides as they are).
-            if req.dry_run {
-                for e in &events {
-                    writeln!(out, "{}", output::escape(&e.to_string()))?;
-                }
+            for e in output.events.iter().flatten() {
+                let e = serde_json::to_value(e).unwrap_or_default();
+                writeln!(out, "{}", output::escape(&e.to_string()))?;
             }
             let s = &plan.summary;
             writeln!(
@@ -136,6 +118,18 @@ pub fn run(
     Ok(exit::OK)
 }
 
+/// A list the reconciliation refuses, with how to lift the limit it met.
+fn refused(name: &str, e: PlanError) -> Failure {
+    let hint = match e {
+        PlanError::Ledger(e) => return e.into(),
+        PlanError::Older { .. } => "; pass --allow-older to import it anyway",
+        PlanError::TooManyDelistings { .. } => " Check the file, or raise the limit with --max-delist",
+        PlanError::TooManyAmendments { .. } => " Check the file and a --dry-run, or raise the limit with --max-amend",
+        _ => "",
+    };
+    Failure::new(exit::DATA, format!("{name}: {e}{hint}\n  nothing was written"))
+}
+
 fn usage(msg: String) -> Failure {
     Failure::new(exit::USAGE, msg)
 }
@@ -156,45 +150,55 @@ fn read_file(path: &Path, bar: &progress::Bar) -> Result<Vec<u8>, Failure> {
     Ok(bytes)
 }
 
-/// Reads and parses a list that is one file.
-fn read_one(req: &Request, bar: &progress::Bar) -> Result<(String, Snapshot, SourceFile), Failure> {
-    let [path] = req.files else {
-        return Err(usage(format!("a {} list is one file; {} were given", list_name(req.list), req.files.len())));
-    };
-    if req.published.is_some() {
-        return Err(usage(format!(
-            "--published is for a list that carries no date (ofac-csv); a {} list carries its own",
-            list_name(req.list)
-        )));
-    }
-    let name = path.display().to_string();
-    let bytes = read_file(path, bar)?;
-    bar.phase(&format!("parsing {name}"), None);
-    let parsed = match req.list {
-        ListFormat::UkCsv => uk::parse_csv(&bytes),
-        ListFormat::UkXml => uk::parse_xml(&bytes),
-        ListFormat::UnXml => un::parse_xml(&bytes),
-        ListFormat::EuXml => eu::parse_xml(&bytes),
-        ListFormat::OfacXml => ofac_xml::parse_xml(&bytes),
-        ListFormat::OfacCsv => unreachable!("ofac-csv is read by read_ofac_csv"),
-    };
-    let snapshot = parsed.map_err(|e| Failure::new(exit::DATA, format!("{name}: {e}\n  nothing was written")))?;
-    let file = SourceFile::new(&name, &bytes);
-    Ok((name, snapshot, file))
+/// The layout the command line names.
+fn format_of(list: ListFormat) -> Result<ImportFormat, Failure> {
+    let name = list_name(list);
+    ImportFormat::from_name(&name).ok_or_else(|| Failure::new(exit::USAGE, format!("`{name}` is not a list layout")))
 }
 
 fn list_name(list: ListFormat) -> String {
     clap::ValueEnum::to_possible_value(&list).map(|v| v.get_name().to_owned()).unwrap_or_default()
 }
 
-/// Reads and parses OFAC's legacy CSV files: a directory holding them, or the files. The
-/// provenance names the files (without their directory), and its BLAKE3 is that of the manifest
-/// `b3sum` prints for them in that order (`<hex>  <name>` lines), so that
-/// `b3sum sdn.csv add.csv alt.csv sdn_comments.csv | b3sum` gives it again.
-fn read_ofac_csv(req: &Request, bar: &progress::Bar) -> Result<(String, Snapshot, SourceFile), Failure> {
-    let published = req.published.ok_or_else(|| {
-        usage("ofac-csv files carry no date: give the date they were published with --published YYYY-MM-DD".into())
+/// Reads the list's file (or, for a layout of several files, its directory or files) and parses
+/// it: the name that messages give it, and what it says.
+fn read_list(req: &Request, bar: &progress::Bar) -> Result<(String, Parsed), Failure> {
+    let format = format_of(req.list)?;
+    let files = if format.is_several_files() { read_several(req, bar)? } else { read_one(format, req, bar)? };
+    let name = if format.is_several_files() {
+        req.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ")
+    } else {
+        files.first().map(|f| f.name.clone()).unwrap_or_default()
+    };
+    bar.phase(&format!("parsing {name}"), None);
+    let parsed = ledger_import::parse(format, &files, req.published).map_err(|e| match e {
+        ReadError::Parse(e) => Failure::new(exit::DATA, format!("{name}: {e}\n  nothing was written")),
+        e => usage(e.to_string()),
     })?;
+    Ok((name, parsed))
+}
+
+/// Reads a list that is one file.
+fn read_one(format: ImportFormat, req: &Request, bar: &progress::Bar) -> Result<Vec<ListFile>, Failure> {
+    let [path] = req.files else {
+        return Err(usage(format!("a {format} list is one file; {} were given", req.files.len())));
+    };
+    if req.published.is_some() {
+        return Err(usage(format!(
+            "--published is for a list that carries no date (ofac-csv); a {format} list carries its own"
+        )));
+    }
+    Ok(vec![ListFile { name: path.display().to_string(), bytes: read_file(path, bar)? }])
+}
+
+/// Reads OFAC's legacy CSV files: a directory holding them, or the files. Each is named by its
+/// file name (without its directory); [`ledger_import::parse`] puts them in order.
+fn read_several(req: &Request, bar: &progress::Bar) -> Result<Vec<ListFile>, Failure> {
+    if req.published.is_none() {
+        return Err(usage(
+            "ofac-csv files carry no date: give the date they were published with --published YYYY-MM-DD".into(),
+        ));
+    }
     let mut paths: Vec<PathBuf> = Vec::new();
     for path in req.files {
         if path.is_dir() {
@@ -216,27 +220,17 @@ fn read_ofac_csv(req: &Request, bar: &progress::Bar) -> Result<(String, Snapshot
             paths.push(path.clone());
         }
     }
-    let mut files: Vec<(String, CsvRole, Vec<u8>)> = Vec::new();
+    let mut files: Vec<ListFile> = Vec::new();
     for path in &paths {
         let name =
             path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-        let role = CsvRole::of(&name).ok_or_else(|| {
-            usage(format!(
+        if CsvRole::of(&name).is_none() {
+            return Err(usage(format!(
                 "{}: not one of OFAC's legacy CSV files (a name ending in sdn.csv, add.csv, alt.csv or comments.csv)",
                 path.display()
-            ))
-        })?;
-        files.push((name, role, read_file(path, bar)?));
+            )));
+        }
+        files.push(ListFile { name, bytes: read_file(path, bar)? });
     }
-    let order = |r: CsvRole| {
-        [CsvRole::Main, CsvRole::Addresses, CsvRole::Aliases, CsvRole::Comments].iter().position(|o| *o == r)
-    };
-    files.sort_by_key(|(_, role, _)| order(*role));
-    let name = req.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
-    bar.phase(&format!("parsing {name}"), None);
-    let views: Vec<CsvFile> = files.iter().map(|(name, role, bytes)| CsvFile { name, role: *role, bytes }).collect();
-    let snapshot = ledger_core::import::ofac::parse_csv(&views, published)
-        .map_err(|e| Failure::new(exit::DATA, format!("{name}: {e}\n  nothing was written")))?;
-    let file = ledger_core::import::ofac::source(&views);
-    Ok((name, snapshot, file))
+    Ok(files)
 }

@@ -629,6 +629,19 @@ fn rule_error(line: usize, key: &Key, seq: u64, v: lifecycle::Violation, entries
     LineError { line, key: Some(key.to_string()), field: None, reason }.into()
 }
 
+/// Reading one authority's designations whole: for what compares the ledger with an outside
+/// source (the list importers of `ledger-import`) without reaching into the store.
+impl Ledger {
+    /// Every key of `authority` the ledger holds, whatever its standing, in key order: its index
+    /// with its current record (`KeyIndex::record`, the canonical JSON the store keeps).
+    pub fn keys_of<'a>(
+        &'a self,
+        authority: &'a str,
+    ) -> impl Iterator<Item = crate::error::Result<(crate::event::Key, crate::lifecycle::KeyIndex)>> + 'a {
+        self.store().all_keys().filter(move |item| !matches!(item, Ok((key, _)) if key.authority != authority))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

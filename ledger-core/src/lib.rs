@@ -27,7 +27,6 @@ pub mod chain;
 pub mod checkpoint;
 pub mod error;
 pub mod event;
-pub mod import;
 pub mod input;
 pub mod ledger;
 pub mod lifecycle;

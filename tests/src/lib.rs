@@ -31,7 +31,7 @@ pub fn repo_file(rel: &str) -> PathBuf {
 /// The `ledger` binary that `cargo test --workspace` builds (target/<profile>/ledger), or the
 /// one `LEDGER_BIN` names.
 pub fn ledger_bin() -> PathBuf {
-    workspace_bin("ledger", "LEDGER_BIN", &["ledger-core/src", "ledger-cli/src"], "ledger-cli")
+    workspace_bin("ledger", "LEDGER_BIN", &["ledger-core/src", "ledger-import/src", "ledger-cli/src"], "ledger-cli")
 }
 
 /// A binary of the workspace that `cargo test --workspace` builds beside the test binaries

@@ -306,12 +306,12 @@ fn the_eu_excerpt_gives_7_designations_on_the_acts_entry_into_force() {
         "7",
         "in force from the regulation's entry into force, a day before its publication"
     );
-    let show = s.run(&["show", "EU/13", "--format", "json"]).expect(0).json();
+    let show = s.run(&["show", "EU/EU.27.28", "--format", "json"]).expect(0).json();
     assert_eq!(show["record"]["subject"]["names"][0]["name"], "Saddam Hussein Al-Tikriti", "{show}");
     assert_eq!(show["record"]["measures"], serde_json::json!(["asset_freeze"]));
     assert!(show["record"]["other"]["effective_from"].as_str().is_some_and(|f| f.contains("no designationDate")));
     let found = s.run(&["search", "Qusay Hussein", "--format", "json"]).expect(0).stdout;
-    assert!(found.contains("EU/20"), "{found}");
+    assert!(found.contains("EU/EU.39.56"), "{found}");
     for e in s.log().iter().skip(1) {
         assert_eq!(e["import"]["format"], "eu-xml");
     }
@@ -329,7 +329,8 @@ fn the_eu_excerpt_gives_7_designations_on_the_acts_entry_into_force() {
 fn a_later_eu_list_amends_on_the_act_and_delists_on_the_report_date() {
     let s = Sandbox::init();
     import(&s, "eu-xml", &shared(EU_XML));
-    // A month later: an alias added to logicalId 13 by an amending act of 2020-04-30; logicalId 39 gone.
+    // A month later: an alias added to EU.27.28 (logicalId 13) by an amending act of 2020-04-30;
+    // EU.35.2 (logicalId 39) gone.
     let later = eu_variant(&s, "eu-2020-05-15.xml", "2020-05-15", |text| {
         let alias = r#"<nameAlias wholeName="Abu Uday" nameLanguage="" strong="false" regulationLanguage="en" logicalId="9001"><regulationSummary regulationType="amendment" publicationDate="2020-04-30" numberTitle="2020/580 (OJ L135)"/></nameAlias>"#;
         let text = text.replacen(
@@ -353,13 +354,13 @@ fn a_later_eu_list_amends_on_the_act_and_delists_on_the_report_date() {
     );
     let log = s.log();
     let amendment = log.iter().find(|e| e["type"] == "amendment").expect("an amendment");
-    assert_eq!((amendment["id"].as_str(), amendment["effective"].as_str()), (Some("13"), Some("2020-04-30")));
+    assert_eq!((amendment["id"].as_str(), amendment["effective"].as_str()), (Some("EU.27.28"), Some("2020-04-30")));
     assert_eq!(
         amendment["patch"]["subject"]["names"][3],
         serde_json::json!({"name": "Abu Uday", "type": "alias", "quality": "low"})
     );
     let delisting = log.iter().find(|e| e["type"] == "delisting").expect("a delisting");
-    assert_eq!((delisting["id"].as_str(), delisting["effective"].as_str()), (Some("39"), Some("2020-05-15")));
+    assert_eq!((delisting["id"].as_str(), delisting["effective"].as_str()), (Some("EU.35.2"), Some("2020-05-15")));
     s.run(&["verify"]).expect(0);
 }
 

@@ -36,6 +36,39 @@ fn committed_schemas_match_the_types() {
     }
 }
 
+/// The importers' schemas (`ledger import --format json`) come from `ledger-import`, beside the core.
+#[test]
+fn committed_import_schemas_match_the_types() {
+    let update = std::env::var_os("UPDATE_SCHEMAS").is_some();
+    for (name, schema) in ledger_import::schema::all() {
+        let path = repo_file(&format!("schemas/{name}"));
+        let generated = serde_json::to_string_pretty(&schema).expect("serialize") + "\n";
+        if update {
+            std::fs::write(&path, &generated).expect("write schema");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "schemas/{name} differs from what the types generate; run UPDATE_SCHEMAS=1 cargo test -p ledger-tests schemas"
+        );
+    }
+}
+
+/// What `ledger import --format json` prints validates against its schema: an import and a dry run.
+#[test]
+fn import_outputs_validate() {
+    let v = validator("import.schema.json");
+    let s = Sandbox::init();
+    let list = repo_file("tests/fixtures/lists/uk-gim/UK-Sanctions-List-GIM-2026-04-29.csv");
+    let list = list.to_str().expect("utf-8 path");
+    let dry = s.run(&["import", "uk-csv", list, "--dry-run", "--format", "json"]).expect(0).json();
+    assert_valid(&v, &dry, "a dry run");
+    assert_eq!(dry["events"].as_array().map(Vec::len), Some(38));
+    let done = s.run(&["import", "uk-csv", list, "--format", "json"]).expect(0).json();
+    assert_valid(&v, &done, "an import");
+    assert!(done.get("events").is_none() && done["head"]["seq"] == 38, "{done}");
+}
+
 #[test]
 fn every_example_file_validates() {
     let v = validator("input-event.schema.json");

@@ -34,14 +34,15 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::reconcile::SourceFile;
-use super::uk::{check, collapse, push_distinct, utf8};
-use super::{Listed, ParseError, Snapshot};
-use crate::event::{
+use crate::check;
+use crate::reconcile::SourceFile;
+use crate::text::{Notes, collapse, push_distinct, utf8};
+use crate::{Format, Listed, ParseError, Snapshot};
+use ledger_core::event::{
     Address, AliasQuality, DateOfBirth, Designation, Identifier, Name, NameType, Place, Regime, Subject, SubjectKind,
     check_id,
 };
-use crate::time::{Date, Effective};
+use ledger_core::time::{Date, Effective};
 
 /// The authority of OFAC's lists.
 const AUTHORITY: &str = "OFAC";
@@ -245,7 +246,7 @@ pub fn parse_csv(files: &[CsvFile], published: Date) -> Result<Snapshot, ParseEr
         }
     }
     let designations = entries.into_iter().map(|e| entry(e, published)).collect::<Result<Vec<_>, _>>()?;
-    Ok(Snapshot { authority: AUTHORITY.to_owned(), format: "ofac-csv", report_date: published, designations })
+    Ok(Snapshot { authority: AUTHORITY.to_owned(), format: Format::OfacCsv, report_date: published, designations })
 }
 
 fn non_empty(s: &str) -> Option<String> {
@@ -344,20 +345,16 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
     };
 
     let mut names = vec![Name { name: primary, name_type: NameType::Primary, quality: None, script: None }];
-    let mut notes: Vec<(&str, Vec<String>)> = Vec::new();
-    let mut note = |key: &'static str, value: String| match notes.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, v)) => push_distinct(v, value),
-        None => notes.push((key, vec![value])),
-    };
+    let mut notes = Notes::default();
     for (alt_type, name, remarks) in &e.aliases {
         if name.is_empty() {
             continue;
         }
         if alt_type.trim().eq_ignore_ascii_case("fka") {
-            note("formerly_known_as", name.clone());
+            notes.add("formerly_known_as", name.clone());
         }
         if let Some(r) = non_empty(remarks) {
-            note("alias_notes", format!("{name}: {r}"));
+            notes.add("alias_notes", format!("{name}: {r}"));
         }
         push_distinct(
             &mut names,
@@ -367,78 +364,10 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
 
     // The remarks, and what they say of the subject.
     let remarks = collapse(&format!("{}{}", c[11], e.comments));
-    let (mut dates_of_birth, mut places_of_birth, mut nationalities, mut identifiers) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut gender = None;
-    for item in remarks.split("; ") {
-        let item = item.trim().trim_end_matches('.').trim();
-        let item = item.strip_prefix("alt. ").unwrap_or(item);
-        if let Some(d) = item.strip_prefix("DOB ") {
-            match date_of_birth(d.trim()) {
-                Some(d) => push_distinct(&mut dates_of_birth, d),
-                None => note("date_of_birth_notes", d.trim().to_owned()),
-            }
-        } else if let Some(p) = item.strip_prefix("POB ") {
-            let place = match p.rsplit_once(", ") {
-                Some((town, country)) => Place { town: non_empty(town), region: None, country: non_empty(country) },
-                None => Place { town: None, region: None, country: non_empty(p) },
-            };
-            push_distinct(&mut places_of_birth, place);
-        } else if let Some(n) = item.strip_prefix("nationality ").or_else(|| item.strip_prefix("citizen ")) {
-            if let Some(n) = non_empty(n) {
-                push_distinct(&mut nationalities, n);
-            }
-        } else if let Some(g) = item.strip_prefix("Gender ") {
-            gender = non_empty(g);
-        } else if let Some((kind, rest)) = [
-            ("Passport ", "passport"),
-            ("National ID No. ", "national_id"),
-            ("Registration Number ", "registration"),
-            ("Registration ID ", "registration"),
-            ("Vessel Registration Identification IMO ", "imo"),
-        ]
-        .iter()
-        .find_map(|(prefix, kind)| item.strip_prefix(prefix).map(|rest| (*kind, rest)))
-        {
-            let (value, country, detail) = number_country(rest);
-            if !value.is_empty() {
-                push_distinct(&mut identifiers, Identifier { kind: kind.to_owned(), value, country, note: detail });
-            }
-        } else if let Some(l) = item.strip_prefix("Linked To: ") {
-            if let Some(l) = non_empty(l) {
-                note("linked_to", l);
-            }
-        } else if let Some((prefix, rest)) =
-            ["a.k.a. ", "f.k.a. ", "n.k.a. "].iter().find_map(|p| item.strip_prefix(p).map(|r| (*p, r)))
-            && let Some(name) = quoted(rest)
-        {
-            if prefix == "f.k.a. " {
-                note("formerly_known_as", name.clone());
-            }
-            push_distinct(
-                &mut names,
-                Name { name, name_type: NameType::Alias, quality: Some(AliasQuality::Low), script: None },
-            );
-        }
-    }
+    let Remarks { dates_of_birth, places_of_birth, nationalities, identifiers, gender } =
+        read_remarks(&remarks, &mut names, &mut notes);
 
-    let mut addresses = Vec::new();
-    for row in &e.addresses {
-        let a = &row.cells;
-        let address = Address {
-            lines: non_empty(&a[2]).into_iter().collect(),
-            town: non_empty(&a[3]),
-            region: None,
-            postal_code: None,
-            country: non_empty(&a[4]),
-        };
-        if let Some(r) = non_empty(&a[5]) {
-            note("address_notes", r);
-        }
-        if !address.lines.is_empty() || address.town.is_some() || address.country.is_some() {
-            push_distinct(&mut addresses, address);
-        }
-    }
+    let addresses = addresses(&e.addresses, &mut notes);
 
     for (i, key) in [
         (5, "call_sign"),
@@ -463,9 +392,7 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
     if !remarks.is_empty() {
         other.insert("remarks".into(), Value::String(remarks));
     }
-    for (key, list) in notes {
-        other.insert(key.to_owned(), Value::Array(list.into_iter().map(Value::String).collect()));
-    }
+    notes.into_other(&mut other);
 
     let designation = Designation {
         authority: AUTHORITY.to_owned(),
@@ -496,14 +423,105 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
     Ok(Listed { designation, last_updated: Vec::new(), location: e.row.location })
 }
 
+/// What the remarks say of the subject: `DOB`, `POB`, `nationality`/`citizen`, `Gender`, the
+/// documents; `Linked To:` and undated dates of birth as notes; quoted `a.k.a.`s as names.
+struct Remarks {
+    dates_of_birth: Vec<DateOfBirth>,
+    places_of_birth: Vec<Place>,
+    nationalities: Vec<String>,
+    identifiers: Vec<Identifier>,
+    gender: Option<String>,
+}
+
+/// Reads the `; `-separated items of an entry's remarks, adding the names they give to `names`.
+fn read_remarks(remarks: &str, names: &mut Vec<Name>, notes: &mut Notes) -> Remarks {
+    let (mut dates_of_birth, mut places_of_birth, mut nationalities, mut identifiers) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut gender = None;
+    for item in remarks.split("; ") {
+        let item = item.trim().trim_end_matches('.').trim();
+        let item = item.strip_prefix("alt. ").unwrap_or(item);
+        if let Some(d) = item.strip_prefix("DOB ") {
+            match date_of_birth(d.trim()) {
+                Some(d) => push_distinct(&mut dates_of_birth, d),
+                None => notes.add("date_of_birth_notes", d.trim().to_owned()),
+            }
+        } else if let Some(p) = item.strip_prefix("POB ") {
+            let place = match p.rsplit_once(", ") {
+                Some((town, country)) => Place { town: non_empty(town), region: None, country: non_empty(country) },
+                None => Place { town: None, region: None, country: non_empty(p) },
+            };
+            push_distinct(&mut places_of_birth, place);
+        } else if let Some(n) = item.strip_prefix("nationality ").or_else(|| item.strip_prefix("citizen ")) {
+            if let Some(n) = non_empty(n) {
+                push_distinct(&mut nationalities, n);
+            }
+        } else if let Some(g) = item.strip_prefix("Gender ") {
+            gender = non_empty(g);
+        } else if let Some((kind, rest)) = [
+            ("Passport ", "passport"),
+            ("National ID No. ", "national_id"),
+            ("Registration Number ", "registration"),
+            ("Registration ID ", "registration"),
+            ("Vessel Registration Identification IMO ", "imo"),
+        ]
+        .iter()
+        .find_map(|(prefix, kind)| item.strip_prefix(prefix).map(|rest| (*kind, rest)))
+        {
+            let (value, country, detail) = number_country(rest);
+            if !value.is_empty() {
+                push_distinct(&mut identifiers, Identifier { kind: kind.to_owned(), value, country, note: detail });
+            }
+        } else if let Some(l) = item.strip_prefix("Linked To: ") {
+            if let Some(l) = non_empty(l) {
+                notes.add("linked_to", l);
+            }
+        } else if let Some((prefix, rest)) =
+            ["a.k.a. ", "f.k.a. ", "n.k.a. "].iter().find_map(|p| item.strip_prefix(p).map(|r| (*p, r)))
+            && let Some(name) = quoted(rest)
+        {
+            if prefix == "f.k.a. " {
+                notes.add("formerly_known_as", name.clone());
+            }
+            push_distinct(
+                names,
+                Name { name, name_type: NameType::Alias, quality: Some(AliasQuality::Low), script: None },
+            );
+        }
+    }
+    Remarks { dates_of_birth, places_of_birth, nationalities, identifiers, gender }
+}
+
+/// The addresses of an entry's add.csv rows; their remarks as notes.
+fn addresses(rows: &[Row], notes: &mut Notes) -> Vec<Address> {
+    let mut addresses = Vec::new();
+    for row in rows {
+        let a = &row.cells;
+        let address = Address {
+            lines: non_empty(&a[2]).into_iter().collect(),
+            town: non_empty(&a[3]),
+            region: None,
+            postal_code: None,
+            country: non_empty(&a[4]),
+        };
+        if let Some(r) = non_empty(&a[5]) {
+            notes.add("address_notes", r);
+        }
+        if !address.lines.is_empty() || address.town.is_some() || address.country.is_some() {
+            push_distinct(&mut addresses, address);
+        }
+    }
+    addresses
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const SDN: &[u8] = include_bytes!("../../../tests/fixtures/lists/ofac-csv/sdn.csv");
-    const ADD: &[u8] = include_bytes!("../../../tests/fixtures/lists/ofac-csv/add.csv");
-    const ALT: &[u8] = include_bytes!("../../../tests/fixtures/lists/ofac-csv/alt.csv");
-    const COMMENTS: &[u8] = include_bytes!("../../../tests/fixtures/lists/ofac-csv/sdn_comments.csv");
+    const SDN: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-csv/sdn.csv");
+    const ADD: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-csv/add.csv");
+    const ALT: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-csv/alt.csv");
+    const COMMENTS: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-csv/sdn_comments.csv");
 
     fn files() -> Vec<CsvFile<'static>> {
         [("sdn.csv", SDN), ("add.csv", ADD), ("alt.csv", ALT), ("sdn_comments.csv", COMMENTS)]
@@ -534,10 +552,10 @@ mod tests {
     #[test]
     fn the_real_rows_read_17_entries() {
         let s = parse_csv(&files(), day("2025-05-16")).unwrap();
-        assert_eq!((s.authority.as_str(), s.format, s.report_date), ("OFAC", "ofac-csv", day("2025-05-16")));
+        assert_eq!((s.authority.as_str(), s.format.name(), s.report_date), ("OFAC", "ofac-csv", day("2025-05-16")));
         assert_eq!(s.designations.len(), 17);
         for l in &s.designations {
-            crate::validate::check_record(&l.designation.record()).unwrap();
+            ledger_core::validate::check_record(&l.designation.record()).unwrap();
             assert_eq!(l.designation.measures, ["asset_freeze"]);
             assert_eq!(l.designation.effective.to_string(), "2025-05-16");
         }

@@ -34,14 +34,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
-use super::uk::xml::{self, Node};
-use super::uk::{check, collapse, push_distinct, snake_code};
-use super::{Listed, ParseError, Snapshot};
-use crate::event::{
+use crate::check;
+use crate::text::{collapse, push_distinct, snake_code};
+use crate::xml::{self, Node};
+use crate::{Format, Listed, ParseError, Snapshot};
+use ledger_core::event::{
     Address, AliasQuality, DateOfBirth, Designation, Identifier, Name, NameType, Place, Regime, Subject, SubjectKind,
     check_id,
 };
-use crate::time::{Date, Effective};
+use ledger_core::time::{Date, Effective};
 
 /// The authority of OFAC's lists.
 const AUTHORITY: &str = "OFAC";
@@ -310,7 +311,7 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Snapshot, ParseError> {
             format!("a SanctionsEntry names ProfileID {profile}, which no DistinctParty has"),
         ));
     }
-    Ok(Snapshot { authority: AUTHORITY.to_owned(), format: "ofac-xml", report_date, designations })
+    Ok(Snapshot { authority: AUTHORITY.to_owned(), format: Format::OfacXml, report_date, designations })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -345,7 +346,99 @@ fn party_record(
         .find(|i| i.attr("Primary").is_some_and(|p| p.trim() == "true"))
         .or_else(|| profile.child("Identity"))
         .ok_or_else(|| ParseError::new(here, "no <Identity>"))?;
+    let (names, formerly) = names(codes, identity, here)?;
+
+    // Features.
+    let Features { dates_of_birth, places_of_birth, nationalities, addresses, gender, features } =
+        features(codes, locations, profile, here)?;
+
+    // Documents.
     let identity_id = identity.attr("ID").unwrap_or("").trim();
+    let identifiers = identifiers(codes, documents.get(identity_id).into_iter().flatten().copied(), here)?;
+
+    // The entries.
+    let (mut programs, mut lists, mut bases, mut types) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for e in entries {
+        for p in &e.programs {
+            push_distinct(&mut programs, p.clone());
+        }
+        push_distinct(&mut lists, e.list.clone());
+        if let Some(b) = &e.legal_basis {
+            push_distinct(&mut bases, b.clone());
+        }
+        for t in &e.types {
+            push_distinct(&mut types, t.clone());
+        }
+    }
+    let code = programs.first().map(|p| crate::ofac::regime_code(p)).filter(|c| !c.is_empty()).ok_or_else(|| {
+        ParseError::new(here, "no programme: no SanctionsMeasure of type Program with a Comment in its entries")
+    })?;
+    let mut measures = Vec::new();
+    for t in &types {
+        push_distinct(&mut measures, if t == "Block" { "asset_freeze".to_owned() } else { "financial".to_owned() });
+    }
+    if measures.is_empty() {
+        measures.push("asset_freeze".to_owned());
+    }
+    measures.sort_by_key(|m| m != "asset_freeze");
+    let strings = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
+    other.insert("programs".into(), strings(programs));
+    other.insert("lists".into(), strings(lists));
+    if !bases.is_empty() {
+        other.insert("legal_bases".into(), strings(bases));
+    }
+    if !types.is_empty() {
+        other.insert("sanctions_types".into(), strings(types));
+    }
+    if !features.is_empty() {
+        other.insert("features".into(), Value::Array(features));
+    }
+    if !formerly.is_empty() {
+        other.insert("formerly_known_as".into(), strings(formerly));
+    }
+    let comment = collapse(party.leaf("Comment"));
+    if !comment.is_empty() {
+        other.insert("remarks".into(), Value::String(comment));
+    }
+    let mut last_updated = Vec::new();
+    for e in &entries[1..] {
+        push_distinct(&mut last_updated, e.date);
+    }
+    last_updated.sort();
+    last_updated.dedup();
+
+    let designation = Designation {
+        authority: AUTHORITY.to_owned(),
+        id: id.to_owned(),
+        effective: Effective::Date(entries[0].date.0),
+        regime: Regime { code, name: None },
+        subject: Subject {
+            kind,
+            names,
+            title: None,
+            dates_of_birth,
+            places_of_birth,
+            nationalities,
+            gender,
+            position: None,
+            addresses,
+            identifiers,
+        },
+        measures,
+        reason: None,
+        source: None,
+        other: Some(other),
+        published: None,
+        note: None,
+        import: None,
+    };
+    check(&designation, here)?;
+    Ok(Listed { designation, last_updated, location })
+}
+
+/// The names of a party's primary identity, the primary first (refused without one), and the
+/// names it was formerly known as.
+fn names(codes: &Codes, identity: &Node, here: &str) -> Result<(Vec<Name>, Vec<String>), ParseError> {
     let mut groups: HashMap<&str, String> = HashMap::new();
     if let Some(g) = identity.child("NamePartGroups") {
         for m in g.children_named("MasterNamePartGroup") {
@@ -396,8 +489,27 @@ fn party_record(
     };
     let primary = names.remove(p);
     names.insert(0, primary);
+    Ok((names, formerly))
+}
 
-    // Features.
+/// What a profile's features give: dates and places of birth, nationalities, addresses, gender,
+/// and every other feature as `Kind: value`.
+struct Features {
+    dates_of_birth: Vec<DateOfBirth>,
+    places_of_birth: Vec<Place>,
+    nationalities: Vec<String>,
+    addresses: Vec<Address>,
+    gender: Option<String>,
+    features: Vec<Value>,
+}
+
+/// Reads a profile's `<Feature>`s, their locations from `locations`.
+fn features(
+    codes: &Codes,
+    locations: &HashMap<&str, &Node>,
+    profile: &Node,
+    here: &str,
+) -> Result<Features, ParseError> {
     let (mut dates_of_birth, mut places_of_birth, mut nationalities, mut addresses) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut gender = None;
@@ -474,10 +586,17 @@ fn party_record(
             }
         }
     }
+    Ok(Features { dates_of_birth, places_of_birth, nationalities, addresses, gender, features })
+}
 
-    // Documents.
+/// The identity's documents with a number as identifiers.
+fn identifiers<'a>(
+    codes: &Codes,
+    documents: impl Iterator<Item = &'a Node>,
+    here: &str,
+) -> Result<Vec<Identifier>, ParseError> {
     let mut identifiers = Vec::new();
-    for d in documents.get(identity_id).into_iter().flatten() {
+    for d in documents {
         let label = codes.text("IDRegDocType", d.attr("IDRegDocTypeID").unwrap_or(""), here)?;
         let value = collapse(d.leaf("IDRegistrationNo"));
         if value.is_empty() {
@@ -506,92 +625,14 @@ fn party_record(
         let note = (!notes.is_empty()).then(|| notes.join("; "));
         push_distinct(&mut identifiers, Identifier { kind, value, country, note });
     }
-
-    // The entries.
-    let (mut programs, mut lists, mut bases, mut types) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for e in entries {
-        for p in &e.programs {
-            push_distinct(&mut programs, p.clone());
-        }
-        push_distinct(&mut lists, e.list.clone());
-        if let Some(b) = &e.legal_basis {
-            push_distinct(&mut bases, b.clone());
-        }
-        for t in &e.types {
-            push_distinct(&mut types, t.clone());
-        }
-    }
-    let code = programs.first().map(|p| super::ofac::regime_code(p)).filter(|c| !c.is_empty()).ok_or_else(|| {
-        ParseError::new(here, "no programme: no SanctionsMeasure of type Program with a Comment in its entries")
-    })?;
-    let mut measures = Vec::new();
-    for t in &types {
-        push_distinct(&mut measures, if t == "Block" { "asset_freeze".to_owned() } else { "financial".to_owned() });
-    }
-    if measures.is_empty() {
-        measures.push("asset_freeze".to_owned());
-    }
-    measures.sort_by_key(|m| m != "asset_freeze");
-    let strings = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
-    other.insert("programs".into(), strings(programs));
-    other.insert("lists".into(), strings(lists));
-    if !bases.is_empty() {
-        other.insert("legal_bases".into(), strings(bases));
-    }
-    if !types.is_empty() {
-        other.insert("sanctions_types".into(), strings(types));
-    }
-    if !features.is_empty() {
-        other.insert("features".into(), Value::Array(features));
-    }
-    if !formerly.is_empty() {
-        other.insert("formerly_known_as".into(), strings(formerly));
-    }
-    let comment = collapse(party.leaf("Comment"));
-    if !comment.is_empty() {
-        other.insert("remarks".into(), Value::String(comment));
-    }
-    let mut last_updated = Vec::new();
-    for e in &entries[1..] {
-        push_distinct(&mut last_updated, e.date);
-    }
-    last_updated.sort();
-    last_updated.dedup();
-
-    let designation = Designation {
-        authority: AUTHORITY.to_owned(),
-        id: id.to_owned(),
-        effective: Effective::Date(entries[0].date.0),
-        regime: Regime { code, name: None },
-        subject: Subject {
-            kind,
-            names,
-            title: None,
-            dates_of_birth,
-            places_of_birth,
-            nationalities,
-            gender,
-            position: None,
-            addresses,
-            identifiers,
-        },
-        measures,
-        reason: None,
-        source: None,
-        other: Some(other),
-        published: None,
-        note: None,
-        import: None,
-    };
-    check(&designation, here)?;
-    Ok(Listed { designation, last_updated, location })
+    Ok(identifiers)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const LIST: &[u8] = include_bytes!("../../../tests/fixtures/lists/ofac-advanced/cons_advanced-2020-03-17.xml");
+    const LIST: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-advanced/cons_advanced-2020-03-17.xml");
 
     fn find<'a>(s: &'a Snapshot, id: &str) -> &'a Designation {
         &s.designations.iter().find(|l| l.designation.id == id).unwrap().designation
@@ -600,13 +641,13 @@ mod tests {
     #[test]
     fn the_whole_real_list_reads_375_parties() {
         let s = parse_xml(LIST).unwrap();
-        assert_eq!((s.authority.as_str(), s.format), ("OFAC", "ofac-xml"));
+        assert_eq!((s.authority.as_str(), s.format.name()), ("OFAC", "ofac-xml"));
         assert_eq!(s.report_date, Date::parse("2020-03-17").unwrap());
         assert_eq!(s.designations.len(), 375);
         let kinds = |k| s.designations.iter().filter(|l| l.designation.subject.kind == k).count();
         assert_eq!(kinds(SubjectKind::Individual), 82);
         for l in &s.designations {
-            crate::validate::check_record(&l.designation.record()).unwrap();
+            ledger_core::validate::check_record(&l.designation.record()).unwrap();
             assert!(l.last_updated.windows(2).all(|w| w[0] < w[1]));
         }
         let haniya = find(&s, "9639");

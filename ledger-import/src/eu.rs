@@ -2,8 +2,11 @@
 //! XML layout of the Financial Sanctions Files (FSF, schema 1.1) ([`parse_xml`]).
 //!
 //! Mapping of each `<sanctionEntity>`:
-//! - the id is its `logicalId` (required by the schema and stable across files);
-//!   `euReferenceNumber` (optional) and `unitedNationId` go into `other`;
+//! - the id is its `euReferenceNumber` (`EU.27.28`): the EU's own reference of the listing, the
+//!   one a notice or a screening hit cites, as the UK's `Unique ID` and the UN's reference number
+//!   are theirs. The schema makes it optional: an entity without one is keyed by its `logicalId`
+//!   (the FSF database's number of the entity, which the schema requires), a plain number that
+//!   no reference looks like. `logicalId` (as `logical_id`) and `unitedNationId` go into `other`;
 //! - the regime code is the `programme` of its `<regulation>` (`IRQ`, `RUS`; other characters
 //!   become `-`), with no regime name; `<subjectType>` gives the kind (`P` person → individual,
 //!   `E` enterprise → entity);
@@ -42,14 +45,15 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::uk::xml::{self, Node};
-use super::uk::{check, collapse, push_distinct, snake_code};
-use super::{Listed, ParseError, Snapshot};
-use crate::event::{
+use crate::check;
+use crate::text::{Notes, collapse, push_distinct, snake_code};
+use crate::xml::{self, Node, xs_date};
+use crate::{Format, Listed, ParseError, Snapshot};
+use ledger_core::event::{
     Address, AliasQuality, DateOfBirth, Designation, Identifier, Name, NameType, Place, Regime, Source, Subject,
     SubjectKind, check_id,
 };
-use crate::time::{Date, Effective};
+use ledger_core::time::{Date, Effective};
 
 /// The authority of the EU list.
 const AUTHORITY: &str = "EU";
@@ -60,12 +64,13 @@ const MEASURES: [&str; 1] = ["asset_freeze"];
 /// Parses the EU Financial Sanctions Files XML (format `eu-xml`): `<export generationDate="…">`
 /// holding one `<sanctionEntity>` per listing, read one entity at a time. Designations come in
 /// the file's order; unknown elements and attributes are ignored; malformed or truncated XML, a
-/// bad date, a missing element or attribute the mapping relies on, or a repeated `logicalId` are
-/// refused.
+/// bad date, a missing element or attribute the mapping relies on, or a repeated `logicalId` or
+/// `euReferenceNumber` are refused.
 pub fn parse_xml(bytes: &[u8]) -> Result<Snapshot, ParseError> {
     let mut report_date: Option<Date> = None;
     let mut entities: Vec<(Listed, Option<Date>)> = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();
+    let mut seen_logical: HashMap<String, String> = HashMap::new();
     let mut count = 0usize;
     xml::read(
         bytes,
@@ -90,12 +95,20 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Snapshot, ParseError> {
             }
             count += 1;
             let (listed, delisted) = entity(&node, count)?;
+            let logical_id = attr(&node, "logicalId");
+            if let Some(first) = seen_logical.get(&logical_id) {
+                return Err(ParseError::new(
+                    listed.location.clone(),
+                    format!("logicalId {logical_id} appears again (first at {first})"),
+                ));
+            }
             if let Some(first) = seen.get(&listed.designation.id) {
                 return Err(ParseError::new(
                     listed.location.clone(),
-                    format!("logicalId {} appears again (first at {first})", listed.designation.id),
+                    format!("the id {} appears again (first at {first})", listed.designation.id),
                 ));
             }
+            seen_logical.insert(logical_id, listed.location.clone());
             seen.insert(listed.designation.id.clone(), listed.location.clone());
             entities.push((listed, delisted));
             Ok(())
@@ -104,7 +117,7 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Snapshot, ParseError> {
     let report_date = report_date.ok_or_else(|| ParseError::new("<export>", "no report date"))?;
     let designations =
         entities.into_iter().filter(|(_, delisted)| delisted.is_none_or(|d| d > report_date)).map(|(l, _)| l).collect();
-    Ok(Snapshot { authority: AUTHORITY.to_owned(), format: "eu-xml", report_date, designations })
+    Ok(Snapshot { authority: AUTHORITY.to_owned(), format: Format::EuXml, report_date, designations })
 }
 
 /// What `node` has instead of what was looked for: its attributes and child elements.
@@ -160,26 +173,6 @@ fn country(node: &Node) -> Option<String> {
     }
 }
 
-/// An `xs:date`: `YYYY-MM-DD`, optionally followed by a time zone (`Z`, `+02:00`), which is
-/// dropped (the date is the publisher's calendar day).
-pub(crate) fn xs_date(s: &str) -> Result<Date, String> {
-    let s = s.trim();
-    let bad = || format!("`{s}` is not a date (YYYY-MM-DD, optionally with a time zone)");
-    let (date, zone) = (s.get(..10).ok_or_else(bad)?, s.get(10..).ok_or_else(bad)?);
-    let zone_ok = match zone.as_bytes() {
-        [] | [b'Z'] => true,
-        [b'+' | b'-', h1, h2, b':', m1, m2] if [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit()) => {
-            let (h, m) = ((h1 - b'0') * 10 + (h2 - b'0'), (m1 - b'0') * 10 + (m2 - b'0'));
-            h < 14 && m < 60 || h == 14 && m == 0
-        }
-        _ => false,
-    };
-    if !zone_ok {
-        return Err(bad());
-    }
-    Date::parse(date).map_err(|_| bad())
-}
-
 /// The date attribute `name` of `node`, if present and not blank.
 fn date_attr(node: &Node, name: &str, here: &str) -> Result<Option<Date>, ParseError> {
     match node.attr(name).map(str::trim) {
@@ -228,9 +221,11 @@ struct Candidate {
 /// Reads one `<sanctionEntity>`, the `index`-th; with its `delistingDate`.
 fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseError> {
     let start = format!("element sanctionEntity {index} (line {})", node.line);
-    let id = required(node, "logicalId", &start)?.to_owned();
+    let logical_id = required(node, "logicalId", &start)?.to_owned();
+    let reference = attr(node, "euReferenceNumber");
+    let id = if reference.is_empty() { logical_id.clone() } else { reference };
     check_id(&id).map_err(|r| ParseError::new(&start, r))?;
-    let here = format!("element sanctionEntity {index} (logicalId {id})");
+    let here = format!("element sanctionEntity {index} (logicalId {logical_id})");
     let at = |child: &Node| format!("{here}, <{}> (line {})", child.name, child.line);
     let child = |name: &str| {
         node.child(name).ok_or_else(|| {
@@ -253,30 +248,9 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
     let published = required_date(regulation, "publicationDate", &at(regulation))?;
     let in_force = required_date(regulation, "entryIntoForceDate", &at(regulation))?;
     let subject_type = child("subjectType")?;
-    let kind = match (attr(subject_type, "classificationCode").as_str(), attr(subject_type, "code").as_str()) {
-        ("P", _) | ("", "person") => SubjectKind::Individual,
-        ("E", _) | ("", "enterprise") => SubjectKind::Entity,
-        (class, code) => {
-            return Err(ParseError::new(
-                at(subject_type),
-                format!(
-                    "subjectType classificationCode `{class}`, code `{code}` is neither a person (P) nor an enterprise (E) ({})",
-                    seen(subject_type)
-                ),
-            ));
-        }
-    };
+    let kind = kind_of(subject_type, &at(subject_type))?;
 
-    // Every act it names: (publication date, number, date of effect).
-    let mut acts: Vec<(Date, String, Date)> = vec![(published, act.clone(), in_force)];
-    for detail in &node.children {
-        for summary in detail.children_named("regulationSummary") {
-            let date = required_date(summary, "publicationDate", &at(summary))?;
-            let number = attr(summary, "numberTitle");
-            let effect = if number == act && date == published { in_force } else { date };
-            acts.push((date, number, effect));
-        }
-    }
+    let acts = acts(node, (published, act.clone(), in_force), &at)?;
     let mut last_updated = Vec::new();
     for (_, _, effect) in &acts {
         push_distinct(&mut last_updated, *effect);
@@ -292,25 +266,144 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
     let effective = match date_attr(node, "designationDate", &format!("{here} (line {})", node.line))? {
         Some(d) => d,
         None => {
-            let (first_published, first_act, effect) =
-                acts.iter().min_by_key(|(p, _, _)| *p).cloned().unwrap_or((published, act.clone(), in_force));
-            let how = if first_act == act && first_published == published && effect == in_force {
-                "entry into force"
-            } else {
-                "publication"
-            };
-            let name = if first_act.is_empty() { "an unnumbered act".to_owned() } else { first_act };
-            put(
-                &mut other,
-                "effective_from",
-                format!("no designationDate: the {how} ({effect}) of {name}, the earliest act naming it"),
-            );
+            let (effect, how) = earliest_act(&(published, act.clone(), in_force), &acts);
+            put(&mut other, "effective_from", how);
             effect
         }
     };
     let delisted = date_attr(node, "delistingDate", &format!("{here} (line {})", node.line))?;
 
-    // Names.
+    let Names { names, titles, functions, genders } = names(node, &here)?;
+    let mut notes = Notes::default();
+    let mut nationalities = Vec::new();
+    for c in node.children_named("citizenship") {
+        if let Some(country) = country(c) {
+            push_distinct(&mut nationalities, country);
+        }
+    }
+    let (dates_of_birth, places_of_birth) = births(node, &at, &mut notes)?;
+    let addresses = addresses(node, &mut notes);
+    let identifiers = identifiers(node, &mut notes);
+
+    // The rest.
+    for remark in node.children_named("remark") {
+        let r = collapse(&remark.text);
+        if !r.is_empty() {
+            notes.add("remarks", r);
+        }
+    }
+    for info in node.children_named("additionalInformation") {
+        let (key, value) = (attr(info, "key"), attr(info, "value"));
+        if !value.is_empty() {
+            notes.add("additional_information", if key.is_empty() { value } else { format!("{key}: {value}") });
+        }
+    }
+    put(&mut other, "logical_id", logical_id);
+    put(&mut other, "un_reference_number", attr(node, "unitedNationId"));
+    put(&mut other, "designation_details", attr(node, "designationDetails"));
+    put(&mut other, "regulation", act);
+    put(&mut other, "regulation_type", attr(regulation, "regulationType"));
+    put(&mut other, "regulation_entry_into_force", in_force.to_string());
+    if let Some(d) = delisted {
+        put(&mut other, "delisting_date", d.to_string());
+    }
+    notes.into_other(&mut other);
+    let url = collapse(regulation.leaf("publicationUrl"));
+
+    let designation = Designation {
+        authority: AUTHORITY.to_owned(),
+        id,
+        effective: Effective::Date(effective.0),
+        regime: Regime { code, name: None },
+        subject: Subject {
+            kind,
+            names,
+            title: non_empty(titles.join("; ")),
+            dates_of_birth,
+            places_of_birth,
+            nationalities,
+            gender: non_empty(genders.join("; ")),
+            position: non_empty(functions.join("; ")),
+            addresses,
+            identifiers,
+        },
+        measures: MEASURES.iter().map(|m| (*m).to_owned()).collect(),
+        reason: None,
+        source: Some(Source { url: non_empty(url), published: Some(published), document_hash: None }),
+        other: if other.is_empty() { None } else { Some(other) },
+        published: None,
+        note: None,
+        import: None,
+    };
+    check(&designation, &here)?;
+    Ok((
+        Listed { designation, last_updated, location: format!("sanctionEntity {index} (line {})", node.line) },
+        delisted,
+    ))
+}
+
+/// Every act an entity names, as (publication date, number, date of effect): its `<regulation>`
+/// (`regulation`, in force on its entry into force), then each `regulationSummary` of its details
+/// (in force on its publication, unless it is that regulation).
+fn acts(
+    node: &Node,
+    regulation: (Date, String, Date),
+    at: &dyn Fn(&Node) -> String,
+) -> Result<Vec<(Date, String, Date)>, ParseError> {
+    let (published, act, in_force) = regulation.clone();
+    let mut acts = vec![regulation];
+    for detail in &node.children {
+        for summary in detail.children_named("regulationSummary") {
+            let date = required_date(summary, "publicationDate", &at(summary))?;
+            let number = attr(summary, "numberTitle");
+            let effect = if number == act && date == published { in_force } else { date };
+            acts.push((date, number, effect));
+        }
+    }
+    Ok(acts)
+}
+
+/// The date of effect of the earliest act (by publication) of `acts`, which include the entity's
+/// `regulation`, and what `other.effective_from` says of it.
+fn earliest_act(regulation: &(Date, String, Date), acts: &[(Date, String, Date)]) -> (Date, String) {
+    let (published, act, in_force) = regulation;
+    let (first_published, first_act, effect) =
+        acts.iter().min_by_key(|(p, _, _)| *p).cloned().unwrap_or_else(|| regulation.clone());
+    let how = if first_act == *act && first_published == *published && effect == *in_force {
+        "entry into force"
+    } else {
+        "publication"
+    };
+    let name = if first_act.is_empty() { "an unnumbered act".to_owned() } else { first_act };
+    (effect, format!("no designationDate: the {how} ({effect}) of {name}, the earliest act naming it"))
+}
+
+/// The subject kind of a `<subjectType>` (`P` person → individual, `E` enterprise → entity).
+fn kind_of(subject_type: &Node, here: &str) -> Result<SubjectKind, ParseError> {
+    match (attr(subject_type, "classificationCode").as_str(), attr(subject_type, "code").as_str()) {
+        ("P", _) | ("", "person") => Ok(SubjectKind::Individual),
+        ("E", _) | ("", "enterprise") => Ok(SubjectKind::Entity),
+        (class, code) => Err(ParseError::new(
+            here,
+            format!(
+                "subjectType classificationCode `{class}`, code `{code}` is neither a person (P) nor an enterprise (E) ({})",
+                seen(subject_type)
+            ),
+        )),
+    }
+}
+
+/// What an entity's `nameAlias`es give: its names (the primary chosen), and the titles,
+/// functions and genders they carry.
+struct Names {
+    names: Vec<Name>,
+    titles: Vec<String>,
+    functions: Vec<String>,
+    genders: Vec<String>,
+}
+
+/// Reads the `nameAlias`es of `node` (`here` names it); refuses an entity with no name.
+fn names(node: &Node, here: &str) -> Result<Names, ParseError> {
     let mut candidates: Vec<Candidate> = Vec::new();
     let (mut titles, mut functions, mut genders) = (Vec::new(), Vec::new(), Vec::new());
     for alias in node.children_named("nameAlias") {
@@ -373,21 +466,15 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
         push_distinct(&mut names, name);
     }
 
-    let mut notes: Vec<(&str, Vec<String>)> = Vec::new();
-    let mut note = |key: &'static str, value: String| match notes.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, v)) => push_distinct(v, value),
-        None => notes.push((key, vec![value])),
-    };
+    Ok(Names { names, titles, functions, genders })
+}
 
-    // Nationalities.
-    let mut nationalities = Vec::new();
-    for c in node.children_named("citizenship") {
-        if let Some(country) = country(c) {
-            push_distinct(&mut nationalities, country);
-        }
-    }
-
-    // Dates and places of birth.
+/// The dates and places of birth of the `birthdate`s; a date in another calendar as a note.
+fn births(
+    node: &Node,
+    at: &dyn Fn(&Node) -> String,
+    notes: &mut Notes,
+) -> Result<(Vec<DateOfBirth>, Vec<Place>), ParseError> {
     let (mut dates_of_birth, mut places_of_birth) = (Vec::new(), Vec::new());
     for b in node.children_named("birthdate") {
         let here = at(b);
@@ -417,7 +504,7 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
                 push_distinct(&mut dates_of_birth, DateOfBirth { date, to, approximate });
             } else {
                 let range = to.map(|t| format!("..{t}")).unwrap_or_default();
-                note("date_of_birth_notes", format!("{date}{range} ({calendar} calendar)"));
+                notes.add("date_of_birth_notes", format!("{date}{range} ({calendar} calendar)"));
             }
         }
         let mut town = Vec::new();
@@ -433,7 +520,11 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
         }
     }
 
-    // Addresses.
+    Ok((dates_of_birth, places_of_birth))
+}
+
+/// The addresses; their contact details as notes.
+fn addresses(node: &Node, notes: &mut Notes) -> Vec<Address> {
     let mut addresses = Vec::new();
     for a in node.children_named("address") {
         let mut lines = Vec::new();
@@ -456,7 +547,7 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
         for contact in a.children_named("contactInfo") {
             let (key, value) = (attr(contact, "key"), attr(contact, "value"));
             if !value.is_empty() {
-                note("contact_details", if key.is_empty() { value } else { format!("{key}: {value}") });
+                notes.add("contact_details", if key.is_empty() { value } else { format!("{key}: {value}") });
             }
         }
         let empty = address.lines.is_empty()
@@ -469,7 +560,12 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
         }
     }
 
-    // Identifiers.
+    addresses
+}
+
+/// The `identification`s with a number as identifiers (issuer, dates and flags as the
+/// identifier's note); those without one described in a note.
+fn identifiers(node: &Node, notes: &mut Notes) -> Vec<Identifier> {
     let mut identifiers = Vec::new();
     for doc in node.children_named("identification") {
         let code = attr(doc, "identificationTypeCode");
@@ -526,76 +622,20 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
                 let described: Vec<String> =
                     [non_empty(description), country].into_iter().flatten().chain(details).collect();
                 if !described.is_empty() {
-                    note("documents_without_number", described.join("; "));
+                    notes.add("documents_without_number", described.join("; "));
                 }
             }
         }
     }
 
-    // The rest.
-    for remark in node.children_named("remark") {
-        let r = collapse(&remark.text);
-        if !r.is_empty() {
-            note("remarks", r);
-        }
-    }
-    for info in node.children_named("additionalInformation") {
-        let (key, value) = (attr(info, "key"), attr(info, "value"));
-        if !value.is_empty() {
-            note("additional_information", if key.is_empty() { value } else { format!("{key}: {value}") });
-        }
-    }
-    put(&mut other, "eu_reference_number", attr(node, "euReferenceNumber"));
-    put(&mut other, "un_reference_number", attr(node, "unitedNationId"));
-    put(&mut other, "designation_details", attr(node, "designationDetails"));
-    put(&mut other, "regulation", act);
-    put(&mut other, "regulation_type", attr(regulation, "regulationType"));
-    put(&mut other, "regulation_entry_into_force", in_force.to_string());
-    if let Some(d) = delisted {
-        put(&mut other, "delisting_date", d.to_string());
-    }
-    for (key, list) in notes {
-        other.insert(key.to_owned(), Value::Array(list.into_iter().map(Value::String).collect()));
-    }
-    let url = collapse(regulation.leaf("publicationUrl"));
-
-    let designation = Designation {
-        authority: AUTHORITY.to_owned(),
-        id,
-        effective: Effective::Date(effective.0),
-        regime: Regime { code, name: None },
-        subject: Subject {
-            kind,
-            names,
-            title: non_empty(titles.join("; ")),
-            dates_of_birth,
-            places_of_birth,
-            nationalities,
-            gender: non_empty(genders.join("; ")),
-            position: non_empty(functions.join("; ")),
-            addresses,
-            identifiers,
-        },
-        measures: MEASURES.iter().map(|m| (*m).to_owned()).collect(),
-        reason: None,
-        source: Some(Source { url: non_empty(url), published: Some(published), document_hash: None }),
-        other: if other.is_empty() { None } else { Some(other) },
-        published: None,
-        note: None,
-        import: None,
-    };
-    check(&designation, &here)?;
-    Ok((
-        Listed { designation, last_updated, location: format!("sanctionEntity {index} (line {})", node.line) },
-        delisted,
-    ))
+    identifiers
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const FIRST7: &[u8] = include_bytes!("../../../tests/fixtures/lists/eu-fsf/eu-fsf-2020-04-15-first7.xml");
+    const FIRST7: &[u8] = include_bytes!("../../tests/fixtures/lists/eu-fsf/eu-fsf-2020-04-15-first7.xml");
 
     fn find<'a>(s: &'a Snapshot, id: &str) -> &'a Designation {
         &s.designations.iter().find(|l| l.designation.id == id).unwrap().designation
@@ -604,13 +644,13 @@ mod tests {
     #[test]
     fn the_real_excerpt_reads_7_entities() {
         let s = parse_xml(FIRST7).unwrap();
-        assert_eq!((s.authority.as_str(), s.format), ("EU", "eu-xml"));
+        assert_eq!((s.authority.as_str(), s.format.name()), ("EU", "eu-xml"));
         assert_eq!(s.report_date, Date::parse("2020-04-15").unwrap());
         let ids: Vec<&str> = s.designations.iter().map(|l| l.designation.id.as_str()).collect();
-        assert_eq!(ids, ["13", "20", "23", "25", "29", "33", "39"]);
+        assert_eq!(ids, ["EU.27.28", "EU.39.56", "EU.16.62", "EU.11.43", "EU.22.9", "EU.42.11", "EU.35.2"]);
         for l in &s.designations {
             let d = &l.designation;
-            crate::validate::check_record(&d.record()).unwrap();
+            ledger_core::validate::check_record(&d.record()).unwrap();
             assert_eq!(d.regime, Regime { code: "IRQ".into(), name: None });
             assert_eq!(d.subject.kind, SubjectKind::Individual);
             assert_eq!(d.measures, ["asset_freeze"]);
@@ -632,7 +672,7 @@ mod tests {
     #[test]
     fn record_details() {
         let s = parse_xml(FIRST7).unwrap();
-        let saddam = find(&s, "13");
+        let saddam = find(&s, "EU.27.28");
         let names: Vec<(&str, NameType)> =
             saddam.subject.names.iter().map(|n| (n.name.as_str(), n.name_type)).collect();
         assert_eq!(
@@ -655,10 +695,10 @@ mod tests {
             [Place { town: Some("al-Awja, near Tikrit".into()), region: None, country: Some("IRAQ".into()) }]
         );
         let other = saddam.other.as_ref().unwrap();
-        assert_eq!(other["eu_reference_number"], "EU.27.28");
+        assert_eq!(other["logical_id"], "13");
         assert_eq!(other["remarks"], serde_json::json!(["UNSC RESOLUTION 1483"]));
 
-        let qusay = find(&s, "20");
+        let qusay = find(&s, "EU.39.56");
         assert_eq!(qusay.subject.names[0].name, "Qusay Saddam Hussein Al-Tikriti");
         assert_eq!(qusay.subject.names[1].name, "Qoussaï Saddam Hussein Al-Tikriti");
         assert!(qusay.subject.position.as_deref().unwrap().starts_with("Oversaw Special Republican Guard"));
@@ -667,9 +707,9 @@ mod tests {
         // The place UNKNOWN is no country.
         assert_eq!(qusay.subject.places_of_birth[0].country, None);
 
-        let circa = find(&s, "39");
+        let circa = find(&s, "EU.35.2");
         assert!(circa.subject.dates_of_birth.iter().all(|d| d.approximate), "{:?}", circa.subject.dates_of_birth);
-        let l = s.designations.iter().find(|l| l.designation.id == "13").unwrap();
+        let l = s.designations.iter().find(|l| l.designation.id == "EU.27.28").unwrap();
         assert_eq!(l.last_updated, [Date::parse("2003-07-07").unwrap()]);
     }
 
@@ -688,7 +728,7 @@ mod tests {
                 1,
             );
         let s = parse_xml(text.as_bytes()).unwrap();
-        let l = s.designations.iter().find(|l| l.designation.id == "13").unwrap();
+        let l = s.designations.iter().find(|l| l.designation.id == "EU.27.28").unwrap();
         assert_eq!(l.designation.effective.to_string(), "2003-05-22");
         assert!(l.designation.other.as_ref().unwrap().get("effective_from").is_none());
         assert_eq!(l.last_updated, [Date::parse("2003-07-07").unwrap(), Date::parse("2019-03-01").unwrap()]);
@@ -702,7 +742,18 @@ mod tests {
         assert_eq!(s.designations.len(), 6);
         let future = text.replacen("logicalId=\"20\">", "logicalId=\"20\" delistingDate=\"2020-05-01\">", 1);
         let s = parse_xml(future.as_bytes()).unwrap();
-        assert_eq!(find(&s, "20").other.as_ref().unwrap()["delisting_date"], "2020-05-01");
+        assert_eq!(find(&s, "EU.39.56").other.as_ref().unwrap()["delisting_date"], "2020-05-01");
+    }
+
+    #[test]
+    fn an_entity_without_a_reference_is_keyed_by_its_logical_id() {
+        let text = String::from_utf8(FIRST7.to_vec()).unwrap();
+        let s = parse_xml(text.replacen(" euReferenceNumber=\"EU.39.56\"", "", 1).as_bytes()).unwrap();
+        let ids: Vec<&str> = s.designations.iter().map(|l| l.designation.id.as_str()).take(3).collect();
+        assert_eq!(ids, ["EU.27.28", "20", "EU.16.62"]);
+        let s = parse_xml(text.replacen("euReferenceNumber=\"EU.39.56\"", "euReferenceNumber=\" \"", 1).as_bytes())
+            .unwrap();
+        assert_eq!(s.designations[1].designation.id, "20", "a blank reference is none");
     }
 
     #[test]
@@ -721,7 +772,9 @@ mod tests {
         let e = parse_xml(text.replacen(" generationDate=", " generated=", 1).as_bytes()).unwrap_err();
         assert!(e.reason.contains("generationDate") && e.reason.contains("generated"), "{e}");
         let e = parse_xml(text.replacen("logicalId=\"20\">", "logicalId=\"13\">", 1).as_bytes()).unwrap_err();
-        assert!(e.reason.contains("appears again"), "{e}");
+        assert!(e.reason.contains("logicalId 13 appears again"), "{e}");
+        let e = parse_xml(text.replacen("\"EU.39.56\"", "\"EU.27.28\"", 1).as_bytes()).unwrap_err();
+        assert!(e.reason.contains("the id EU.27.28 appears again"), "{e}");
         let e = parse_xml(
             text.replacen("entryIntoForceDate=\"2003-07-07\"", "entryIntoForceDate=\"07/07/2003\"", 1).as_bytes(),
         )
