@@ -498,7 +498,7 @@ pub fn verify_bundle(
     match format {
         Format::Json => output::write_json(
             out,
-            &json!({"ok": true, "events": b.events, "head": {"seq": b.head.0, "hash": b.head.1.to_hex()}, "root": b.checkpoint.root.to_hex(), "signed_by": b.signed_by, "signature_checked": b.signed_by.is_some(), "not_checked": unchecked, "extends": b.extends}),
+            &json!({"ok": true, "events": b.events, "head": {"seq": b.head.seq, "hash": b.head.hash.to_hex()}, "root": b.checkpoint.root.to_hex(), "signed_by": b.signed_by, "signature_checked": b.signed_by.is_some(), "not_checked": unchecked, "extends": b.extends}),
         )?,
         _ => {
             writeln!(
@@ -508,8 +508,8 @@ pub fn verify_bundle(
                 b.events,
                 b.checkpoint.origin,
                 b.checkpoint.root,
-                b.head.0,
-                b.head.1
+                b.head.seq,
+                b.head.hash
             )?;
             if let Some(k) = &b.signed_by {
                 writeln!(out, "signed by {k}")?;

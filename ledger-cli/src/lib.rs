@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::FromArgMatches;
-use ledger_core::store::Head;
+use ledger_core::chain::Head;
 use ledger_core::time::{Clock, FixedClock, SystemClock};
 use ledger_core::{Error, Ledger, input};
 use serde_json::{Value, json};

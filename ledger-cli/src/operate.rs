@@ -3,15 +3,15 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
+use ledger_core::chain::Head;
 use ledger_core::event::{
     Amendment, DateOfBirth, Delisting, Designation, InputEvent, Key, Name, NameType, Record, Regime, Retraction,
     Source, Subject, check_measure,
 };
 use ledger_core::input::Numbered;
-use ledger_core::lifecycle::KeyEntry;
+use ledger_core::lifecycle::{KeyEntry, RetractedBy};
 use ledger_core::projection::{Reader, Status, When, standing};
 use ledger_core::query::{self, HeadRef, ShowOutput};
-use ledger_core::store::Head;
 use ledger_core::time::{Clock, Effective, Micros, format_instant};
 use ledger_core::{Error, Ledger, patch};
 use serde_json::{Map, Value, json};
@@ -306,7 +306,13 @@ pub fn retract(cx: &Context, out: &mut impl Write, a: &RetractArgs) -> Result<Pe
         let entries: Vec<KeyEntry> = index
             .entries
             .iter()
-            .map(|e| if e.seq == a.seq { KeyEntry { retracted_by: Some((seq, Micros::MIN)), ..*e } } else { *e })
+            .map(|e| {
+                if e.seq == a.seq {
+                    KeyEntry { retracted_by: Some(RetractedBy { seq, recorded_at: Micros::MIN }), ..*e }
+                } else {
+                    *e
+                }
+            })
             .collect();
         let s = standing(&entries, When { at: now, as_of: Micros::MAX });
         let record = Reader::new(cx.ledger).record(&s)?;

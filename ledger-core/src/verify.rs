@@ -8,14 +8,16 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::canonical;
+use crate::chain::Head;
 use crate::chain::{Hash, hash_canonical};
 use crate::error::Result;
 use crate::event::{Event, Key, RecordedEvent};
+use crate::fold::{IDENTITY_CHANGED, Identity};
 use crate::ledger::Ledger;
-use crate::lifecycle::{self, Act, KeyEntry, KeyIndex};
+use crate::lifecycle::{self, Act, KeyEntry, KeyIndex, RetractedBy};
 use crate::merkle::{self, Leaves};
 use crate::progress::Progress;
-use crate::store::{self, BLOCK_EVENTS, Head, PackedBlock, TREE_STORED_LEVEL};
+use crate::store::{Packed, TREE_STORED_LEVEL};
 
 /// What verification found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,10 +95,10 @@ impl ChainIndex {
                 let state = &mut self.states[id as usize];
                 let entry =
                     state.index.entries.iter_mut().find(|e| e.seq == target).ok_or("retraction target has no index")?;
-                if let Some((by, _)) = entry.retracted_by {
-                    return Err(format!("retracts event {target}, already retracted by event {by}"));
+                if let Some(by) = entry.retracted_by {
+                    return Err(format!("retracts event {target}, already retracted by event {}", by.seq));
                 }
-                entry.retracted_by = Some((ix.seq, at));
+                entry.retracted_by = Some(RetractedBy { seq: ix.seq, recorded_at: at });
                 return Ok(());
             }
             Does::Keyed { act, authority, id, effective, identity, part } => {
@@ -108,9 +110,9 @@ impl ChainIndex {
         self.name.push('/');
         self.name.push_str(&id);
         let state_id = match (self.ids.get(self.name.as_str()), identity) {
-            (Some(&i), Some((code, kind))) => {
+            (Some(&i), Some(found)) => {
                 let index = &self.states[i as usize].index;
-                if (&index.regime, index.kind) != (&code, kind) {
+                if (&index.regime, index.kind) != (&found.regime, found.kind) {
                     return Err(format!(
                         "{} is relisted under another regime code or kind than it was designated with",
                         self.name
@@ -119,7 +121,7 @@ impl ChainIndex {
                 i
             }
             (Some(&i), None) => i,
-            (None, Some((regime, kind))) => {
+            (None, Some(Identity { regime, kind })) => {
                 let i = self.states.len() as u32;
                 self.ids.insert(self.name.clone(), i);
                 self.states.push(KeyState {
@@ -177,7 +179,7 @@ impl ChainIndex {
         let finish = |states: &mut [KeyState]| -> Result<(), Failure> {
             for state in states {
                 let (key, index) = (&state.key, &mut state.index);
-                let identity = (index.regime.clone(), index.kind);
+                let identity = Identity { regime: index.regime.clone(), kind: index.kind };
                 let parts = std::mem::take(&mut state.parts);
                 let mut record: Option<Value> = None;
                 let mut last = 0;
@@ -242,11 +244,7 @@ fn last_episode(entries: &[KeyEntry]) -> impl Iterator<Item = (u64, Act)> + '_ {
 
 /// Checks the members of a record that an amendment's patch named, as the amendment left them:
 /// what [`check_folded`] checks of a whole record, for the members that changed.
-fn check_patched(
-    record: &Value,
-    patch: &serde_json::Map<String, Value>,
-    identity: &(String, crate::event::SubjectKind),
-) -> Result<(), String> {
+fn check_patched(record: &Value, patch: &serde_json::Map<String, Value>, identity: &Identity) -> Result<(), String> {
     use crate::event::read_value;
     use crate::event::{Regime, Source, Subject};
     use crate::validate::{check_measures, check_regime, check_subject};
@@ -258,15 +256,15 @@ fn check_patched(
             ("regime", Some(v)) => {
                 let regime: Regime = read_value(v, name)?;
                 check_regime(&regime).map_err(field)?;
-                if regime.code != identity.0 {
-                    return Err("an amendment cannot change the regime code or the subject's kind".into());
+                if regime.code != identity.regime {
+                    return Err(IDENTITY_CHANGED.into());
                 }
             }
             ("subject", Some(v)) => {
                 let subject: Subject = read_value(v, name)?;
                 check_subject(&subject).map_err(field)?;
-                if subject.kind != identity.1 {
-                    return Err("an amendment cannot change the regime code or the subject's kind".into());
+                if subject.kind != identity.kind {
+                    return Err(IDENTITY_CHANGED.into());
                 }
             }
             ("regime" | "subject", None) => return Err(format!("missing field `{name}`")),
@@ -299,8 +297,8 @@ fn workers() -> usize {
 }
 
 /// Checks a record folded in chain order: a valid record of the key's regime code and kind.
-fn check_folded(record: &Value, identity: &(String, crate::event::SubjectKind)) -> Result<(), String> {
-    crate::ledger::check_amended(&crate::event::read_value(record, "")?, Some(identity))
+fn check_folded(record: &Value, identity: &Identity) -> Result<(), String> {
+    crate::fold::check_amended(&crate::event::read_value(record, "")?, Some(identity))
 }
 
 /// Checks one stored event against its expected position.
@@ -485,7 +483,7 @@ enum Does {
         id: String,
         effective: crate::time::Effective,
         /// A designation's regime code and kind.
-        identity: Option<(String, crate::event::SubjectKind)>,
+        identity: Option<Identity>,
         /// What the event contributes to its key's record, as canonical JSON (when folding):
         /// a designation's record, an amendment's patch.
         part: Option<Vec<u8>>,
@@ -512,7 +510,7 @@ impl Indexed {
                 authority: d.authority,
                 id: d.id,
                 effective: d.effective,
-                identity: Some((d.regime.code, d.subject.kind)),
+                identity: Some(Identity { regime: d.regime.code, kind: d.subject.kind }),
                 part,
             },
             Event::Amendment(a) => Does::Keyed {
@@ -575,19 +573,26 @@ const CHUNK_BLOCKS: usize = 64;
 /// event's stored hash and what parsing it gave (the event and its part of its key's record).
 type ParsedBlock = Option<Vec<(Hash, Result<Indexed, String>)>>;
 
-fn parse_blocks(blocks: Vec<(u64, PackedBlock)>) -> Vec<(u64, ParsedBlock)> {
-    let mut events = Vec::new();
+/// A block's number, the seq its first event must have, and its events parsed.
+struct Parsed {
+    number: u64,
+    first: u64,
+    events: ParsedBlock,
+}
+
+fn parse_blocks(blocks: Vec<Packed>) -> Vec<Parsed> {
+    let mut buf = Vec::new();
     blocks
         .into_iter()
-        .map(|(n, packed)| {
-            let parsed = packed.unpack_into(&mut events).then(|| store::decode_block(&events)).flatten().map(|evs| {
+        .map(|packed| {
+            let events = packed.events(&mut buf).map(|evs| {
                 evs.into_iter()
                     .map(|(hash, bytes)| {
                         (hash, parse_checked(&hash, bytes).and_then(|(rec, patch)| Indexed::new(rec, patch)))
                     })
                     .collect()
             });
-            (n, parsed)
+            Parsed { number: packed.number(), first: packed.first(), events }
         })
         .collect()
 }
@@ -595,8 +600,8 @@ fn parse_blocks(blocks: Vec<(u64, PackedBlock)>) -> Vec<(u64, ParsedBlock)> {
 /// Starts decompressing and parsing a chunk of blocks on every core.
 fn spawn_chunk<'s>(
     scope: &'s std::thread::Scope<'s, '_>,
-    mut chunk: Vec<(u64, PackedBlock)>,
-) -> Vec<std::thread::ScopedJoinHandle<'s, Vec<(u64, ParsedBlock)>>> {
+    mut chunk: Vec<Packed>,
+) -> Vec<std::thread::ScopedJoinHandle<'s, Vec<Parsed>>> {
     let per = chunk.len().div_ceil(workers()).max(1);
     let mut parts = Vec::new();
     while chunk.len() > per {
@@ -617,17 +622,94 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
 pub fn verify_with(ledger: &Ledger, progress: &dyn Progress) -> Result<Report> {
     let head = ledger.head()?;
     progress.phase("verifying events", Some(head.seq.saturating_add(1)));
-    let mut checked = 0u64;
-    let mut prev = Hash::ZERO;
-    let mut last_recorded = i64::MIN;
-    let mut index = ChainIndex::folding();
-    let mut tree = StoredLevels::default();
-    let mut block_hashes: Vec<Hash> = Vec::with_capacity(BLOCK_EVENTS as usize);
-    let fail = |checked, seq, what: String| Ok(Report { checked, head, failure: Some(Failure { seq, what }) });
+    let mut log = LogState::default();
+    let read = read_log(ledger, &mut log, progress)?;
+    let checked = log.checked;
+    let report = |failure: Option<Failure>| Report { checked, head, failure };
+    if let Some(f) = read {
+        return Ok(report(Some(f)));
+    }
+    progress.phase("checking the index, records and Merkle tree", None);
+    if checked == 0 {
+        return Ok(report(Some(Failure { seq: 0, what: "the log is empty".into() })));
+    }
+    if let Some(f) = check_head(&head, &log) {
+        return Ok(report(Some(f)));
+    }
+    let LogState { mut index, tree, .. } = log;
+    if let Some(f) = index.check() {
+        return Ok(report(Some(f)));
+    }
+    if let Err(f) = index.fold_records() {
+        return Ok(report(Some(f)));
+    }
+    if let Some(f) = check_tree(ledger, &tree)? {
+        return Ok(report(Some(f)));
+    }
+    Ok(report(check_index(ledger, index)?))
+}
 
+/// What reading the log in order builds: how far it got, the last event's hash and time, the
+/// index and records it makes, and the stored levels of its Merkle tree.
+struct LogState {
+    checked: u64,
+    prev: Hash,
+    last_recorded: i64,
+    index: ChainIndex,
+    tree: StoredLevels,
+}
+
+impl Default for LogState {
+    fn default() -> Self {
+        LogState {
+            checked: 0,
+            prev: Hash::ZERO,
+            last_recorded: i64::MIN,
+            index: ChainIndex::folding(),
+            tree: StoredLevels::default(),
+        }
+    }
+}
+
+impl LogState {
+    /// Checks one parsed block's events in chain order; the first problem.
+    fn check_block(&mut self, block: Parsed) -> Option<Failure> {
+        let fail = |seq, what: String| Some(Failure { seq, what });
+        if block.first != self.checked {
+            let what = match self.checked.checked_sub(1) {
+                Some(last) => format!("missing: the log jumps from event {last} to block {}", block.number),
+                None => format!("missing: the log starts at block {}, not at block 0", block.number),
+            };
+            return fail(self.checked, what);
+        }
+        let Some(events) = block.events else {
+            return fail(self.checked, format!("block {} is malformed", block.number));
+        };
+        for (hash, parsed) in events {
+            let ix = match parsed {
+                Ok(ix) => ix,
+                Err(what) => return fail(self.checked, what),
+            };
+            if let Err(what) = check_position(self.checked, &self.prev, self.last_recorded, &ix) {
+                return fail(self.checked, what);
+            }
+            (self.prev, self.last_recorded) = (ix.hash, ix.recorded_at.0);
+            if let Err(what) = self.index.add(ix) {
+                return fail(self.checked, what);
+            }
+            self.checked += 1;
+            self.tree.push_leaf(hash);
+        }
+        None
+    }
+}
+
+/// Reads the log in chunks of blocks, each decompressed and parsed on every core while the
+/// chunk before it is checked in order; the first problem.
+fn read_log(ledger: &Ledger, log: &mut LogState, progress: &dyn Progress) -> Result<Option<Failure>> {
     let mut blocks = ledger.store().packed_blocks(0);
-    let mut next_chunk = || -> Result<Vec<(u64, PackedBlock)>> { blocks.by_ref().take(CHUNK_BLOCKS).collect() };
-    let read: Result<Option<Report>> = std::thread::scope(|scope| {
+    let mut next_chunk = || -> Result<Vec<Packed>> { blocks.by_ref().take(CHUNK_BLOCKS).collect() };
+    std::thread::scope(|scope| {
         let first = next_chunk()?;
         let mut pending = (!first.is_empty()).then(|| spawn_chunk(scope, first));
         while let Some(handles) = pending.take() {
@@ -638,78 +720,53 @@ pub fn verify_with(ledger: &Ledger, progress: &dyn Progress) -> Result<Report> {
             for handle in handles {
                 let parsed =
                     handle.join().map_err(|_| crate::error::Error::Internal("a verification worker failed".into()))?;
-                for (n, events) in parsed {
-                    if n != checked / BLOCK_EVENTS || !checked.is_multiple_of(BLOCK_EVENTS) {
-                        let what = match checked.checked_sub(1) {
-                            Some(last) => format!("missing: the log jumps from event {last} to block {n}"),
-                            None => format!("missing: the log starts at block {n}, not at block 0"),
-                        };
-                        return fail(checked, checked, what).map(Some);
-                    }
-                    let Some(events) = events else {
-                        return fail(checked, checked, format!("block {n} is malformed")).map(Some);
-                    };
-                    progress.advance(events.len() as u64);
-                    for (hash, parsed) in events {
-                        let ix = match parsed {
-                            Ok(ix) => ix,
-                            Err(what) => return fail(checked, checked, what).map(Some),
-                        };
-                        if let Err(what) = check_position(checked, &prev, last_recorded, &ix) {
-                            return fail(checked, checked, what).map(Some);
-                        }
-                        (prev, last_recorded) = (ix.hash, ix.recorded_at.0);
-                        if let Err(what) = index.add(ix) {
-                            return fail(checked, checked, what).map(Some);
-                        }
-                        checked += 1;
-                        block_hashes.push(hash);
-                    }
-                    if block_hashes.len() as u64 == BLOCK_EVENTS {
-                        tree.push_block(std::mem::take(&mut block_hashes));
-                    } else {
-                        block_hashes.clear();
+                for block in parsed {
+                    progress.advance(block.events.as_ref().map_or(0, |e| e.len() as u64));
+                    if let Some(f) = log.check_block(block) {
+                        return Ok(Some(f));
                     }
                 }
             }
         }
         Ok(None)
-    });
-    if let Some(report) = read? {
-        return Ok(report);
+    })
+}
+
+/// The head record must name the log's last event.
+fn check_head(head: &Head, log: &LogState) -> Option<Failure> {
+    let (last, prev) = (log.checked - 1, log.prev);
+    if head.seq == last && head.hash == prev {
+        return None;
     }
-    progress.phase("checking the index, records and Merkle tree", None);
-    if checked == 0 {
-        return fail(0, 0, "the log is empty".into());
-    }
-    let last = checked - 1;
-    if head.seq != last || head.hash != prev {
-        let what = if head.seq > last {
-            format!("missing: the head records event {} ({}), but the log ends at event {last}", head.seq, head.hash)
-        } else {
-            format!("the head records event {} ({}), but the log's last event is {last} ({prev})", head.seq, head.hash)
-        };
-        return fail(checked, last + 1, what);
-    }
-    if let Some(f) = index.check() {
-        return Ok(Report { checked, head, failure: Some(f) });
-    }
-    if let Err(f) = index.fold_records() {
-        return Ok(Report { checked, head, failure: Some(f) });
-    }
-    // The stored Merkle tree must be the tree of the log's hashes.
+    let what = if head.seq > last {
+        format!("missing: the head records event {} ({}), but the log ends at event {last}", head.seq, head.hash)
+    } else {
+        format!("the head records event {} ({}), but the log's last event is {last} ({prev})", head.seq, head.hash)
+    };
+    Some(Failure { seq: last + 1, what })
+}
+
+/// The stored Merkle tree must be the tree of the log's hashes.
+fn check_tree(ledger: &Ledger, tree: &StoredLevels) -> Result<Option<Failure>> {
     let mut stored_nodes = 0usize;
     for item in ledger.store().tree_nodes() {
         let (level, i, hash) = item?;
         stored_nodes += 1;
         if tree.get(level, i) != Some(hash) {
-            return fail(checked, i << level, format!("the Merkle tree's node {level}/{i} does not match the log"));
+            let what = format!("the Merkle tree's node {level}/{i} does not match the log");
+            return Ok(Some(Failure { seq: i << level, what }));
         }
     }
     if stored_nodes != tree.count() {
-        return fail(checked, 0, format!("the Merkle tree holds {stored_nodes} nodes; the log makes {}", tree.count()));
+        let what = format!("the Merkle tree holds {stored_nodes} nodes; the log makes {}", tree.count());
+        return Ok(Some(Failure { seq: 0, what }));
     }
-    // The stored index must say what the log says.
+    Ok(None)
+}
+
+/// The stored index and records must say what the log says.
+fn check_index(ledger: &Ledger, index: ChainIndex) -> Result<Option<Failure>> {
+    let fail = |seq, what: String| Ok(Some(Failure { seq, what }));
     let rebuilt = index.into_keys();
     let mut stored_keys = 0usize;
     for item in ledger.store().all_keys() {
@@ -722,34 +779,44 @@ pub fn verify_with(ledger: &Ledger, progress: &dyn Progress) -> Result<Report> {
         {
             // The entries agree: the record is what differs. Blame the last event that makes it.
             let seq = last_episode(&e.entries).last().map(|(seq, _)| seq).unwrap_or(0);
-            return fail(checked, seq, format!("the stored record of {key} does not match the log"));
+            return fail(seq, format!("the stored record of {key} does not match the log"));
         }
         if expected != Some(&stored) {
             let seq = first_difference(expected.map(|i| i.entries.as_slice()).unwrap_or(&[]), &stored.entries);
-            return fail(checked, seq, format!("the index of {key} does not match the log"));
+            return fail(seq, format!("the index of {key} does not match the log"));
         }
     }
     if stored_keys != rebuilt.len() {
         let missing = rebuilt.iter().filter(|(k, _)| ledger.store().key_index(k).map(|i| i.is_none()).unwrap_or(true));
         let seq = missing.filter_map(|(_, i)| i.entries.iter().map(|e| e.seq).min()).min().unwrap_or(0);
-        return fail(checked, seq, "the index lacks a designation key the log holds".into());
+        return fail(seq, "the index lacks a designation key the log holds".into());
     }
     let records = rebuilt.values().filter(|i| i.record.is_some()).count();
     let stored_records = ledger.store().record_count()?;
     if stored_records != records {
-        return fail(checked, 0, format!("the store holds {stored_records} records; the log makes {records}"));
+        return fail(0, format!("the store holds {stored_records} records; the log makes {records}"));
     }
-    Ok(Report { checked, head, failure: None })
+    Ok(None)
 }
 
-/// The perfect subtrees of 64 leaves and more, built block by block as the log is read.
+/// The perfect subtrees of 64 leaves and more, built leaf by leaf as the log is read.
 #[derive(Default)]
 struct StoredLevels {
+    /// The leaves of the lowest stored subtree not yet complete.
+    leaves: Vec<Hash>,
     levels: Vec<Vec<Hash>>,
 }
 
 impl StoredLevels {
-    fn push_block(&mut self, hashes: Vec<Hash>) {
+    fn push_leaf(&mut self, hash: Hash) {
+        self.leaves.push(hash);
+        if self.leaves.len() == 1 << TREE_STORED_LEVEL {
+            let leaves = std::mem::replace(&mut self.leaves, Vec::with_capacity(1 << TREE_STORED_LEVEL));
+            self.push_node(leaves);
+        }
+    }
+
+    fn push_node(&mut self, hashes: Vec<Hash>) {
         let mut node = Leaves::new(hashes).level(TREE_STORED_LEVEL)[0];
         let mut l = 0;
         loop {
