@@ -197,7 +197,8 @@ fn read_lines(mut input: impl BufRead, keep: bool) -> Result<Lines, BundleError>
         if std::str::from_utf8(text).is_err() {
             return fail(n, "not UTF-8");
         }
-        let members = crate::canonical::members(text).map_err(|e| BundleError { line: n, what: refusal(text, e) })?;
+        let members =
+            crate::canonical::members(text).map_err(|e| BundleError { line: n, what: refusal(text, e.to_string()) })?;
         if members.iter().any(|(name, _)| name == "checkpoint") {
             let [(_, raw)] = members.as_slice() else {
                 return fail(n, "the checkpoint line must hold only the member `checkpoint`");
@@ -207,7 +208,21 @@ fn read_lines(mut input: impl BufRead, keep: bool) -> Result<Lines, BundleError>
             out.note = Some(text);
             continue;
         }
-        let seq = out.seq;
+        out.add_event(n, text.len(), &members, keep)?;
+    }
+    Ok(out)
+}
+
+impl Lines {
+    /// Checks the event on line `n` (its members given), in chain order, and indexes it.
+    fn add_event(
+        &mut self,
+        n: Option<usize>,
+        len: usize,
+        members: &crate::canonical::Members<'_>,
+        keep: bool,
+    ) -> Result<(), BundleError> {
+        let seq = self.seq;
         let stated = match members.iter().find(|(name, _)| name == "hash") {
             Some((_, raw)) => serde_json::from_slice::<String>(raw)
                 .map_err(|e| e.to_string())
@@ -215,22 +230,22 @@ fn read_lines(mut input: impl BufRead, keep: bool) -> Result<Lines, BundleError>
                 .map_err(|e| BundleError { line: n, what: format!("event {seq}: `hash`: {e}") })?,
             None => return fail(n, format!("event {seq}: no `hash`")),
         };
-        let bytes = without_hash(&members, text.len());
-        let (rec, ix) = check_event(seq, &out.prev, out.last_recorded, &stated, &bytes)
+        let bytes = without_hash(members, len);
+        let (rec, ix) = check_event(seq, &self.prev, self.last_recorded, &stated, &bytes)
             .map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
-        out.index.add(ix).map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
+        self.index.add(ix).map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
         if let Event::Genesis(g) = &rec.event {
-            out.origin = g.ledger.clone();
+            self.origin = g.ledger.clone();
         }
-        out.tree.push(&rec.hash);
-        out.prev = rec.hash;
-        out.last_recorded = rec.recorded_at.0;
-        out.seq += 1;
+        self.tree.push(&rec.hash);
+        self.prev = rec.hash;
+        self.last_recorded = rec.recorded_at.0;
+        self.seq += 1;
         if keep {
-            out.kept.push((bytes, rec));
+            self.kept.push((bytes, rec));
         }
+        Ok(())
     }
-    Ok(out)
 }
 
 /// The line without its `hash` member: still canonical, and what the hash is over.

@@ -20,12 +20,44 @@ pub struct Identity {
     pub kind: SubjectKind,
 }
 
-/// Why an amendment is refused when it would change a key's identity.
-pub(crate) const IDENTITY_CHANGED: &str = "an amendment cannot change the regime code or the subject's kind";
+/// Why a record, as an event leaves it, is not a valid record of its key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordProblem {
+    /// An amendment changed the regime code or the subject's kind.
+    #[error("an amendment cannot change the regime code or the subject's kind")]
+    IdentityChanged,
+    /// A field breaks the record's rules.
+    #[error("field `{field}`: {reason}")]
+    Field {
+        /// Dotted path of the field.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The record does not read as a record.
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+impl From<String> for RecordProblem {
+    fn from(what: String) -> Self {
+        RecordProblem::Unreadable(what)
+    }
+}
+
+impl From<crate::validate::FieldError> for RecordProblem {
+    fn from(f: crate::validate::FieldError) -> Self {
+        RecordProblem::Field { field: f.field, reason: f.reason }
+    }
+}
 
 /// Applies a designation or an amendment to a key's record (canonical JSON), checking that the
 /// result is a valid record of the same regime code and kind.
-pub(crate) fn apply(record: &mut Option<Vec<u8>>, event: &Event, identity: Option<&Identity>) -> Result<(), String> {
+pub(crate) fn apply(
+    record: &mut Option<Vec<u8>>,
+    event: &Event,
+    identity: Option<&Identity>,
+) -> Result<(), RecordProblem> {
     match event {
         Event::Designation(d) => {
             let value = serde_json::to_value(d.record()).map_err(|e| e.to_string())?;
@@ -43,19 +75,22 @@ pub(crate) fn apply(record: &mut Option<Vec<u8>>, event: &Event, identity: Optio
 }
 
 /// Checks a record as an amendment leaves it: a valid record of the key's regime code and kind.
-pub(crate) fn check_amended(rec: &Record, identity: Option<&Identity>) -> Result<(), String> {
+pub(crate) fn check_amended(rec: &Record, identity: Option<&Identity>) -> Result<(), RecordProblem> {
     if identity.is_some_and(|i| i.regime != rec.regime.code || i.kind != rec.subject.kind) {
-        return Err(IDENTITY_CHANGED.to_owned());
+        return Err(RecordProblem::IdentityChanged);
     }
-    check_record(rec).map_err(|f| format!("field `{}`: {}", f.field, f.reason))
+    Ok(check_record(rec)?)
 }
 
 /// RFC 7396: merges an object patch into a canonical JSON object, giving canonical JSON. The
 /// members the patch does not name are kept as their bytes; only those it names are read.
 pub(crate) fn merge_canonical(target: &[u8], patch: &serde_json::Map<String, Value>) -> Result<Vec<u8>, String> {
     use std::borrow::Cow;
-    let mut members: Vec<(Cow<str>, Cow<[u8]>)> =
-        canonical::members(target)?.into_iter().map(|(name, raw)| (name, Cow::Borrowed(raw))).collect();
+    let mut members: Vec<(Cow<str>, Cow<[u8]>)> = canonical::members(target)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|(name, raw)| (name, Cow::Borrowed(raw)))
+        .collect();
     for (name, value) in patch {
         let at = members.iter().position(|(n, _)| n == name);
         if value.is_null() {

@@ -367,7 +367,7 @@ impl Plan<'_> {
         if last && (act == Act::Designation || work.record.is_some()) {
             let work = self.keys.get_mut(&key).ok_or_else(|| Error::Internal("key work vanished".into()))?;
             let applied = fold::apply(&mut work.record, &self.sealed[i].rec.event, work.identity.as_ref());
-            return applied.map_err(|problem| invalid_amendment(line, &key, seq, &problem));
+            return applied.map_err(|problem| invalid_amendment(line, &key, seq, &problem.to_string()));
         }
         self.check_records(&key, line)
     }
@@ -457,7 +457,7 @@ impl Plan<'_> {
             let event = self.event(e.seq)?.ok_or_else(|| Error::Internal(format!("event {} is missing", e.seq)))?;
             if let Err(problem) = fold::apply(&mut record, &event.event, identity.as_ref()) {
                 let line = self.line_of(e.seq).unwrap_or(last_line);
-                return Err(invalid_amendment(line, key, e.seq, &problem));
+                return Err(invalid_amendment(line, key, e.seq, &problem.to_string()));
             }
         }
         if let Some(w) = self.keys.get_mut(key) {

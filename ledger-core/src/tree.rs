@@ -44,7 +44,7 @@ impl<'a> StoreTree<'a> {
         let width = 1u64 << TREE_STORED_LEVEL;
         let mut out = Vec::new();
         // The leaves of the stored subtree being filled: those already in the store first.
-        let mut leaves: Vec<Hash> = if first % width == 0 {
+        let mut leaves: Vec<Hash> = if first.is_multiple_of(width) {
             Vec::new()
         } else {
             let (start, stored) = self.block_hashes(first)?;
@@ -53,7 +53,7 @@ impl<'a> StoreTree<'a> {
         };
         for (seq, hash) in (first..).zip(hashes) {
             leaves.push(*hash);
-            if (seq + 1) % width != 0 {
+            if !(seq + 1).is_multiple_of(width) {
                 continue;
             }
             let mut node = Leaves::new(std::mem::take(&mut leaves)).level(TREE_STORED_LEVEL)[0];

@@ -12,7 +12,7 @@ use crate::chain::Head;
 use crate::chain::{Hash, hash_canonical};
 use crate::error::Result;
 use crate::event::{Event, Key, RecordedEvent};
-use crate::fold::{IDENTITY_CHANGED, Identity};
+use crate::fold::{Identity, RecordProblem};
 use crate::ledger::Ledger;
 use crate::lifecycle::{self, Act, KeyEntry, KeyIndex, RetractedBy};
 use crate::merkle::{self, Leaves};
@@ -84,22 +84,7 @@ impl ChainIndex {
             }
             Does::Retraction(target) => {
                 self.key_of.push(NO_KEY);
-                let id = match self.key_of.get(target as usize) {
-                    Some(&id) if id != NO_KEY && target < ix.seq => id,
-                    _ => {
-                        return Err(format!(
-                            "retracts event {target}, which is not an earlier designation, amendment or delisting"
-                        ));
-                    }
-                };
-                let state = &mut self.states[id as usize];
-                let entry =
-                    state.index.entries.iter_mut().find(|e| e.seq == target).ok_or("retraction target has no index")?;
-                if let Some(by) = entry.retracted_by {
-                    return Err(format!("retracts event {target}, already retracted by event {}", by.seq));
-                }
-                entry.retracted_by = Some(RetractedBy { seq: ix.seq, recorded_at: at });
-                return Ok(());
+                return self.retract(target, ix.seq, at);
             }
             Does::Keyed { act, authority, id, effective, identity, part } => {
                 (act, authority, id, effective, identity, part)
@@ -155,6 +140,25 @@ impl ChainIndex {
         Ok(())
     }
 
+    /// Marks event `target` as retracted by event `seq`, recorded at `at`.
+    fn retract(&mut self, target: u64, seq: u64, at: i64) -> Result<(), String> {
+        let id = match self.key_of.get(target as usize) {
+            Some(&id) if id != NO_KEY && target < seq => id,
+            _ => {
+                return Err(format!(
+                    "retracts event {target}, which is not an earlier designation, amendment or delisting"
+                ));
+            }
+        };
+        let state = &mut self.states[id as usize];
+        let entry = state.index.entries.iter_mut().find(|e| e.seq == target).ok_or("retraction target has no index")?;
+        if let Some(by) = entry.retracted_by {
+            return Err(format!("retracts event {target}, already retracted by event {}", by.seq));
+        }
+        entry.retracted_by = Some(RetractedBy { seq, recorded_at: at });
+        Ok(())
+    }
+
     /// Sorts every key's entries and checks its lifecycle; the violation with the lowest seq.
     pub(crate) fn check(&mut self) -> Option<Failure> {
         let mut first: Option<Failure> = None;
@@ -194,12 +198,12 @@ impl ChainIndex {
                     let value: Value = serde_json::from_slice(part).map_err(|e| bad(e.to_string()))?;
                     match (act, &mut record, value) {
                         (Act::Designation, r, v) => {
-                            check_folded(&v, &identity).map_err(invalid)?;
+                            check_folded(&v, &identity).map_err(|p| invalid(p.to_string()))?;
                             *r = Some(v);
                         }
                         (_, Some(r), Value::Object(patch)) => {
                             crate::patch::merge_object(r, &patch);
-                            check_patched(r, &patch, &identity).map_err(invalid)?;
+                            check_patched(r, &patch, &identity).map_err(|p| invalid(p.to_string()))?;
                         }
                         _ => return Err(bad("an amendment without the record it amends".into())),
                     }
@@ -244,31 +248,34 @@ fn last_episode(entries: &[KeyEntry]) -> impl Iterator<Item = (u64, Act)> + '_ {
 
 /// Checks the members of a record that an amendment's patch named, as the amendment left them:
 /// what [`check_folded`] checks of a whole record, for the members that changed.
-fn check_patched(record: &Value, patch: &serde_json::Map<String, Value>, identity: &Identity) -> Result<(), String> {
+fn check_patched(
+    record: &Value,
+    patch: &serde_json::Map<String, Value>,
+    identity: &Identity,
+) -> Result<(), RecordProblem> {
     use crate::event::read_value;
     use crate::event::{Regime, Source, Subject};
     use crate::validate::{check_measures, check_regime, check_subject};
-    let field = |f: crate::validate::FieldError| format!("field `{}`: {}", f.field, f.reason);
-    let map = record.as_object().ok_or("a record must be a JSON object")?;
+    let map = record.as_object().ok_or_else(|| RecordProblem::Unreadable("a record must be a JSON object".into()))?;
     for name in patch.keys() {
         let value = map.get(name);
         match (name.as_str(), value) {
             ("regime", Some(v)) => {
                 let regime: Regime = read_value(v, name)?;
-                check_regime(&regime).map_err(field)?;
+                check_regime(&regime)?;
                 if regime.code != identity.regime {
-                    return Err(IDENTITY_CHANGED.into());
+                    return Err(RecordProblem::IdentityChanged);
                 }
             }
             ("subject", Some(v)) => {
                 let subject: Subject = read_value(v, name)?;
-                check_subject(&subject).map_err(field)?;
+                check_subject(&subject)?;
                 if subject.kind != identity.kind {
-                    return Err(IDENTITY_CHANGED.into());
+                    return Err(RecordProblem::IdentityChanged);
                 }
             }
-            ("regime" | "subject", None) => return Err(format!("missing field `{name}`")),
-            ("measures", Some(v)) => check_measures(&read_value::<Vec<String>>(v, name)?).map_err(field)?,
+            ("regime" | "subject", None) => return Err(format!("missing field `{name}`").into()),
+            ("measures", Some(v)) => check_measures(&read_value::<Vec<String>>(v, name)?)?,
             ("reason", Some(v)) => {
                 let _: String = read_value(v, name)?;
             }
@@ -279,7 +286,9 @@ fn check_patched(record: &Value, patch: &serde_json::Map<String, Value>, identit
                 let _: serde_json::Map<String, Value> = read_value(v, name)?;
             }
             ("measures" | "reason" | "source" | "other", None) => {}
-            (other, _) => return Err(format!("unknown field `{other}`: not a member of a designation record")),
+            (other, _) => {
+                return Err(format!("unknown field `{other}`: not a member of a designation record").into());
+            }
         }
     }
     Ok(())
@@ -297,7 +306,7 @@ fn workers() -> usize {
 }
 
 /// Checks a record folded in chain order: a valid record of the key's regime code and kind.
-fn check_folded(record: &Value, identity: &Identity) -> Result<(), String> {
+fn check_folded(record: &Value, identity: &Identity) -> Result<(), RecordProblem> {
     crate::fold::check_amended(&crate::event::read_value(record, "")?, Some(identity))
 }
 
@@ -330,7 +339,7 @@ fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Opt
     if computed != *stored_hash {
         return Err(format!("hash mismatch: stored {stored_hash}, computed {computed} from the event's bytes"));
     }
-    let members = canonical::members(bytes)?;
+    let members = canonical::members(bytes).map_err(|e| e.to_string())?;
     let bad = |what: String| format!("not a recorded event: {what}");
     let (mut seq, mut prev, mut recorded_at, mut actor, mut tag) = (None, None, None, None, None);
     let mut body = Vec::with_capacity(bytes.len());
