@@ -1,8 +1,8 @@
-//! A key's record, folded from its events: the designation's record as canonical JSON, then each
-//! amendment's patch merged in (RFC 7396) member by member on the canonical bytes. One fold for
-//! the append (each step checked, [`apply`]) and the projections ([`fold`]); verification folds
-//! by a route of its own (see `verify`), so that a fault here shows as a stored record that does
-//! not match the log.
+//! A key's record, folded from its events: the designation's record, then each amendment's patch
+//! merged in (RFC 7396, [`patch::merge`]). The append folds on canonical bytes, member by member,
+//! each step checked ([`apply`]), since what it keeps is the stored record; a projection folds
+//! the same way on JSON values, unchecked ([`fold`]). Verification folds by a route of its own
+//! (see `verify`), so that a fault here shows as a stored record that does not match the log.
 
 use serde_json::Value;
 
@@ -126,25 +126,25 @@ pub(crate) fn merge_canonical(target: &[u8], patch: &serde_json::Map<String, Val
 }
 
 /// Folds the events of an episode (a designation and its amendments, in fold order) into the
-/// record they make, without the checks an append made when it recorded them. An amendment
-/// before any designation is skipped, so that the fold is total.
-pub(crate) fn fold<'e>(events: impl IntoIterator<Item = &'e Event>) -> Result<Option<Vec<u8>>, String> {
-    let mut record: Option<Vec<u8>> = None;
+/// record they make, without the checks an append made when it recorded them: what a projection
+/// needs at a point where the stored record is not the answer. An amendment before any
+/// designation is skipped, so that the fold is total. The record is merged as a JSON value
+/// (the same RFC 7396 merge, [`patch::merge`], that [`merge_canonical`] applies member by
+/// member): a projection folds many amendments and needs no canonical bytes until the end.
+pub(crate) fn fold<'e>(events: impl IntoIterator<Item = &'e Event>) -> Result<Option<Record>, String> {
+    let mut record: Option<Value> = None;
     for event in events {
         match event {
-            Event::Designation(d) => {
-                let value = serde_json::to_value(d.record()).map_err(|e| e.to_string())?;
-                record = Some(canonical::to_vec(&value).map_err(|e| e.to_string())?);
-            }
+            Event::Designation(d) => record = Some(serde_json::to_value(d.record()).map_err(|e| e.to_string())?),
             Event::Amendment(a) => {
                 if let Some(r) = record.as_mut() {
-                    *r = merge_canonical(r, &a.patch)?;
+                    patch::merge_object(r, &a.patch);
                 }
             }
             _ => {}
         }
     }
-    Ok(record)
+    record.map(|r| serde_json::from_value(r).map_err(|e| format!("a folded record does not parse: {e}"))).transpose()
 }
 
 #[cfg(test)]

@@ -135,12 +135,7 @@ impl<'a> Reader<'a> {
         for e in &standing.episode {
             events.push(self.events.event(e.seq)?.event);
         }
-        let record = fold::fold(&events).map_err(|e| Error::Internal(format!("a record does not fold: {e}")))?;
-        record
-            .map(|r| {
-                serde_json::from_slice(&r).map_err(|e| Error::Internal(format!("a folded record does not parse: {e}")))
-            })
-            .transpose()
+        fold::fold(&events).map_err(Error::Internal)
     }
 
     /// The record of a key at `when`: the index's stored record when every event of the key
