@@ -320,7 +320,7 @@ pub(crate) fn check_event(
 ) -> Result<(RecordedEvent, Indexed), String> {
     let (rec, patch) = parse_checked(stored_hash, bytes)?;
     let ix = Indexed::new(rec.clone(), patch)?;
-    check_position(expected_seq, prev, last_recorded, &ix)?;
+    check_position(expected_seq, prev, last_recorded, &ix).map_err(|e| e.to_string())?;
     Ok((rec, ix))
 }
 
@@ -548,27 +548,70 @@ impl Indexed {
     }
 }
 
+/// Why an event does not belong where it is in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PositionError {
+    /// Another seq than the next.
+    #[error("found event {found} where event {expected} belongs (events missing or out of order)")]
+    Misplaced {
+        /// The seq the event has.
+        found: u64,
+        /// The seq that belongs there.
+        expected: u64,
+    },
+    /// The genesis event's `prev` is not zero.
+    #[error("broken link: the genesis event's prev is {prev}, not 64 zeros")]
+    GenesisLink {
+        /// Its `prev`.
+        prev: Hash,
+    },
+    /// `prev` is not the hash of the event before.
+    #[error("broken link: prev is {prev}, but the hash of event {before} is {expected}")]
+    BrokenLink {
+        /// Its `prev`.
+        prev: Hash,
+        /// The seq of the event before.
+        before: u64,
+        /// That event's hash.
+        expected: Hash,
+    },
+    /// Recorded no later than the event before.
+    #[error("recorded_at {recorded_at} is not after the previous event's")]
+    NotAfter {
+        /// Its `recorded_at`.
+        recorded_at: crate::time::Timestamp,
+    },
+    /// A genesis event past seq 0.
+    #[error("a genesis event after seq 0")]
+    LateGenesis,
+    /// Event 0 is another event.
+    #[error("event 0 is not a genesis event")]
+    NoGenesis,
+}
+
 /// What depends on the event before: seq, link, time, and only event 0 being the genesis event.
-pub(crate) fn check_position(expected_seq: u64, prev: &Hash, last_recorded: i64, rec: &Indexed) -> Result<(), String> {
+pub(crate) fn check_position(
+    expected_seq: u64,
+    prev: &Hash,
+    last_recorded: i64,
+    rec: &Indexed,
+) -> Result<(), PositionError> {
     if rec.seq != expected_seq {
-        return Err(format!(
-            "found event {} where event {expected_seq} belongs (events missing or out of order)",
-            rec.seq
-        ));
+        return Err(PositionError::Misplaced { found: rec.seq, expected: expected_seq });
     }
     if rec.prev != *prev && expected_seq == 0 {
-        return Err(format!("broken link: the genesis event's prev is {}, not 64 zeros", rec.prev));
+        return Err(PositionError::GenesisLink { prev: rec.prev });
     }
     if rec.prev != *prev {
-        return Err(format!("broken link: prev is {}, but the hash of event {} is {prev}", rec.prev, expected_seq - 1));
+        return Err(PositionError::BrokenLink { prev: rec.prev, before: expected_seq - 1, expected: *prev });
     }
     if expected_seq > 0 && rec.recorded_at.0 <= last_recorded {
-        return Err(format!("recorded_at {} is not after the previous event's", rec.recorded_at));
+        return Err(PositionError::NotAfter { recorded_at: rec.recorded_at });
     }
     match (&rec.does, expected_seq) {
         (Does::Genesis, 0) => {}
-        (Does::Genesis, _) => return Err("a genesis event after seq 0".into()),
-        (_, 0) => return Err("event 0 is not a genesis event".into()),
+        (Does::Genesis, _) => return Err(PositionError::LateGenesis),
+        (_, 0) => return Err(PositionError::NoGenesis),
         _ => {}
     }
     Ok(())
@@ -699,8 +742,8 @@ impl LogState {
                 Ok(ix) => ix,
                 Err(what) => return fail(self.checked, what),
             };
-            if let Err(what) = check_position(self.checked, &self.prev, self.last_recorded, &ix) {
-                return fail(self.checked, what);
+            if let Err(e) = check_position(self.checked, &self.prev, self.last_recorded, &ix) {
+                return fail(self.checked, e.to_string());
             }
             (self.prev, self.last_recorded) = (ix.hash, ix.recorded_at.0);
             if let Err(what) = self.index.add(ix) {
