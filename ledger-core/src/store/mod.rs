@@ -162,6 +162,15 @@ fn missing_db(path: &Path) -> Error {
 }
 
 impl<B: Backend> Store<B> {
+    /// A store over another engine than sled (a test's, a benchmark's): takes the ledger's lock
+    /// in `path`, which also holds the acknowledged head, and makes none of the checks of
+    /// [`Store::open`].
+    pub fn over(path: &Path, backend: B, wait: Duration) -> Result<Store<B>> {
+        std::fs::create_dir_all(path).map_err(|e| io(path, e))?;
+        let lock = lock::lock(path, wait)?;
+        Ok(Store { backend, path: path.to_owned(), _lock: lock })
+    }
+
     /// A cheap check that the log reaches the head: the head's block holds exactly the events up
     /// to the head, the last of them with the head's hash. Damage that cut the log short is then
     /// reported by every command, not only by `verify`.
@@ -547,4 +556,91 @@ impl<B: Backend> Store<B> {
 
 fn io(path: &Path, source: std::io::Error) -> Error {
     Error::Io { path: path.to_owned(), source }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::time::Timestamp;
+
+    /// An engine in memory: a sorted map behind a lock.
+    #[derive(Default)]
+    struct Memory(Mutex<BTreeMap<Vec<u8>, Arc<[u8]>>>);
+
+    impl Backend for Memory {
+        type Bytes = Arc<[u8]>;
+
+        fn get(&self, key: &[u8]) -> Result<Option<Arc<[u8]>>> {
+            Ok(self.0.lock().expect("the map").get(key).cloned())
+        }
+
+        fn range(&self, from: Bound<Vec<u8>>, to: Bound<Vec<u8>>) -> backend::Entries<'_, Arc<[u8]>> {
+            let map = self.0.lock().expect("the map");
+            let items: Vec<_> = map.range((from, to)).map(|(k, v)| Ok((Arc::from(&k[..]), v.clone()))).collect();
+            Box::new(items.into_iter())
+        }
+
+        fn apply(&self, batch: Batch) -> Result<()> {
+            let mut map = self.0.lock().expect("the map");
+            for (k, v) in batch.ops {
+                match v {
+                    Some(v) => map.insert(k, Arc::from(v)),
+                    None => map.remove(&k),
+                };
+            }
+            Ok(())
+        }
+
+        fn flush(&self) -> Result<()> {
+            Ok(())
+        }
+
+        fn size_on_disk(&self) -> Result<u64> {
+            Ok(0)
+        }
+    }
+
+    fn sealed(seq: u64) -> SealedEvent<'static> {
+        SealedEvent {
+            hash: Hash([seq as u8; 32]),
+            bytes: std::borrow::Cow::Owned(format!("{{\"seq\":{seq}}}").into_bytes()),
+        }
+    }
+
+    fn head(seq: u64) -> Head {
+        Head { seq, hash: Hash([seq as u8; 32]), recorded_at: Timestamp(seq as i64) }
+    }
+
+    #[test]
+    fn commits_of_sealed_events_are_packed_into_blocks_behind_any_engine() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = Store::over(dir.path(), Memory::default(), Duration::ZERO).expect("a store in memory");
+        store
+            .commit(Commit { events: (0..60).map(sealed).collect(), head: Some(head(59)), ..Commit::default() })
+            .expect("the first commit");
+        // The second commit fills the first block and opens the second.
+        store
+            .commit(Commit { events: (60..70).map(sealed).collect(), head: Some(head(69)), ..Commit::default() })
+            .expect("the second commit");
+        assert_eq!(store.head().expect("the head"), Some(head(69)));
+        let numbers: Vec<u64> = store.packed_blocks(0).map(|b| b.expect("a block").number()).collect();
+        assert_eq!(numbers, [0, 1]);
+        let block = store.block_holding(65).expect("read").expect("the block of event 65");
+        assert_eq!((block.number, block.first()), (1, 64));
+        assert_eq!(block.event(65), Some((Hash([65; 32]), &b"{\"seq\":65}"[..])));
+        assert_eq!(block.event(3), None, "event 3 is in another block");
+        let seqs: Vec<u64> = store
+            .blocks(0)
+            .flat_map(|b| {
+                b.expect("a block").events().expect("well formed").into_iter().map(|e| e.0).collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(seqs, (0..70).collect::<Vec<_>>());
+        assert_eq!(store.event(63).expect("read").map(|e| e.0), Some(Hash([63; 32])));
+        assert_eq!(store.event(70).expect("read"), None);
+        assert_eq!(crate::acknowledged::read(dir.path()).expect("read"), Some(head(69)), "the head is acknowledged");
+    }
 }
