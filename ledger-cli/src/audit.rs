@@ -330,8 +330,8 @@ pub fn verify_bundle(
                 b.events,
                 b.checkpoint.origin,
                 b.checkpoint.root,
-                b.head.0,
-                b.head.1
+                b.head.seq,
+                b.head.hash
             )?;
             if let Some(k) = &b.signed_by {
                 writeln!(out, "signed by {k}")?;

@@ -17,8 +17,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::chain::Hash;
+use crate::chain::Head;
 use crate::error::{Error, Result};
-use crate::store::Head;
 use crate::time::Timestamp;
 
 /// The file in the ledger directory that holds the acknowledged head.

@@ -14,14 +14,16 @@
 use std::io::{BufRead, Write};
 use std::path::Path;
 
-use crate::chain::Hash;
+use std::borrow::Cow;
+
+use crate::chain::{Hash, Head};
 use crate::checkpoint::{Checkpoint, NoteSignature, SignerKey, VerifierKey};
 use crate::error::{Error, Result};
 use crate::event::{Event, RecordedEvent};
 use crate::ledger::Ledger;
 use crate::lifecycle::KeyIndex;
 use crate::merkle::{self, Leaves};
-use crate::store::{self, BLOCK_EVENTS, Commit, Head, Store};
+use crate::store::{Commit, SealedEvent, Store};
 use crate::tree::StoreTree;
 use crate::verify::{ChainIndex, Indexed, check_event};
 
@@ -83,8 +85,8 @@ fn fail<T>(line: Option<usize>, what: impl Into<String>) -> Result<T, BundleErro
 pub struct Verified {
     /// The number of events.
     pub events: u64,
-    /// The last event's seq and hash.
-    pub head: (u64, Hash),
+    /// The last event.
+    pub head: Head,
     /// The checkpoint it carries.
     pub checkpoint: Checkpoint,
     /// The name of the key whose signature was checked, if one was.
@@ -109,15 +111,66 @@ pub struct Checks<'a> {
 /// Verifies a bundle without any store. Every line must be canonical JSON ended by `\n`, and
 /// every event in the one form the ledger writes it (see the module's documentation).
 pub fn verify(input: impl BufRead, checks: Checks) -> Result<Verified, BundleError> {
-    let mut prev = Hash::ZERO;
-    let mut last_recorded = i64::MIN;
-    let mut index = ChainIndex::default();
-    let mut tree = Leaves::new(Vec::new());
-    let mut kept = Vec::new();
-    let mut note: Option<String> = None;
-    let mut origin = String::new();
-    let mut seq = 0u64;
-    let mut input = input;
+    let read = read_lines(input, checks.keep)?;
+    let Some(note) = read.note else {
+        let what = match read.seq.checked_sub(1) {
+            Some(last) => format!("the bundle ends after event {last} without its checkpoint: truncated?"),
+            None => "the bundle holds no events and no checkpoint: an empty file is not a bundle".to_owned(),
+        };
+        return fail(None, what);
+    };
+    let Lines { mut index, mut tree, kept, origin, seq, prev, last_recorded, .. } = read;
+    if seq == 0 {
+        return fail(None, "the bundle holds no events");
+    }
+    if let Some(f) = index.check() {
+        return fail(None, format!("event {}: breaks a lifecycle rule: {}", f.seq, f.what));
+    }
+    let (cp, sigs) =
+        Checkpoint::parse(&note).map_err(|e| BundleError { line: None, what: format!("the checkpoint: {e}") })?;
+    let mut signed_by = None;
+    if let Some(key) = checks.key {
+        key.verify(&cp, &sigs)
+            .map_err(|e| BundleError { line: None, what: format!("the bundle's checkpoint: {e}") })?;
+        signed_by = Some(key.name().to_owned());
+    }
+    let root = check_checkpoint(&cp, &origin, &mut tree, seq, &prev)?;
+    let extends = match checks.older {
+        Some((old, old_sigs)) => Some(check_extends(&cp, &root, old, &old_sigs, checks.key, &mut tree, seq)?),
+        None => None,
+    };
+    let head = Head { seq: seq - 1, hash: prev, recorded_at: crate::time::Timestamp(last_recorded) };
+    Ok(Verified { events: seq, head, checkpoint: cp, signed_by, extends, kept })
+}
+
+/// What reading a bundle's lines gives: its events checked in chain order, and its checkpoint.
+struct Lines {
+    index: ChainIndex,
+    tree: Leaves,
+    kept: Vec<(Vec<u8>, RecordedEvent)>,
+    note: Option<String>,
+    /// The ledger's name, from the genesis event.
+    origin: String,
+    /// The events read.
+    seq: u64,
+    /// The last event's hash and time.
+    prev: Hash,
+    last_recorded: i64,
+}
+
+/// Reads a bundle's lines: each event checked (hash, canonical form, position) and indexed,
+/// then the checkpoint line.
+fn read_lines(mut input: impl BufRead, keep: bool) -> Result<Lines, BundleError> {
+    let mut out = Lines {
+        index: ChainIndex::default(),
+        tree: Leaves::new(Vec::new()),
+        kept: Vec::new(),
+        note: None,
+        origin: String::new(),
+        seq: 0,
+        prev: Hash::ZERO,
+        last_recorded: i64::MIN,
+    };
     let mut buf = Vec::new();
     for i in 0.. {
         let n = Some(i + 1);
@@ -138,76 +191,88 @@ pub fn verify(input: impl BufRead, checks: Checks) -> Result<Verified, BundleErr
         if text.is_empty() {
             return fail(n, "a blank line: a bundle holds one JSON object per line and nothing else");
         }
-        if note.is_some() {
+        if out.note.is_some() {
             return fail(n, "text after the checkpoint");
         }
         if std::str::from_utf8(text).is_err() {
             return fail(n, "not UTF-8");
         }
-        let members = crate::canonical::members(text).map_err(|e| BundleError { line: n, what: refusal(text, e) })?;
+        let members =
+            crate::canonical::members(text).map_err(|e| BundleError { line: n, what: refusal(text, e.to_string()) })?;
         if members.iter().any(|(name, _)| name == "checkpoint") {
             let [(_, raw)] = members.as_slice() else {
                 return fail(n, "the checkpoint line must hold only the member `checkpoint`");
             };
             let text: String = serde_json::from_slice(raw)
                 .map_err(|_| BundleError { line: n, what: "the checkpoint is not a string".into() })?;
-            note = Some(text);
+            out.note = Some(text);
             continue;
         }
+        out.add_event(n, text.len(), &members, keep)?;
+    }
+    Ok(out)
+}
+
+impl Lines {
+    /// Checks the event on line `n` (its members given), in chain order, and indexes it.
+    fn add_event(
+        &mut self,
+        n: Option<usize>,
+        len: usize,
+        members: &crate::canonical::Members<'_>,
+        keep: bool,
+    ) -> Result<(), BundleError> {
+        let seq = self.seq;
         let stated = match members.iter().find(|(name, _)| name == "hash") {
             Some((_, raw)) => serde_json::from_slice::<String>(raw)
                 .map_err(|e| e.to_string())
-                .and_then(|s| Hash::from_hex(&s))
+                .and_then(|s| Hash::from_hex(&s).map_err(|e| e.to_string()))
                 .map_err(|e| BundleError { line: n, what: format!("event {seq}: `hash`: {e}") })?,
             None => return fail(n, format!("event {seq}: no `hash`")),
         };
-        // The line without its `hash` member: still canonical, and what the hash is over.
-        let mut bytes = Vec::with_capacity(text.len());
-        bytes.push(b'{');
-        for (name, raw) in members.iter().filter(|(name, _)| name != "hash") {
-            if bytes.len() > 1 {
-                bytes.push(b',');
-            }
-            crate::canonical::write_str(name, &mut bytes);
-            bytes.push(b':');
-            bytes.extend_from_slice(raw);
-        }
-        bytes.push(b'}');
-        let (rec, ix) = check_event(seq, &prev, last_recorded, &stated, &bytes)
+        let bytes = without_hash(members, len);
+        let (rec, ix) = check_event(seq, &self.prev, self.last_recorded, &stated, &bytes)
             .map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
-        index.add(ix).map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
+        self.index.add(ix).map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
         if let Event::Genesis(g) = &rec.event {
-            origin = g.ledger.clone();
+            self.origin = g.ledger.clone();
         }
-        tree.push(&rec.hash);
-        prev = rec.hash;
-        last_recorded = rec.recorded_at.0;
-        seq += 1;
-        if checks.keep {
-            kept.push((bytes, rec));
+        self.tree.push(&rec.hash);
+        self.prev = rec.hash;
+        self.last_recorded = rec.recorded_at.0;
+        self.seq += 1;
+        if keep {
+            self.kept.push((bytes, rec));
         }
+        Ok(())
     }
-    let Some(note) = note else {
-        let what = match seq.checked_sub(1) {
-            Some(last) => format!("the bundle ends after event {last} without its checkpoint: truncated?"),
-            None => "the bundle holds no events and no checkpoint: an empty file is not a bundle".to_owned(),
-        };
-        return fail(None, what);
-    };
-    if seq == 0 {
-        return fail(None, "the bundle holds no events");
+}
+
+/// The line without its `hash` member: still canonical, and what the hash is over.
+fn without_hash(members: &crate::canonical::Members<'_>, len: usize) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(len);
+    bytes.push(b'{');
+    for (name, raw) in members.iter().filter(|(name, _)| name != "hash") {
+        if bytes.len() > 1 {
+            bytes.push(b',');
+        }
+        crate::canonical::write_str(name, &mut bytes);
+        bytes.push(b':');
+        bytes.extend_from_slice(raw);
     }
-    if let Some(f) = index.check() {
-        return fail(None, format!("event {}: breaks a lifecycle rule: {}", f.seq, f.what));
-    }
-    let (cp, sigs) =
-        Checkpoint::parse(&note).map_err(|e| BundleError { line: None, what: format!("the checkpoint: {e}") })?;
-    let mut signed_by = None;
-    if let Some(key) = checks.key {
-        key.verify(&cp, &sigs)
-            .map_err(|e| BundleError { line: None, what: format!("the bundle's checkpoint: {e}") })?;
-        signed_by = Some(key.name().to_owned());
-    }
+    bytes.push(b'}');
+    bytes
+}
+
+/// The checkpoint must be of this ledger, of all its events, with their Merkle root, and name
+/// their last event (when it names a head). Returns the root.
+fn check_checkpoint(
+    cp: &Checkpoint,
+    origin: &str,
+    tree: &mut Leaves,
+    seq: u64,
+    prev: &Hash,
+) -> Result<Hash, BundleError> {
     if cp.origin != origin {
         return fail(
             None,
@@ -217,50 +282,57 @@ pub fn verify(input: impl BufRead, checks: Checks) -> Result<Verified, BundleErr
     if cp.size != seq {
         return fail(None, format!("the checkpoint is for {} events; the bundle holds {seq}", cp.size));
     }
-    let root = merkle::root(&mut tree, seq).map_err(|m| BundleError { line: None, what: format!("tree {m:?}") })?;
+    let root = merkle::root(tree, seq).map_err(|m| BundleError { line: None, what: format!("tree {m:?}") })?;
     if root != cp.root {
         return fail(None, format!("the bundle's events make the Merkle root {root}; the checkpoint says {}", cp.root));
     }
     if let Some((head_seq, head_hash)) = cp.head()
-        && (head_seq != seq - 1 || head_hash != prev)
+        && (head_seq != seq - 1 || head_hash != *prev)
     {
         return fail(
             None,
             format!("the checkpoint names head {head_seq} {head_hash}; the bundle's last event is {} {prev}", seq - 1),
         );
     }
-    let mut extends = None;
-    if let Some((old, old_sigs)) = checks.older {
-        if let Some(key) = checks.key {
-            key.verify(&old, &old_sigs)
-                .map_err(|e| BundleError { line: None, what: format!("the older checkpoint: {e}") })?;
-        }
-        if old.origin != cp.origin {
-            return fail(None, format!("the older checkpoint is of the ledger `{}`, not `{}`", old.origin, cp.origin));
-        }
-        if old.size == 0 || old.size > seq {
-            return fail(
-                None,
-                format!(
-                    "the older checkpoint is of {} events; the bundle holds {seq}: it does not extend it",
-                    old.size
-                ),
-            );
-        }
-        let proof = merkle::consistency_path(&mut tree, old.size, seq)
-            .map_err(|m| BundleError { line: None, what: format!("tree {m:?}") })?;
-        if !merkle::verify_consistency(old.size, seq, &old.root, &root, &proof) {
-            return fail(
-                None,
-                format!(
-                    "the bundle does not extend the older checkpoint: its first {} events do not make the root {}; history was rewritten",
-                    old.size, old.root
-                ),
-            );
-        }
-        extends = Some(old.size);
+    Ok(root)
+}
+
+/// The bundle must extend the older checkpoint (signed by `key`, when given): same ledger, and
+/// its first `old.size` events make the older root. Returns the older size.
+fn check_extends(
+    cp: &Checkpoint,
+    root: &Hash,
+    old: Checkpoint,
+    old_sigs: &[NoteSignature],
+    key: Option<&VerifierKey>,
+    tree: &mut Leaves,
+    seq: u64,
+) -> Result<u64, BundleError> {
+    if let Some(key) = key {
+        key.verify(&old, old_sigs)
+            .map_err(|e| BundleError { line: None, what: format!("the older checkpoint: {e}") })?;
     }
-    Ok(Verified { events: seq, head: (seq - 1, prev), checkpoint: cp, signed_by, extends, kept })
+    if old.origin != cp.origin {
+        return fail(None, format!("the older checkpoint is of the ledger `{}`, not `{}`", old.origin, cp.origin));
+    }
+    if old.size == 0 || old.size > seq {
+        return fail(
+            None,
+            format!("the older checkpoint is of {} events; the bundle holds {seq}: it does not extend it", old.size),
+        );
+    }
+    let proof = merkle::consistency_path(tree, old.size, seq)
+        .map_err(|m| BundleError { line: None, what: format!("tree {m:?}") })?;
+    if !merkle::verify_consistency(old.size, seq, &old.root, root, &proof) {
+        return fail(
+            None,
+            format!(
+                "the bundle does not extend the older checkpoint: its first {} events do not make the root {}; history was rewritten",
+                old.size, old.root
+            ),
+        );
+    }
+    Ok(old.size)
 }
 
 /// Why a bundle line that is not canonical JSON was refused: a repeated member, JSON that does
@@ -283,15 +355,7 @@ pub fn restore(path: &Path, bundle: &Verified) -> Result<Ledger> {
     };
     let store = Store::create(path, std::time::Duration::ZERO)?;
     let mut index = ChainIndex::folding();
-    let mut blocks: Vec<(u64, Vec<u8>)> = Vec::new();
-    for (i, (bytes, rec)) in bundle.kept.iter().enumerate() {
-        let n = i as u64 / BLOCK_EVENTS;
-        if blocks.last().is_none_or(|(b, _)| *b != n) {
-            blocks.push((n, Vec::new()));
-        }
-        if let Some((_, block)) = blocks.last_mut() {
-            store::push_event(block, &rec.hash, bytes);
-        }
+    for (_, rec) in &bundle.kept {
         Indexed::of(rec).and_then(|ix| index.add(ix)).map_err(|e| Error::Refused(format!("event {}: {e}", rec.seq)))?;
     }
     if let Some(f) = index.check() {
@@ -300,9 +364,12 @@ pub fn restore(path: &Path, bundle: &Verified) -> Result<Ledger> {
     index.fold_records().map_err(|f| Error::Refused(format!("event {}: {}", f.seq, f.what)))?;
     let keys: Vec<(crate::event::Key, KeyIndex)> = index.into_keys().into_iter().collect();
     let records = keys.iter().map(|(k, i)| (k.clone(), i.record.clone())).collect();
-    let nodes = StoreTree::new(&store).complete(&blocks)?;
+    let hashes: Vec<Hash> = bundle.kept.iter().map(|(_, rec)| rec.hash).collect();
+    let nodes = StoreTree::new(&store).complete(0, &hashes)?;
+    let events =
+        bundle.kept.iter().map(|(bytes, rec)| SealedEvent { hash: rec.hash, bytes: Cow::Borrowed(&bytes[..]) });
     store.commit(Commit {
-        blocks,
+        events: events.collect(),
         keys,
         records,
         head: Some(Head { seq: last.seq, hash: last.hash, recorded_at: last.recorded_at }),

@@ -325,8 +325,8 @@ const MAX_CHECK_DEPTH: usize = 127;
 /// (name, the member value's canonical bytes). Names are borrowed unless they hold escapes.
 /// A refusal names the byte and the member it is in (`not in canonical form: expected ... at
 /// byte 40, in member `subject.names[0]``).
-pub fn members(bytes: &[u8]) -> Result<Members<'_>, String> {
-    fn scan<'a>(s: &mut Scanner<'a>) -> Result<Members<'a>, ScanError> {
+pub fn members(bytes: &[u8]) -> Result<Members<'_>, NotCanonical> {
+    fn scan<'a>(s: &mut Scanner<'a>) -> Result<Members<'a>, NotCanonical> {
         if s.peek() != Some(b'{') {
             return Err(s.err("a JSON object"));
         }
@@ -337,7 +337,7 @@ pub fn members(bytes: &[u8]) -> Result<Members<'_>, String> {
         }
         Ok(out)
     }
-    scan(&mut Scanner { b: bytes, i: 0 }).map_err(|e| e.to_string())
+    scan(&mut Scanner { b: bytes, i: 0 })
 }
 
 /// The canonical form of compact JSON text whose strings and numbers are already written as
@@ -529,20 +529,25 @@ struct Scanner<'a> {
 
 /// Where the canonical form was left: the byte, what was expected there, and the path of the
 /// member it is in (innermost segment first, as the refusal travels outwards).
-struct ScanError {
+/// Where bytes leave the canonical form ([`members`]): the byte, what was expected there, and the
+/// member it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotCanonical {
     at: usize,
     expected: &'static str,
     within: Vec<String>,
 }
 
-impl ScanError {
-    fn within(mut self, segment: String) -> ScanError {
+impl NotCanonical {
+    fn within(mut self, segment: String) -> NotCanonical {
         self.within.push(segment);
         self
     }
 }
 
-impl std::fmt::Display for ScanError {
+impl std::error::Error for NotCanonical {}
+
+impl std::fmt::Display for NotCanonical {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "not in canonical form: expected {} at byte {}", self.expected, self.at)?;
         if !self.within.is_empty() {
@@ -567,11 +572,11 @@ impl<'a> Scanner<'a> {
         self.b.get(self.i).copied()
     }
 
-    fn err(&self, expected: &'static str) -> ScanError {
-        ScanError { at: self.i, expected, within: Vec::new() }
+    fn err(&self, expected: &'static str) -> NotCanonical {
+        NotCanonical { at: self.i, expected, within: Vec::new() }
     }
 
-    fn eat(&mut self, c: u8, expected: &'static str) -> Result<(), ScanError> {
+    fn eat(&mut self, c: u8, expected: &'static str) -> Result<(), NotCanonical> {
         if self.peek() == Some(c) {
             self.i += 1;
             Ok(())
@@ -581,7 +586,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A value inside `depth` arrays and objects.
-    fn value(&mut self, depth: usize) -> Result<(), ScanError> {
+    fn value(&mut self, depth: usize) -> Result<(), NotCanonical> {
         if depth >= MAX_CHECK_DEPTH && matches!(self.peek(), Some(b'{' | b'[')) {
             return Err(self.err("less deeply nested values"));
         }
@@ -615,7 +620,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn literal(&mut self, word: &[u8]) -> Result<(), ScanError> {
+    fn literal(&mut self, word: &[u8]) -> Result<(), NotCanonical> {
         if self.b[self.i..].starts_with(word) {
             self.i += word.len();
             Ok(())
@@ -625,7 +630,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// `0` or `-?[1-9][0-9]*` within ±(2^53 − 1): no fraction, exponent, sign of zero or leading zero.
-    fn integer(&mut self) -> Result<(), ScanError> {
+    fn integer(&mut self) -> Result<(), NotCanonical> {
         let start = self.i;
         if self.peek() == Some(b'-') {
             self.i += 1;
@@ -656,7 +661,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string as JCS writes it; its value, borrowed unless it holds escapes.
-    fn string(&mut self) -> Result<std::borrow::Cow<'a, str>, ScanError> {
+    fn string(&mut self) -> Result<std::borrow::Cow<'a, str>, NotCanonical> {
         self.eat(b'"', "a string")?;
         let start = self.i;
         let mut decoded: Option<String> = None;
@@ -721,7 +726,7 @@ impl<'a> Scanner<'a> {
 
     /// An object whose member names are strictly increasing in JCS order; its members are
     /// collected when `out` is given.
-    fn object(&mut self, depth: usize, mut out: Option<&mut Members<'a>>) -> Result<(), ScanError> {
+    fn object(&mut self, depth: usize, mut out: Option<&mut Members<'a>>) -> Result<(), NotCanonical> {
         self.eat(b'{', "an object")?;
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -876,11 +881,11 @@ mod tests {
 
     #[test]
     fn members_refusals_name_the_member() {
-        let e = members(br#"{"a":{"b":[1,{"c":1.5}]}}"#).unwrap_err();
+        let e = members(br#"{"a":{"b":[1,{"c":1.5}]}}"#).unwrap_err().to_string();
         assert!(e.ends_with("in member `a.b[1].c`"), "{e}");
-        let e = members(br#"{"a":1,"a":2}"#).unwrap_err();
+        let e = members(br#"{"a":1,"a":2}"#).unwrap_err().to_string();
         assert!(e.contains("appears twice") && e.ends_with("in member `a`"), "{e}");
-        let e = members(br#"{"b":1,"a":2}"#).unwrap_err();
+        let e = members(br#"{"b":1,"a":2}"#).unwrap_err().to_string();
         assert!(e.contains("increasing order") && e.ends_with("in member `a`"), "{e}");
     }
 

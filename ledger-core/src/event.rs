@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::chain::Hash;
+use crate::hash::Hash;
 use crate::time::{Date, Effective, Timestamp};
 
 /// The version of the recorded-event format, written in the genesis event.

@@ -4,22 +4,21 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::Value;
+use std::borrow::Cow;
 
-use crate::canonical;
-use crate::chain::{Hash, seal};
+use crate::chain::{Hash, Head, seal};
 use crate::error::{Error, Result};
-use crate::event::{Event, FORMAT_VERSION, Genesis, InputEvent, Key, Record, RecordedEvent, SubjectKind};
+use crate::event::{Event, FORMAT_VERSION, Genesis, InputEvent, Key, RecordedEvent};
+use crate::fold::{self, Identity};
 use crate::input::{LineError, Numbered};
-use crate::lifecycle::{self, Act, KeyEntry, KeyIndex};
+use crate::lifecycle::{self, Act, KeyEntry, KeyIndex, RetractedBy};
 use crate::merkle;
-use crate::patch;
 use crate::progress::Progress;
-use crate::projection::Reader;
-use crate::store::{self, BLOCK_EVENTS, Commit, Head, Store};
+use crate::reader::{self, EventReader};
+use crate::store::{Commit, SealedEvent, Store};
 use crate::time::{Clock, Timestamp};
 use crate::tree::StoreTree;
-use crate::validate::{check_event, check_record};
+use crate::validate::check_event;
 
 /// The default name of a new ledger (the origin line of its checkpoints).
 pub const DEFAULT_NAME: &str = "sanctions-designation-ledger";
@@ -53,10 +52,8 @@ impl Ledger {
         let genesis = Event::Genesis(Genesis { ledger: name.to_owned(), format: FORMAT_VERSION });
         let at = Timestamp(clock.now());
         let (bytes, rec) = seal(0, Hash::ZERO, at, actor, genesis).map_err(|e| Error::Internal(e.to_string()))?;
-        let mut block = Vec::new();
-        store::push_event(&mut block, &rec.hash, &bytes);
         store.commit(Commit {
-            blocks: vec![(0, block)],
+            events: vec![SealedEvent { hash: rec.hash, bytes: Cow::Owned(bytes) }],
             keys: Vec::new(),
             records: Vec::new(),
             head: Some(Head { seq: 0, hash: rec.hash, recorded_at: at }),
@@ -121,40 +118,12 @@ impl Ledger {
 
     /// The recorded events from `from` on, in chain order.
     pub fn events(&self, from: u64) -> impl Iterator<Item = Result<RecordedEvent>> + '_ {
-        self.store.blocks(from / BLOCK_EVENTS).flat_map(move |block| -> Vec<Result<RecordedEvent>> {
-            let (n, value) = match block {
-                Ok(b) => b,
-                Err(e) => return vec![Err(e)],
-            };
-            let Some(events) = store::decode_block(&value) else {
-                return vec![Err(self.damaged(&format!("block {n} is malformed")))];
-            };
-            events
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| n * BLOCK_EVENTS + *i as u64 >= from)
-                .map(|(i, (hash, bytes))| self.parse_stored(n * BLOCK_EVENTS + i as u64, hash, bytes))
-                .collect()
-        })
+        reader::events(&self.store, from)
     }
 
     /// One recorded event.
     pub fn event(&self, seq: u64) -> Result<Option<RecordedEvent>> {
-        let Some(events) = self.store.block(seq / BLOCK_EVENTS)? else {
-            return Ok(None);
-        };
-        match store::block_event(&events, (seq % BLOCK_EVENTS) as usize) {
-            Some((hash, bytes)) => self.parse_stored(seq, hash, bytes).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    fn parse_stored(&self, seq: u64, hash: Hash, bytes: &[u8]) -> Result<RecordedEvent> {
-        parse_stored(seq, hash, bytes).map_err(|e| self.damaged(&e))
-    }
-
-    fn damaged(&self, detail: &str) -> Error {
-        Error::Damaged { path: self.path().to_owned(), detail: detail.to_owned() }
+        reader::event(&self.store, seq)
     }
 
     /// Appends a batch of input events: all of them or, on the first broken rule, none. The batch
@@ -187,7 +156,7 @@ impl Ledger {
             keys: HashMap::new(),
             sealed: Vec::with_capacity(batch.len()),
             cache: HashMap::new(),
-            reader: Reader::new(self),
+            reader: EventReader::new(&self.store),
         };
         let mut prev = head.hash;
         // One reading of the clock per batch: the batch becomes known at one moment. Each event
@@ -301,12 +270,6 @@ impl Ledger {
     }
 }
 
-/// Reads a stored event from its canonical bytes (already verified when they were written).
-pub(crate) fn parse_stored(seq: u64, hash: Hash, bytes: &[u8]) -> Result<RecordedEvent, String> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("event {seq} is not valid JSON: {e}"))?;
-    RecordedEvent::from_value(value, Some(hash)).map_err(|e| format!("event {seq}: {e}"))
-}
-
 fn check_actor(actor: &str) -> Result<()> {
     if actor.trim().is_empty() || actor.len() > 256 || actor.chars().any(char::is_control) {
         // The whole batch's actor, not one line's: no line to name.
@@ -323,7 +286,7 @@ struct Sealed {
 
 struct KeyWork {
     /// The key's regime code and kind: from the index, or from its first designation.
-    identity: Option<(String, SubjectKind)>,
+    identity: Option<Identity>,
     /// The record as the key's events not retracted leave it (canonical JSON).
     record: Option<Vec<u8>>,
     /// The record the store holds (canonical JSON), to write only a changed one.
@@ -339,72 +302,81 @@ struct Plan<'a> {
     sealed: Vec<Sealed>,
     /// Events of the ledger read to fold records again, and the blocks they were read from.
     cache: HashMap<u64, RecordedEvent>,
-    reader: Reader<'a>,
+    reader: EventReader<'a>,
 }
 
 impl Plan<'_> {
     /// Adds sealed event `i` to the index and checks its key's lifecycle.
     fn admit(&mut self, i: usize) -> Result<()> {
+        let rec = &self.sealed[i].rec;
+        match &rec.event {
+            Event::Designation(d) => self.admit_keyed(i, Act::Designation, d.effective),
+            Event::Amendment(a) => self.admit_keyed(i, Act::Amendment, a.effective),
+            Event::Delisting(d) => self.admit_keyed(i, Act::Delisting, d.effective),
+            Event::Genesis(_) => Err(Error::Internal("a genesis event in an append batch".into())),
+            Event::Retraction(r) => self.admit_retraction(i, r.target),
+        }
+    }
+
+    /// Adds a designation, amendment or delisting to its key's index, checks the key's lifecycle,
+    /// and folds its record again when the event changed it.
+    fn admit_keyed(&mut self, i: usize, act: Act, effective: crate::time::Effective) -> Result<()> {
         let Sealed { line, rec, .. } = &self.sealed[i];
         let (line, seq, at) = (*line, rec.seq, rec.recorded_at.0);
-        let keyed = match &rec.event {
-            Event::Designation(d) => Some((Act::Designation, d.effective)),
-            Event::Amendment(a) => Some((Act::Amendment, a.effective)),
-            Event::Delisting(d) => Some((Act::Delisting, d.effective)),
-            Event::Genesis(_) => return Err(Error::Internal("a genesis event in an append batch".into())),
-            Event::Retraction(_) => None,
+        let key = rec.event.key().ok_or_else(|| Error::Internal("keyed event without key".into()))?;
+        let identity = match &rec.event {
+            Event::Designation(d) => Some(Identity { regime: d.regime.code.clone(), kind: d.subject.kind }),
+            _ => None,
         };
-        if let Some((act, effective)) = keyed {
-            let key = rec.event.key().ok_or_else(|| Error::Internal("keyed event without key".into()))?;
-            let identity = match &rec.event {
-                Event::Designation(d) => Some((d.regime.code.clone(), d.subject.kind)),
-                _ => None,
-            };
-            let work = self.work(&key)?;
-            match (&work.identity, identity) {
-                (None, found) => work.identity = found,
-                (Some(held), Some(found)) if *held != found => {
-                    return Err(LineError {
-                        line,
-                        key: Some(key.to_string()),
-                        field: None,
-                        reason: format!(
-                            "{key} is designated under regime {} as {}; a relisting must keep its regime code and kind (this one: {}, {})",
-                            held.0,
-                            held.1.as_str(),
-                            found.0,
-                            found.1.as_str()
-                        ),
-                    }
-                    .into());
+        let work = self.work(&key)?;
+        match (&work.identity, identity) {
+            (None, found) => work.identity = found,
+            (Some(held), Some(found)) if *held != found => {
+                return Err(LineError {
+                    line,
+                    key: Some(key.to_string()),
+                    field: None,
+                    reason: format!(
+                        "{key} is designated under regime {} as {}; a relisting must keep its regime code and kind (this one: {}, {})",
+                        held.regime,
+                        held.kind.as_str(),
+                        found.regime,
+                        found.kind.as_str()
+                    ),
                 }
-                _ => {}
+                .into());
             }
-            work.entries.push(KeyEntry {
-                seq,
-                effective: effective.micros(),
-                recorded_at: at,
-                act,
-                date: matches!(effective, crate::time::Effective::Date(_)),
-                retracted_by: None,
-            });
-            lifecycle::sort(&mut work.entries);
-            lifecycle::check(&work.entries).map_err(|v| rule_error(line, &key, seq, v, &work.entries))?;
-            // The usual case: the event comes after every other of its key, so the stored record
-            // is what it applies to. A backdated event changes what follows it: fold again.
-            let last = work.entries.iter().rev().find(|e| e.retracted_by.is_none()).is_some_and(|e| e.seq == seq);
-            if act == Act::Delisting {
-                return Ok(());
-            }
-            if last && (act == Act::Designation || work.record.is_some()) {
-                let work = self.keys.get_mut(&key).ok_or_else(|| Error::Internal("key work vanished".into()))?;
-                let applied = apply(&mut work.record, &self.sealed[i].rec.event, work.identity.as_ref());
-                return applied.map_err(|problem| invalid_amendment(line, &key, seq, &problem));
-            }
-            return self.check_records(&key, line);
+            _ => {}
         }
-        let Event::Retraction(r) = &self.sealed[i].rec.event else { unreachable!("only retractions remain") };
-        let target = r.target;
+        work.entries.push(KeyEntry {
+            seq,
+            effective: effective.micros(),
+            recorded_at: at,
+            act,
+            date: matches!(effective, crate::time::Effective::Date(_)),
+            retracted_by: None,
+        });
+        lifecycle::sort(&mut work.entries);
+        lifecycle::check(&work.entries).map_err(|v| rule_error(line, &key, seq, v, &work.entries))?;
+        // The usual case: the event comes after every other of its key, so the stored record
+        // is what it applies to. A backdated event changes what follows it: fold again.
+        let last = work.entries.iter().rev().find(|e| e.retracted_by.is_none()).is_some_and(|e| e.seq == seq);
+        if act == Act::Delisting {
+            return Ok(());
+        }
+        if last && (act == Act::Designation || work.record.is_some()) {
+            let work = self.keys.get_mut(&key).ok_or_else(|| Error::Internal("key work vanished".into()))?;
+            let applied = fold::apply(&mut work.record, &self.sealed[i].rec.event, work.identity.as_ref());
+            return applied.map_err(|problem| invalid_amendment(line, &key, seq, &problem.to_string()));
+        }
+        self.check_records(&key, line)
+    }
+
+    /// Marks the event a retraction withdraws as retracted, and checks its key as the
+    /// retraction leaves it.
+    fn admit_retraction(&mut self, i: usize, target: u64) -> Result<()> {
+        let Sealed { line, rec, .. } = &self.sealed[i];
+        let (line, seq, at) = (*line, rec.seq, rec.recorded_at.0);
         let refuse = |reason: String| Error::from(LineError { line, key: None, field: Some("target".into()), reason });
         if target >= seq {
             return Err(refuse(format!("event {target} does not exist (a retraction can only name an earlier event)")));
@@ -425,14 +397,14 @@ impl Plan<'_> {
             .iter_mut()
             .find(|e| e.seq == target)
             .ok_or_else(|| Error::Internal(format!("the index of {key} lacks event {target}")))?;
-        if let Some((by, _)) = entry.retracted_by {
-            let mut e = refuse(format!("event {target} was already retracted by event {by}"));
+        if let Some(by) = entry.retracted_by {
+            let mut e = refuse(format!("event {target} was already retracted by event {}", by.seq));
             if let Error::Input(l) = &mut e {
                 l.key = Some(key.to_string());
             }
             return Err(e);
         }
-        entry.retracted_by = Some((seq, at));
+        entry.retracted_by = Some(RetractedBy { seq, recorded_at: at });
         let withdrawn = entry.act;
         lifecycle::check(&work.entries).map_err(|v| {
             let mut e = rule_error(line, &key, seq, v, &work.entries);
@@ -450,7 +422,7 @@ impl Plan<'_> {
     fn work(&mut self, key: &Key) -> Result<&mut KeyWork> {
         if !self.keys.contains_key(key) {
             let (identity, record, stored, entries) = match self.ledger.store().key_index(key)? {
-                Some(i) => (Some((i.regime, i.kind)), i.record.clone(), i.record, i.entries),
+                Some(i) => (Some(Identity { regime: i.regime, kind: i.kind }), i.record.clone(), i.record, i.entries),
                 None => (None, None, None, Vec::new()),
             };
             self.keys.insert(key.clone(), KeyWork { identity, record, stored, entries });
@@ -483,9 +455,9 @@ impl Plan<'_> {
         let mut record: Option<Vec<u8>> = None;
         for e in entries.iter().filter(|e| e.retracted_by.is_none() && e.act != Act::Delisting) {
             let event = self.event(e.seq)?.ok_or_else(|| Error::Internal(format!("event {} is missing", e.seq)))?;
-            if let Err(problem) = apply(&mut record, &event.event, identity.as_ref()) {
+            if let Err(problem) = fold::apply(&mut record, &event.event, identity.as_ref()) {
                 let line = self.line_of(e.seq).unwrap_or(last_line);
-                return Err(invalid_amendment(line, key, e.seq, &problem));
+                return Err(invalid_amendment(line, key, e.seq, &problem.to_string()));
             }
         }
         if let Some(w) = self.keys.get_mut(key) {
@@ -499,33 +471,18 @@ impl Plan<'_> {
         self.sealed.get(i as usize).map(|s| s.line)
     }
 
-    fn commit(self) -> Result<Commit> {
-        let mut blocks: Vec<(u64, Vec<u8>)> = Vec::new();
-        let first = self.head.seq + 1;
-        let mut block_no = first / BLOCK_EVENTS;
-        let mut block = if first.is_multiple_of(BLOCK_EVENTS) {
-            Vec::new()
-        } else {
-            self.ledger.store().block(block_no)?.ok_or_else(|| Error::Damaged {
-                path: self.ledger.path().to_owned(),
-                detail: format!("block {block_no}, which holds the head, is missing"),
-            })?
-        };
-        for s in &self.sealed {
-            if s.rec.seq / BLOCK_EVENTS != block_no {
-                blocks.push((block_no, std::mem::take(&mut block)));
-                block_no = s.rec.seq / BLOCK_EVENTS;
-            }
-            store::push_event(&mut block, &s.rec.hash, &s.bytes);
-        }
-        blocks.push((block_no, block));
+    /// What the append writes: the sealed events, the index and record of every key they
+    /// touched, the new head, and the Merkle subtrees the events complete.
+    fn commit(self) -> Result<Commit<'static>> {
         let last = self.sealed.last().ok_or_else(|| Error::Internal("empty append".into()))?;
         let head = Head { seq: last.rec.seq, hash: last.rec.hash, recorded_at: last.rec.recorded_at };
+        let hashes: Vec<Hash> = self.sealed.iter().map(|s| s.rec.hash).collect();
+        let nodes = StoreTree::new(self.ledger.store()).complete(self.head.seq + 1, &hashes)?;
         let mut keys = Vec::with_capacity(self.keys.len());
         let mut records = Vec::with_capacity(self.keys.len());
         for (key, w) in self.keys {
             // The lifecycle check let no key through without a designation, which sets its identity.
-            let (regime, kind) =
+            let Identity { regime, kind } =
                 w.identity.ok_or_else(|| Error::Internal(format!("{key} reached the commit without a designation")))?;
             let record = w.record;
             if record != w.stored {
@@ -533,80 +490,10 @@ impl Plan<'_> {
             }
             keys.push((key, KeyIndex { regime, kind, record: None, entries: w.entries }));
         }
-        let nodes = StoreTree::new(self.ledger.store()).complete(&blocks)?;
-        Ok(Commit { blocks, keys, records, head: Some(head), name: None, import: None, nodes })
+        let events =
+            self.sealed.into_iter().map(|s| SealedEvent { hash: s.rec.hash, bytes: Cow::Owned(s.bytes) }).collect();
+        Ok(Commit { events, keys, records, head: Some(head), name: None, import: None, nodes })
     }
-}
-
-/// Applies a designation or an amendment to a key's record (canonical JSON), checking that the
-/// result is a valid record of the same regime code and kind.
-pub(crate) fn apply(
-    record: &mut Option<Vec<u8>>,
-    event: &Event,
-    identity: Option<&(String, SubjectKind)>,
-) -> Result<(), String> {
-    match event {
-        Event::Designation(d) => {
-            let value = serde_json::to_value(d.record()).map_err(|e| e.to_string())?;
-            *record = Some(canonical::to_vec(&value).map_err(|e| e.to_string())?);
-            Ok(())
-        }
-        Event::Amendment(a) => {
-            let merged = merge_canonical(record.as_deref().unwrap_or(b"{}"), &a.patch)?;
-            check_amended(&crate::event::read_slice(&merged)?, identity)?;
-            *record = Some(merged);
-            Ok(())
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Checks a record as an amendment leaves it: a valid record of the key's regime code and kind.
-pub(crate) fn check_amended(rec: &Record, identity: Option<&(String, SubjectKind)>) -> Result<(), String> {
-    if identity.is_some_and(|(code, kind)| *code != rec.regime.code || *kind != rec.subject.kind) {
-        return Err("an amendment cannot change the regime code or the subject's kind".to_owned());
-    }
-    check_record(rec).map_err(|f| format!("field `{}`: {}", f.field, f.reason))
-}
-
-/// RFC 7396: merges an object patch into a canonical JSON object, giving canonical JSON. The
-/// members the patch does not name are kept as their bytes; only those it names are read.
-fn merge_canonical(target: &[u8], patch: &serde_json::Map<String, Value>) -> Result<Vec<u8>, String> {
-    use std::borrow::Cow;
-    let mut members: Vec<(Cow<str>, Cow<[u8]>)> =
-        canonical::members(target)?.into_iter().map(|(name, raw)| (name, Cow::Borrowed(raw))).collect();
-    for (name, value) in patch {
-        let at = members.iter().position(|(n, _)| n == name);
-        if value.is_null() {
-            if let Some(i) = at {
-                members.remove(i);
-            }
-            continue;
-        }
-        let mut merged = match (at, value) {
-            (Some(i), Value::Object(_)) => serde_json::from_slice(&members[i].1).map_err(|e| e.to_string())?,
-            _ => Value::Null,
-        };
-        patch::merge(&mut merged, value);
-        let bytes = Cow::Owned(canonical::to_vec(&merged).map_err(|e| e.to_string())?);
-        match at {
-            Some(i) => members[i].1 = bytes,
-            None => members.push((Cow::Owned(name.clone()), bytes)),
-        }
-    }
-    members.sort_by(|a, b| canonical::jcs_cmp(&a.0, &b.0));
-    let mut out = Vec::with_capacity(target.len() + 64);
-    out.push(b'{');
-    for (i, (name, raw)) in members.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        canonical::write_str(name, &mut out);
-        out.push(b':');
-        out.extend_from_slice(raw);
-    }
-    out.push(b'}');
-    Ok(out)
 }
 
 fn invalid_amendment(line: usize, key: &Key, seq: u64, problem: &str) -> Error {
@@ -652,36 +539,6 @@ mod tests {
         let v = serde_json::json!({"type": "designation", "authority": "UK", "id": id, "effective": "2025-01-01",
             "regime": {"code": "GIM"}, "subject": {"kind": "entity", "names": [{"name": id, "type": "primary"}]}});
         Numbered { line: 1, event: parse_value(1, v).unwrap() }
-    }
-
-    #[test]
-    fn merging_canonical_bytes_equals_merging_values() {
-        use serde_json::json;
-        let targets = [
-            json!({}),
-            json!({"a": "b", "c": {"d": 1, "e": [1, 2]}, "z": null}),
-            json!({"reason": "x", "subject": {"kind": "entity", "names": [{"name": "A", "type": "primary"}]}}),
-            json!({"\u{fb33}": 1, "b\n": "q\u{1}"}),
-        ];
-        let patches = [
-            json!({"a": "c"}),
-            json!({"a": null, "new": {"x": null, "y": 2}}),
-            json!({"c": {"d": null, "f": {"g": null}}, "z": 5}),
-            json!({"subject": {"names": [{"name": "B", "type": "alias"}]}, "reason": null}),
-            json!({"\u{1f600}": 3, "b\n": null, "c": "text"}),
-        ];
-        for t in &targets {
-            for p in &patches {
-                let mut want = t.clone();
-                patch::merge(&mut want, p);
-                let got = merge_canonical(&canonical::to_vec(t).unwrap(), p.as_object().unwrap()).unwrap();
-                assert_eq!(
-                    String::from_utf8(got).unwrap(),
-                    String::from_utf8(canonical::to_vec(&want).unwrap()).unwrap(),
-                    "{t} + {p}"
-                );
-            }
-        }
     }
 
     #[test]

@@ -14,10 +14,12 @@
 //! assert!(verify::verify(&ledger).unwrap().failure.is_none());
 //! ```
 //!
-//! Module map: [`event`] (the model), [`canonical`] and [`chain`] (bytes and hashes),
-//! [`input`] and [`validate`] (reading batches), [`lifecycle`] (the rules), [`store`] (sled),
-//! [`ledger`] (append and read), [`verify`], [`time`] (both axes and the clock), [`projection`]
-//! and [`query`] (point-in-time answers), [`names`] (search matching), [`schema`].
+//! Module map: [`event`] (the model), [`canonical`], [`hash`] and [`chain`] (bytes and hashes),
+//! [`input`] and [`validate`] (reading batches), [`lifecycle`] (the rules), [`store`] (the only
+//! module that knows sled and the block layout), [`reader`] (events by seq), [`fold`] (a key's
+//! record from its events), [`ledger`] (append and read), [`verify`], [`time`] (both axes and
+//! the clock), [`projection`] and [`query`] (point-in-time answers), [`names`] (search
+//! matching), [`schema`].
 
 pub mod acknowledged;
 pub mod bundle;
@@ -27,6 +29,8 @@ pub mod chain;
 pub mod checkpoint;
 pub mod error;
 pub mod event;
+pub mod fold;
+pub mod hash;
 pub mod input;
 pub mod ledger;
 pub mod lifecycle;
@@ -37,6 +41,7 @@ pub mod patch;
 pub mod progress;
 pub mod projection;
 pub mod query;
+pub mod reader;
 pub mod schema;
 pub mod store;
 pub mod time;

@@ -43,14 +43,23 @@ pub struct KeyEntry {
     pub act: Act,
     /// Whether its legal effect was given as a date (rather than an instant).
     pub date: bool,
-    /// The retraction that withdrew it: (seq, recorded_at).
-    pub retracted_by: Option<(u64, Micros)>,
+    /// The retraction that withdrew it.
+    pub retracted_by: Option<RetractedBy>,
+}
+
+/// The retraction that withdrew an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetractedBy {
+    /// The retraction's seq.
+    pub seq: u64,
+    /// When the retraction was recorded, in microseconds.
+    pub recorded_at: Micros,
 }
 
 impl KeyEntry {
     /// Whether the entry counts for a reader who knows what was recorded up to `as_of`.
     pub fn known_as_of(&self, as_of: Micros) -> bool {
-        self.recorded_at <= as_of && self.retracted_by.is_none_or(|(_, at)| at > as_of)
+        self.recorded_at <= as_of && self.retracted_by.is_none_or(|r| r.recorded_at > as_of)
     }
 }
 
@@ -75,7 +84,7 @@ impl KeyIndex {
     pub fn latest_at(&self, at: Micros, as_of: Micros) -> bool {
         self.entries.iter().all(|e| match e.retracted_by {
             None => e.effective <= at && e.recorded_at <= as_of,
-            Some((_, retracted)) => retracted <= as_of,
+            Some(r) => r.recorded_at <= as_of,
         })
     }
 }

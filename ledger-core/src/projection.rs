@@ -6,16 +6,14 @@
 //! ([`standing`]); the record itself is folded from the events of its current episode
 //! ([`Reader::record`]), which are the only events read.
 
-use std::collections::HashMap;
-
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::event::{Event, Record, RecordedEvent};
+use crate::event::{Record, RecordedEvent};
+use crate::fold;
 use crate::ledger::Ledger;
 use crate::lifecycle::{Act, KeyEntry, KeyIndex};
-use crate::patch;
-use crate::store::{self, BLOCK_EVENTS};
+use crate::reader::EventReader;
 use crate::time::Micros;
 
 /// A point on both axes: legal effect and knowledge.
@@ -107,19 +105,17 @@ pub fn standing(entries: &[KeyEntry], when: When) -> Standing {
     Standing { status, episode }
 }
 
-/// Reads events by seq, keeping recently read blocks.
+/// Reads the records of keys at points on both axes: the stored record when it is the answer,
+/// else folded from the events of the episode, read through an [`EventReader`].
 pub struct Reader<'a> {
     ledger: &'a Ledger,
-    blocks: HashMap<u64, Vec<u8>>,
+    events: EventReader<'a>,
 }
-
-/// Blocks kept by a [`Reader`] before it starts afresh.
-const READER_BLOCKS: usize = 256;
 
 impl<'a> Reader<'a> {
     /// A reader over `ledger`.
     pub fn new(ledger: &'a Ledger) -> Self {
-        Reader { ledger, blocks: HashMap::new() }
+        Reader { ledger, events: EventReader::new(ledger.store()) }
     }
 
     /// The ledger read.
@@ -129,42 +125,17 @@ impl<'a> Reader<'a> {
 
     /// One recorded event.
     pub fn event(&mut self, seq: u64) -> Result<RecordedEvent> {
-        let n = seq / BLOCK_EVENTS;
-        if !self.blocks.contains_key(&n) {
-            if self.blocks.len() >= READER_BLOCKS {
-                self.blocks.clear();
-            }
-            let events = self.ledger.store().block(n)?.ok_or_else(|| self.damaged(format!("block {n} is missing")))?;
-            self.blocks.insert(n, events);
-        }
-        let (hash, bytes) = self
-            .blocks
-            .get(&n)
-            .and_then(|b| store::block_event(b, (seq % BLOCK_EVENTS) as usize))
-            .ok_or_else(|| self.damaged(format!("event {seq} is missing")))?;
-        crate::ledger::parse_stored(seq, hash, bytes).map_err(|e| self.damaged(e))
+        self.events.event(seq)
     }
 
     /// The record as the episode leaves it: the designation's record with the amendments merged
     /// in order. `None` if the episode is empty.
     pub fn record(&mut self, standing: &Standing) -> Result<Option<Record>> {
-        let mut record: Option<Value> = None;
+        let mut events = Vec::with_capacity(standing.episode.len());
         for e in &standing.episode {
-            match self.event(e.seq)?.event {
-                Event::Designation(d) => record = Some(to_value(&d.record())?),
-                Event::Amendment(a) => {
-                    if let Some(r) = record.as_mut() {
-                        patch::merge(r, &Value::Object(a.patch));
-                    }
-                }
-                _ => {}
-            }
+            events.push(self.events.event(e.seq)?.event);
         }
-        record
-            .map(|r| {
-                serde_json::from_value(r).map_err(|e| Error::Internal(format!("a folded record does not parse: {e}")))
-            })
-            .transpose()
+        fold::fold(&events).map_err(Error::Internal)
     }
 
     /// The record of a key at `when`: the index's stored record when every event of the key
@@ -225,7 +196,7 @@ mod tests {
             entry(2, Act::Delisting, 50, 200),
             entry(3, Act::Designation, 60, 300),
         ];
-        entries[2].retracted_by = Some((4, 400));
+        entries[2].retracted_by = Some(crate::lifecycle::RetractedBy { seq: 4, recorded_at: 400 });
         let status = |at, as_of| standing(&entries, When { at, as_of }).status;
         assert_eq!(status(5, 1000), Status::Absent);
         assert_eq!(status(10, 1000), Status::Active);

@@ -512,7 +512,7 @@ pub fn history(ledger: &Ledger, key: &Key, as_of: Micros) -> Result<HistoryOutpu
     let mut rows = Vec::new();
     for e in &known {
         let rec = reader.event(e.seq)?;
-        let retraction = e.retracted_by.filter(|(_, at)| *at <= as_of);
+        let retraction = e.retracted_by.filter(|r| r.recorded_at <= as_of);
         let backdated = known.iter().any(|o| o.seq < e.seq && o.effective > e.effective);
         rows.push(HistoryRow {
             seq: e.seq,
@@ -520,12 +520,12 @@ pub fn history(ledger: &Ledger, key: &Key, as_of: Micros) -> Result<HistoryOutpu
             effective: rec.event.effective().map(|x| x.to_string()),
             recorded_at: rec.recorded_at.to_string(),
             actor: rec.actor.clone(),
-            retracted_by: retraction.map(|(s, _)| s),
+            retracted_by: retraction.map(|r| r.seq),
             retracts: None,
             backdated,
             event: rec.to_value(),
         });
-        if let Some((rseq, _)) = retraction {
+        if let Some(crate::lifecycle::RetractedBy { seq: rseq, .. }) = retraction {
             let r = reader.event(rseq)?;
             rows.push(HistoryRow {
                 seq: rseq,

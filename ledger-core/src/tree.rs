@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::chain::Hash;
 use crate::error::{Error, Result};
 use crate::merkle::{self, Leaves, Subtrees};
-use crate::store::{self, BLOCK_EVENTS, Store, TREE_STORED_LEVEL};
+use crate::store::{Store, TREE_STORED_LEVEL, block};
 
 /// The tree as the store holds it, with the blocks read so far.
 pub struct StoreTree<'a> {
@@ -27,36 +27,37 @@ impl<'a> StoreTree<'a> {
         Error::Damaged { path: self.store.path().to_owned(), detail }
     }
 
-    /// The event hashes of block `n`.
-    fn block_hashes(&mut self, n: u64) -> Result<&[Hash]> {
+    /// The event hashes of the block that holds `seq`, and the seq of its first event.
+    fn block_hashes(&mut self, seq: u64) -> Result<(u64, &[Hash])> {
+        let n = block::block_of(seq);
         if !self.blocks.contains_key(&n) {
-            let value = self.store.block(n)?.ok_or_else(|| self.damaged(format!("block {n} is missing")))?;
-            let hashes = store::decode_block(&value)
-                .ok_or_else(|| self.damaged(format!("block {n} is malformed")))?
-                .into_iter()
-                .map(|(h, _)| h)
-                .collect();
+            let events = self.store.block_holding(seq)?.ok_or_else(|| self.damaged(format!("block {n} is missing")))?;
+            let hashes = events.hashes().ok_or_else(|| self.damaged(format!("block {n} is malformed")))?;
             self.blocks.insert(n, hashes);
         }
-        Ok(self.blocks.get(&n).map(Vec::as_slice).unwrap_or(&[]))
+        Ok((block::first_of(n), self.blocks.get(&n).map(Vec::as_slice).unwrap_or(&[])))
     }
 
-    /// The nodes an append completes: `blocks` are the whole values of the blocks it writes (the
-    /// last may be partial), in order. Returns the new stored subtrees.
-    pub fn complete(&mut self, blocks: &[(u64, Vec<u8>)]) -> Result<Vec<(u32, u64, Hash)>> {
+    /// The nodes an append completes: `hashes` are those of the events it appends, the first at
+    /// seq `first`. Returns the new stored subtrees.
+    pub fn complete(&mut self, first: u64, hashes: &[Hash]) -> Result<Vec<(u32, u64, Hash)>> {
+        let width = 1u64 << TREE_STORED_LEVEL;
         let mut out = Vec::new();
-        for (n, value) in blocks {
-            let hashes: Vec<Hash> = store::decode_block(value)
-                .ok_or_else(|| Error::Internal(format!("block {n} being written is malformed")))?
-                .into_iter()
-                .map(|(h, _)| h)
-                .collect();
-            if hashes.len() as u64 != BLOCK_EVENTS {
+        // The leaves of the stored subtree being filled: those already in the store first.
+        let mut leaves: Vec<Hash> = if first.is_multiple_of(width) {
+            Vec::new()
+        } else {
+            let (start, stored) = self.block_hashes(first)?;
+            let before = stored.get(..(first - start) as usize).map(<[Hash]>::to_vec);
+            before.ok_or_else(|| self.damaged(format!("the log does not reach event {}", first - 1)))?
+        };
+        for (seq, hash) in (first..).zip(hashes) {
+            leaves.push(*hash);
+            if !(seq + 1).is_multiple_of(width) {
                 continue;
             }
-            let leaves = Leaves::new(hashes);
-            let mut node = leaves.level(TREE_STORED_LEVEL)[0];
-            let (mut level, mut index) = (TREE_STORED_LEVEL, *n);
+            let mut node = Leaves::new(std::mem::take(&mut leaves)).level(TREE_STORED_LEVEL)[0];
+            let (mut level, mut index) = (TREE_STORED_LEVEL, seq / width);
             loop {
                 self.pending.insert((level, index), node);
                 out.push((level, index, node));
@@ -86,9 +87,9 @@ impl Subtrees for StoreTree<'_> {
                 .ok_or_else(|| self.damaged(format!("the Merkle tree lacks node {level}/{index}")));
         }
         let first = index << level;
-        let (block, offset) = (first / BLOCK_EVENTS, (first % BLOCK_EVENTS) as usize);
         let count = 1usize << level;
-        let hashes = self.block_hashes(block)?;
+        let (start, hashes) = self.block_hashes(first)?;
+        let offset = (first - start) as usize;
         let slice = hashes
             .get(offset..offset + count)
             .ok_or_else(|| Error::Internal(format!("subtree {level}/{index} reaches past the log")))?

@@ -8,14 +8,16 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::canonical;
+use crate::chain::Head;
 use crate::chain::{Hash, hash_canonical};
 use crate::error::Result;
 use crate::event::{Event, Key, RecordedEvent};
+use crate::fold::{Identity, RecordProblem};
 use crate::ledger::Ledger;
-use crate::lifecycle::{self, Act, KeyEntry, KeyIndex};
+use crate::lifecycle::{self, Act, KeyEntry, KeyIndex, RetractedBy};
 use crate::merkle::{self, Leaves};
 use crate::progress::Progress;
-use crate::store::{self, BLOCK_EVENTS, Head, PackedBlock, TREE_STORED_LEVEL};
+use crate::store::{Packed, TREE_STORED_LEVEL};
 
 /// What verification found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,22 +84,7 @@ impl ChainIndex {
             }
             Does::Retraction(target) => {
                 self.key_of.push(NO_KEY);
-                let id = match self.key_of.get(target as usize) {
-                    Some(&id) if id != NO_KEY && target < ix.seq => id,
-                    _ => {
-                        return Err(format!(
-                            "retracts event {target}, which is not an earlier designation, amendment or delisting"
-                        ));
-                    }
-                };
-                let state = &mut self.states[id as usize];
-                let entry =
-                    state.index.entries.iter_mut().find(|e| e.seq == target).ok_or("retraction target has no index")?;
-                if let Some((by, _)) = entry.retracted_by {
-                    return Err(format!("retracts event {target}, already retracted by event {by}"));
-                }
-                entry.retracted_by = Some((ix.seq, at));
-                return Ok(());
+                return self.retract(target, ix.seq, at);
             }
             Does::Keyed { act, authority, id, effective, identity, part } => {
                 (act, authority, id, effective, identity, part)
@@ -108,9 +95,9 @@ impl ChainIndex {
         self.name.push('/');
         self.name.push_str(&id);
         let state_id = match (self.ids.get(self.name.as_str()), identity) {
-            (Some(&i), Some((code, kind))) => {
+            (Some(&i), Some(found)) => {
                 let index = &self.states[i as usize].index;
-                if (&index.regime, index.kind) != (&code, kind) {
+                if (&index.regime, index.kind) != (&found.regime, found.kind) {
                     return Err(format!(
                         "{} is relisted under another regime code or kind than it was designated with",
                         self.name
@@ -119,7 +106,7 @@ impl ChainIndex {
                 i
             }
             (Some(&i), None) => i,
-            (None, Some((regime, kind))) => {
+            (None, Some(Identity { regime, kind })) => {
                 let i = self.states.len() as u32;
                 self.ids.insert(self.name.clone(), i);
                 self.states.push(KeyState {
@@ -153,6 +140,25 @@ impl ChainIndex {
         Ok(())
     }
 
+    /// Marks event `target` as retracted by event `seq`, recorded at `at`.
+    fn retract(&mut self, target: u64, seq: u64, at: i64) -> Result<(), String> {
+        let id = match self.key_of.get(target as usize) {
+            Some(&id) if id != NO_KEY && target < seq => id,
+            _ => {
+                return Err(format!(
+                    "retracts event {target}, which is not an earlier designation, amendment or delisting"
+                ));
+            }
+        };
+        let state = &mut self.states[id as usize];
+        let entry = state.index.entries.iter_mut().find(|e| e.seq == target).ok_or("retraction target has no index")?;
+        if let Some(by) = entry.retracted_by {
+            return Err(format!("retracts event {target}, already retracted by event {}", by.seq));
+        }
+        entry.retracted_by = Some(RetractedBy { seq, recorded_at: at });
+        Ok(())
+    }
+
     /// Sorts every key's entries and checks its lifecycle; the violation with the lowest seq.
     pub(crate) fn check(&mut self) -> Option<Failure> {
         let mut first: Option<Failure> = None;
@@ -177,7 +183,7 @@ impl ChainIndex {
         let finish = |states: &mut [KeyState]| -> Result<(), Failure> {
             for state in states {
                 let (key, index) = (&state.key, &mut state.index);
-                let identity = (index.regime.clone(), index.kind);
+                let identity = Identity { regime: index.regime.clone(), kind: index.kind };
                 let parts = std::mem::take(&mut state.parts);
                 let mut record: Option<Value> = None;
                 let mut last = 0;
@@ -192,12 +198,12 @@ impl ChainIndex {
                     let value: Value = serde_json::from_slice(part).map_err(|e| bad(e.to_string()))?;
                     match (act, &mut record, value) {
                         (Act::Designation, r, v) => {
-                            check_folded(&v, &identity).map_err(invalid)?;
+                            check_folded(&v, &identity).map_err(|p| invalid(p.to_string()))?;
                             *r = Some(v);
                         }
                         (_, Some(r), Value::Object(patch)) => {
                             crate::patch::merge_object(r, &patch);
-                            check_patched(r, &patch, &identity).map_err(invalid)?;
+                            check_patched(r, &patch, &identity).map_err(|p| invalid(p.to_string()))?;
                         }
                         _ => return Err(bad("an amendment without the record it amends".into())),
                     }
@@ -245,32 +251,31 @@ fn last_episode(entries: &[KeyEntry]) -> impl Iterator<Item = (u64, Act)> + '_ {
 fn check_patched(
     record: &Value,
     patch: &serde_json::Map<String, Value>,
-    identity: &(String, crate::event::SubjectKind),
-) -> Result<(), String> {
+    identity: &Identity,
+) -> Result<(), RecordProblem> {
     use crate::event::read_value;
     use crate::event::{Regime, Source, Subject};
     use crate::validate::{check_measures, check_regime, check_subject};
-    let field = |f: crate::validate::FieldError| format!("field `{}`: {}", f.field, f.reason);
-    let map = record.as_object().ok_or("a record must be a JSON object")?;
+    let map = record.as_object().ok_or_else(|| RecordProblem::Unreadable("a record must be a JSON object".into()))?;
     for name in patch.keys() {
         let value = map.get(name);
         match (name.as_str(), value) {
             ("regime", Some(v)) => {
                 let regime: Regime = read_value(v, name)?;
-                check_regime(&regime).map_err(field)?;
-                if regime.code != identity.0 {
-                    return Err("an amendment cannot change the regime code or the subject's kind".into());
+                check_regime(&regime)?;
+                if regime.code != identity.regime {
+                    return Err(RecordProblem::IdentityChanged);
                 }
             }
             ("subject", Some(v)) => {
                 let subject: Subject = read_value(v, name)?;
-                check_subject(&subject).map_err(field)?;
-                if subject.kind != identity.1 {
-                    return Err("an amendment cannot change the regime code or the subject's kind".into());
+                check_subject(&subject)?;
+                if subject.kind != identity.kind {
+                    return Err(RecordProblem::IdentityChanged);
                 }
             }
-            ("regime" | "subject", None) => return Err(format!("missing field `{name}`")),
-            ("measures", Some(v)) => check_measures(&read_value::<Vec<String>>(v, name)?).map_err(field)?,
+            ("regime" | "subject", None) => return Err(format!("missing field `{name}`").into()),
+            ("measures", Some(v)) => check_measures(&read_value::<Vec<String>>(v, name)?)?,
             ("reason", Some(v)) => {
                 let _: String = read_value(v, name)?;
             }
@@ -281,7 +286,9 @@ fn check_patched(
                 let _: serde_json::Map<String, Value> = read_value(v, name)?;
             }
             ("measures" | "reason" | "source" | "other", None) => {}
-            (other, _) => return Err(format!("unknown field `{other}`: not a member of a designation record")),
+            (other, _) => {
+                return Err(format!("unknown field `{other}`: not a member of a designation record").into());
+            }
         }
     }
     Ok(())
@@ -299,8 +306,8 @@ fn workers() -> usize {
 }
 
 /// Checks a record folded in chain order: a valid record of the key's regime code and kind.
-fn check_folded(record: &Value, identity: &(String, crate::event::SubjectKind)) -> Result<(), String> {
-    crate::ledger::check_amended(&crate::event::read_value(record, "")?, Some(identity))
+fn check_folded(record: &Value, identity: &Identity) -> Result<(), RecordProblem> {
+    crate::fold::check_amended(&crate::event::read_value(record, "")?, Some(identity))
 }
 
 /// Checks one stored event against its expected position.
@@ -313,7 +320,7 @@ pub(crate) fn check_event(
 ) -> Result<(RecordedEvent, Indexed), String> {
     let (rec, patch) = parse_checked(stored_hash, bytes)?;
     let ix = Indexed::new(rec.clone(), patch)?;
-    check_position(expected_seq, prev, last_recorded, &ix)?;
+    check_position(expected_seq, prev, last_recorded, &ix).map_err(|e| e.to_string())?;
     Ok((rec, ix))
 }
 
@@ -332,7 +339,7 @@ fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Opt
     if computed != *stored_hash {
         return Err(format!("hash mismatch: stored {stored_hash}, computed {computed} from the event's bytes"));
     }
-    let members = canonical::members(bytes)?;
+    let members = canonical::members(bytes).map_err(|e| e.to_string())?;
     let bad = |what: String| format!("not a recorded event: {what}");
     let (mut seq, mut prev, mut recorded_at, mut actor, mut tag) = (None, None, None, None, None);
     let mut body = Vec::with_capacity(bytes.len());
@@ -485,7 +492,7 @@ enum Does {
         id: String,
         effective: crate::time::Effective,
         /// A designation's regime code and kind.
-        identity: Option<(String, crate::event::SubjectKind)>,
+        identity: Option<Identity>,
         /// What the event contributes to its key's record, as canonical JSON (when folding):
         /// a designation's record, an amendment's patch.
         part: Option<Vec<u8>>,
@@ -512,7 +519,7 @@ impl Indexed {
                 authority: d.authority,
                 id: d.id,
                 effective: d.effective,
-                identity: Some((d.regime.code, d.subject.kind)),
+                identity: Some(Identity { regime: d.regime.code, kind: d.subject.kind }),
                 part,
             },
             Event::Amendment(a) => Does::Keyed {
@@ -541,27 +548,70 @@ impl Indexed {
     }
 }
 
+/// Why an event does not belong where it is in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PositionError {
+    /// Another seq than the next.
+    #[error("found event {found} where event {expected} belongs (events missing or out of order)")]
+    Misplaced {
+        /// The seq the event has.
+        found: u64,
+        /// The seq that belongs there.
+        expected: u64,
+    },
+    /// The genesis event's `prev` is not zero.
+    #[error("broken link: the genesis event's prev is {prev}, not 64 zeros")]
+    GenesisLink {
+        /// Its `prev`.
+        prev: Hash,
+    },
+    /// `prev` is not the hash of the event before.
+    #[error("broken link: prev is {prev}, but the hash of event {before} is {expected}")]
+    BrokenLink {
+        /// Its `prev`.
+        prev: Hash,
+        /// The seq of the event before.
+        before: u64,
+        /// That event's hash.
+        expected: Hash,
+    },
+    /// Recorded no later than the event before.
+    #[error("recorded_at {recorded_at} is not after the previous event's")]
+    NotAfter {
+        /// Its `recorded_at`.
+        recorded_at: crate::time::Timestamp,
+    },
+    /// A genesis event past seq 0.
+    #[error("a genesis event after seq 0")]
+    LateGenesis,
+    /// Event 0 is another event.
+    #[error("event 0 is not a genesis event")]
+    NoGenesis,
+}
+
 /// What depends on the event before: seq, link, time, and only event 0 being the genesis event.
-pub(crate) fn check_position(expected_seq: u64, prev: &Hash, last_recorded: i64, rec: &Indexed) -> Result<(), String> {
+pub(crate) fn check_position(
+    expected_seq: u64,
+    prev: &Hash,
+    last_recorded: i64,
+    rec: &Indexed,
+) -> Result<(), PositionError> {
     if rec.seq != expected_seq {
-        return Err(format!(
-            "found event {} where event {expected_seq} belongs (events missing or out of order)",
-            rec.seq
-        ));
+        return Err(PositionError::Misplaced { found: rec.seq, expected: expected_seq });
     }
     if rec.prev != *prev && expected_seq == 0 {
-        return Err(format!("broken link: the genesis event's prev is {}, not 64 zeros", rec.prev));
+        return Err(PositionError::GenesisLink { prev: rec.prev });
     }
     if rec.prev != *prev {
-        return Err(format!("broken link: prev is {}, but the hash of event {} is {prev}", rec.prev, expected_seq - 1));
+        return Err(PositionError::BrokenLink { prev: rec.prev, before: expected_seq - 1, expected: *prev });
     }
     if expected_seq > 0 && rec.recorded_at.0 <= last_recorded {
-        return Err(format!("recorded_at {} is not after the previous event's", rec.recorded_at));
+        return Err(PositionError::NotAfter { recorded_at: rec.recorded_at });
     }
     match (&rec.does, expected_seq) {
         (Does::Genesis, 0) => {}
-        (Does::Genesis, _) => return Err("a genesis event after seq 0".into()),
-        (_, 0) => return Err("event 0 is not a genesis event".into()),
+        (Does::Genesis, _) => return Err(PositionError::LateGenesis),
+        (_, 0) => return Err(PositionError::NoGenesis),
         _ => {}
     }
     Ok(())
@@ -575,19 +625,26 @@ const CHUNK_BLOCKS: usize = 64;
 /// event's stored hash and what parsing it gave (the event and its part of its key's record).
 type ParsedBlock = Option<Vec<(Hash, Result<Indexed, String>)>>;
 
-fn parse_blocks(blocks: Vec<(u64, PackedBlock)>) -> Vec<(u64, ParsedBlock)> {
-    let mut events = Vec::new();
+/// A block's number, the seq its first event must have, and its events parsed.
+struct Parsed {
+    number: u64,
+    first: u64,
+    events: ParsedBlock,
+}
+
+fn parse_blocks(blocks: Vec<Packed>) -> Vec<Parsed> {
+    let mut buf = Vec::new();
     blocks
         .into_iter()
-        .map(|(n, packed)| {
-            let parsed = packed.unpack_into(&mut events).then(|| store::decode_block(&events)).flatten().map(|evs| {
+        .map(|packed| {
+            let events = packed.events(&mut buf).map(|evs| {
                 evs.into_iter()
                     .map(|(hash, bytes)| {
                         (hash, parse_checked(&hash, bytes).and_then(|(rec, patch)| Indexed::new(rec, patch)))
                     })
                     .collect()
             });
-            (n, parsed)
+            Parsed { number: packed.number(), first: packed.first(), events }
         })
         .collect()
 }
@@ -595,8 +652,8 @@ fn parse_blocks(blocks: Vec<(u64, PackedBlock)>) -> Vec<(u64, ParsedBlock)> {
 /// Starts decompressing and parsing a chunk of blocks on every core.
 fn spawn_chunk<'s>(
     scope: &'s std::thread::Scope<'s, '_>,
-    mut chunk: Vec<(u64, PackedBlock)>,
-) -> Vec<std::thread::ScopedJoinHandle<'s, Vec<(u64, ParsedBlock)>>> {
+    mut chunk: Vec<Packed>,
+) -> Vec<std::thread::ScopedJoinHandle<'s, Vec<Parsed>>> {
     let per = chunk.len().div_ceil(workers()).max(1);
     let mut parts = Vec::new();
     while chunk.len() > per {
@@ -617,17 +674,94 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
 pub fn verify_with(ledger: &Ledger, progress: &dyn Progress) -> Result<Report> {
     let head = ledger.head()?;
     progress.phase("verifying events", Some(head.seq.saturating_add(1)));
-    let mut checked = 0u64;
-    let mut prev = Hash::ZERO;
-    let mut last_recorded = i64::MIN;
-    let mut index = ChainIndex::folding();
-    let mut tree = StoredLevels::default();
-    let mut block_hashes: Vec<Hash> = Vec::with_capacity(BLOCK_EVENTS as usize);
-    let fail = |checked, seq, what: String| Ok(Report { checked, head, failure: Some(Failure { seq, what }) });
+    let mut log = LogState::default();
+    let read = read_log(ledger, &mut log, progress)?;
+    let checked = log.checked;
+    let report = |failure: Option<Failure>| Report { checked, head, failure };
+    if let Some(f) = read {
+        return Ok(report(Some(f)));
+    }
+    progress.phase("checking the index, records and Merkle tree", None);
+    if checked == 0 {
+        return Ok(report(Some(Failure { seq: 0, what: "the log is empty".into() })));
+    }
+    if let Some(f) = check_head(&head, &log) {
+        return Ok(report(Some(f)));
+    }
+    let LogState { mut index, tree, .. } = log;
+    if let Some(f) = index.check() {
+        return Ok(report(Some(f)));
+    }
+    if let Err(f) = index.fold_records() {
+        return Ok(report(Some(f)));
+    }
+    if let Some(f) = check_tree(ledger, &tree)? {
+        return Ok(report(Some(f)));
+    }
+    Ok(report(check_index(ledger, index)?))
+}
 
+/// What reading the log in order builds: how far it got, the last event's hash and time, the
+/// index and records it makes, and the stored levels of its Merkle tree.
+struct LogState {
+    checked: u64,
+    prev: Hash,
+    last_recorded: i64,
+    index: ChainIndex,
+    tree: StoredLevels,
+}
+
+impl Default for LogState {
+    fn default() -> Self {
+        LogState {
+            checked: 0,
+            prev: Hash::ZERO,
+            last_recorded: i64::MIN,
+            index: ChainIndex::folding(),
+            tree: StoredLevels::default(),
+        }
+    }
+}
+
+impl LogState {
+    /// Checks one parsed block's events in chain order; the first problem.
+    fn check_block(&mut self, block: Parsed) -> Option<Failure> {
+        let fail = |seq, what: String| Some(Failure { seq, what });
+        if block.first != self.checked {
+            let what = match self.checked.checked_sub(1) {
+                Some(last) => format!("missing: the log jumps from event {last} to block {}", block.number),
+                None => format!("missing: the log starts at block {}, not at block 0", block.number),
+            };
+            return fail(self.checked, what);
+        }
+        let Some(events) = block.events else {
+            return fail(self.checked, format!("block {} is malformed", block.number));
+        };
+        for (hash, parsed) in events {
+            let ix = match parsed {
+                Ok(ix) => ix,
+                Err(what) => return fail(self.checked, what),
+            };
+            if let Err(e) = check_position(self.checked, &self.prev, self.last_recorded, &ix) {
+                return fail(self.checked, e.to_string());
+            }
+            (self.prev, self.last_recorded) = (ix.hash, ix.recorded_at.0);
+            if let Err(what) = self.index.add(ix) {
+                return fail(self.checked, what);
+            }
+            self.checked += 1;
+            self.tree.push_leaf(hash);
+        }
+        None
+    }
+}
+
+/// Reads the log in chunks of blocks, each decompressed and parsed on every core while the
+/// chunk before it is checked in order; the first problem.
+fn read_log(ledger: &Ledger, log: &mut LogState, progress: &dyn Progress) -> Result<Option<Failure>> {
     let mut blocks = ledger.store().packed_blocks(0);
-    let mut next_chunk = || -> Result<Vec<(u64, PackedBlock)>> { blocks.by_ref().take(CHUNK_BLOCKS).collect() };
-    let read: Result<Option<Report>> = std::thread::scope(|scope| {
+    let mut next_chunk = || -> Result<Vec<Packed>> { blocks.by_ref().take(CHUNK_BLOCKS).collect() };
+    std::thread::scope(|scope| {
         let first = next_chunk()?;
         let mut pending = (!first.is_empty()).then(|| spawn_chunk(scope, first));
         while let Some(handles) = pending.take() {
@@ -638,78 +772,53 @@ pub fn verify_with(ledger: &Ledger, progress: &dyn Progress) -> Result<Report> {
             for handle in handles {
                 let parsed =
                     handle.join().map_err(|_| crate::error::Error::Internal("a verification worker failed".into()))?;
-                for (n, events) in parsed {
-                    if n != checked / BLOCK_EVENTS || !checked.is_multiple_of(BLOCK_EVENTS) {
-                        let what = match checked.checked_sub(1) {
-                            Some(last) => format!("missing: the log jumps from event {last} to block {n}"),
-                            None => format!("missing: the log starts at block {n}, not at block 0"),
-                        };
-                        return fail(checked, checked, what).map(Some);
-                    }
-                    let Some(events) = events else {
-                        return fail(checked, checked, format!("block {n} is malformed")).map(Some);
-                    };
-                    progress.advance(events.len() as u64);
-                    for (hash, parsed) in events {
-                        let ix = match parsed {
-                            Ok(ix) => ix,
-                            Err(what) => return fail(checked, checked, what).map(Some),
-                        };
-                        if let Err(what) = check_position(checked, &prev, last_recorded, &ix) {
-                            return fail(checked, checked, what).map(Some);
-                        }
-                        (prev, last_recorded) = (ix.hash, ix.recorded_at.0);
-                        if let Err(what) = index.add(ix) {
-                            return fail(checked, checked, what).map(Some);
-                        }
-                        checked += 1;
-                        block_hashes.push(hash);
-                    }
-                    if block_hashes.len() as u64 == BLOCK_EVENTS {
-                        tree.push_block(std::mem::take(&mut block_hashes));
-                    } else {
-                        block_hashes.clear();
+                for block in parsed {
+                    progress.advance(block.events.as_ref().map_or(0, |e| e.len() as u64));
+                    if let Some(f) = log.check_block(block) {
+                        return Ok(Some(f));
                     }
                 }
             }
         }
         Ok(None)
-    });
-    if let Some(report) = read? {
-        return Ok(report);
+    })
+}
+
+/// The head record must name the log's last event.
+fn check_head(head: &Head, log: &LogState) -> Option<Failure> {
+    let (last, prev) = (log.checked - 1, log.prev);
+    if head.seq == last && head.hash == prev {
+        return None;
     }
-    progress.phase("checking the index, records and Merkle tree", None);
-    if checked == 0 {
-        return fail(0, 0, "the log is empty".into());
-    }
-    let last = checked - 1;
-    if head.seq != last || head.hash != prev {
-        let what = if head.seq > last {
-            format!("missing: the head records event {} ({}), but the log ends at event {last}", head.seq, head.hash)
-        } else {
-            format!("the head records event {} ({}), but the log's last event is {last} ({prev})", head.seq, head.hash)
-        };
-        return fail(checked, last + 1, what);
-    }
-    if let Some(f) = index.check() {
-        return Ok(Report { checked, head, failure: Some(f) });
-    }
-    if let Err(f) = index.fold_records() {
-        return Ok(Report { checked, head, failure: Some(f) });
-    }
-    // The stored Merkle tree must be the tree of the log's hashes.
+    let what = if head.seq > last {
+        format!("missing: the head records event {} ({}), but the log ends at event {last}", head.seq, head.hash)
+    } else {
+        format!("the head records event {} ({}), but the log's last event is {last} ({prev})", head.seq, head.hash)
+    };
+    Some(Failure { seq: last + 1, what })
+}
+
+/// The stored Merkle tree must be the tree of the log's hashes.
+fn check_tree(ledger: &Ledger, tree: &StoredLevels) -> Result<Option<Failure>> {
     let mut stored_nodes = 0usize;
     for item in ledger.store().tree_nodes() {
         let (level, i, hash) = item?;
         stored_nodes += 1;
         if tree.get(level, i) != Some(hash) {
-            return fail(checked, i << level, format!("the Merkle tree's node {level}/{i} does not match the log"));
+            let what = format!("the Merkle tree's node {level}/{i} does not match the log");
+            return Ok(Some(Failure { seq: i << level, what }));
         }
     }
     if stored_nodes != tree.count() {
-        return fail(checked, 0, format!("the Merkle tree holds {stored_nodes} nodes; the log makes {}", tree.count()));
+        let what = format!("the Merkle tree holds {stored_nodes} nodes; the log makes {}", tree.count());
+        return Ok(Some(Failure { seq: 0, what }));
     }
-    // The stored index must say what the log says.
+    Ok(None)
+}
+
+/// The stored index and records must say what the log says.
+fn check_index(ledger: &Ledger, index: ChainIndex) -> Result<Option<Failure>> {
+    let fail = |seq, what: String| Ok(Some(Failure { seq, what }));
     let rebuilt = index.into_keys();
     let mut stored_keys = 0usize;
     for item in ledger.store().all_keys() {
@@ -722,34 +831,44 @@ pub fn verify_with(ledger: &Ledger, progress: &dyn Progress) -> Result<Report> {
         {
             // The entries agree: the record is what differs. Blame the last event that makes it.
             let seq = last_episode(&e.entries).last().map(|(seq, _)| seq).unwrap_or(0);
-            return fail(checked, seq, format!("the stored record of {key} does not match the log"));
+            return fail(seq, format!("the stored record of {key} does not match the log"));
         }
         if expected != Some(&stored) {
             let seq = first_difference(expected.map(|i| i.entries.as_slice()).unwrap_or(&[]), &stored.entries);
-            return fail(checked, seq, format!("the index of {key} does not match the log"));
+            return fail(seq, format!("the index of {key} does not match the log"));
         }
     }
     if stored_keys != rebuilt.len() {
         let missing = rebuilt.iter().filter(|(k, _)| ledger.store().key_index(k).map(|i| i.is_none()).unwrap_or(true));
         let seq = missing.filter_map(|(_, i)| i.entries.iter().map(|e| e.seq).min()).min().unwrap_or(0);
-        return fail(checked, seq, "the index lacks a designation key the log holds".into());
+        return fail(seq, "the index lacks a designation key the log holds".into());
     }
     let records = rebuilt.values().filter(|i| i.record.is_some()).count();
     let stored_records = ledger.store().record_count()?;
     if stored_records != records {
-        return fail(checked, 0, format!("the store holds {stored_records} records; the log makes {records}"));
+        return fail(0, format!("the store holds {stored_records} records; the log makes {records}"));
     }
-    Ok(Report { checked, head, failure: None })
+    Ok(None)
 }
 
-/// The perfect subtrees of 64 leaves and more, built block by block as the log is read.
+/// The perfect subtrees of 64 leaves and more, built leaf by leaf as the log is read.
 #[derive(Default)]
 struct StoredLevels {
+    /// The leaves of the lowest stored subtree not yet complete.
+    leaves: Vec<Hash>,
     levels: Vec<Vec<Hash>>,
 }
 
 impl StoredLevels {
-    fn push_block(&mut self, hashes: Vec<Hash>) {
+    fn push_leaf(&mut self, hash: Hash) {
+        self.leaves.push(hash);
+        if self.leaves.len() == 1 << TREE_STORED_LEVEL {
+            let leaves = std::mem::replace(&mut self.leaves, Vec::with_capacity(1 << TREE_STORED_LEVEL));
+            self.push_node(leaves);
+        }
+    }
+
+    fn push_node(&mut self, hashes: Vec<Hash>) {
         let mut node = Leaves::new(hashes).level(TREE_STORED_LEVEL)[0];
         let mut l = 0;
         loop {

@@ -1241,7 +1241,7 @@ fn check_bundle(r: Result<Verified, BundleError>) -> Result<(), TestCaseError> {
     match r {
         Ok(v) => {
             prop_assert!(v.events >= 1);
-            prop_assert_eq!(v.head.0, v.events - 1);
+            prop_assert_eq!(v.head.seq, v.events - 1);
         }
         Err(e) => {
             prop_assert!(!e.what.trim().is_empty(), "{:?}", e);

@@ -568,7 +568,7 @@ pub struct BundleCheck {
     /// The number of events.
     pub events: u64,
     /// The last event.
-    pub head: EventRef,
+    pub head: Head,
     /// The Merkle root of the events (the bundle's checkpoint's).
     pub root: Hash,
     /// The name of the key whose signature was checked.
@@ -587,7 +587,7 @@ impl BundleCheck {
         BundleCheck {
             ok: true,
             events: b.events,
-            head: EventRef { seq: b.head.0, hash: b.head.1 },
+            head: b.head,
             root: b.checkpoint.root,
             signed_by: b.signed_by.clone(),
             signature_checked: b.signed_by.is_some(),

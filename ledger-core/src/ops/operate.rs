@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::event::{Amendment, InputEvent, Key, Record, RecordedEvent, check_measure};
 use crate::input::Numbered;
 use crate::ledger::Ledger;
-use crate::lifecycle::KeyEntry;
+use crate::lifecycle::{KeyEntry, RetractedBy};
 use crate::ops::ask;
 use crate::patch;
 use crate::projection::{Reader, Status, When, standing};
@@ -297,7 +297,13 @@ fn retracted(ledger: &Ledger, key: &Key, target: u64, seq: u64, now: Micros) -> 
     let entries: Vec<KeyEntry> = index
         .entries
         .iter()
-        .map(|e| if e.seq == target { KeyEntry { retracted_by: Some((seq, Micros::MIN)), ..*e } } else { *e })
+        .map(|e| {
+            if e.seq == target {
+                KeyEntry { retracted_by: Some(RetractedBy { seq, recorded_at: Micros::MIN }), ..*e }
+            } else {
+                *e
+            }
+        })
         .collect();
     let s = standing(&entries, When { at: now, as_of: AsOf::EVERYTHING.0 });
     let record = Reader::new(ledger).record(&s)?;
