@@ -1,4 +1,4 @@
-//! The core's layering, read from its sources: no two modules depend on each other (directly or
+//! The layering, read from the sources: no two modules of the core depend on each other (directly or
 //! through others), and only the store module knows sled.
 //!
 //! A module is a file or directory directly under `src/`; it depends on another when its code
@@ -254,4 +254,45 @@ fn the_reading_finds_what_it_should() {
     assert_eq!(find_cycle(&g).expect("a cycle"), ["x", "y", "z", "x"]);
     g.insert("z".to_owned(), BTreeSet::new());
     assert_eq!(find_cycle(&g), None);
+}
+
+/// The code of every source file of a sibling crate of the workspace (`ledger-cli`, ...).
+fn crate_code(name: &str) -> Vec<(PathBuf, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(name).join("src");
+    let mut files = Vec::new();
+    sources(&dir, &mut files);
+    assert!(!files.is_empty(), "no sources found under {}", dir.display());
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).expect("a source file reads");
+            (f, code(&text))
+        })
+        .collect()
+}
+
+/// Whether `code` names `word` as a whole identifier.
+fn names(code: &str, word: &str) -> bool {
+    code.match_indices(word).any(|(i, _)| {
+        let b = code.as_bytes();
+        !is_ident(b.get(i.wrapping_sub(1))) && !is_ident(b.get(i + word.len()))
+    })
+}
+
+/// The front ends are shells over the core's operations: the command line builds no JSON by hand
+/// (every answer is a typed output of `ops`, described by a schema), and neither it nor the
+/// importers reach below the ledger's public API into the store.
+#[test]
+fn front_ends_build_no_json_by_hand_and_know_no_store() {
+    for (file, code) in crate_code("ledger-cli") {
+        let file = file.display();
+        assert!(!code.contains("json!"), "{file} builds JSON by hand (`json!`): answers are typed outputs of the core");
+    }
+    for (file, code) in crate_code("ledger-cli").into_iter().chain(crate_code("ledger-import")) {
+        let file = file.display();
+        assert!(!names(&code, "sled"), "{file} names sled: only the core's store module knows it");
+        for path in ["ledger_core::store", ".store()"] {
+            assert!(!code.contains(path), "{file} reaches into the store (`{path}`): it uses the ledger's public API");
+        }
+    }
 }
