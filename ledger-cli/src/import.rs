@@ -11,7 +11,7 @@ use ledger_import::output::ImportOutput;
 use ledger_import::reconcile::{self, DelistLimit, Options, PlanError};
 use ledger_import::{Format as ImportFormat, ListFile, Parsed, ReadError};
 
-use crate::cli::{Format, ListFormat};
+use crate::cli::Format;
 use crate::output::{self, Table};
 use crate::progress;
 use crate::{Failure, exit};
@@ -19,7 +19,7 @@ use crate::{Failure, exit};
 /// What to import and how.
 pub struct Request<'a> {
     /// The list layout.
-    pub list: ListFormat,
+    pub list: ImportFormat,
     /// The file (`-` for stdin); for ofac-csv, a directory or the files.
     pub files: &'a [PathBuf],
     /// The publication date, for a layout that carries none.
@@ -150,20 +150,10 @@ fn read_file(path: &Path, bar: &progress::Bar) -> Result<Vec<u8>, Failure> {
     Ok(bytes)
 }
 
-/// The layout the command line names.
-fn format_of(list: ListFormat) -> Result<ImportFormat, Failure> {
-    let name = list_name(list);
-    ImportFormat::from_name(&name).ok_or_else(|| Failure::new(exit::USAGE, format!("`{name}` is not a list layout")))
-}
-
-fn list_name(list: ListFormat) -> String {
-    clap::ValueEnum::to_possible_value(&list).map(|v| v.get_name().to_owned()).unwrap_or_default()
-}
-
 /// Reads the list's file (or, for a layout of several files, its directory or files) and parses
 /// it: the name that messages give it, and what it says.
 fn read_list(req: &Request, bar: &progress::Bar) -> Result<(String, Parsed), Failure> {
-    let format = format_of(req.list)?;
+    let format = req.list;
     let files = if format.is_several_files() { read_several(req, bar)? } else { read_one(format, req, bar)? };
     let name = if format.is_several_files() {
         req.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ")
