@@ -254,6 +254,32 @@ fn non_empty(s: &str) -> Option<String> {
     if s.is_empty() { None } else { Some(s) }
 }
 
+/// An OFAC designation (of either layout): in force from `effective`, its regime `code`,
+/// with no reason or source (neither layout gives one) and what else the list says in `other`.
+pub(crate) fn designation(
+    id: String,
+    effective: Date,
+    code: String,
+    subject: Subject,
+    measures: Vec<String>,
+    other: Map<String, Value>,
+) -> Designation {
+    Designation {
+        authority: AUTHORITY.to_owned(),
+        id,
+        effective: Effective::Date(effective.0),
+        regime: Regime { code, name: None },
+        subject,
+        measures,
+        reason: None,
+        source: None,
+        other: Some(other),
+        published: None,
+        note: None,
+        import: None,
+    }
+}
+
 /// A regime code for a programme: letters, digits, `_` and `-`, other runs one `-`, at most 32.
 pub(crate) fn regime_code(program: &str) -> String {
     let mut out = String::new();
@@ -394,31 +420,20 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
     }
     notes.into_other(&mut other);
 
-    let designation = Designation {
-        authority: AUTHORITY.to_owned(),
-        id: e.id.clone(),
-        effective: Effective::Date(published.0),
-        regime: Regime { code, name: None },
-        subject: Subject {
-            kind,
-            names,
-            title: non_empty(&c[4]),
-            dates_of_birth,
-            places_of_birth,
-            nationalities,
-            gender,
-            position: None,
-            addresses,
-            identifiers,
-        },
-        measures: MEASURES.iter().map(|m| (*m).to_owned()).collect(),
-        reason: None,
-        source: None,
-        other: Some(other),
-        published: None,
-        note: None,
-        import: None,
+    let subject = Subject {
+        kind,
+        names,
+        title: non_empty(&c[4]),
+        dates_of_birth,
+        places_of_birth,
+        nationalities,
+        gender,
+        position: None,
+        addresses,
+        identifiers,
     };
+    let measures = MEASURES.iter().map(|m| (*m).to_owned()).collect();
+    let designation = designation(e.id.clone(), published, code, subject, measures, other);
     check(&designation, &here)?;
     Ok(Listed { designation, last_updated: Vec::new(), location: e.row.location })
 }
