@@ -46,7 +46,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::check;
-use crate::text::{Notes, collapse, push_distinct, snake_code};
+use crate::text::{Notes, collapse, non_empty, push_distinct, regime_code, snake_code};
 use crate::xml::{self, Node, xs_date};
 use crate::{Format, Listed, ParseError, Snapshot};
 use ledger_core::event::{
@@ -147,10 +147,6 @@ fn required<'a>(node: &'a Node, name: &str, here: &str) -> Result<&'a str, Parse
 /// The collapsed attribute `name` (empty if absent).
 fn attr(node: &Node, name: &str) -> String {
     collapse(node.attr(name).unwrap_or(""))
-}
-
-fn non_empty(s: String) -> Option<String> {
-    if s.is_empty() { None } else { Some(s) }
 }
 
 /// An `xs:boolean`: `true`/`1` or `false`/`0`; `default` when absent or anything else.
@@ -375,11 +371,7 @@ struct Regulation {
 impl Regulation {
     fn read(regulation: &Node, here: &str) -> Result<Regulation, ParseError> {
         let programme = required(regulation, "programme", here)?;
-        let code: String = programme
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
-            .take(32)
-            .collect();
+        let code = regime_code(programme);
         let number = attr(regulation, "numberTitle");
         let published = required_date(regulation, "publicationDate", here)?;
         let in_force = required_date(regulation, "entryIntoForceDate", here)?;
