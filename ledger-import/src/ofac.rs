@@ -352,41 +352,11 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
         .map(|p| regime_code(p))
         .filter(|p| !p.is_empty())
         .ok_or_else(|| ParseError::new(at("Program"), format!("no programme (`{}`)", c[3])))?;
-    let sdn_type = collapse(&c[2]).to_ascii_lowercase();
     let mut other = Map::new();
-    let kind = match sdn_type.as_str() {
-        "individual" => SubjectKind::Individual,
-        "vessel" => SubjectKind::Ship,
-        "" => SubjectKind::Entity,
-        "aircraft" => {
-            other.insert("sdn_type".into(), Value::String("aircraft".into()));
-            SubjectKind::Entity
-        }
-        t => {
-            return Err(ParseError::new(
-                at("SDN_Type"),
-                format!("SDN_Type `{t}` is none of individual, vessel, aircraft or empty (an entity)"),
-            ));
-        }
-    };
+    let kind = kind_of(&c[2], &at("SDN_Type"), &mut other)?;
 
-    let mut names = vec![Name { name: primary, name_type: NameType::Primary, quality: None, script: None }];
     let mut notes = Notes::default();
-    for (alt_type, name, remarks) in &e.aliases {
-        if name.is_empty() {
-            continue;
-        }
-        if alt_type.trim().eq_ignore_ascii_case("fka") {
-            notes.add("formerly_known_as", name.clone());
-        }
-        if let Some(r) = non_empty(remarks) {
-            notes.add("alias_notes", format!("{name}: {r}"));
-        }
-        push_distinct(
-            &mut names,
-            Name { name: name.clone(), name_type: NameType::Alias, quality: Some(AliasQuality::Good), script: None },
-        );
-    }
+    let mut names = names(primary, &e.aliases, &mut notes);
 
     // The remarks, and what they say of the subject.
     let remarks = collapse(&format!("{}{}", c[11], e.comments));
@@ -395,18 +365,7 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
 
     let addresses = addresses(&e.addresses, &mut notes);
 
-    for (i, key) in [
-        (5, "call_sign"),
-        (6, "vessel_type"),
-        (7, "tonnage"),
-        (8, "gross_registered_tonnage"),
-        (9, "vessel_flag"),
-        (10, "vessel_owner"),
-    ] {
-        if let Some(v) = non_empty(&c[i]) {
-            other.insert(key.into(), Value::String(v));
-        }
-    }
+    vessel(c, &mut other);
     other.insert(
         "effective_from".into(),
         Value::String(
@@ -436,6 +395,61 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
     let designation = designation(e.id.clone(), published, code, subject, measures, other);
     check(&designation, &here)?;
     Ok(Listed { designation, last_updated: Vec::new(), location: e.row.location })
+}
+
+/// The kind of subject an `SDN_Type` says (an aircraft, an entity, with `other.sdn_type`).
+fn kind_of(sdn_type: &str, here: &str, other: &mut Map<String, Value>) -> Result<SubjectKind, ParseError> {
+    match collapse(sdn_type).to_ascii_lowercase().as_str() {
+        "individual" => Ok(SubjectKind::Individual),
+        "vessel" => Ok(SubjectKind::Ship),
+        "" => Ok(SubjectKind::Entity),
+        "aircraft" => {
+            other.insert("sdn_type".into(), Value::String("aircraft".into()));
+            Ok(SubjectKind::Entity)
+        }
+        t => Err(ParseError::new(
+            here,
+            format!("SDN_Type `{t}` is none of individual, vessel, aircraft or empty (an entity)"),
+        )),
+    }
+}
+
+/// The names: the primary, then the aliases of `alt.csv` (`(type, name, remarks)`); a former
+/// name (`fka`) and an alias's remarks as notes.
+fn names(primary: String, aliases: &[(String, String, String)], notes: &mut Notes) -> Vec<Name> {
+    let mut names = vec![Name { name: primary, name_type: NameType::Primary, quality: None, script: None }];
+    for (alt_type, name, remarks) in aliases {
+        if name.is_empty() {
+            continue;
+        }
+        if alt_type.trim().eq_ignore_ascii_case("fka") {
+            notes.add("formerly_known_as", name.clone());
+        }
+        if let Some(r) = non_empty(remarks) {
+            notes.add("alias_notes", format!("{name}: {r}"));
+        }
+        push_distinct(
+            &mut names,
+            Name { name: name.clone(), name_type: NameType::Alias, quality: Some(AliasQuality::Good), script: None },
+        );
+    }
+    names
+}
+
+/// A vessel's columns (call sign, type, tonnages, flag, owner), into `other`.
+fn vessel(c: &[String], other: &mut Map<String, Value>) {
+    for (i, key) in [
+        (5, "call_sign"),
+        (6, "vessel_type"),
+        (7, "tonnage"),
+        (8, "gross_registered_tonnage"),
+        (9, "vessel_flag"),
+        (10, "vessel_owner"),
+    ] {
+        if let Some(v) = non_empty(&c[i]) {
+            other.insert(key.into(), Value::String(v));
+        }
+    }
 }
 
 /// What the remarks say of the subject: `DOB`, `POB`, `nationality`/`citizen`, `Gender`, the
