@@ -339,7 +339,7 @@ fn other(
     put(&mut other, "logical_id", logical_id);
     put(&mut other, "un_reference_number", attr(node, "unitedNationId"));
     put(&mut other, "designation_details", attr(node, "designationDetails"));
-    act.into_other(&mut other);
+    act.put_into(&mut other);
     if let Some(d) = delisted {
         put(&mut other, "delisting_date", d.to_string());
     }
@@ -381,7 +381,7 @@ impl Regulation {
     }
 
     /// Puts its number, type and entry into force into `other`.
-    fn into_other(&self, other: &mut Map<String, Value>) {
+    fn put_into(&self, other: &mut Map<String, Value>) {
         put(other, "regulation", self.number.clone());
         put(other, "regulation_type", self.kind.clone());
         put(other, "regulation_entry_into_force", self.in_force.to_string());
