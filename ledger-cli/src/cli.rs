@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
 use ledger_core::event::{Key, SubjectKind};
 use ledger_core::time::{AsOf, At, Date, Effective};
@@ -220,8 +221,8 @@ pub enum Command {
   ledger import ofac-csv ofac/ --published 2026-05-01")]
     Import {
         /// The list's layout.
-        #[arg(value_enum)]
-        list: ListFormat,
+        #[arg(value_parser = list_layouts())]
+        list: ledger_import::Format,
         /// The list file, or `-` for standard input. For ofac-csv: the directory holding sdn.csv,
         /// add.csv, alt.csv and sdn_comments.csv, or those files.
         #[arg(required = true, num_args = 1.., value_name = "FILE")]
@@ -531,21 +532,11 @@ pub struct TimeArgs {
     pub as_of: Option<AsOf>,
 }
 
-/// Published list layouts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
-    /// The UK Sanctions List, CSV.
-    UkCsv,
-    /// The UK Sanctions List, XML.
-    UkXml,
-    /// The UN Security Council Consolidated List, XML.
-    UnXml,
-    /// The EU Financial Sanctions Files (consolidated list), XML.
-    EuXml,
-    /// OFAC's SDN list in its legacy CSV files (sdn.csv, add.csv, alt.csv, sdn_comments.csv).
-    OfacCsv,
-    /// OFAC's lists in the advanced XML (sdn_advanced.xml, cons_advanced.xml).
-    OfacXml,
+/// The published list layouts, by name, each with its summary in `--help`.
+fn list_layouts() -> impl TypedValueParser<Value = ledger_import::Format> {
+    let values = ledger_import::Format::ALL.map(|f| PossibleValue::new(f.name()).help(f.summary()));
+    PossibleValuesParser::new(values)
+        .map(|name| ledger_import::Format::from_name(&name).expect("every possible value names a list layout"))
 }
 
 /// Kinds of subject, for `--kind`.

@@ -3,15 +3,17 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use ledger_core::chain::Head;
+use ledger_core::input::LineError;
 use ledger_core::progress::Progress;
 use ledger_core::time::{Clock, Date};
 use ledger_core::{Error, Ledger};
 use ledger_import::ofac::CsvRole;
 use ledger_import::output::ImportOutput;
-use ledger_import::reconcile::{self, DelistLimit, Options, PlanError};
+use ledger_import::reconcile::{self, DelistLimit, ImportPlan, Options, PlanError};
 use ledger_import::{Format as ImportFormat, ListFile, Parsed, ReadError};
 
-use crate::cli::{Format, ListFormat};
+use crate::cli::Format;
 use crate::output::{self, Table};
 use crate::progress;
 use crate::{Failure, exit};
@@ -19,7 +21,7 @@ use crate::{Failure, exit};
 /// What to import and how.
 pub struct Request<'a> {
     /// The list layout.
-    pub list: ListFormat,
+    pub list: ImportFormat,
     /// The file (`-` for stdin); for ofac-csv, a directory or the files.
     pub files: &'a [PathBuf],
     /// The publication date, for a layout that carries none.
@@ -50,30 +52,7 @@ pub fn run(
     bar.phase(&format!("reconciling {} listed designations", snapshot.designations.len()), None);
     let options = Options { max_delist: req.max_delist, max_amend: req.max_amend, allow_older: req.allow_older };
     let plan = reconcile::plan(ledger, snapshot, file, &options, clock).map_err(|e| refused(&name, e))?;
-    let head = if req.dry_run {
-        None
-    } else {
-        let appended =
-            ledger.append_with(&plan.events, actor, clock, Some(plan.mark.clone()), &bar).map_err(|e| match e {
-                Error::Input(l) => {
-                    // `line` is the event's position in the plan: name where it came from in the
-                    // list instead, and nothing when no event is to blame.
-                    let at = l.line.checked_sub(1).and_then(|i| plan.locations.get(i));
-                    let key = l.key.as_deref();
-                    let field = l.field.as_ref().map(|f| format!(", field `{f}`")).unwrap_or_default();
-                    let place = match (at, key) {
-                        (Some(at), Some(key)) => format!("{at} ({key}){field}: "),
-                        (Some(at), None) => format!("{at}{field}: "),
-                        (None, Some(key)) => format!("{key}{field}: "),
-                        (None, None) => String::new(),
-                    };
-                    Failure::new(exit::DATA, format!("{name}: {place}{}\n  nothing was written", l.reason))
-                }
-                e => e.into(),
-            })?;
-        crate::committed(&appended.head);
-        Some(appended.head)
-    };
+    let head = if req.dry_run { None } else { Some(append(ledger, &plan, &name, actor, clock, &bar)?) };
     bar.done();
 
     let output = ImportOutput::new(&name, &parsed, &plan, head);
@@ -82,40 +61,78 @@ pub fn run(
             let v = serde_json::to_value(&output).map_err(|e| Failure::new(exit::INTERNAL, e.to_string()))?;
             output::write_json(out, &v)?;
         }
-        Format::Table | Format::Csv => {
-            // Names in a list are whoever was listed chose them: nothing of the list, nor the
-            // file's name, reaches the terminal unescaped (JSON leaves bidi overrides as they are).
-            for e in output.events.iter().flatten() {
-                let e = serde_json::to_value(e).unwrap_or_default();
-                writeln!(out, "{}", output::escape(&e.to_string()))?;
-            }
-            let s = &plan.summary;
-            writeln!(
-                out,
-                "{} {} {}: {} list of {}, {} designations listed",
-                if req.dry_run { "would import" } else { "imported" },
-                snapshot.format,
-                output::escape(&name),
-                snapshot.authority,
-                snapshot.report_date,
-                s.listed
-            )?;
-            let mut t = Table::new(&["regime", "designations", "amendments", "delistings"]);
-            for (regime, [d, a, x]) in &s.by_regime {
-                t.row(vec![regime.clone(), d.to_string(), a.to_string(), x.to_string()]);
-            }
-            t.row(vec!["total".into(), s.designations.to_string(), s.amendments.to_string(), s.delistings.to_string()]);
-            if format == Format::Csv {
-                t.write_csv(out)?
-            } else {
-                t.write_text(out)?
-            }
-            if let Some(h) = head {
-                writeln!(out, "head {} {}", h.seq, h.hash)?;
-            }
-        }
+        Format::Table | Format::Csv => write_text(out, format, &output)?,
     }
     Ok(exit::OK)
+}
+
+/// Appends the plan's events, as one batch marking the authority's import.
+fn append(
+    ledger: &Ledger,
+    plan: &ImportPlan,
+    name: &str,
+    actor: &str,
+    clock: &dyn Clock,
+    bar: &progress::Bar,
+) -> Result<Head, Failure> {
+    let appended =
+        ledger.append_with(&plan.events, actor, clock, Some(plan.mark.clone()), bar).map_err(|e| match e {
+            Error::Input(l) => invalid(name, plan, &l),
+            e => e.into(),
+        })?;
+    crate::committed(&appended.head);
+    Ok(appended.head)
+}
+
+/// An event of the plan the ledger refuses. `line` is the event's position in the plan: the
+/// message names where it came from in the list instead, and nothing when no event is to blame.
+fn invalid(name: &str, plan: &ImportPlan, l: &LineError) -> Failure {
+    let at = l.line.checked_sub(1).and_then(|i| plan.locations.get(i));
+    let key = l.key.as_deref();
+    let field = l.field.as_ref().map(|f| format!(", field `{f}`")).unwrap_or_default();
+    let place = match (at, key) {
+        (Some(at), Some(key)) => format!("{at} ({key}){field}: "),
+        (Some(at), None) => format!("{at}{field}: "),
+        (None, Some(key)) => format!("{key}{field}: "),
+        (None, None) => String::new(),
+    };
+    Failure::new(exit::DATA, format!("{name}: {place}{}\n  nothing was written", l.reason))
+}
+
+/// The answer for reading (table) or as CSV: each event of a dry run, a line saying what was
+/// imported, the counts by regime and the new head.
+fn write_text(out: &mut impl Write, format: Format, output: &ImportOutput) -> Result<(), Failure> {
+    // Names in a list are whoever was listed chose them: nothing of the list, nor the
+    // file's name, reaches the terminal unescaped (JSON leaves bidi overrides as they are).
+    for e in output.events.iter().flatten() {
+        let e = serde_json::to_value(e).unwrap_or_default();
+        writeln!(out, "{}", output::escape(&e.to_string()))?;
+    }
+    let s = &output.summary;
+    writeln!(
+        out,
+        "{} {} {}: {} list of {}, {} designations listed",
+        if output.dry_run { "would import" } else { "imported" },
+        output.list,
+        output::escape(&output.file),
+        output.authority,
+        output.report_date,
+        s.listed
+    )?;
+    let mut t = Table::new(&["regime", "designations", "amendments", "delistings"]);
+    for (regime, [d, a, x]) in &s.by_regime {
+        t.row(vec![regime.clone(), d.to_string(), a.to_string(), x.to_string()]);
+    }
+    t.row(vec!["total".into(), s.designations.to_string(), s.amendments.to_string(), s.delistings.to_string()]);
+    if format == Format::Csv {
+        t.write_csv(out)?
+    } else {
+        t.write_text(out)?
+    }
+    if let Some(h) = &output.head {
+        writeln!(out, "head {} {}", h.seq, h.hash)?;
+    }
+    Ok(())
 }
 
 /// A list the reconciliation refuses, with how to lift the limit it met.
@@ -150,20 +167,10 @@ fn read_file(path: &Path, bar: &progress::Bar) -> Result<Vec<u8>, Failure> {
     Ok(bytes)
 }
 
-/// The layout the command line names.
-fn format_of(list: ListFormat) -> Result<ImportFormat, Failure> {
-    let name = list_name(list);
-    ImportFormat::from_name(&name).ok_or_else(|| Failure::new(exit::USAGE, format!("`{name}` is not a list layout")))
-}
-
-fn list_name(list: ListFormat) -> String {
-    clap::ValueEnum::to_possible_value(&list).map(|v| v.get_name().to_owned()).unwrap_or_default()
-}
-
 /// Reads the list's file (or, for a layout of several files, its directory or files) and parses
 /// it: the name that messages give it, and what it says.
 fn read_list(req: &Request, bar: &progress::Bar) -> Result<(String, Parsed), Failure> {
-    let format = format_of(req.list)?;
+    let format = req.list;
     let files = if format.is_several_files() { read_several(req, bar)? } else { read_one(format, req, bar)? };
     let name = if format.is_several_files() {
         req.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ")

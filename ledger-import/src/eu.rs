@@ -46,7 +46,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::check;
-use crate::text::{Notes, collapse, push_distinct, snake_code};
+use crate::text::{Notes, collapse, non_empty, push_distinct, regime_code, snake_code};
 use crate::xml::{self, Node, xs_date};
 use crate::{Format, Listed, ParseError, Snapshot};
 use ledger_core::event::{
@@ -149,10 +149,6 @@ fn attr(node: &Node, name: &str) -> String {
     collapse(node.attr(name).unwrap_or(""))
 }
 
-fn non_empty(s: String) -> Option<String> {
-    if s.is_empty() { None } else { Some(s) }
-}
-
 /// An `xs:boolean`: `true`/`1` or `false`/`0`; `default` when absent or anything else.
 fn flag(node: &Node, name: &str, default: bool) -> bool {
     match node.attr(name).map(str::trim) {
@@ -220,11 +216,7 @@ struct Candidate {
 
 /// Reads one `<sanctionEntity>`, the `index`-th; with its `delistingDate`.
 fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseError> {
-    let start = format!("element sanctionEntity {index} (line {})", node.line);
-    let logical_id = required(node, "logicalId", &start)?.to_owned();
-    let reference = attr(node, "euReferenceNumber");
-    let id = if reference.is_empty() { logical_id.clone() } else { reference };
-    check_id(&id).map_err(|r| ParseError::new(&start, r))?;
+    let (logical_id, id) = ids(node, index)?;
     let here = format!("element sanctionEntity {index} (logicalId {logical_id})");
     let at = |child: &Node| format!("{here}, <{}> (line {})", child.name, child.line);
     let child = |name: &str| {
@@ -238,83 +230,38 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
 
     // The act, the regime and the kind.
     let regulation = child("regulation")?;
-    let programme = required(regulation, "programme", &at(regulation))?;
-    let code: String = programme
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
-        .take(32)
-        .collect();
-    let act = attr(regulation, "numberTitle");
-    let published = required_date(regulation, "publicationDate", &at(regulation))?;
-    let in_force = required_date(regulation, "entryIntoForceDate", &at(regulation))?;
+    let act = Regulation::read(regulation, &at(regulation))?;
     let subject_type = child("subjectType")?;
     let kind = kind_of(subject_type, &at(subject_type))?;
 
-    let acts = acts(node, (published, act.clone(), in_force), &at)?;
-    let mut last_updated = Vec::new();
-    for (_, _, effect) in &acts {
-        push_distinct(&mut last_updated, *effect);
-    }
-    last_updated.sort();
+    let first = (act.published, act.number.clone(), act.in_force);
+    let acts = acts(node, first.clone(), &at)?;
+    let last_updated = dates_of_effect(&acts);
 
-    let mut other = Map::new();
-    let put = |other: &mut Map<String, Value>, key: &str, value: String| {
-        if !value.is_empty() {
-            other.insert(key.to_owned(), Value::String(value));
-        }
-    };
-    let effective = match date_attr(node, "designationDate", &format!("{here} (line {})", node.line))? {
-        Some(d) => d,
+    let (effective, effective_from) = match date_attr(node, "designationDate", &format!("{here} (line {})", node.line))?
+    {
+        Some(d) => (d, None),
         None => {
-            let (effect, how) = earliest_act(&(published, act.clone(), in_force), &acts);
-            put(&mut other, "effective_from", how);
-            effect
+            let (effect, how) = earliest_act(&first, &acts);
+            (effect, Some(how))
         }
     };
     let delisted = date_attr(node, "delistingDate", &format!("{here} (line {})", node.line))?;
 
     let Names { names, titles, functions, genders } = names(node, &here)?;
     let mut notes = Notes::default();
-    let mut nationalities = Vec::new();
-    for c in node.children_named("citizenship") {
-        if let Some(country) = country(c) {
-            push_distinct(&mut nationalities, country);
-        }
-    }
+    let nationalities = nationalities(node);
     let (dates_of_birth, places_of_birth) = births(node, &at, &mut notes)?;
     let addresses = addresses(node, &mut notes);
     let identifiers = identifiers(node, &mut notes);
 
-    // The rest.
-    for remark in node.children_named("remark") {
-        let r = collapse(&remark.text);
-        if !r.is_empty() {
-            notes.add("remarks", r);
-        }
-    }
-    for info in node.children_named("additionalInformation") {
-        let (key, value) = (attr(info, "key"), attr(info, "value"));
-        if !value.is_empty() {
-            notes.add("additional_information", if key.is_empty() { value } else { format!("{key}: {value}") });
-        }
-    }
-    put(&mut other, "logical_id", logical_id);
-    put(&mut other, "un_reference_number", attr(node, "unitedNationId"));
-    put(&mut other, "designation_details", attr(node, "designationDetails"));
-    put(&mut other, "regulation", act);
-    put(&mut other, "regulation_type", attr(regulation, "regulationType"));
-    put(&mut other, "regulation_entry_into_force", in_force.to_string());
-    if let Some(d) = delisted {
-        put(&mut other, "delisting_date", d.to_string());
-    }
-    notes.into_other(&mut other);
-    let url = collapse(regulation.leaf("publicationUrl"));
+    let other = other(node, effective_from, logical_id, &act, delisted, notes);
 
     let designation = Designation {
         authority: AUTHORITY.to_owned(),
         id,
         effective: Effective::Date(effective.0),
-        regime: Regime { code, name: None },
+        regime: Regime { code: act.code, name: None },
         subject: Subject {
             kind,
             names,
@@ -329,7 +276,7 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
         },
         measures: MEASURES.iter().map(|m| (*m).to_owned()).collect(),
         reason: None,
-        source: Some(Source { url: non_empty(url), published: Some(published), document_hash: None }),
+        source: Some(Source { url: non_empty(act.url), published: Some(act.published), document_hash: None }),
         other: if other.is_empty() { None } else { Some(other) },
         published: None,
         note: None,
@@ -340,6 +287,121 @@ fn entity(node: &Node, index: usize) -> Result<(Listed, Option<Date>), ParseErro
         Listed { designation, last_updated, location: format!("sanctionEntity {index} (line {})", node.line) },
         delisted,
     ))
+}
+
+/// The dates of effect of an entity's acts, distinct and in order.
+fn dates_of_effect(acts: &[(Date, String, Date)]) -> Vec<Date> {
+    let mut dates = Vec::new();
+    for (_, _, effect) in acts {
+        push_distinct(&mut dates, *effect);
+    }
+    dates.sort();
+    dates
+}
+
+/// The countries of an entity's `<citizenship>`s, distinct.
+fn nationalities(node: &Node) -> Vec<String> {
+    let mut nationalities = Vec::new();
+    for c in node.children_named("citizenship") {
+        if let Some(country) = country(c) {
+            push_distinct(&mut nationalities, country);
+        }
+    }
+    nationalities
+}
+
+/// An entity's `logicalId`, and the id of its key: its `euReferenceNumber`, else its `logicalId`.
+fn ids(node: &Node, index: usize) -> Result<(String, String), ParseError> {
+    let start = format!("element sanctionEntity {index} (line {})", node.line);
+    let logical_id = required(node, "logicalId", &start)?.to_owned();
+    let reference = attr(node, "euReferenceNumber");
+    let id = if reference.is_empty() { logical_id.clone() } else { reference };
+    check_id(&id).map_err(|r| ParseError::new(&start, r))?;
+    Ok((logical_id, id))
+}
+
+/// What else an entity says, for `other`: how its date of effect was chosen (without a
+/// `designationDate`), its ids, its act, its delisting date, its remarks and the `notes` its
+/// parts left.
+fn other(
+    node: &Node,
+    effective_from: Option<String>,
+    logical_id: String,
+    act: &Regulation,
+    delisted: Option<Date>,
+    mut notes: Notes,
+) -> Map<String, Value> {
+    let mut other = Map::new();
+    if let Some(how) = effective_from {
+        put(&mut other, "effective_from", how);
+    }
+    remarks(node, &mut notes);
+    put(&mut other, "logical_id", logical_id);
+    put(&mut other, "un_reference_number", attr(node, "unitedNationId"));
+    put(&mut other, "designation_details", attr(node, "designationDetails"));
+    act.put_into(&mut other);
+    if let Some(d) = delisted {
+        put(&mut other, "delisting_date", d.to_string());
+    }
+    notes.into_other(&mut other);
+    other
+}
+
+/// Puts `value` into `other` under `key`, unless it is empty.
+fn put(other: &mut Map<String, Value>, key: &str, value: String) {
+    if !value.is_empty() {
+        other.insert(key.to_owned(), Value::String(value));
+    }
+}
+
+/// An entity's `<regulation>`: the act that lists it, under a programme (the regime).
+struct Regulation {
+    /// The regime code: the programme, letters, digits, `_` and `-`, anything else `-`, at most 32.
+    code: String,
+    /// Its number and title (`numberTitle`).
+    number: String,
+    published: Date,
+    in_force: Date,
+    /// `regulationType`.
+    kind: String,
+    /// `publicationUrl`.
+    url: String,
+}
+
+impl Regulation {
+    fn read(regulation: &Node, here: &str) -> Result<Regulation, ParseError> {
+        let programme = required(regulation, "programme", here)?;
+        let code = regime_code(programme);
+        let number = attr(regulation, "numberTitle");
+        let published = required_date(regulation, "publicationDate", here)?;
+        let in_force = required_date(regulation, "entryIntoForceDate", here)?;
+        let kind = attr(regulation, "regulationType");
+        let url = collapse(regulation.leaf("publicationUrl"));
+        Ok(Regulation { code, number, published, in_force, kind, url })
+    }
+
+    /// Puts its number, type and entry into force into `other`.
+    fn put_into(&self, other: &mut Map<String, Value>) {
+        put(other, "regulation", self.number.clone());
+        put(other, "regulation_type", self.kind.clone());
+        put(other, "regulation_entry_into_force", self.in_force.to_string());
+    }
+}
+
+/// An entity's `<remark>`s and `<additionalInformation>` (`key: value`), as notes.
+fn remarks(node: &Node, notes: &mut Notes) {
+    for remark in node.children_named("remark") {
+        let r = collapse(&remark.text);
+        if !r.is_empty() {
+            notes.add("remarks", r);
+        }
+    }
+    for info in node.children_named("additionalInformation") {
+        let (key, value) = (attr(info, "key"), attr(info, "value"));
+        if !value.is_empty() {
+            notes.add("additional_information", if key.is_empty() { value } else { format!("{key}: {value}") });
+        }
+    }
 }
 
 /// Every act an entity names, as (publication date, number, date of effect): its `<regulation>`

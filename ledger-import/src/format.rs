@@ -49,6 +49,18 @@ impl Format {
         }
     }
 
+    /// What it is, in a few words, for a list of the layouts (`ledger import --help`).
+    pub fn summary(self) -> &'static str {
+        match self {
+            Format::UkCsv => "The UK Sanctions List, CSV",
+            Format::UkXml => "The UK Sanctions List, XML",
+            Format::UnXml => "The UN Security Council Consolidated List, XML",
+            Format::EuXml => "The EU Financial Sanctions Files (consolidated list), XML",
+            Format::OfacCsv => "OFAC's SDN list in its legacy CSV files (sdn.csv, add.csv, alt.csv, sdn_comments.csv)",
+            Format::OfacXml => "OFAC's lists in the advanced XML (sdn_advanced.xml, cons_advanced.xml)",
+        }
+    }
+
     /// The layout of that name.
     pub fn from_name(name: &str) -> Option<Format> {
         Format::ALL.into_iter().find(|f| f.name() == name)

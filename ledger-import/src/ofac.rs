@@ -254,6 +254,32 @@ fn non_empty(s: &str) -> Option<String> {
     if s.is_empty() { None } else { Some(s) }
 }
 
+/// An OFAC designation (of either layout): in force from `effective`, its regime `code`,
+/// with no reason or source (neither layout gives one) and what else the list says in `other`.
+pub(crate) fn designation(
+    id: String,
+    effective: Date,
+    code: String,
+    subject: Subject,
+    measures: Vec<String>,
+    other: Map<String, Value>,
+) -> Designation {
+    Designation {
+        authority: AUTHORITY.to_owned(),
+        id,
+        effective: Effective::Date(effective.0),
+        regime: Regime { code, name: None },
+        subject,
+        measures,
+        reason: None,
+        source: None,
+        other: Some(other),
+        published: None,
+        note: None,
+        import: None,
+    }
+}
+
 /// A regime code for a programme: letters, digits, `_` and `-`, other runs one `-`, at most 32.
 pub(crate) fn regime_code(program: &str) -> String {
     let mut out = String::new();
@@ -326,27 +352,73 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
         .map(|p| regime_code(p))
         .filter(|p| !p.is_empty())
         .ok_or_else(|| ParseError::new(at("Program"), format!("no programme (`{}`)", c[3])))?;
-    let sdn_type = collapse(&c[2]).to_ascii_lowercase();
     let mut other = Map::new();
-    let kind = match sdn_type.as_str() {
-        "individual" => SubjectKind::Individual,
-        "vessel" => SubjectKind::Ship,
-        "" => SubjectKind::Entity,
+    let kind = kind_of(&c[2], &at("SDN_Type"), &mut other)?;
+
+    let mut notes = Notes::default();
+    let mut names = names(primary, &e.aliases, &mut notes);
+
+    // The remarks, and what they say of the subject.
+    let remarks = collapse(&format!("{}{}", c[11], e.comments));
+    let Remarks { dates_of_birth, places_of_birth, nationalities, identifiers, gender } =
+        read_remarks(&remarks, &mut names, &mut notes);
+
+    let addresses = addresses(&e.addresses, &mut notes);
+
+    vessel(c, &mut other);
+    other.insert(
+        "effective_from".into(),
+        Value::String(
+            "no designation date in the legacy CSV: the publication date of the first list imported that shows it"
+                .into(),
+        ),
+    );
+    other.insert("programs".into(), Value::Array(programs.into_iter().map(Value::String).collect()));
+    if !remarks.is_empty() {
+        other.insert("remarks".into(), Value::String(remarks));
+    }
+    notes.into_other(&mut other);
+
+    let subject = Subject {
+        kind,
+        names,
+        title: non_empty(&c[4]),
+        dates_of_birth,
+        places_of_birth,
+        nationalities,
+        gender,
+        position: None,
+        addresses,
+        identifiers,
+    };
+    let measures = MEASURES.iter().map(|m| (*m).to_owned()).collect();
+    let designation = designation(e.id.clone(), published, code, subject, measures, other);
+    check(&designation, &here)?;
+    Ok(Listed { designation, last_updated: Vec::new(), location: e.row.location })
+}
+
+/// The kind of subject an `SDN_Type` says (an aircraft, an entity, with `other.sdn_type`).
+fn kind_of(sdn_type: &str, here: &str, other: &mut Map<String, Value>) -> Result<SubjectKind, ParseError> {
+    match collapse(sdn_type).to_ascii_lowercase().as_str() {
+        "individual" => Ok(SubjectKind::Individual),
+        "vessel" => Ok(SubjectKind::Ship),
+        "" => Ok(SubjectKind::Entity),
         "aircraft" => {
             other.insert("sdn_type".into(), Value::String("aircraft".into()));
-            SubjectKind::Entity
+            Ok(SubjectKind::Entity)
         }
-        t => {
-            return Err(ParseError::new(
-                at("SDN_Type"),
-                format!("SDN_Type `{t}` is none of individual, vessel, aircraft or empty (an entity)"),
-            ));
-        }
-    };
+        t => Err(ParseError::new(
+            here,
+            format!("SDN_Type `{t}` is none of individual, vessel, aircraft or empty (an entity)"),
+        )),
+    }
+}
 
+/// The names: the primary, then the aliases of `alt.csv` (`(type, name, remarks)`); a former
+/// name (`fka`) and an alias's remarks as notes.
+fn names(primary: String, aliases: &[(String, String, String)], notes: &mut Notes) -> Vec<Name> {
     let mut names = vec![Name { name: primary, name_type: NameType::Primary, quality: None, script: None }];
-    let mut notes = Notes::default();
-    for (alt_type, name, remarks) in &e.aliases {
+    for (alt_type, name, remarks) in aliases {
         if name.is_empty() {
             continue;
         }
@@ -361,14 +433,11 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
             Name { name: name.clone(), name_type: NameType::Alias, quality: Some(AliasQuality::Good), script: None },
         );
     }
+    names
+}
 
-    // The remarks, and what they say of the subject.
-    let remarks = collapse(&format!("{}{}", c[11], e.comments));
-    let Remarks { dates_of_birth, places_of_birth, nationalities, identifiers, gender } =
-        read_remarks(&remarks, &mut names, &mut notes);
-
-    let addresses = addresses(&e.addresses, &mut notes);
-
+/// A vessel's columns (call sign, type, tonnages, flag, owner), into `other`.
+fn vessel(c: &[String], other: &mut Map<String, Value>) {
     for (i, key) in [
         (5, "call_sign"),
         (6, "vessel_type"),
@@ -381,46 +450,6 @@ fn entry(e: Entry, published: Date) -> Result<Listed, ParseError> {
             other.insert(key.into(), Value::String(v));
         }
     }
-    other.insert(
-        "effective_from".into(),
-        Value::String(
-            "no designation date in the legacy CSV: the publication date of the first list imported that shows it"
-                .into(),
-        ),
-    );
-    other.insert("programs".into(), Value::Array(programs.into_iter().map(Value::String).collect()));
-    if !remarks.is_empty() {
-        other.insert("remarks".into(), Value::String(remarks));
-    }
-    notes.into_other(&mut other);
-
-    let designation = Designation {
-        authority: AUTHORITY.to_owned(),
-        id: e.id.clone(),
-        effective: Effective::Date(published.0),
-        regime: Regime { code, name: None },
-        subject: Subject {
-            kind,
-            names,
-            title: non_empty(&c[4]),
-            dates_of_birth,
-            places_of_birth,
-            nationalities,
-            gender,
-            position: None,
-            addresses,
-            identifiers,
-        },
-        measures: MEASURES.iter().map(|m| (*m).to_owned()).collect(),
-        reason: None,
-        source: None,
-        other: Some(other),
-        published: None,
-        note: None,
-        import: None,
-    };
-    check(&designation, &here)?;
-    Ok(Listed { designation, last_updated: Vec::new(), location: e.row.location })
 }
 
 /// What the remarks say of the subject: `DOB`, `POB`, `nationality`/`citizen`, `Gender`, the

@@ -39,10 +39,9 @@ use crate::text::{collapse, push_distinct, snake_code};
 use crate::xml::{self, Node};
 use crate::{Format, Listed, ParseError, Snapshot};
 use ledger_core::event::{
-    Address, AliasQuality, DateOfBirth, Designation, Identifier, Name, NameType, Place, Regime, Subject, SubjectKind,
-    check_id,
+    Address, AliasQuality, DateOfBirth, Identifier, Name, NameType, Place, Subject, SubjectKind, check_id,
 };
-use ledger_core::time::{Date, Effective};
+use ledger_core::time::Date;
 
 /// The authority of OFAC's lists.
 const AUTHORITY: &str = "OFAC";
@@ -181,47 +180,19 @@ struct Entry {
     legal_basis: Option<String>,
 }
 
+/// The sections of the file the importer reads, by name.
+const SECTIONS: [&str; 6] =
+    ["DateOfIssue", "ReferenceValueSets", "Locations", "IDRegDocuments", "DistinctParties", "SanctionsEntries"];
+
 /// Parses OFAC's advanced XML (format `ofac-xml`).
 pub fn parse_xml(bytes: &[u8]) -> Result<Snapshot, ParseError> {
     let mut sections: BTreeMap<String, Node> = BTreeMap::new();
-    xml::read(
-        bytes,
-        |root| {
-            let here = format!("line {}, element <{}>", root.line, root.name);
-            if root.name != "Sanctions" {
-                return Err(ParseError::new(
-                    here,
-                    format!("the root element is <{}>, expected <Sanctions> (OFAC advanced XML)", root.name),
-                ));
-            }
-            match root.attr("xmlns").map(str::trim) {
-                Some(ns) if NAMESPACES.contains(&ns) => Ok(()),
-                ns => Err(ParseError::new(
-                    here,
-                    format!(
-                        "namespace `{}` is none of the advanced XML's ({})",
-                        ns.unwrap_or(""),
-                        NAMESPACES.join(", ")
-                    ),
-                )),
-            }
-        },
-        |node| {
-            if [
-                "DateOfIssue",
-                "ReferenceValueSets",
-                "Locations",
-                "IDRegDocuments",
-                "DistinctParties",
-                "SanctionsEntries",
-            ]
-            .contains(&node.name.as_str())
-            {
-                sections.insert(node.name.clone(), node);
-            }
-            Ok(())
-        },
-    )?;
+    xml::read(bytes, check_root, |node| {
+        if SECTIONS.contains(&node.name.as_str()) {
+            sections.insert(node.name.clone(), node);
+        }
+        Ok(())
+    })?;
     let section = |name: &str| {
         sections.get(name).ok_or_else(|| {
             let seen: Vec<&str> = sections.keys().map(String::as_str).collect();
@@ -233,47 +204,8 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Snapshot, ParseError> {
     };
     let issue = section("DateOfIssue")?;
     let report_date = date_of(issue, &format!("line {}, element <DateOfIssue>", issue.line))?;
-    let codes = Codes::read(section("ReferenceValueSets")?);
-    let mut locations: HashMap<&str, &Node> = HashMap::new();
-    for l in section("Locations")?.children_named("Location") {
-        locations.insert(l.attr("ID").unwrap_or("").trim(), l);
-    }
-    let mut documents: HashMap<&str, Vec<&Node>> = HashMap::new();
-    for d in section("IDRegDocuments")?.children_named("IDRegDocument") {
-        documents.entry(d.attr("IdentityID").unwrap_or("").trim()).or_default().push(d);
-    }
-
-    // The entries, by profile.
-    let mut entries: HashMap<String, Vec<Entry>> = HashMap::new();
-    for e in section("SanctionsEntries")?.children_named("SanctionsEntry") {
-        let here = format!("line {}, element <SanctionsEntry ID=\"{}\">", e.line, e.attr("ID").unwrap_or(""));
-        let profile = e
-            .attr("ProfileID")
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| ParseError::new(&here, "no ProfileID, which the importer relies on"))?;
-        let event =
-            e.child("EntryEvent").ok_or_else(|| ParseError::new(&here, "no <EntryEvent>: no designation date"))?;
-        let date = date_of(event.child("Date").ok_or_else(|| ParseError::new(&here, "no <EntryEvent><Date>"))?, &here)?;
-        let list = codes.text("List", e.attr("ListID").unwrap_or(""), &here)?;
-        let legal_basis = match event.attr("LegalBasisID") {
-            Some(id) => codes.get("LegalBasis", id, &here)?.attr("LegalBasisShortRef").map(collapse),
-            None => None,
-        };
-        let (mut programs, mut types) = (Vec::new(), Vec::new());
-        for m in e.children_named("SanctionsMeasure") {
-            let kind = codes.text("SanctionsType", m.attr("SanctionsTypeID").unwrap_or(""), &here)?;
-            if kind == "Program" {
-                let p = collapse(m.leaf("Comment"));
-                if !p.is_empty() {
-                    push_distinct(&mut programs, p);
-                }
-            } else {
-                push_distinct(&mut types, kind);
-            }
-        }
-        entries.entry(profile.to_owned()).or_default().push(Entry { date, list, programs, types, legal_basis });
-    }
+    let tables = Tables::read(section("ReferenceValueSets")?, section("Locations")?, section("IDRegDocuments")?);
+    let mut entries = entries_by_profile(&tables.codes, section("SanctionsEntries")?)?;
 
     let mut designations = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();
@@ -293,17 +225,7 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Snapshot, ParseError> {
         let Some(mut listed) = entries.remove(&id) else { continue };
         listed.sort_by_key(|e| e.date);
         let listed_here = format!("{here}, profile {id}");
-        designations.push(party_record(
-            &codes,
-            &locations,
-            &documents,
-            party,
-            profile,
-            &id,
-            &listed,
-            &listed_here,
-            location,
-        )?);
+        designations.push(party_record(&tables, party, profile, &id, &listed, &listed_here, location)?);
     }
     if let Some(profile) = entries.keys().min() {
         return Err(ParseError::new(
@@ -314,11 +236,91 @@ pub fn parse_xml(bytes: &[u8]) -> Result<Snapshot, ParseError> {
     Ok(Snapshot { authority: AUTHORITY.to_owned(), format: Format::OfacXml, report_date, designations })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Refuses a root element other than `<Sanctions>` in one of the advanced XML's namespaces.
+fn check_root(root: &Node) -> Result<(), ParseError> {
+    let here = format!("line {}, element <{}>", root.line, root.name);
+    if root.name != "Sanctions" {
+        return Err(ParseError::new(
+            here,
+            format!("the root element is <{}>, expected <Sanctions> (OFAC advanced XML)", root.name),
+        ));
+    }
+    match root.attr("xmlns").map(str::trim) {
+        Some(ns) if NAMESPACES.contains(&ns) => Ok(()),
+        ns => Err(ParseError::new(
+            here,
+            format!("namespace `{}` is none of the advanced XML's ({})", ns.unwrap_or(""), NAMESPACES.join(", ")),
+        )),
+    }
+}
+
+/// The tables a party's record is joined from: the codes, the locations by ID and the documents
+/// by the identity they belong to.
+struct Tables<'a> {
+    codes: Codes,
+    locations: HashMap<&'a str, &'a Node>,
+    documents: HashMap<&'a str, Vec<&'a Node>>,
+}
+
+impl<'a> Tables<'a> {
+    fn read(reference_values: &Node, locations: &'a Node, documents: &'a Node) -> Tables<'a> {
+        let mut tables =
+            Tables { codes: Codes::read(reference_values), locations: HashMap::new(), documents: HashMap::new() };
+        for l in locations.children_named("Location") {
+            tables.locations.insert(l.attr("ID").unwrap_or("").trim(), l);
+        }
+        for d in documents.children_named("IDRegDocument") {
+            tables.documents.entry(d.attr("IdentityID").unwrap_or("").trim()).or_default().push(d);
+        }
+        tables
+    }
+}
+
+/// The `SanctionsEntries`, by the profile each is an entry of.
+fn entries_by_profile(codes: &Codes, section: &Node) -> Result<HashMap<String, Vec<Entry>>, ParseError> {
+    let mut entries: HashMap<String, Vec<Entry>> = HashMap::new();
+    for e in section.children_named("SanctionsEntry") {
+        let (profile, entry) = sanctions_entry(codes, e)?;
+        entries.entry(profile.to_owned()).or_default().push(entry);
+    }
+    Ok(entries)
+}
+
+/// One `SanctionsEntry`: the profile it is an entry of, and its date, list, programmes,
+/// sanctions types and legal basis.
+fn sanctions_entry<'a>(codes: &Codes, e: &'a Node) -> Result<(&'a str, Entry), ParseError> {
+    let here = format!("line {}, element <SanctionsEntry ID=\"{}\">", e.line, e.attr("ID").unwrap_or(""));
+    let profile = e
+        .attr("ProfileID")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| ParseError::new(&here, "no ProfileID, which the importer relies on"))?;
+    let event = e.child("EntryEvent").ok_or_else(|| ParseError::new(&here, "no <EntryEvent>: no designation date"))?;
+    let date = date_of(event.child("Date").ok_or_else(|| ParseError::new(&here, "no <EntryEvent><Date>"))?, &here)?;
+    let list = codes.text("List", e.attr("ListID").unwrap_or(""), &here)?;
+    let legal_basis = match event.attr("LegalBasisID") {
+        Some(id) => codes.get("LegalBasis", id, &here)?.attr("LegalBasisShortRef").map(collapse),
+        None => None,
+    };
+    let (mut programs, mut types) = (Vec::new(), Vec::new());
+    for m in e.children_named("SanctionsMeasure") {
+        let kind = codes.text("SanctionsType", m.attr("SanctionsTypeID").unwrap_or(""), &here)?;
+        if kind == "Program" {
+            let p = collapse(m.leaf("Comment"));
+            if !p.is_empty() {
+                push_distinct(&mut programs, p);
+            }
+        } else {
+            push_distinct(&mut types, kind);
+        }
+    }
+    Ok((profile, Entry { date, list, programs, types, legal_basis }))
+}
+
+/// A party's record, joined from its profile, its identity's documents and its entries (the
+/// earliest first).
 fn party_record(
-    codes: &Codes,
-    locations: &HashMap<&str, &Node>,
-    documents: &HashMap<&str, Vec<&Node>>,
+    tables: &Tables,
     party: &Node,
     profile: &Node,
     id: &str,
@@ -326,19 +328,9 @@ fn party_record(
     here: &str,
     location: String,
 ) -> Result<Listed, ParseError> {
+    let codes = &tables.codes;
     let mut other = Map::new();
-    let subtype = codes.get("PartySubType", profile.attr("PartySubTypeID").unwrap_or(""), here)?;
-    let party_type = codes.text("PartyType", subtype.attr("PartyTypeID").unwrap_or(""), here)?;
-    let kind = match (party_type.as_str(), subtype.text.as_str()) {
-        ("Individual", _) => SubjectKind::Individual,
-        (_, "Vessel") => SubjectKind::Ship,
-        (_, sub) => {
-            if sub != "Unknown" {
-                other.insert("party_type".into(), Value::String(sub.to_ascii_lowercase()));
-            }
-            SubjectKind::Entity
-        }
-    };
+    let kind = kind_of(codes, profile, here, &mut other)?;
 
     // Names, from the primary identity.
     let identity = profile
@@ -350,46 +342,18 @@ fn party_record(
 
     // Features.
     let Features { dates_of_birth, places_of_birth, nationalities, addresses, gender, features } =
-        features(codes, locations, profile, here)?;
+        features(codes, &tables.locations, profile, here)?;
 
     // Documents.
     let identity_id = identity.attr("ID").unwrap_or("").trim();
-    let identifiers = identifiers(codes, documents.get(identity_id).into_iter().flatten().copied(), here)?;
+    let identifiers = identifiers(codes, tables.documents.get(identity_id).into_iter().flatten().copied(), here)?;
 
     // The entries.
-    let (mut programs, mut lists, mut bases, mut types) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for e in entries {
-        for p in &e.programs {
-            push_distinct(&mut programs, p.clone());
-        }
-        push_distinct(&mut lists, e.list.clone());
-        if let Some(b) = &e.legal_basis {
-            push_distinct(&mut bases, b.clone());
-        }
-        for t in &e.types {
-            push_distinct(&mut types, t.clone());
-        }
-    }
-    let code = programs.first().map(|p| crate::ofac::regime_code(p)).filter(|c| !c.is_empty()).ok_or_else(|| {
-        ParseError::new(here, "no programme: no SanctionsMeasure of type Program with a Comment in its entries")
-    })?;
-    let mut measures = Vec::new();
-    for t in &types {
-        push_distinct(&mut measures, if t == "Block" { "asset_freeze".to_owned() } else { "financial".to_owned() });
-    }
-    if measures.is_empty() {
-        measures.push("asset_freeze".to_owned());
-    }
-    measures.sort_by_key(|m| m != "asset_freeze");
+    let programmes = Programmes::of(entries);
+    let code = programmes.regime_code(here)?;
+    let measures = measures(&programmes.types);
+    programmes.into_other(&mut other);
     let strings = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
-    other.insert("programs".into(), strings(programs));
-    other.insert("lists".into(), strings(lists));
-    if !bases.is_empty() {
-        other.insert("legal_bases".into(), strings(bases));
-    }
-    if !types.is_empty() {
-        other.insert("sanctions_types".into(), strings(types));
-    }
     if !features.is_empty() {
         other.insert("features".into(), Value::Array(features));
     }
@@ -400,40 +364,120 @@ fn party_record(
     if !comment.is_empty() {
         other.insert("remarks".into(), Value::String(comment));
     }
+    let last_updated = last_updated(entries);
+
+    let subject = Subject {
+        kind,
+        names,
+        title: None,
+        dates_of_birth,
+        places_of_birth,
+        nationalities,
+        gender,
+        position: None,
+        addresses,
+        identifiers,
+    };
+    let designation = crate::ofac::designation(id.to_owned(), entries[0].date, code, subject, measures, other);
+    check(&designation, here)?;
+    Ok(Listed { designation, last_updated, location })
+}
+
+/// The kind of subject a profile's `PartySubType` says; a kind of entity that is neither
+/// unknown nor a vessel goes into `other.party_type`.
+fn kind_of(
+    codes: &Codes,
+    profile: &Node,
+    here: &str,
+    other: &mut Map<String, Value>,
+) -> Result<SubjectKind, ParseError> {
+    let subtype = codes.get("PartySubType", profile.attr("PartySubTypeID").unwrap_or(""), here)?;
+    let party_type = codes.text("PartyType", subtype.attr("PartyTypeID").unwrap_or(""), here)?;
+    Ok(match (party_type.as_str(), subtype.text.as_str()) {
+        ("Individual", _) => SubjectKind::Individual,
+        (_, "Vessel") => SubjectKind::Ship,
+        (_, sub) => {
+            if sub != "Unknown" {
+                other.insert("party_type".into(), Value::String(sub.to_ascii_lowercase()));
+            }
+            SubjectKind::Entity
+        }
+    })
+}
+
+/// What a party's entries list, each distinct, in the order met: its programmes, the lists it
+/// is on, their legal bases and the sanctions types other than a programme.
+struct Programmes {
+    programs: Vec<String>,
+    lists: Vec<String>,
+    bases: Vec<String>,
+    types: Vec<String>,
+}
+
+impl Programmes {
+    fn of(entries: &[Entry]) -> Programmes {
+        let (mut programs, mut lists, mut bases, mut types) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for e in entries {
+            for p in &e.programs {
+                push_distinct(&mut programs, p.clone());
+            }
+            push_distinct(&mut lists, e.list.clone());
+            if let Some(b) = &e.legal_basis {
+                push_distinct(&mut bases, b.clone());
+            }
+            for t in &e.types {
+                push_distinct(&mut types, t.clone());
+            }
+        }
+        Programmes { programs, lists, bases, types }
+    }
+
+    /// The regime code: of the first programme (refused without one).
+    fn regime_code(&self, here: &str) -> Result<String, ParseError> {
+        self.programs.first().map(|p| crate::ofac::regime_code(p)).filter(|c| !c.is_empty()).ok_or_else(|| {
+            ParseError::new(here, "no programme: no SanctionsMeasure of type Program with a Comment in its entries")
+        })
+    }
+
+    /// Puts them into `other`: `programs` and `lists`, and `legal_bases` and `sanctions_types`
+    /// when there are any.
+    fn into_other(self, other: &mut Map<String, Value>) {
+        let strings = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
+        other.insert("programs".into(), strings(self.programs));
+        other.insert("lists".into(), strings(self.lists));
+        if !self.bases.is_empty() {
+            other.insert("legal_bases".into(), strings(self.bases));
+        }
+        if !self.types.is_empty() {
+            other.insert("sanctions_types".into(), strings(self.types));
+        }
+    }
+}
+
+/// The dates of a party's later entries (after the first, which is its designation), distinct
+/// and in order.
+fn last_updated(entries: &[Entry]) -> Vec<Date> {
     let mut last_updated = Vec::new();
     for e in &entries[1..] {
         push_distinct(&mut last_updated, e.date);
     }
     last_updated.sort();
     last_updated.dedup();
+    last_updated
+}
 
-    let designation = Designation {
-        authority: AUTHORITY.to_owned(),
-        id: id.to_owned(),
-        effective: Effective::Date(entries[0].date.0),
-        regime: Regime { code, name: None },
-        subject: Subject {
-            kind,
-            names,
-            title: None,
-            dates_of_birth,
-            places_of_birth,
-            nationalities,
-            gender,
-            position: None,
-            addresses,
-            identifiers,
-        },
-        measures,
-        reason: None,
-        source: None,
-        other: Some(other),
-        published: None,
-        note: None,
-        import: None,
-    };
-    check(&designation, here)?;
-    Ok(Listed { designation, last_updated, location })
+/// The measures of the sanctions types: `asset_freeze` for a `Block` (and when there is no
+/// type), `financial` for any other; `asset_freeze` first.
+fn measures(types: &[String]) -> Vec<String> {
+    let mut measures = Vec::new();
+    for t in types {
+        push_distinct(&mut measures, if t == "Block" { "asset_freeze".to_owned() } else { "financial".to_owned() });
+    }
+    if measures.is_empty() {
+        measures.push("asset_freeze".to_owned());
+    }
+    measures.sort_by_key(|m| m != "asset_freeze");
+    measures
 }
 
 /// The names of a party's primary identity, the primary first (refused without one), and the
@@ -494,6 +538,7 @@ fn names(codes: &Codes, identity: &Node, here: &str) -> Result<(Vec<Name>, Vec<S
 
 /// What a profile's features give: dates and places of birth, nationalities, addresses, gender,
 /// and every other feature as `Kind: value`.
+#[derive(Default)]
 struct Features {
     dates_of_birth: Vec<DateOfBirth>,
     places_of_birth: Vec<Place>,
@@ -510,83 +555,105 @@ fn features(
     profile: &Node,
     here: &str,
 ) -> Result<Features, ParseError> {
-    let (mut dates_of_birth, mut places_of_birth, mut nationalities, mut addresses) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut gender = None;
-    let mut features = Vec::new();
+    let mut features = Features::default();
     for f in profile.children_named("Feature") {
         let kind = codes.text("FeatureType", f.attr("FeatureTypeID").unwrap_or(""), here)?;
         for v in f.children_named("FeatureVersion") {
-            let mut texts = Vec::new();
-            let mut places = Vec::new();
-            for d in v.children_named("VersionDetail") {
-                let t = collapse(&d.text);
-                if !t.is_empty() {
-                    texts.push(t);
-                } else if let Some(r) = d.attr("DetailReferenceID") {
-                    texts.push(codes.text("DetailReference", r, here)?);
+            let details = Details::read(codes, locations, v, here)?;
+            features.add(&kind, v, details);
+        }
+    }
+    Ok(features)
+}
+
+/// A feature version's details: its texts (a detail's text, or the reference it names) and its
+/// locations.
+struct Details {
+    texts: Vec<String>,
+    places: Vec<Address>,
+}
+
+impl Details {
+    fn read(codes: &Codes, locations: &HashMap<&str, &Node>, v: &Node, here: &str) -> Result<Details, ParseError> {
+        let mut texts = Vec::new();
+        let mut places = Vec::new();
+        for d in v.children_named("VersionDetail") {
+            let t = collapse(&d.text);
+            if !t.is_empty() {
+                texts.push(t);
+            } else if let Some(r) = d.attr("DetailReferenceID") {
+                texts.push(codes.text("DetailReference", r, here)?);
+            }
+        }
+        for l in v.children_named("VersionLocation") {
+            let lid = l.attr("LocationID").unwrap_or("").trim();
+            let node = locations
+                .get(lid)
+                .ok_or_else(|| ParseError::new(here, format!("LocationID `{lid}` is not among the <Locations>")))?;
+            places.push(address_of(codes, node, here)?);
+        }
+        Ok(Details { texts, places })
+    }
+}
+
+impl Features {
+    /// Adds feature version `v` of type `kind`, with its details, where its type says.
+    fn add(&mut self, kind: &str, v: &Node, Details { texts, places }: Details) {
+        match kind {
+            "Birthdate" => {
+                if let Some(d) = v.child("DatePeriod").and_then(period) {
+                    push_distinct(&mut self.dates_of_birth, d);
                 }
             }
-            for l in v.children_named("VersionLocation") {
-                let lid = l.attr("LocationID").unwrap_or("").trim();
-                let node = locations
-                    .get(lid)
-                    .ok_or_else(|| ParseError::new(here, format!("LocationID `{lid}` is not among the <Locations>")))?;
-                places.push(address_of(codes, node, here)?);
+            "Place of Birth" => self.add_places_of_birth(texts, places),
+            "Citizenship Country" | "Nationality Country" => {
+                for c in places.into_iter().filter_map(|a| a.country).chain(texts) {
+                    push_distinct(&mut self.nationalities, c);
+                }
             }
-            match kind.as_str() {
-                "Birthdate" => {
-                    if let Some(d) = v.child("DatePeriod").and_then(period) {
-                        push_distinct(&mut dates_of_birth, d);
-                    }
+            "Gender" => self.gender = texts.into_iter().next(),
+            "Location" => {
+                for a in places {
+                    push_distinct(&mut self.addresses, a);
                 }
-                "Place of Birth" => {
-                    for t in &texts {
-                        let place = match t.rsplit_once(", ") {
-                            Some((town, country)) => {
-                                Place { town: Some(town.to_owned()), region: None, country: Some(country.to_owned()) }
-                            }
-                            None => Place { town: Some(t.clone()), region: None, country: None },
-                        };
-                        push_distinct(&mut places_of_birth, place);
-                    }
-                    for a in places {
-                        let town = (!a.lines.is_empty()).then(|| a.lines.join(", ")).or(a.town);
-                        push_distinct(&mut places_of_birth, Place { town, region: a.region, country: a.country });
-                    }
+            }
+            _ => {
+                let mut values = texts;
+                values.extend(places.into_iter().map(|a| {
+                    let parts: Vec<String> = a
+                        .lines
+                        .into_iter()
+                        .chain([a.town, a.region, a.postal_code, a.country].into_iter().flatten())
+                        .collect();
+                    parts.join(", ")
+                }));
+                if let Some(d) = v.child("DatePeriod").and_then(period) {
+                    values.push(d.date);
                 }
-                "Citizenship Country" | "Nationality Country" => {
-                    for c in places.into_iter().filter_map(|a| a.country).chain(texts) {
-                        push_distinct(&mut nationalities, c);
-                    }
-                }
-                "Gender" => gender = texts.into_iter().next(),
-                "Location" => {
-                    for a in places {
-                        push_distinct(&mut addresses, a);
-                    }
-                }
-                _ => {
-                    let mut values = texts;
-                    values.extend(places.into_iter().map(|a| {
-                        let parts: Vec<String> = a
-                            .lines
-                            .into_iter()
-                            .chain([a.town, a.region, a.postal_code, a.country].into_iter().flatten())
-                            .collect();
-                        parts.join(", ")
-                    }));
-                    if let Some(d) = v.child("DatePeriod").and_then(period) {
-                        values.push(d.date);
-                    }
-                    for value in values.into_iter().filter(|v| !v.is_empty()) {
-                        push_distinct(&mut features, Value::String(format!("{kind}: {value}")));
-                    }
+                for value in values.into_iter().filter(|v| !v.is_empty()) {
+                    push_distinct(&mut self.features, Value::String(format!("{kind}: {value}")));
                 }
             }
         }
     }
-    Ok(Features { dates_of_birth, places_of_birth, nationalities, addresses, gender, features })
+
+    /// Places of birth: a text `town, country` (or a town), and a location's lines (or town),
+    /// region and country.
+    fn add_places_of_birth(&mut self, texts: Vec<String>, places: Vec<Address>) {
+        for t in &texts {
+            let place = match t.rsplit_once(", ") {
+                Some((town, country)) => {
+                    Place { town: Some(town.to_owned()), region: None, country: Some(country.to_owned()) }
+                }
+                None => Place { town: Some(t.clone()), region: None, country: None },
+            };
+            push_distinct(&mut self.places_of_birth, place);
+        }
+        for a in places {
+            let town = (!a.lines.is_empty()).then(|| a.lines.join(", ")).or(a.town);
+            push_distinct(&mut self.places_of_birth, Place { town, region: a.region, country: a.country });
+        }
+    }
 }
 
 /// The identity's documents with a number as identifiers.
@@ -631,6 +698,7 @@ fn identifiers<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ledger_core::event::Designation;
 
     const LIST: &[u8] = include_bytes!("../../tests/fixtures/lists/ofac-advanced/cons_advanced-2020-03-17.xml");
 

@@ -63,6 +63,18 @@ pub(crate) fn snake_code(label: &str) -> Option<String> {
     Some(out.trim_end_matches('_').to_owned())
 }
 
+/// The text, unless it is empty.
+pub(crate) fn non_empty(s: String) -> Option<String> {
+    if s.is_empty() { None } else { Some(s) }
+}
+
+/// The regime code of a published programme or list name (`DRC`): ASCII letters, digits, `_`
+/// and `-`, anything else as `-`, at most 32 characters. (OFAC's programmes have their own,
+/// `ofac::regime_code`, which makes a run of other characters one `-`.)
+pub(crate) fn regime_code(label: &str) -> String {
+    label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' }).take(32).collect()
+}
+
 /// The bytes as UTF-8 text, or an error naming the line of the first bad byte.
 pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, ParseError> {
     std::str::from_utf8(bytes).map_err(|e| {

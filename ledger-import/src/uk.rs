@@ -745,29 +745,29 @@ impl Acc {
         self.singles[s.index()].as_ref().map(|(v, _)| v.as_str())
     }
 
-    fn finish(self) -> Result<Listed, ParseError> {
-        let at = |reason: String| ParseError::new(self.location.clone(), format!("{}: {reason}", self.id));
-        let kind = self.kind.as_ref().map(|k| k.0).ok_or_else(|| at("no Designation Type".into()))?;
-        let effective = self.date_designated.as_ref().map(|d| d.0).ok_or_else(|| at("no Date Designated".into()))?;
-        let code: String = self.id.chars().take_while(char::is_ascii_alphabetic).take(MAX_REGIME_CODE).collect();
-        if code.is_empty() {
-            return Err(at("the Unique ID does not start with a regime code (e.g. GIM0030)".into()));
-        }
+    /// The names, then the non-Latin ones.
+    fn all_names(&self) -> Vec<Name> {
         let mut names = self.names.clone();
         for n in &self.non_latin {
             push_distinct(&mut names, n.clone());
         }
-        if names.is_empty() {
-            return Err(at("no name".into()));
-        }
+        names
+    }
 
+    /// The measures of the sanctions imposed, by code, each once.
+    fn measures(&self) -> Vec<String> {
         let mut measures = Vec::new();
         for m in self.single(Single::SanctionsImposed).map(split_list).unwrap_or_default() {
             if let Some(code) = measure(m) {
                 push_distinct(&mut measures, code);
             }
         }
+        measures
+    }
 
+    /// What else the record says, for `other`: its OFSI group and UN reference, its designation
+    /// source (unless the UK), its other information and the columns of no field.
+    fn other(&self) -> Map<String, Value> {
         let mut other = Map::new();
         let mut put = |key: &str, value: Option<&str>| {
             if let Some(v) = value {
@@ -786,12 +786,34 @@ impl Acc {
                 put(key, Some(&values.join("|")));
             }
         }
+        other
+    }
 
-        // Identifiers come from several columns; order them by kind so both layouts agree.
+    /// The identifiers, which come from several columns, ordered by kind so that both layouts
+    /// agree.
+    fn identifiers_by_kind(&self) -> Vec<Identifier> {
         let rank =
             |k: &str| ["passport", "national_id", "registration", "imo"].iter().position(|x| *x == k).unwrap_or(4);
         let mut identifiers = self.identifiers.clone();
         identifiers.sort_by_key(|i| rank(&i.kind));
+        identifiers
+    }
+
+    fn finish(self) -> Result<Listed, ParseError> {
+        let at = |reason: String| ParseError::new(self.location.clone(), format!("{}: {reason}", self.id));
+        let kind = self.kind.as_ref().map(|k| k.0).ok_or_else(|| at("no Designation Type".into()))?;
+        let effective = self.date_designated.as_ref().map(|d| d.0).ok_or_else(|| at("no Date Designated".into()))?;
+        let code: String = self.id.chars().take_while(char::is_ascii_alphabetic).take(MAX_REGIME_CODE).collect();
+        if code.is_empty() {
+            return Err(at("the Unique ID does not start with a regime code (e.g. GIM0030)".into()));
+        }
+        let names = self.all_names();
+        if names.is_empty() {
+            return Err(at("no name".into()));
+        }
+        let measures = self.measures();
+        let other = self.other();
+        let identifiers = self.identifiers_by_kind();
 
         let joined = |v: &[String]| if v.is_empty() { None } else { Some(v.join("; ")) };
         let designation = Designation {

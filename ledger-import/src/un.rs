@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::check;
-use crate::text::{Notes, collapse, push_distinct, snake_code};
+use crate::text::{Notes, collapse, non_empty, push_distinct, regime_code, snake_code};
 use crate::xml::{self, Node, xs_date};
 use crate::{Format, Listed, ParseError, Snapshot};
 use ledger_core::event::{
@@ -90,10 +90,6 @@ fn text(node: &Node, name: &str) -> String {
     collapse(node.leaf(name))
 }
 
-fn non_empty(s: String) -> Option<String> {
-    if s.is_empty() { None } else { Some(s) }
-}
-
 /// The collapsed, non-empty `VALUE`s under every child `name` of `node`.
 fn values(node: &Node, name: &str) -> Vec<(String, usize)> {
     let mut out = Vec::new();
@@ -122,19 +118,8 @@ fn record(node: &Node, kind: SubjectKind, index: usize) -> Result<Listed, ParseE
     let at = |child: &str| format!("{here}, {child} (line {})", node.child(child).map_or(node.line, |c| c.line));
     check_id(&id).map_err(|r| ParseError::new(at("REFERENCE_NUMBER"), r))?;
 
-    let listed_on = text(node, "LISTED_ON");
-    if listed_on.is_empty() {
-        return Err(ParseError::new(at("LISTED_ON"), missing(node, "LISTED_ON")));
-    }
-    // An xs:date, which may carry a time zone (`2012-12-31-05:00`).
-    let effective = xs_date(&listed_on).map_err(|r| ParseError::new(at("LISTED_ON"), format!("LISTED_ON: {r}")))?;
-
-    let mut last_updated = Vec::new();
-    for (v, line) in values(node, "LAST_DAY_UPDATED") {
-        let d = xs_date(&v).map_err(|r| ParseError::new(format!("{here}, LAST_DAY_UPDATED (line {line})"), r))?;
-        push_distinct(&mut last_updated, d);
-    }
-    last_updated.sort();
+    let effective = listed_on(node, &at)?;
+    let last_updated = last_updated(node, &here)?;
 
     let code = regime_code(&text(node, "UN_LIST_TYPE"));
     if code.is_empty() {
@@ -150,25 +135,9 @@ fn record(node: &Node, kind: SubjectKind, index: usize) -> Result<Listed, ParseE
     let identifiers = identifiers(node, &mut notes);
 
     // The rest.
-    let joined = |name: &str| {
-        let mut distinct = Vec::new();
-        for (v, _) in values(node, name) {
-            push_distinct(&mut distinct, v);
-        }
-        non_empty(distinct.join("; "))
-    };
-    let mut nationalities = Vec::new();
-    for (v, _) in values(node, "NATIONALITY") {
-        push_distinct(&mut nationalities, v);
-    }
-    let mut other = Map::new();
-    for key in ["DATAID", "VERSIONNUM"] {
-        let v = text(node, key);
-        if !v.is_empty() {
-            other.insert(key.to_ascii_lowercase(), Value::String(v));
-        }
-    }
-    notes.into_other(&mut other);
+    let nationalities = distinct_values(node, "NATIONALITY");
+    let joined = |name: &str| non_empty(distinct_values(node, name).join("; "));
+    let other = other(node, notes);
     let comments = node.leaf("COMMENTS1");
     let measures: &[&str] = if kind == SubjectKind::Individual { &INDIVIDUAL_MEASURES } else { &ENTITY_MEASURES };
 
@@ -201,6 +170,49 @@ fn record(node: &Node, kind: SubjectKind, index: usize) -> Result<Listed, ParseE
     Ok(Listed { designation, last_updated, location: format!("{tag} {index} (line {})", node.line) })
 }
 
+/// The record's `LISTED_ON`: an xs:date, which may carry a time zone (`2012-12-31-05:00`).
+fn listed_on(node: &Node, at: &dyn Fn(&str) -> String) -> Result<Date, ParseError> {
+    let listed_on = text(node, "LISTED_ON");
+    if listed_on.is_empty() {
+        return Err(ParseError::new(at("LISTED_ON"), missing(node, "LISTED_ON")));
+    }
+    xs_date(&listed_on).map_err(|r| ParseError::new(at("LISTED_ON"), format!("LISTED_ON: {r}")))
+}
+
+/// The record's `LAST_DAY_UPDATED` dates, distinct and in order.
+fn last_updated(node: &Node, here: &str) -> Result<Vec<Date>, ParseError> {
+    let mut last_updated = Vec::new();
+    for (v, line) in values(node, "LAST_DAY_UPDATED") {
+        let d = xs_date(&v).map_err(|r| ParseError::new(format!("{here}, LAST_DAY_UPDATED (line {line})"), r))?;
+        push_distinct(&mut last_updated, d);
+    }
+    last_updated.sort();
+    Ok(last_updated)
+}
+
+/// The distinct `VALUE`s under every child `name` of `node`.
+fn distinct_values(node: &Node, name: &str) -> Vec<String> {
+    let mut distinct = Vec::new();
+    for (v, _) in values(node, name) {
+        push_distinct(&mut distinct, v);
+    }
+    distinct
+}
+
+/// What else a record says, for `other`: its `DATAID` and `VERSIONNUM`, and the `notes` its
+/// parts left.
+fn other(node: &Node, notes: Notes) -> Map<String, Value> {
+    let mut other = Map::new();
+    for key in ["DATAID", "VERSIONNUM"] {
+        let v = text(node, key);
+        if !v.is_empty() {
+            other.insert(key.to_ascii_lowercase(), Value::String(v));
+        }
+    }
+    notes.into_other(&mut other);
+    other
+}
+
 /// Why a record lacking `element`, one the mapping relies on, is refused: a changed format,
 /// named with what the record holds instead.
 fn missing(node: &Node, element: &str) -> String {
@@ -211,16 +223,6 @@ fn missing(node: &Node, element: &str) -> String {
         }
     }
     format!("no {element}, which the importer relies on (child elements seen: {})", names.join(", "))
-}
-
-/// The regime code of a `UN_LIST_TYPE` (`DRC`): ASCII letters, digits, `_` and `-`, anything
-/// else as `-`, at most 32 characters.
-fn regime_code(list_type: &str) -> String {
-    list_type
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
-        .take(32)
-        .collect()
 }
 
 /// The names: the primary from FIRST_NAME..FOURTH_NAME (`None` without one), the original
