@@ -3,14 +3,13 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use ledger_core::chain::Head;
-use ledger_core::input::LineError;
+use ledger_core::Ledger;
 use ledger_core::progress::Progress;
 use ledger_core::time::{Clock, Date};
-use ledger_core::{Error, Ledger};
 use ledger_import::ofac::CsvRole;
+use ledger_import::operation::{self, ImportError};
 use ledger_import::output::ImportOutput;
-use ledger_import::reconcile::{self, DelistLimit, ImportPlan, Options, PlanError};
+use ledger_import::reconcile::{DelistLimit, Options, PlanError};
 use ledger_import::{Format as ImportFormat, ListFile, Parsed, ReadError};
 
 use crate::cli::Format;
@@ -48,14 +47,18 @@ pub fn run(
     // Progress for a person watching; nothing when stderr is a file or a pipe, or with --quiet.
     let bar = progress::Bar::new();
     let (name, parsed) = read_list(req, &bar)?;
-    let (snapshot, file) = (&parsed.snapshot, &parsed.source);
-    bar.phase(&format!("reconciling {} listed designations", snapshot.designations.len()), None);
     let options = Options { max_delist: req.max_delist, max_amend: req.max_amend, allow_older: req.allow_older };
-    let plan = reconcile::plan(ledger, snapshot, file, &options, clock).map_err(|e| refused(&name, e))?;
-    let head = if req.dry_run { None } else { Some(append(ledger, &plan, &name, actor, clock, &bar)?) };
+    let request = operation::Request { name: &name, options: &options, dry_run: req.dry_run };
+    let output = operation::import(ledger, &parsed, request, actor, clock, &bar).map_err(|e| match e {
+        ImportError::Plan(e) => refused(&name, *e),
+        ImportError::Refused { .. } => Failure::new(exit::DATA, format!("{name}: {e}\n  nothing was written")),
+        ImportError::Ledger(e) => e.into(),
+    })?;
+    if let Some(head) = &output.head {
+        crate::committed(head);
+    }
     bar.done();
 
-    let output = ImportOutput::new(&name, &parsed, &plan, head);
     match format {
         Format::Json => {
             let v = serde_json::to_value(&output).map_err(|e| Failure::new(exit::INTERNAL, e.to_string()))?;
@@ -64,39 +67,6 @@ pub fn run(
         Format::Table | Format::Csv => write_text(out, format, &output)?,
     }
     Ok(exit::OK)
-}
-
-/// Appends the plan's events, as one batch marking the authority's import.
-fn append(
-    ledger: &Ledger,
-    plan: &ImportPlan,
-    name: &str,
-    actor: &str,
-    clock: &dyn Clock,
-    bar: &progress::Bar,
-) -> Result<Head, Failure> {
-    let appended =
-        ledger.append_with(&plan.events, actor, clock, Some(plan.mark.clone()), bar).map_err(|e| match e {
-            Error::Input(l) => invalid(name, plan, &l),
-            e => e.into(),
-        })?;
-    crate::committed(&appended.head);
-    Ok(appended.head)
-}
-
-/// An event of the plan the ledger refuses. `line` is the event's position in the plan: the
-/// message names where it came from in the list instead, and nothing when no event is to blame.
-fn invalid(name: &str, plan: &ImportPlan, l: &LineError) -> Failure {
-    let at = l.line.checked_sub(1).and_then(|i| plan.locations.get(i));
-    let key = l.key.as_deref();
-    let field = l.field.as_ref().map(|f| format!(", field `{f}`")).unwrap_or_default();
-    let place = match (at, key) {
-        (Some(at), Some(key)) => format!("{at} ({key}){field}: "),
-        (Some(at), None) => format!("{at}{field}: "),
-        (None, Some(key)) => format!("{key}{field}: "),
-        (None, None) => String::new(),
-    };
-    Failure::new(exit::DATA, format!("{name}: {place}{}\n  nothing was written", l.reason))
 }
 
 /// The answer for reading (table) or as CSV: each event of a dry run, a line saying what was

@@ -13,6 +13,7 @@ pub mod eu;
 mod format;
 pub mod ofac;
 pub mod ofac_xml;
+pub mod operation;
 pub mod output;
 pub mod reconcile;
 pub mod schema;
