@@ -24,12 +24,12 @@ use ledger_core::time::{FixedClock, Timestamp};
 use ledger_core::validate::limits;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
-use proptest::test_runner::{Config, RngSeed, TestCaseError};
+use proptest::test_runner::TestCaseError;
 use serde_json::{Map, Value, json};
 
 // The mutations of real files, shared with the importers' hostile tests.
 mod common;
-use common::mutations::{Op, mutate, op};
+use common::mutations::{Op, config, mutate, op};
 
 /// 38 real designations as input events.
 const EXAMPLES: &str = include_str!("../../examples/uk-gim-2025.jsonl");
@@ -39,18 +39,6 @@ const GOOD: &str = r#"{"type":"designation","authority":"UK","id":"GIM0030","eff
 
 /// The largest integer the canonical form accepts (2^53 − 1).
 const MAX_SAFE: i64 = (1 << 53) - 1;
-
-/// A deterministic, bounded proptest configuration: `cases` cases from a fixed seed, no failure
-/// files, shrinking capped at 30 s.
-fn config(cases: u32, seed: u64) -> Config {
-    Config {
-        cases,
-        rng_seed: RngSeed::Fixed(seed),
-        failure_persistence: None,
-        max_shrink_time: 30_000,
-        ..Config::default()
-    }
-}
 
 // ================================================================================================
 // 1. read_batch on arbitrary input, against a line-by-line model

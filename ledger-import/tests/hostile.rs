@@ -22,12 +22,12 @@ use ledger_import::ofac::{self, CsvFile, CsvRole};
 use ledger_import::{ParseError, Snapshot, eu, ofac_xml, uk, un};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
-use proptest::test_runner::{Config, RngSeed, TestCaseError};
+use proptest::test_runner::TestCaseError;
 
 // The mutations of real files, shared with the core's hostile tests.
 #[path = "../../ledger-core/tests/common/mutations.rs"]
 mod mutations;
-use mutations::{CELLS, XML_TOKENS, mutate, op};
+use mutations::{CELLS, XML_TOKENS, config, mutate, op};
 
 const UK_CSV: &[u8] = include_bytes!("../../tests/fixtures/lists/uk-gim/UK-Sanctions-List-GIM-2026-04-29.csv");
 const UK_XML: &[u8] = include_bytes!("../../tests/fixtures/lists/uk-gim/UK-Sanctions-List-GIM-2026-04-29.xml");
@@ -48,18 +48,6 @@ fn ofac_csv(bytes: &[u8]) -> Result<Snapshot, ParseError> {
         CsvFile { name: "sdn_comments.csv", role: CsvRole::Comments, bytes: OFAC_COMMENTS },
     ];
     ofac::parse_csv(&files, ledger_core::time::Date::parse("2025-05-16").expect("a date"))
-}
-
-/// A deterministic, bounded proptest configuration: `cases` cases from a fixed seed, no failure
-/// files, shrinking capped at 30 s.
-fn config(cases: u32, seed: u64) -> Config {
-    Config {
-        cases,
-        rng_seed: RngSeed::Fixed(seed),
-        failure_persistence: None,
-        max_shrink_time: 30_000,
-        ..Config::default()
-    }
 }
 
 // ================================================================================================

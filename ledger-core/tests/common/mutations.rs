@@ -1,10 +1,24 @@
 //! Mutations of real list files for the hostile-input tests: tokens of the XML layouts, hostile
 //! cell values, and edits (insert, delete, replace a value) applied at random places. Included by
-//! the core's and the importers' hostile tests (`#[path]`), so that both mutate files alike.
+//! the core's and the importers' hostile tests (`#[path]`), so that both mutate files alike; and
+//! the proptest configuration both run with.
 
 use ledger_core::validate::limits;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
+use proptest::test_runner::{Config, RngSeed};
+
+/// A deterministic, bounded proptest configuration: `cases` cases from a fixed seed, no failure
+/// files, shrinking capped at 30 s.
+pub fn config(cases: u32, seed: u64) -> Config {
+    Config {
+        cases,
+        rng_seed: RngSeed::Fixed(seed),
+        failure_persistence: None,
+        max_shrink_time: 30_000,
+        ..Config::default()
+    }
+}
 
 /// Tokens of the two XML layouts and of XML itself.
 #[rustfmt::skip]
