@@ -99,7 +99,7 @@ impl From<Error> for Failure {
             Error::NoLedger { .. } => exit::NO_LEDGER,
             Error::Exists { .. } => exit::USAGE,
             Error::Locked { .. } => exit::LOCKED,
-            Error::Input(_) | Error::Refused(_) => exit::DATA,
+            Error::Input(_) | Error::Refused(_) | Error::Actor => exit::DATA,
             Error::NotFound { .. } => exit::FAILED,
             Error::Damaged { .. } => exit::DAMAGED,
             Error::Io { .. } => exit::IO,
@@ -112,6 +112,8 @@ impl From<Error> for Failure {
                 message.push_str("\n  hint: create one with `ledger init`, or pass --ledger PATH (or set LEDGER_PATH)")
             }
             Error::Input(_) | Error::Refused(_) => message.push_str("\n  nothing was written"),
+            // The actor is chosen here: by `--actor`, `LEDGER_ACTOR` or the OS user.
+            Error::Actor => message.push_str(" (--actor or LEDGER_ACTOR)\n  nothing was written"),
             Error::Locked { .. } => message.push_str(
                 "\n  hint: `--wait SECONDS` retries for that long (a prompt or a long import holds the ledger until it ends)",
             ),

@@ -59,8 +59,8 @@ pub fn designate(cx: &Context, out: &mut impl Write, a: &DesignateArgs) -> Resul
     names.extend(a.name_variation.iter().map(|n| name(n, NameType::Variation)));
     names.extend(a.alias.iter().map(|n| name(n, NameType::Alias)));
     let d = Designation {
-        authority: a.key.authority.clone(),
-        id: a.key.id.clone(),
+        authority: a.key.authority().to_owned(),
+        id: a.key.id().to_owned(),
         effective: a.effective,
         regime: Regime { code: a.regime.clone(), name: a.regime_name.clone() },
         subject: Subject {
@@ -120,8 +120,8 @@ pub fn amend(cx: &Context, out: &mut impl Write, a: &AmendArgs) -> Result<Pendin
 /// `ledger delist`.
 pub fn delist(cx: &Context, out: &mut impl Write, a: &DelistArgs) -> Result<Pending, Failure> {
     let event = InputEvent::Delisting(Delisting {
-        authority: a.key.authority.clone(),
-        id: a.key.id.clone(),
+        authority: a.key.authority().to_owned(),
+        id: a.key.id().to_owned(),
         effective: a.effective,
         reason: Some(a.reason.clone()),
         published: None,

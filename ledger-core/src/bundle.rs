@@ -25,7 +25,7 @@ use crate::lifecycle::KeyIndex;
 use crate::merkle::{self, Leaves};
 use crate::store::{Commit, SealedEvent, Store};
 use crate::tree::StoreTree;
-use crate::verify::{ChainIndex, Indexed, check_event};
+use crate::verify::{ChainIndex, EventProblem, Indexed, check_event};
 
 /// The checkpoint of the ledger as it stands, signed when `key` is given.
 pub fn checkpoint(ledger: &Ledger, key: Option<&SignerKey>) -> Result<(Checkpoint, String)> {
@@ -356,7 +356,9 @@ pub fn restore(path: &Path, bundle: &Verified) -> Result<Ledger> {
     let store = Store::create(path, std::time::Duration::ZERO)?;
     let mut index = ChainIndex::folding();
     for (_, rec) in &bundle.kept {
-        Indexed::of(rec).and_then(|ix| index.add(ix)).map_err(|e| Error::Refused(format!("event {}: {e}", rec.seq)))?;
+        Indexed::of(rec)
+            .and_then(|ix| index.add(ix).map_err(EventProblem::from))
+            .map_err(|e| Error::Refused(format!("event {}: {e}", rec.seq)))?;
     }
     if let Some(f) = index.check() {
         return Err(Error::Refused(format!("event {}: {}", f.seq, f.what)));

@@ -36,6 +36,9 @@ pub enum Error {
     /// Nothing was written.
     #[error("{0}")]
     Refused(String),
+    /// The actor named for a batch breaks the rule of actors; nothing was written.
+    #[error("the actor must be 1 to {} printable characters", crate::validate::limits::MAX_ACTOR_BYTES)]
+    Actor,
     /// No designation has that key.
     #[error("{key} is not in the ledger")]
     NotFound {

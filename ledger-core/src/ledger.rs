@@ -18,7 +18,7 @@ use crate::reader::{self, EventReader};
 use crate::store::{Commit, SealedEvent, Store};
 use crate::time::{Clock, Timestamp};
 use crate::tree::StoreTree;
-use crate::validate::check_event;
+use crate::validate::{check_event, limits};
 
 /// The default name of a new ledger (the origin line of its checkpoints).
 pub const DEFAULT_NAME: &str = "sanctions-designation-ledger";
@@ -271,9 +271,9 @@ impl Ledger {
 }
 
 fn check_actor(actor: &str) -> Result<()> {
-    if actor.trim().is_empty() || actor.len() > 256 || actor.chars().any(char::is_control) {
+    if actor.trim().is_empty() || actor.len() > limits::MAX_ACTOR_BYTES || actor.chars().any(char::is_control) {
         // The whole batch's actor, not one line's: no line to name.
-        return Err(Error::Refused("the actor must be 1 to 256 printable characters (--actor or LEDGER_ACTOR)".into()));
+        return Err(Error::Actor);
     }
     Ok(())
 }
@@ -525,7 +525,7 @@ impl Ledger {
         &'a self,
         authority: &'a str,
     ) -> impl Iterator<Item = crate::error::Result<(crate::event::Key, crate::lifecycle::KeyIndex)>> + 'a {
-        self.store().all_keys().filter(move |item| !matches!(item, Ok((key, _)) if key.authority != authority))
+        self.store().all_keys().filter(move |item| !matches!(item, Ok((key, _)) if key.authority() != authority))
     }
 }
 

@@ -34,7 +34,7 @@ pub struct StateFilter {
 
 impl StateFilter {
     fn admits(&self, key: &Key, index: &KeyIndex) -> bool {
-        self.authority.as_ref().is_none_or(|a| a.eq_ignore_ascii_case(&key.authority))
+        self.authority.as_ref().is_none_or(|a| a.eq_ignore_ascii_case(key.authority()))
             && self.regime.as_ref().is_none_or(|r| r.eq_ignore_ascii_case(&index.regime))
             && self.kind.is_none_or(|k| k == index.kind)
     }
@@ -477,15 +477,15 @@ pub struct Near {
 pub fn near(ledger: &Ledger, key: &Key) -> Result<Near> {
     // The authority's keys are `AUTHORITY/...`; `0` is the byte after `/`.
     let range = KeyRange {
-        from: Some(format!("{}/", key.authority).into_bytes()),
-        to: Some(format!("{}0", key.authority).into_bytes()),
+        from: Some(format!("{}/", key.authority()).into_bytes()),
+        to: Some(format!("{}0", key.authority()).into_bytes()),
     };
-    let folded = key.id.to_lowercase();
+    let folded = key.id().to_lowercase();
     let mut near = Near::default();
     for item in ledger.store().entries_in(&range) {
         let (held, _) = item?;
         near.authority_held = true;
-        if held.id != key.id && held.id.to_lowercase() == folded {
+        if held.id() != key.id() && held.id().to_lowercase() == folded {
             near.same_but_case.push(held);
         }
     }
@@ -498,7 +498,7 @@ pub fn held_regimes(ledger: &Ledger) -> Result<std::collections::BTreeSet<(Strin
     let mut pairs = std::collections::BTreeSet::new();
     for item in ledger.store().all_entries() {
         let (key, index) = item?;
-        pairs.insert((key.authority, index.regime));
+        pairs.insert((key.authority().to_owned(), index.regime));
     }
     Ok(pairs)
 }

@@ -75,7 +75,7 @@ impl ChainIndex {
 
     /// Adds the next event of the chain; a retraction of an unknown, non-keyed or already
     /// retracted event is reported.
-    pub(crate) fn add(&mut self, ix: Indexed) -> Result<(), String> {
+    pub(crate) fn add(&mut self, ix: Indexed) -> Result<(), ChainProblem> {
         let at = ix.recorded_at.0;
         let (act, authority, id, effective, identity, part) = match ix.does {
             Does::Genesis => {
@@ -98,10 +98,7 @@ impl ChainIndex {
             (Some(&i), Some(found)) => {
                 let index = &self.states[i as usize].index;
                 if (&index.regime, index.kind) != (&found.regime, found.kind) {
-                    return Err(format!(
-                        "{} is relisted under another regime code or kind than it was designated with",
-                        self.name
-                    ));
+                    return Err(ChainProblem::Relisted { key: self.name.clone() });
                 }
                 i
             }
@@ -110,7 +107,9 @@ impl ChainIndex {
                 let i = self.states.len() as u32;
                 self.ids.insert(self.name.clone(), i);
                 self.states.push(KeyState {
-                    key: Key { authority, id },
+                    // The key as the chain names it, held to be reported: verification checks
+                    // the chain, not the key's spelling, which append checked.
+                    key: Key::new_unchecked(authority, id),
                     index: KeyIndex { regime, kind, record: None, entries: Vec::new() },
                     parts: Vec::new(),
                 });
@@ -121,7 +120,7 @@ impl ChainIndex {
                     Act::Delisting => lifecycle::Rule::DelistedNotInForce,
                     _ => lifecycle::Rule::AmendedNotInForce,
                 };
-                return Err(format!("{}: {rule}", self.name));
+                return Err(ChainProblem::NotInForce { key: self.name.clone(), rule });
             }
         };
         let state = &mut self.states[state_id as usize];
@@ -141,19 +140,17 @@ impl ChainIndex {
     }
 
     /// Marks event `target` as retracted by event `seq`, recorded at `at`.
-    fn retract(&mut self, target: u64, seq: u64, at: i64) -> Result<(), String> {
+    fn retract(&mut self, target: u64, seq: u64, at: i64) -> Result<(), ChainProblem> {
         let id = match self.key_of.get(target as usize) {
             Some(&id) if id != NO_KEY && target < seq => id,
             _ => {
-                return Err(format!(
-                    "retracts event {target}, which is not an earlier designation, amendment or delisting"
-                ));
+                return Err(ChainProblem::NotRetractable { target });
             }
         };
         let state = &mut self.states[id as usize];
-        let entry = state.index.entries.iter_mut().find(|e| e.seq == target).ok_or("retraction target has no index")?;
+        let entry = state.index.entries.iter_mut().find(|e| e.seq == target).ok_or(ChainProblem::Unindexed)?;
         if let Some(by) = entry.retracted_by {
-            return Err(format!("retracts event {target}, already retracted by event {}", by.seq));
+            return Err(ChainProblem::AlreadyRetracted { target, by: by.seq });
         }
         entry.retracted_by = Some(RetractedBy { seq, recorded_at: at });
         Ok(())
@@ -295,9 +292,9 @@ fn check_patched(
 }
 
 /// The canonical JSON of a serializable value.
-fn canonical_value<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, String> {
-    let value = serde_json::to_value(v).map_err(|e| e.to_string())?;
-    crate::canonical::to_vec(&value).map_err(|e| e.to_string())
+fn canonical_value<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, EventProblem> {
+    let value = serde_json::to_value(v).map_err(|e| EventProblem::Encoding(e.to_string()))?;
+    crate::canonical::to_vec(&value).map_err(|e| EventProblem::Encoding(e.to_string()))
 }
 
 /// The threads verification works on.
@@ -317,10 +314,10 @@ pub(crate) fn check_event(
     last_recorded: i64,
     stored_hash: &Hash,
     bytes: &[u8],
-) -> Result<(RecordedEvent, Indexed), String> {
+) -> Result<(RecordedEvent, Indexed), EventProblem> {
     let (rec, patch) = parse_checked(stored_hash, bytes)?;
     let ix = Indexed::new(rec.clone(), patch)?;
-    check_position(expected_seq, prev, last_recorded, &ix).map_err(|e| e.to_string())?;
+    check_position(expected_seq, prev, last_recorded, &ix)?;
     Ok((rec, ix))
 }
 
@@ -334,13 +331,13 @@ pub(crate) fn check_event(
 /// writes `2025-10-22T14:05:00Z`; `"reason":null` as no reason), and whatever re-encodes the
 /// event (an export) then writes other bytes than the ones hashed. So the bytes must be exactly
 /// the encoding of the event they parse to: every value in the one form the ledger writes.
-fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Option<Vec<u8>>), String> {
+fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Option<Vec<u8>>), EventProblem> {
     let computed = hash_canonical(bytes);
     if computed != *stored_hash {
-        return Err(format!("hash mismatch: stored {stored_hash}, computed {computed} from the event's bytes"));
+        return Err(EventProblem::HashMismatch { stored: *stored_hash, computed });
     }
-    let members = canonical::members(bytes).map_err(|e| e.to_string())?;
-    let bad = |what: String| format!("not a recorded event: {what}");
+    let members = canonical::members(bytes).map_err(|e| EventProblem::NotCanonical(e.to_string()))?;
+    let bad = EventProblem::NotAnEvent;
     let (mut seq, mut prev, mut recorded_at, mut actor, mut tag) = (None, None, None, None, None);
     let mut body = Vec::with_capacity(bytes.len());
     body.push(b'{');
@@ -362,7 +359,7 @@ fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Opt
         }
     }
     body.push(b'}');
-    let text = |name: &str, raw: Option<&[u8]>| -> Result<String, String> {
+    let text = |name: &str, raw: Option<&[u8]>| -> Result<String, EventProblem> {
         let raw = raw.ok_or_else(|| bad(format!("missing field `{name}`")))?;
         serde_json::from_slice(raw).map_err(|_| bad(format!("`{name}` must be a string")))
     };
@@ -384,7 +381,7 @@ fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Opt
     if recorded_at.to_string() != recorded_at_text || !body_as_written(&tag, &event, &body) {
         let rewritten = canonical::to_vec(&RecordedEvent::unhashed_value(seq, &prev, recorded_at, &actor, &event))
             .map_err(|e| bad(e.to_string()))?;
-        return Err(not_as_written(bytes, &rewritten));
+        return Err(EventProblem::NotAsWritten(not_as_written(bytes, &rewritten)));
     }
     let patch = match tag.as_str() {
         "amendment" => members.iter().find(|(n, _)| n == "patch").map(|(_, raw)| raw.to_vec()),
@@ -504,7 +501,7 @@ impl Indexed {
     /// patch as `patch` gives it (made from the event when `None`); a designation's record made
     /// from the typed designation, as an append makes it (a stored designation may hold members
     /// that read as absent, `"reason":null`, which its record leaves out).
-    fn new(rec: RecordedEvent, patch: Option<Vec<u8>>) -> Result<Indexed, String> {
+    fn new(rec: RecordedEvent, patch: Option<Vec<u8>>) -> Result<Indexed, EventProblem> {
         let part = match (&rec.event, patch) {
             (Event::Designation(d), _) => Some(canonical_value(&d.record())?),
             (Event::Amendment(_), Some(p)) => Some(p),
@@ -543,9 +540,77 @@ impl Indexed {
     }
 
     /// What the chain checks need of `rec`.
-    pub(crate) fn of(rec: &RecordedEvent) -> Result<Indexed, String> {
+    pub(crate) fn of(rec: &RecordedEvent) -> Result<Indexed, EventProblem> {
         Indexed::new(rec.clone(), None)
     }
+}
+
+/// Why a stored event is not a recorded event in the one form the ledger writes, or not where it
+/// belongs in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum EventProblem {
+    /// The bytes do not hash to the stored hash.
+    #[error("hash mismatch: stored {stored}, computed {computed} from the event's bytes")]
+    HashMismatch {
+        /// The hash stored with the event.
+        stored: Hash,
+        /// The hash of its bytes.
+        computed: Hash,
+    },
+    /// The bytes are not canonical JSON (the reason).
+    #[error("{0}")]
+    NotCanonical(String),
+    /// The bytes do not read as a recorded event (the reason, naming the field).
+    #[error("not a recorded event: {0}")]
+    NotAnEvent(String),
+    /// A valid event, in another form than the ledger writes (the first difference).
+    #[error("{0}")]
+    NotAsWritten(String),
+    /// The event's part of its key's record cannot be encoded (the reason).
+    #[error("{0}")]
+    Encoding(String),
+    /// The event is not where it belongs in the chain.
+    #[error("{0}")]
+    Position(#[from] PositionError),
+    /// The event breaks a rule of the chain's keys or retractions.
+    #[error("{0}")]
+    Chain(#[from] ChainProblem),
+}
+
+/// Why an event breaks a rule of the chain's keys or retractions (as its index is built).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ChainProblem {
+    /// A relisting under another regime code or kind.
+    #[error("{key} is relisted under another regime code or kind than it was designated with")]
+    Relisted {
+        /// The key, `AUTHORITY/ID`.
+        key: String,
+    },
+    /// An amendment or delisting of a key never designated.
+    #[error("{key}: {rule}")]
+    NotInForce {
+        /// The key, `AUTHORITY/ID`.
+        key: String,
+        /// The rule broken.
+        rule: lifecycle::Rule,
+    },
+    /// A retraction of an event that is not an earlier keyed event.
+    #[error("retracts event {target}, which is not an earlier designation, amendment or delisting")]
+    NotRetractable {
+        /// The retraction's target.
+        target: u64,
+    },
+    /// A retraction target missing from its key's index (a bug).
+    #[error("retraction target has no index")]
+    Unindexed,
+    /// A second retraction of one event.
+    #[error("retracts event {target}, already retracted by event {by}")]
+    AlreadyRetracted {
+        /// The retraction's target.
+        target: u64,
+        /// The event that retracted it first.
+        by: u64,
+    },
 }
 
 /// Why an event does not belong where it is in the chain.
@@ -623,7 +688,7 @@ const CHUNK_BLOCKS: usize = 64;
 
 /// One block's events, decompressed and parsed: `None` if the block is malformed, else each
 /// event's stored hash and what parsing it gave (the event and its part of its key's record).
-type ParsedBlock = Option<Vec<(Hash, Result<Indexed, String>)>>;
+type ParsedBlock = Option<Vec<(Hash, Result<Indexed, EventProblem>)>>;
 
 /// A block's number, the seq its first event must have, and its events parsed.
 struct Parsed {
@@ -740,14 +805,14 @@ impl LogState {
         for (hash, parsed) in events {
             let ix = match parsed {
                 Ok(ix) => ix,
-                Err(what) => return fail(self.checked, what),
+                Err(what) => return fail(self.checked, what.to_string()),
             };
             if let Err(e) = check_position(self.checked, &self.prev, self.last_recorded, &ix) {
                 return fail(self.checked, e.to_string());
             }
             (self.prev, self.last_recorded) = (ix.hash, ix.recorded_at.0);
             if let Err(what) = self.index.add(ix) {
-                return fail(self.checked, what);
+                return fail(self.checked, what.to_string());
             }
             self.checked += 1;
             self.tree.push_leaf(hash);
@@ -917,7 +982,7 @@ mod tests {
         // The same event with its effective written another way, re-hashed: refused, by name.
         let text = String::from_utf8(bytes).expect("UTF-8");
         let other = text.replace("2025-10-22T14:05:00.500Z", "2025-10-22T14:05:00.5Z").into_bytes();
-        let e = parse_checked(&hash_canonical(&other), &other).expect_err("another form");
+        let e = parse_checked(&hash_canonical(&other), &other).expect_err("another form").to_string();
         assert!(e.contains("member `effective`") && e.contains("2025-10-22T14:05:00.500Z"), "{e}");
     }
 }

@@ -37,7 +37,7 @@ pub enum OperateError {
         error: Error,
     },
     /// A measure outside the vocabulary (the reason names the rule).
-    Measure(String),
+    Measure(crate::event::MeasureError),
     /// An amendment of a key not in force at its effective time.
     NotInForce {
         /// The key.
@@ -84,7 +84,7 @@ impl fmt::Display for OperateError {
                 write!(f, "{}{field}: {}", l.key.as_deref().unwrap_or(label), l.reason)
             }
             OperateError::Refused { error, .. } => error.fmt(f),
-            OperateError::Measure(reason) => f.write_str(reason),
+            OperateError::Measure(reason) => write!(f, "{reason}"),
             OperateError::NotInForce { key, effective } => {
                 write!(f, "{key}: not in force on {effective}, so there is nothing to amend")
             }
@@ -402,8 +402,8 @@ pub fn amendment(
         return Err(OperateError::Unchanged { key: key.clone(), effective });
     }
     Ok(Amendment {
-        authority: key.authority.clone(),
-        id: key.id.clone(),
+        authority: key.authority().to_owned(),
+        id: key.id().to_owned(),
         effective,
         patch,
         reason: Some(reason),

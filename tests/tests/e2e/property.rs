@@ -1028,8 +1028,8 @@ fn run_case(seed: u64, tally: &mut Tally) {
     let head_when = When { at: far_future(), as_of: far_future() };
     let unknown: Vec<Key> = specs
         .iter()
-        .map(|s| Key { authority: "UK".into(), id: s.id.clone() })
-        .chain([Key { authority: "UK".into(), id: "P999".into() }, Key { authority: "UN".into(), id: "P001".into() }])
+        .map(|s| Key::new("UK", s.id.clone()).expect("key"))
+        .chain([Key::new("UK", "P999").expect("key"), Key::new("UN", "P001").expect("key")])
         .filter(|k| !naive.keys.contains_key(k))
         .collect();
     for key in &unknown {
