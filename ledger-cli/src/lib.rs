@@ -11,6 +11,7 @@ use ledger_core::chain::Head;
 use ledger_core::ops::read::{self, HeadOutput};
 use ledger_core::ops::{ask, write};
 use ledger_core::query::StateFilter;
+use ledger_core::seq::Seq;
 use ledger_core::time::{AsOf, At, Clock, FixedClock, Point, SystemClock};
 use ledger_core::{Error, Ledger, input};
 
@@ -426,7 +427,7 @@ fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool, yes: bool) -
 
 fn log(cli: &Cli, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result<u8, Failure> {
     let ledger = open(cli)?;
-    let events = read::log(&ledger, from, limit);
+    let events = read::log(&ledger, Seq::new(from), limit);
     match cli.format {
         Format::Json => {
             for e in events {

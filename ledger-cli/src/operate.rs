@@ -8,6 +8,7 @@ use ledger_core::event::{
     DateOfBirth, Delisting, Designation, InputEvent, Name, NameType, Regime, Retraction, Source, Subject,
 };
 use ledger_core::ops::operate::{self, AmendRequest, OperateError, PatchError, Preview};
+use ledger_core::seq::Seq;
 use ledger_core::time::Clock;
 use ledger_core::{Error, Ledger};
 
@@ -134,7 +135,7 @@ pub fn delist(cx: &Context, out: &mut impl Write, a: &DelistArgs) -> Result<Pend
 /// `ledger retract`.
 pub fn retract(cx: &Context, out: &mut impl Write, a: &RetractArgs) -> Result<Pending, Failure> {
     let event = InputEvent::Retraction(Retraction {
-        target: a.seq,
+        target: Seq::new(a.seq),
         reason: a.reason.clone(),
         published: None,
         note: a.write.note.clone(),

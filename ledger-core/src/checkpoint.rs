@@ -19,6 +19,7 @@ use ed25519_dalek::{Signer, Verifier};
 use sha2::{Digest, Sha256};
 
 use crate::chain::Hash;
+use crate::seq::Seq;
 
 /// Ed25519's algorithm byte in note keys and key IDs.
 const ED25519: u8 = 0x01;
@@ -77,12 +78,12 @@ pub fn check_name(name: &str) -> Result<(), String> {
 
 impl Checkpoint {
     /// The `head SEQ HASH` extension line.
-    pub fn head_extension(seq: u64, hash: &Hash) -> String {
+    pub fn head_extension(seq: Seq, hash: &Hash) -> String {
         format!("head {seq} {hash}")
     }
 
     /// The head this checkpoint's extension names, if it names one.
-    pub fn head(&self) -> Option<(u64, Hash)> {
+    pub fn head(&self) -> Option<(Seq, Hash)> {
         self.extensions.iter().find_map(|l| {
             let mut parts = l.split(' ');
             (parts.next()? == "head").then_some(())?;
@@ -294,7 +295,7 @@ mod tests {
             origin: "example.org/ledger".into(),
             size: 39,
             root: Hash([9; 32]),
-            extensions: vec![Checkpoint::head_extension(38, &Hash([3; 32]))],
+            extensions: vec![Checkpoint::head_extension(Seq::new(38), &Hash([3; 32]))],
         }
     }
 
@@ -313,7 +314,7 @@ mod tests {
         let k = SignerKey::from_seed("example.org/ledger", [5; 32]);
         let note = cp().sign(Some(&k));
         let (parsed, sigs) = Checkpoint::parse(&note).unwrap();
-        assert_eq!(parsed.head(), Some((38, Hash([3; 32]))));
+        assert_eq!(parsed.head(), Some((Seq::new(38), Hash([3; 32]))));
         k.verifier().verify(&parsed, &sigs).unwrap();
         let mut bigger = parsed.clone();
         bigger.size += 1;

@@ -66,7 +66,7 @@ pub enum Error {
     #[error("the batch was written (head {seq} {hash}), but {detail}")]
     Unacknowledged {
         /// The seq of its last event.
-        seq: u64,
+        seq: crate::seq::Seq,
         /// The hash of its last event.
         hash: crate::chain::Hash,
         /// What failed after the commit.

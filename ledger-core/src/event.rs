@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::hash::Hash;
+use crate::seq::Seq;
 use crate::time::{Date, Effective, Timestamp};
 
 /// The version of the recorded-event format, written in the genesis event.
@@ -467,7 +468,7 @@ pub struct Delisting {
 #[serde(deny_unknown_fields)]
 pub struct Retraction {
     /// The seq of the retracted event: a designation, amendment or delisting.
-    pub target: u64,
+    pub target: Seq,
     /// Why the target was recorded in error.
     pub reason: String,
     /// When the authority published the correction, if it did.
@@ -730,7 +731,7 @@ pub struct Provenance {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedEvent {
     /// Position in the chain; 0 is the genesis event.
-    pub seq: u64,
+    pub seq: Seq,
     /// Hash of event `seq - 1` (64 zeros for the genesis event).
     pub prev: Hash,
     /// When the ledger recorded it (the knowledge axis).
@@ -748,13 +749,13 @@ pub const ENVELOPE_FIELDS: &[&str] = &["seq", "prev", "recorded_at", "actor", "h
 
 impl RecordedEvent {
     /// The JSON object of the event without its `hash` member: what is canonicalized and hashed.
-    pub fn unhashed_value(seq: u64, prev: &Hash, recorded_at: Timestamp, actor: &str, event: &Event) -> Value {
+    pub fn unhashed_value(seq: Seq, prev: &Hash, recorded_at: Timestamp, actor: &str, event: &Event) -> Value {
         let mut map = match serde_json::to_value(event) {
             Ok(Value::Object(map)) => map,
             // An internally tagged enum of structs always serializes to an object.
             _ => unreachable!("events serialize to JSON objects"),
         };
-        map.insert("seq".into(), Value::from(seq));
+        map.insert("seq".into(), Value::from(seq.get()));
         map.insert("prev".into(), Value::String(prev.to_hex()));
         map.insert("recorded_at".into(), Value::String(recorded_at.to_string()));
         map.insert("actor".into(), Value::String(actor.to_owned()));
@@ -777,7 +778,7 @@ impl RecordedEvent {
             return Err("a recorded event must be a JSON object".into());
         };
         let seq = match map.remove("seq") {
-            Some(Value::Number(n)) => n.as_u64().ok_or("`seq` must be a non-negative integer")?,
+            Some(Value::Number(n)) => Seq::new(n.as_u64().ok_or("`seq` must be a non-negative integer")?),
             Some(_) => return Err("`seq` must be a non-negative integer".into()),
             None => return Err("missing field `seq`".into()),
         };

@@ -43,6 +43,7 @@ pub mod projection;
 pub mod query;
 pub mod reader;
 pub mod schema;
+pub mod seq;
 pub mod store;
 pub mod time;
 pub mod tree;

@@ -16,6 +16,7 @@ use crate::ledger::Ledger;
 use crate::lifecycle::{Act, KeyEntry, KeyIndex};
 use crate::names;
 use crate::projection::{Reader, Standing, Status, When, standing};
+use crate::seq::Seq;
 use crate::store::KeyRange;
 use crate::time::{Micros, format_instant};
 
@@ -79,7 +80,7 @@ pub struct StateRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delisted: Option<String>,
     /// The seqs of the events that made the record what it is.
-    pub events: Vec<u64>,
+    pub events: Vec<Seq>,
     /// The designation record as it stood.
     #[schemars(with = "Record")]
     pub record: RecordJson,
@@ -150,7 +151,7 @@ pub struct ShowOutput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delisted: Option<String>,
     /// The seqs of the events that made it so (the designation, its amendments, its delisting).
-    pub events: Vec<u64>,
+    pub events: Vec<Seq>,
     /// The record as it stood (absent if the key was not designated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<Record>,
@@ -176,7 +177,7 @@ pub struct HistoryOutput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct HistoryRow {
     /// The event's seq.
-    pub seq: u64,
+    pub seq: Seq,
     /// Its type.
     #[serde(rename = "type")]
     pub event_type: String,
@@ -189,10 +190,10 @@ pub struct HistoryRow {
     pub actor: String,
     /// The retraction that withdrew it, if one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retracted_by: Option<u64>,
+    pub retracted_by: Option<Seq>,
     /// For a retraction: the event it withdrew.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retracts: Option<u64>,
+    pub retracts: Option<Seq>,
     /// Recorded after an event of the key that it precedes in legal effect: it changed the past
     /// as the ledger had known it.
     pub backdated: bool,

@@ -17,6 +17,7 @@ use crate::ledger::Ledger;
 use crate::lifecycle::{self, Act, KeyEntry, KeyIndex, RetractedBy};
 use crate::merkle::{self, Leaves};
 use crate::progress::Progress;
+use crate::seq::Seq;
 use crate::store::{Packed, TREE_STORED_LEVEL};
 
 /// What verification found.
@@ -34,7 +35,7 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// The seq of the first bad event (or where a missing one belongs).
-    pub seq: u64,
+    pub seq: Seq,
     /// What is wrong.
     pub what: String,
 }
@@ -64,7 +65,7 @@ struct KeyState {
     key: Key,
     index: KeyIndex,
     /// (seq, canonical JSON) of each designation's record and amendment's patch, in seq order.
-    parts: Vec<(u64, Box<[u8]>)>,
+    parts: Vec<(Seq, Box<[u8]>)>,
 }
 
 impl ChainIndex {
@@ -140,8 +141,8 @@ impl ChainIndex {
     }
 
     /// Marks event `target` as retracted by event `seq`, recorded at `at`.
-    fn retract(&mut self, target: u64, seq: u64, at: i64) -> Result<(), ChainProblem> {
-        let id = match self.key_of.get(target as usize) {
+    fn retract(&mut self, target: Seq, seq: Seq, at: i64) -> Result<(), ChainProblem> {
+        let id = match self.key_of.get(target.get() as usize) {
             Some(&id) if id != NO_KEY && target < seq => id,
             _ => {
                 return Err(ChainProblem::NotRetractable { target });
@@ -183,7 +184,7 @@ impl ChainIndex {
                 let identity = Identity { regime: index.regime.clone(), kind: index.kind };
                 let parts = std::mem::take(&mut state.parts);
                 let mut record: Option<Value> = None;
-                let mut last = 0;
+                let mut last = Seq::GENESIS;
                 for (seq, act) in last_episode(&index.entries) {
                     last = seq;
                     let bad = |what: String| Failure { seq, what: format!("{key}: {what}") };
@@ -219,7 +220,9 @@ impl ChainIndex {
             handles
                 .into_iter()
                 .map(|h| {
-                    h.join().unwrap_or_else(|_| Err(Failure { seq: 0, what: "a verification worker failed".into() }))
+                    h.join().unwrap_or_else(|_| {
+                        Err(Failure { seq: Seq::GENESIS, what: "a verification worker failed".into() })
+                    })
                 })
                 .collect()
         });
@@ -237,7 +240,7 @@ impl ChainIndex {
 
 /// The seqs and acts of the designation and amendments (not retracted) of a key's last episode,
 /// in lifecycle order (`entries` sorted).
-fn last_episode(entries: &[KeyEntry]) -> impl Iterator<Item = (u64, Act)> + '_ {
+fn last_episode(entries: &[KeyEntry]) -> impl Iterator<Item = (Seq, Act)> + '_ {
     let live: Vec<&KeyEntry> = entries.iter().filter(|e| e.retracted_by.is_none()).collect();
     let start = live.iter().rposition(|e| e.act == Act::Designation).unwrap_or(live.len());
     live.into_iter().skip(start).filter(|e| e.act != Act::Delisting).map(|e| (e.seq, e.act))
@@ -309,7 +312,7 @@ fn check_folded(record: &Value, identity: &Identity) -> Result<(), RecordProblem
 
 /// Checks one stored event against its expected position.
 pub(crate) fn check_event(
-    expected_seq: u64,
+    expected_seq: Seq,
     prev: &Hash,
     last_recorded: i64,
     stored_hash: &Hash,
@@ -366,7 +369,7 @@ fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Opt
     let seq = seq.ok_or_else(|| bad("missing field `seq`".into()))?;
     let seq = std::str::from_utf8(seq)
         .ok()
-        .and_then(|t| t.parse::<u64>().ok())
+        .and_then(|t| t.parse::<Seq>().ok())
         .ok_or_else(|| bad("`seq` must be a non-negative integer".into()))?;
     let prev = Hash::from_hex(&text("prev", prev)?).map_err(|e| bad(format!("`prev`: {e}")))?;
     let recorded_at_text = text("recorded_at", recorded_at)?;
@@ -472,7 +475,7 @@ fn not_as_written(bytes: &[u8], rewritten: &[u8]) -> String {
 /// (with its part of the key's record). Taken out of a parsed event by the worker that parsed it,
 /// so that the checking thread handles, and frees, only this.
 pub(crate) struct Indexed {
-    seq: u64,
+    seq: Seq,
     prev: Hash,
     hash: Hash,
     recorded_at: crate::time::Timestamp,
@@ -482,7 +485,7 @@ pub(crate) struct Indexed {
 enum Does {
     Genesis,
     /// Retracts the event of this seq.
-    Retraction(u64),
+    Retraction(Seq),
     Keyed {
         act: Act,
         authority: String,
@@ -598,7 +601,7 @@ pub(crate) enum ChainProblem {
     #[error("retracts event {target}, which is not an earlier designation, amendment or delisting")]
     NotRetractable {
         /// The retraction's target.
-        target: u64,
+        target: Seq,
     },
     /// A retraction target missing from its key's index (a bug).
     #[error("retraction target has no index")]
@@ -607,9 +610,9 @@ pub(crate) enum ChainProblem {
     #[error("retracts event {target}, already retracted by event {by}")]
     AlreadyRetracted {
         /// The retraction's target.
-        target: u64,
+        target: Seq,
         /// The event that retracted it first.
-        by: u64,
+        by: Seq,
     },
 }
 
@@ -620,9 +623,9 @@ pub enum PositionError {
     #[error("found event {found} where event {expected} belongs (events missing or out of order)")]
     Misplaced {
         /// The seq the event has.
-        found: u64,
+        found: Seq,
         /// The seq that belongs there.
-        expected: u64,
+        expected: Seq,
     },
     /// The genesis event's `prev` is not zero.
     #[error("broken link: the genesis event's prev is {prev}, not 64 zeros")]
@@ -636,7 +639,7 @@ pub enum PositionError {
         /// Its `prev`.
         prev: Hash,
         /// The seq of the event before.
-        before: u64,
+        before: Seq,
         /// That event's hash.
         expected: Hash,
     },
@@ -656,27 +659,29 @@ pub enum PositionError {
 
 /// What depends on the event before: seq, link, time, and only event 0 being the genesis event.
 pub(crate) fn check_position(
-    expected_seq: u64,
+    expected_seq: Seq,
     prev: &Hash,
     last_recorded: i64,
     rec: &Indexed,
 ) -> Result<(), PositionError> {
+    let genesis = expected_seq == Seq::GENESIS;
     if rec.seq != expected_seq {
         return Err(PositionError::Misplaced { found: rec.seq, expected: expected_seq });
     }
-    if rec.prev != *prev && expected_seq == 0 {
+    if rec.prev != *prev && genesis {
         return Err(PositionError::GenesisLink { prev: rec.prev });
     }
     if rec.prev != *prev {
-        return Err(PositionError::BrokenLink { prev: rec.prev, before: expected_seq - 1, expected: *prev });
+        let before = expected_seq.prev().unwrap_or_default();
+        return Err(PositionError::BrokenLink { prev: rec.prev, before, expected: *prev });
     }
-    if expected_seq > 0 && rec.recorded_at.0 <= last_recorded {
+    if !genesis && rec.recorded_at.0 <= last_recorded {
         return Err(PositionError::NotAfter { recorded_at: rec.recorded_at });
     }
-    match (&rec.does, expected_seq) {
-        (Does::Genesis, 0) => {}
-        (Does::Genesis, _) => return Err(PositionError::LateGenesis),
-        (_, 0) => return Err(PositionError::NoGenesis),
+    match (&rec.does, genesis) {
+        (Does::Genesis, true) => {}
+        (Does::Genesis, false) => return Err(PositionError::LateGenesis),
+        (_, true) => return Err(PositionError::NoGenesis),
         _ => {}
     }
     Ok(())
@@ -738,7 +743,7 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
 /// and tree compared.
 pub fn verify_with(ledger: &Ledger, progress: &dyn Progress) -> Result<Report> {
     let head = ledger.head()?;
-    progress.phase("verifying events", Some(head.seq.saturating_add(1)));
+    progress.phase("verifying events", Some(head.seq.size()));
     let mut log = LogState::default();
     let read = read_log(ledger, &mut log, progress)?;
     let checked = log.checked;
@@ -748,7 +753,7 @@ pub fn verify_with(ledger: &Ledger, progress: &dyn Progress) -> Result<Report> {
     }
     progress.phase("checking the index, records and Merkle tree", None);
     if checked == 0 {
-        return Ok(report(Some(Failure { seq: 0, what: "the log is empty".into() })));
+        return Ok(report(Some(Failure { seq: Seq::GENESIS, what: "the log is empty".into() })));
     }
     if let Some(f) = check_head(&head, &log) {
         return Ok(report(Some(f)));
@@ -791,7 +796,7 @@ impl Default for LogState {
 impl LogState {
     /// Checks one parsed block's events in chain order; the first problem.
     fn check_block(&mut self, block: Parsed) -> Option<Failure> {
-        let fail = |seq, what: String| Some(Failure { seq, what });
+        let fail = |seq: u64, what: String| Some(Failure { seq: Seq::new(seq), what });
         if block.first != self.checked {
             let what = match self.checked.checked_sub(1) {
                 Some(last) => format!("missing: the log jumps from event {last} to block {}", block.number),
@@ -807,7 +812,7 @@ impl LogState {
                 Ok(ix) => ix,
                 Err(what) => return fail(self.checked, what.to_string()),
             };
-            if let Err(e) = check_position(self.checked, &self.prev, self.last_recorded, &ix) {
+            if let Err(e) = check_position(Seq::after(self.checked), &self.prev, self.last_recorded, &ix) {
                 return fail(self.checked, e.to_string());
             }
             (self.prev, self.last_recorded) = (ix.hash, ix.recorded_at.0);
@@ -851,7 +856,7 @@ fn read_log(ledger: &Ledger, log: &mut LogState, progress: &dyn Progress) -> Res
 
 /// The head record must name the log's last event.
 fn check_head(head: &Head, log: &LogState) -> Option<Failure> {
-    let (last, prev) = (log.checked - 1, log.prev);
+    let (last, prev) = (Seq::new(log.checked - 1), log.prev);
     if head.seq == last && head.hash == prev {
         return None;
     }
@@ -860,7 +865,7 @@ fn check_head(head: &Head, log: &LogState) -> Option<Failure> {
     } else {
         format!("the head records event {} ({}), but the log's last event is {last} ({prev})", head.seq, head.hash)
     };
-    Some(Failure { seq: last + 1, what })
+    Some(Failure { seq: last.next(), what })
 }
 
 /// The stored Merkle tree must be the tree of the log's hashes.
@@ -871,12 +876,12 @@ fn check_tree(ledger: &Ledger, tree: &StoredLevels) -> Result<Option<Failure>> {
         stored_nodes += 1;
         if tree.get(level, i) != Some(hash) {
             let what = format!("the Merkle tree's node {level}/{i} does not match the log");
-            return Ok(Some(Failure { seq: i << level, what }));
+            return Ok(Some(Failure { seq: Seq::new(i << level), what }));
         }
     }
     if stored_nodes != tree.count() {
         let what = format!("the Merkle tree holds {stored_nodes} nodes; the log makes {}", tree.count());
-        return Ok(Some(Failure { seq: 0, what }));
+        return Ok(Some(Failure { seq: Seq::GENESIS, what }));
     }
     Ok(None)
 }
@@ -895,7 +900,7 @@ fn check_index(ledger: &Ledger, index: ChainIndex) -> Result<Option<Failure>> {
             && e.record != stored.record
         {
             // The entries agree: the record is what differs. Blame the last event that makes it.
-            let seq = last_episode(&e.entries).last().map(|(seq, _)| seq).unwrap_or(0);
+            let seq = last_episode(&e.entries).last().map(|(seq, _)| seq).unwrap_or_default();
             return fail(seq, format!("the stored record of {key} does not match the log"));
         }
         if expected != Some(&stored) {
@@ -905,13 +910,13 @@ fn check_index(ledger: &Ledger, index: ChainIndex) -> Result<Option<Failure>> {
     }
     if stored_keys != rebuilt.len() {
         let missing = rebuilt.iter().filter(|(k, _)| ledger.store().key_index(k).map(|i| i.is_none()).unwrap_or(true));
-        let seq = missing.filter_map(|(_, i)| i.entries.iter().map(|e| e.seq).min()).min().unwrap_or(0);
+        let seq = missing.filter_map(|(_, i)| i.entries.iter().map(|e| e.seq).min()).min().unwrap_or_default();
         return fail(seq, "the index lacks a designation key the log holds".into());
     }
     let records = rebuilt.values().filter(|i| i.record.is_some()).count();
     let stored_records = ledger.store().record_count()?;
     if stored_records != records {
-        return fail(0, format!("the store holds {stored_records} records; the log makes {records}"));
+        return fail(Seq::GENESIS, format!("the store holds {stored_records} records; the log makes {records}"));
     }
     Ok(None)
 }
@@ -960,10 +965,10 @@ impl StoredLevels {
     }
 }
 
-fn first_difference(a: &[KeyEntry], b: &[KeyEntry]) -> u64 {
-    let mut seqs: Vec<u64> = a.iter().chain(b).map(|e| e.seq).collect();
+fn first_difference(a: &[KeyEntry], b: &[KeyEntry]) -> Seq {
+    let mut seqs: Vec<Seq> = a.iter().chain(b).map(|e| e.seq).collect();
     seqs.sort_unstable();
-    seqs.into_iter().find(|s| a.iter().find(|e| e.seq == *s) != b.iter().find(|e| e.seq == *s)).unwrap_or(0)
+    seqs.into_iter().find(|s| a.iter().find(|e| e.seq == *s) != b.iter().find(|e| e.seq == *s)).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -976,7 +981,7 @@ mod tests {
         let line = r#"{"type":"designation","authority":"UK","id":"GIM0030","effective":"2025-10-22T16:05:00.5+02:00","regime":{"code":"GIM"},"subject":{"kind":"entity","names":[{"name":"A \"B\"\tC","type":"primary"}]},"other":{"דּ":1,"😀":[{"b":1,"a":"x\u0001y"}]},"reason":"é"}"#;
         let event: Event = crate::input::parse_line(1, line).expect("a valid line").into();
         let at = crate::time::Timestamp(1_700_000_000_000_001);
-        let (bytes, rec) = crate::chain::seal(7, Hash::ZERO, at, "actor \\ \"q\"", event).expect("sealed");
+        let (bytes, rec) = crate::chain::seal(Seq::new(7), Hash::ZERO, at, "actor \\ \"q\"", event).expect("sealed");
         let (read, _) = parse_checked(&rec.hash, &bytes).expect("an event as the ledger writes it");
         assert_eq!(read, rec);
         // The same event with its effective written another way, re-hashed: refused, by name.

@@ -22,6 +22,7 @@ use crate::ops::ask;
 use crate::patch;
 use crate::projection::{Reader, Status, When, standing};
 use crate::query::ShowOutput;
+use crate::seq::Seq;
 use crate::time::{AsOf, At, Clock, Effective, Micros, Point, format_instant};
 
 /// Why an operator's event was not built, or not appended.
@@ -141,7 +142,7 @@ pub struct Preview {
     /// The event, as a batch of one.
     pub batch: [Numbered<InputEvent>; 1],
     /// The seq it would be recorded at.
-    pub seq: u64,
+    pub seq: Seq,
     /// The designation as it will stand once the event is recorded.
     pub after: Option<ShowOutput>,
     /// The head the event was checked against.
@@ -211,7 +212,7 @@ pub fn preview(ledger: &Ledger, event: InputEvent, actor: &str, clock: &dyn Cloc
 
 fn empty_show() -> ShowOutput {
     ShowOutput {
-        head: Head { seq: 0, hash: crate::chain::Hash::ZERO, recorded_at: crate::time::Timestamp(0) },
+        head: Head { seq: Seq::GENESIS, hash: crate::chain::Hash::ZERO, recorded_at: crate::time::Timestamp(0) },
         at: String::new(),
         as_of: String::new(),
         key: String::new(),
@@ -228,7 +229,7 @@ struct After {
     status: Status,
     at: Effective,
     record: Option<Record>,
-    events: Vec<u64>,
+    events: Vec<Seq>,
     designated: Option<String>,
     delisted: Option<String>,
 }
@@ -250,7 +251,7 @@ impl After {
 }
 
 /// A designation, amendment or delisting (that passed the checks) applied to what stood before.
-fn projected(event: &InputEvent, before: ShowOutput, seq: u64) -> Option<After> {
+fn projected(event: &InputEvent, before: ShowOutput, seq: Seq) -> Option<After> {
     let held = before.status != Status::Unknown;
     let mut events = before.events;
     events.push(seq);
@@ -292,7 +293,7 @@ fn projected(event: &InputEvent, before: ShowOutput, seq: u64) -> Option<After> 
 }
 
 /// The key's standing now, with event `target` withdrawn by the retraction at `seq`.
-fn retracted(ledger: &Ledger, key: &Key, target: u64, seq: u64, now: Micros) -> Result<Option<After>, Error> {
+fn retracted(ledger: &Ledger, key: &Key, target: Seq, seq: Seq, now: Micros) -> Result<Option<After>, Error> {
     let Some(index) = ledger.key_index(key)? else { return Ok(None) };
     let entries: Vec<KeyEntry> = index
         .entries
