@@ -50,7 +50,7 @@ fn failed(what: String) -> Failure {
 
 /// `ledger keygen`.
 pub fn keygen(out: &mut impl Write, file: &Path, name: &str) -> Result<u8, Failure> {
-    let key = SignerKey::generate(name).map_err(|e| Failure::new(exit::USAGE, e))?;
+    let key = SignerKey::generate(name).map_err(|e| Failure::new(exit::USAGE, e.to_string()))?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

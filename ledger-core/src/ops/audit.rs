@@ -263,15 +263,26 @@ pub struct ConsistencyProof {
     pub path: Vec<Hash>,
 }
 
+/// Why a proof file was refused ([`Proof::parse`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProofFileError {
+    /// The text is not JSON naming each member once, or not a proof of its type (the reason).
+    #[error("not a proof: {0}")]
+    NotAProof(String),
+    /// The `type` is missing or another.
+    #[error("the proof's `type` is neither inclusion nor consistency")]
+    Type,
+}
+
 impl Proof {
     /// Reads a proof file: JSON naming no member twice, of one of the two types.
-    pub fn parse(text: &[u8]) -> Result<Proof, String> {
-        let v = canonical::parse_unique(text).map_err(|e| format!("not a proof: {e}"))?;
+    pub fn parse(text: &[u8]) -> Result<Proof, ProofFileError> {
+        let v = canonical::parse_unique(text).map_err(|e| ProofFileError::NotAProof(e.to_string()))?;
         match v.get("type").and_then(serde_json::Value::as_str) {
             Some("inclusion" | "consistency") => {}
-            _ => return Err("the proof's `type` is neither inclusion nor consistency".into()),
+            _ => return Err(ProofFileError::Type),
         }
-        serde_json::from_value(v).map_err(|e| format!("not a proof: {e}"))
+        serde_json::from_value(v).map_err(|e| ProofFileError::NotAProof(e.to_string()))
     }
 
     /// The ledger the proof is of.
