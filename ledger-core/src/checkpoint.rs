@@ -97,6 +97,44 @@ pub enum NameError {
     },
 }
 
+/// Why a note was refused as a signed checkpoint ([`Checkpoint::parse`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoteError {
+    /// No blank line ends the checkpoint.
+    #[error("not a signed note: no blank line after the checkpoint")]
+    NotSigned,
+    /// The first line is empty.
+    #[error("the checkpoint has no origin line")]
+    Origin,
+    /// The second line is not a tree size.
+    #[error("the checkpoint's second line is not a tree size")]
+    Size,
+    /// The third line is not a root hash.
+    #[error("the checkpoint's third line is not a base64 32-byte root hash")]
+    Root,
+    /// An extension line is empty.
+    #[error("the checkpoint has an empty extension line")]
+    EmptyExtension,
+    /// A line after the blank line is not `— NAME BASE64`.
+    #[error("`{line}` is not a signature line")]
+    SignatureLine {
+        /// The line.
+        line: String,
+    },
+    /// A signature is not base64.
+    #[error("the signature of `{name}` is not base64")]
+    SignatureBase64 {
+        /// The signer's name.
+        name: String,
+    },
+    /// A signature is too short to hold a key hash and a signature.
+    #[error("the signature of `{name}` is too short")]
+    SignatureShort {
+        /// The signer's name.
+        name: String,
+    },
+}
+
 /// Why a signer or verifier key could not be made or read.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFormatError {
@@ -197,35 +235,36 @@ impl Checkpoint {
     }
 
     /// Parses a note: the checkpoint and its signature lines.
-    pub fn parse(note: &str) -> Result<(Checkpoint, Vec<NoteSignature>), String> {
+    pub fn parse(note: &str) -> Result<(Checkpoint, Vec<NoteSignature>), NoteError> {
         let (body, sigs) = match note.find("\n\n") {
             Some(i) => (&note[..=i], &note[i + 2..]),
-            None => return Err("not a signed note: no blank line after the checkpoint".into()),
+            None => return Err(NoteError::NotSigned),
         };
         let mut lines = body.lines();
-        let origin = lines.next().filter(|o| !o.is_empty()).ok_or("the checkpoint has no origin line")?.to_owned();
+        let origin = lines.next().filter(|o| !o.is_empty()).ok_or(NoteError::Origin)?.to_owned();
         let size = lines
             .next()
             .and_then(|s| (!s.starts_with('+') && !s.starts_with('0') || s == "0").then_some(s))
             .and_then(|s| s.parse::<u64>().ok())
-            .ok_or("the checkpoint's second line is not a tree size")?;
+            .ok_or(NoteError::Size)?;
         let root = lines
             .next()
             .and_then(|r| B64.decode(r).ok())
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
             .map(Hash)
-            .ok_or("the checkpoint's third line is not a base64 32-byte root hash")?;
+            .ok_or(NoteError::Root)?;
         let extensions: Vec<String> = lines.map(str::to_owned).collect();
         if extensions.iter().any(String::is_empty) {
-            return Err("the checkpoint has an empty extension line".into());
+            return Err(NoteError::EmptyExtension);
         }
         let mut signatures = Vec::new();
         for line in sigs.lines() {
-            let rest = line.strip_prefix("\u{2014} ").ok_or_else(|| format!("`{line}` is not a signature line"))?;
-            let (name, blob) = rest.rsplit_once(' ').ok_or_else(|| format!("`{line}` is not a signature line"))?;
-            let blob = B64.decode(blob).map_err(|_| format!("the signature of `{name}` is not base64"))?;
+            let not_a_signature = || NoteError::SignatureLine { line: line.to_owned() };
+            let rest = line.strip_prefix("\u{2014} ").ok_or_else(not_a_signature)?;
+            let (name, blob) = rest.rsplit_once(' ').ok_or_else(not_a_signature)?;
+            let blob = B64.decode(blob).map_err(|_| NoteError::SignatureBase64 { name: name.to_owned() })?;
             if blob.len() < 5 {
-                return Err(format!("the signature of `{name}` is too short"));
+                return Err(NoteError::SignatureShort { name: name.to_owned() });
             }
             signatures.push(NoteSignature {
                 name: name.to_owned(),

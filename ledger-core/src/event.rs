@@ -773,29 +773,32 @@ impl RecordedEvent {
 
     /// Reads a recorded event from its JSON object (with or without `hash`; when absent, `hash`
     /// is taken from `hash`). Unknown members are refused.
-    pub fn from_value(value: Value, hash: Option<Hash>) -> Result<RecordedEvent, String> {
+    pub fn from_value(value: Value, hash: Option<Hash>) -> Result<RecordedEvent, DecodeError> {
+        let bad = |what: String| DecodeError(what);
         let Value::Object(mut map) = value else {
-            return Err("a recorded event must be a JSON object".into());
+            return Err(bad("a recorded event must be a JSON object".into()));
         };
+        let not_a_seq = || bad("`seq` must be a non-negative integer".into());
         let seq = match map.remove("seq") {
-            Some(Value::Number(n)) => Seq::new(n.as_u64().ok_or("`seq` must be a non-negative integer")?),
-            Some(_) => return Err("`seq` must be a non-negative integer".into()),
-            None => return Err("missing field `seq`".into()),
+            Some(Value::Number(n)) => Seq::new(n.as_u64().ok_or_else(not_a_seq)?),
+            Some(_) => return Err(not_a_seq()),
+            None => return Err(bad("missing field `seq`".into())),
         };
         let mut take_str = |name: &str| match map.remove(name) {
             Some(Value::String(s)) => Ok(s),
-            Some(_) => Err(format!("`{name}` must be a string")),
-            None => Err(format!("missing field `{name}`")),
+            Some(_) => Err(bad(format!("`{name}` must be a string"))),
+            None => Err(bad(format!("missing field `{name}`"))),
         };
-        let prev = Hash::from_hex(&take_str("prev")?).map_err(|e| format!("`prev`: {e}"))?;
-        let recorded_at = Timestamp::parse(&take_str("recorded_at")?).map_err(|e| format!("`recorded_at`: {e}"))?;
+        let prev = Hash::from_hex(&take_str("prev")?).map_err(|e| bad(format!("`prev`: {e}")))?;
+        let recorded_at =
+            Timestamp::parse(&take_str("recorded_at")?).map_err(|e| bad(format!("`recorded_at`: {e}")))?;
         let actor = take_str("actor")?;
         let stated = match map.remove("hash") {
-            Some(Value::String(s)) => Some(Hash::from_hex(&s).map_err(|e| format!("`hash`: {e}"))?),
-            Some(_) => return Err("`hash` must be a string".into()),
+            Some(Value::String(s)) => Some(Hash::from_hex(&s).map_err(|e| bad(format!("`hash`: {e}")))?),
+            Some(_) => return Err(bad("`hash` must be a string".into())),
             None => None,
         };
-        let hash = stated.or(hash).ok_or("missing field `hash`")?;
+        let hash = stated.or(hash).ok_or_else(|| bad("missing field `hash`".into()))?;
         let event = Event::from_map(map)?;
         Ok(RecordedEvent { seq, prev, recorded_at, actor, event, hash })
     }
@@ -805,24 +808,24 @@ impl Event {
     /// Reads an event of type `tag` from the JSON text of its object without the `type` member
     /// (and without the envelope). The same as deserializing an [`Event`]; a refusal names the
     /// field at fault.
-    pub fn from_body(tag: &str, body: &[u8]) -> Result<Event, String> {
+    pub fn from_body(tag: &str, body: &[u8]) -> Result<Event, DecodeError> {
         Event::by_tag(tag, Body(body))
     }
 
     /// Reads an event from its JSON object, `type` member included. The same as deserializing
     /// an [`Event`], without serde's buffering of internally tagged enums: the `type` member
     /// chooses the struct, which is read from the object's remaining members.
-    pub fn from_map(mut map: Map<String, Value>) -> Result<Event, String> {
+    pub fn from_map(mut map: Map<String, Value>) -> Result<Event, DecodeError> {
         let tag = match map.remove("type") {
             Some(Value::String(t)) => t,
-            Some(_) => return Err("`type` must be a string".into()),
-            None => return Err("missing field `type`".into()),
+            Some(_) => return Err(DecodeError("`type` must be a string".into())),
+            None => return Err(DecodeError("missing field `type`".into())),
         };
         Event::by_tag(&tag, map)
     }
 
     /// The event of type `tag`, its struct read from `members`.
-    fn by_tag(tag: &str, members: impl Members) -> Result<Event, String> {
+    fn by_tag(tag: &str, members: impl Members) -> Result<Event, DecodeError> {
         Ok(match tag {
             "genesis" => Event::Genesis(members.read()?),
             "designation" => Event::Designation(members.read()?),
@@ -830,9 +833,9 @@ impl Event {
             "delisting" => Event::Delisting(members.read()?),
             "retraction" => Event::Retraction(members.read()?),
             other => {
-                return Err(format!(
+                return Err(DecodeError(format!(
                     "unknown variant `{other}`, expected one of `genesis`, `designation`, `amendment`, `delisting`, `retraction`"
-                ));
+                )));
             }
         })
     }
@@ -840,41 +843,51 @@ impl Event {
 
 /// The members of an event's object (without `type`), as text or as a map.
 trait Members {
-    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, String>;
+    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, DecodeError>;
 }
 
 struct Body<'a>(&'a [u8]);
 
 impl Members for Body<'_> {
-    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
+    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, DecodeError> {
         read_slice(self.0)
     }
 }
 
 impl Members for Map<String, Value> {
-    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
-        serde_path_to_error::deserialize(Value::Object(self)).map_err(describe_serde_error)
+    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, DecodeError> {
+        serde_path_to_error::deserialize(Value::Object(self)).map_err(|e| DecodeError(describe_serde_error(e)))
     }
 }
 
 /// Deserializes JSON text; a refusal is read again, for the path of its problem.
-pub(crate) fn read_slice<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+pub(crate) fn read_slice<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     serde_json::from_slice(bytes).map_err(|e| {
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        serde_path_to_error::deserialize::<_, T>(&mut de).err().map(describe_serde_error).unwrap_or(e.to_string())
+        DecodeError(
+            serde_path_to_error::deserialize::<_, T>(&mut de).err().map(describe_serde_error).unwrap_or(e.to_string()),
+        )
     })
 }
 
 /// Deserializes a JSON value found at member `at` of its object (`""`: the value is the whole
 /// thing); a refusal is read again, for the path of its problem below `at`.
-pub(crate) fn read_value<T: serde::de::DeserializeOwned>(v: &Value, at: &str) -> Result<T, String> {
+pub(crate) fn read_value<T: serde::de::DeserializeOwned>(v: &Value, at: &str) -> Result<T, DecodeError> {
     T::deserialize(v).map_err(|e| {
-        serde_path_to_error::deserialize::<_, T>(v)
-            .err()
-            .map(|e| describe_serde_error_at(e, at))
-            .unwrap_or(e.to_string())
+        DecodeError(
+            serde_path_to_error::deserialize::<_, T>(v)
+                .err()
+                .map(|e| describe_serde_error_at(e, at))
+                .unwrap_or(e.to_string()),
+        )
     })
 }
+
+/// Why JSON does not read as an event (or a part of one): serde's reason, naming the field at
+/// fault by its path (`field `subject.names[0].type`: unknown variant ...`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DecodeError(String);
 
 /// Formats a deserialization error with the path of the offending field.
 pub(crate) fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> String {

@@ -45,6 +45,12 @@ impl From<String> for RecordProblem {
     }
 }
 
+impl From<crate::event::DecodeError> for RecordProblem {
+    fn from(e: crate::event::DecodeError) -> Self {
+        RecordProblem::Unreadable(e.to_string())
+    }
+}
+
 impl From<crate::validate::FieldError> for RecordProblem {
     fn from(f: crate::validate::FieldError) -> Self {
         RecordProblem::Field { field: f.field, reason: f.reason }

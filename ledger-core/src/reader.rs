@@ -36,7 +36,7 @@ pub enum StoredEventError {
 /// Reads a stored event from its canonical bytes (already verified when they were written).
 pub fn parse_stored(seq: Seq, hash: Hash, bytes: &[u8]) -> Result<RecordedEvent, StoredEventError> {
     let value: Value = serde_json::from_slice(bytes).map_err(|source| StoredEventError::NotJson { seq, source })?;
-    RecordedEvent::from_value(value, Some(hash)).map_err(|what| StoredEventError::NotAnEvent { seq, what })
+    RecordedEvent::from_value(value, Some(hash)).map_err(|e| StoredEventError::NotAnEvent { seq, what: e.to_string() })
 }
 
 fn damaged(store: &Store, detail: String) -> Error {

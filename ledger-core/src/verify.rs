@@ -377,7 +377,7 @@ fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Opt
         crate::time::Timestamp::parse(&recorded_at_text).map_err(|e| bad(format!("`recorded_at`: {e}")))?;
     let actor = text("actor", actor)?;
     let tag = text("type", tag)?;
-    let event = Event::from_body(&tag, &body).map_err(bad)?;
+    let event = Event::from_body(&tag, &body).map_err(|e| bad(e.to_string()))?;
     // The envelope's `seq`, `prev`, `actor` and `type` were read from canonical bytes by readers
     // of one form each (a shortest integer, 64 lowercase hex digits, a string, a tag matched
     // exactly); `recorded_at` and the body are what may read several texts as one value.

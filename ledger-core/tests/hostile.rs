@@ -1186,7 +1186,7 @@ fn check_note(note: &str) -> Result<(), TestCaseError> {
             let _ = cp.head();
             prop_assert!(!cp.origin.is_empty());
         }
-        Err(e) => prop_assert!(!e.trim().is_empty()),
+        Err(e) => prop_assert!(!e.to_string().trim().is_empty()),
     }
     // The key formats are outside input too.
     let _ = VerifierKey::parse(note);
