@@ -136,7 +136,7 @@ impl<'a> Reader<'a> {
         for e in &standing.episode {
             events.push(self.events.event(e.seq)?.event);
         }
-        fold::fold(&events).map_err(Error::Internal)
+        fold::fold(&events).map_err(|e| Error::Internal(e.to_string()))
     }
 
     /// The record of a key at `when`: the index's stored record when every event of the key
