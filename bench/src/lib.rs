@@ -615,7 +615,7 @@ fn measure_ours(
     for i in 0..INNER_PROCESS {
         let file = path.with_extension(format!("append-{i}.jsonl"));
         let line = serde_json::json!({
-            "type": "amendment", "authority": p.key.authority, "id": p.key.id,
+            "type": "amendment", "authority": p.key.authority(), "id": p.key.id(),
             "effective": date(p.first_append_day + i as i64),
             "patch": {"reason": format!("statement of reasons revised (benchmark append {i})")},
             "reason": "variation: statement of reasons revised",

@@ -10,6 +10,7 @@ use ledger_core::ops::audit::{
     RestoreOutput,
 };
 use ledger_core::progress::Progress;
+use ledger_core::seq::Seq;
 use ledger_core::{Error, Ledger};
 
 use crate::cli::Format;
@@ -49,7 +50,7 @@ fn failed(what: String) -> Failure {
 
 /// `ledger keygen`.
 pub fn keygen(out: &mut impl Write, file: &Path, name: &str) -> Result<u8, Failure> {
-    let key = SignerKey::generate(name).map_err(|e| Failure::new(exit::USAGE, e))?;
+    let key = SignerKey::generate(name).map_err(|e| Failure::new(exit::USAGE, e.to_string()))?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -147,7 +148,7 @@ pub fn prove(
     };
     let proof = match (seq, old) {
         (Some(seq), _) => Proof::Inclusion(
-            ops::prove_inclusion(ledger, seq, size)
+            ops::prove_inclusion(ledger, Seq::new(seq), size)
                 .map_err(refused)?
                 .ok_or_else(|| Failure::new(exit::FAILED, format!("no event {seq}")))?,
         ),
@@ -214,7 +215,7 @@ pub fn export(
 ) -> Result<u8, Failure> {
     let key = sign.map(signer).transpose()?;
     let bar = progress::Bar::new();
-    bar.phase("exporting events", Some(ledger.head()?.seq + 1));
+    bar.phase("exporting events", Some(ledger.head()?.seq.size()));
     if file.as_os_str() == "-" {
         bundle::export(ledger, &mut bar.line_writer(&mut *out), key.as_ref())?;
         return Ok(exit::OK);

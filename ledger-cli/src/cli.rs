@@ -564,15 +564,16 @@ impl From<Kind> for SubjectKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArgError {
     /// A ledger's (or key's) name that breaks the rule of names.
-    Name(String),
+    Name(ledger_core::checkpoint::NameError),
     /// A designation key that is not `AUTHORITY/ID`.
-    Key(String),
+    Key(ledger_core::event::KeyError),
 }
 
 impl std::fmt::Display for ArgError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ArgError::Name(why) | ArgError::Key(why) => f.write_str(why),
+            ArgError::Name(why) => write!(f, "{why}"),
+            ArgError::Key(why) => write!(f, "{why}"),
         }
     }
 }

@@ -11,6 +11,7 @@ use ledger_core::chain::Head;
 use ledger_core::ops::read::{self, HeadOutput};
 use ledger_core::ops::{ask, write};
 use ledger_core::query::StateFilter;
+use ledger_core::seq::Seq;
 use ledger_core::time::{AsOf, At, Clock, FixedClock, Point, SystemClock};
 use ledger_core::{Error, Ledger, input};
 
@@ -99,7 +100,7 @@ impl From<Error> for Failure {
             Error::NoLedger { .. } => exit::NO_LEDGER,
             Error::Exists { .. } => exit::USAGE,
             Error::Locked { .. } => exit::LOCKED,
-            Error::Input(_) | Error::Refused(_) => exit::DATA,
+            Error::Input(_) | Error::Refused(_) | Error::Actor => exit::DATA,
             Error::NotFound { .. } => exit::FAILED,
             Error::Damaged { .. } => exit::DAMAGED,
             Error::Io { .. } => exit::IO,
@@ -112,6 +113,8 @@ impl From<Error> for Failure {
                 message.push_str("\n  hint: create one with `ledger init`, or pass --ledger PATH (or set LEDGER_PATH)")
             }
             Error::Input(_) | Error::Refused(_) => message.push_str("\n  nothing was written"),
+            // The actor is chosen here: by `--actor`, `LEDGER_ACTOR` or the OS user.
+            Error::Actor => message.push_str(" (--actor or LEDGER_ACTOR)\n  nothing was written"),
             Error::Locked { .. } => message.push_str(
                 "\n  hint: `--wait SECONDS` retries for that long (a prompt or a long import holds the ledger until it ends)",
             ),
@@ -424,7 +427,7 @@ fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool, yes: bool) -
 
 fn log(cli: &Cli, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result<u8, Failure> {
     let ledger = open(cli)?;
-    let events = read::log(&ledger, from, limit);
+    let events = read::log(&ledger, Seq::new(from), limit);
     match cli.format {
         Format::Json => {
             for e in events {

@@ -8,6 +8,7 @@ use ledger_core::event::{
     DateOfBirth, Delisting, Designation, InputEvent, Name, NameType, Regime, Retraction, Source, Subject,
 };
 use ledger_core::ops::operate::{self, AmendRequest, OperateError, PatchError, Preview};
+use ledger_core::seq::Seq;
 use ledger_core::time::Clock;
 use ledger_core::{Error, Ledger};
 
@@ -59,8 +60,8 @@ pub fn designate(cx: &Context, out: &mut impl Write, a: &DesignateArgs) -> Resul
     names.extend(a.name_variation.iter().map(|n| name(n, NameType::Variation)));
     names.extend(a.alias.iter().map(|n| name(n, NameType::Alias)));
     let d = Designation {
-        authority: a.key.authority.clone(),
-        id: a.key.id.clone(),
+        authority: a.key.authority().to_owned(),
+        id: a.key.id().to_owned(),
         effective: a.effective,
         regime: Regime { code: a.regime.clone(), name: a.regime_name.clone() },
         subject: Subject {
@@ -120,8 +121,8 @@ pub fn amend(cx: &Context, out: &mut impl Write, a: &AmendArgs) -> Result<Pendin
 /// `ledger delist`.
 pub fn delist(cx: &Context, out: &mut impl Write, a: &DelistArgs) -> Result<Pending, Failure> {
     let event = InputEvent::Delisting(Delisting {
-        authority: a.key.authority.clone(),
-        id: a.key.id.clone(),
+        authority: a.key.authority().to_owned(),
+        id: a.key.id().to_owned(),
         effective: a.effective,
         reason: Some(a.reason.clone()),
         published: None,
@@ -134,7 +135,7 @@ pub fn delist(cx: &Context, out: &mut impl Write, a: &DelistArgs) -> Result<Pend
 /// `ledger retract`.
 pub fn retract(cx: &Context, out: &mut impl Write, a: &RetractArgs) -> Result<Pending, Failure> {
     let event = InputEvent::Retraction(Retraction {
-        target: a.seq,
+        target: Seq::new(a.seq),
         reason: a.reason.clone(),
         published: None,
         note: a.write.note.clone(),

@@ -14,6 +14,7 @@ use ledger_core::event::Key;
 use ledger_core::ops::ask::{self, SearchName, Span};
 use ledger_core::projection::Status;
 use ledger_core::query::{self, ShowOutput, StateFilter};
+use ledger_core::seq::Seq;
 use ledger_core::time::{AsOf, Point};
 use serde::Serialize;
 use serde_json::Value;
@@ -168,7 +169,7 @@ pub fn print_designation(out: &mut impl Write, s: &ShowOutput) -> Result<(), Fai
         }
     }
     if !s.events.is_empty() {
-        row("events", s.events.iter().map(u64::to_string).collect::<Vec<_>>().join(", ").into());
+        row("events", s.events.iter().map(Seq::to_string).collect::<Vec<_>>().join(", ").into());
     }
     t.write_text(out)?;
     Ok(())

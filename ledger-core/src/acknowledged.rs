@@ -82,7 +82,8 @@ mod tests {
 
     #[test]
     fn round_trip_and_refusals() {
-        let head = Head { seq: 39, hash: Hash([7; 32]), recorded_at: Timestamp(1_768_467_600_000_001) };
+        let head =
+            Head { seq: crate::seq::Seq::new(39), hash: Hash([7; 32]), recorded_at: Timestamp(1_768_467_600_000_001) };
         assert_eq!(decode(encode(&head).as_bytes()), Some(head));
         let text = encode(&head);
         assert_eq!(decode(text.trim_end().as_bytes()), None, "a torn file has no final newline");

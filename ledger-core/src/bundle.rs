@@ -23,14 +23,15 @@ use crate::event::{Event, RecordedEvent};
 use crate::ledger::Ledger;
 use crate::lifecycle::KeyIndex;
 use crate::merkle::{self, Leaves};
+use crate::seq::Seq;
 use crate::store::{Commit, SealedEvent, Store};
 use crate::tree::StoreTree;
-use crate::verify::{ChainIndex, Indexed, check_event};
+use crate::verify::{ChainIndex, EventProblem, Indexed, check_event};
 
 /// The checkpoint of the ledger as it stands, signed when `key` is given.
 pub fn checkpoint(ledger: &Ledger, key: Option<&SignerKey>) -> Result<(Checkpoint, String)> {
     let head = ledger.head()?;
-    let size = head.seq + 1;
+    let size = head.seq.size();
     let cp = Checkpoint {
         origin: ledger.name()?,
         size,
@@ -48,7 +49,7 @@ pub fn export(ledger: &Ledger, out: &mut impl Write, key: Option<&SignerKey>) ->
     // Canonical JSON, not serde_json's: its member order differs from RFC 8785's for names that
     // mix characters above U+FFFF with U+E000..U+FFFF, and a bundle must be canonical.
     let mut line = Vec::new();
-    for e in ledger.events(0).take(cp.size as usize) {
+    for e in ledger.events(Seq::GENESIS).take(cp.size as usize) {
         line.clear();
         crate::canonical::write(&e?.to_value(), &mut line).map_err(|e| Error::Internal(e.to_string()))?;
         line.push(b'\n');
@@ -139,7 +140,7 @@ pub fn verify(input: impl BufRead, checks: Checks) -> Result<Verified, BundleErr
         Some((old, old_sigs)) => Some(check_extends(&cp, &root, old, &old_sigs, checks.key, &mut tree, seq)?),
         None => None,
     };
-    let head = Head { seq: seq - 1, hash: prev, recorded_at: crate::time::Timestamp(last_recorded) };
+    let head = Head { seq: Seq::new(seq - 1), hash: prev, recorded_at: crate::time::Timestamp(last_recorded) };
     Ok(Verified { events: seq, head, checkpoint: cp, signed_by, extends, kept })
 }
 
@@ -231,7 +232,7 @@ impl Lines {
             None => return fail(n, format!("event {seq}: no `hash`")),
         };
         let bytes = without_hash(members, len);
-        let (rec, ix) = check_event(seq, &self.prev, self.last_recorded, &stated, &bytes)
+        let (rec, ix) = check_event(Seq::new(seq), &self.prev, self.last_recorded, &stated, &bytes)
             .map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
         self.index.add(ix).map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
         if let Event::Genesis(g) = &rec.event {
@@ -287,7 +288,7 @@ fn check_checkpoint(
         return fail(None, format!("the bundle's events make the Merkle root {root}; the checkpoint says {}", cp.root));
     }
     if let Some((head_seq, head_hash)) = cp.head()
-        && (head_seq != seq - 1 || head_hash != *prev)
+        && (head_seq.size() != seq || head_hash != *prev)
     {
         return fail(
             None,
@@ -356,7 +357,9 @@ pub fn restore(path: &Path, bundle: &Verified) -> Result<Ledger> {
     let store = Store::create(path, std::time::Duration::ZERO)?;
     let mut index = ChainIndex::folding();
     for (_, rec) in &bundle.kept {
-        Indexed::of(rec).and_then(|ix| index.add(ix)).map_err(|e| Error::Refused(format!("event {}: {e}", rec.seq)))?;
+        Indexed::of(rec)
+            .and_then(|ix| index.add(ix).map_err(EventProblem::from))
+            .map_err(|e| Error::Refused(format!("event {}: {e}", rec.seq)))?;
     }
     if let Some(f) = index.check() {
         return Err(Error::Refused(format!("event {}: {}", f.seq, f.what)));

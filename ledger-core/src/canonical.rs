@@ -350,14 +350,46 @@ pub fn members(bytes: &[u8]) -> Result<Members<'_>, NotCanonical> {
 /// result is canonical only if they were. (Verification compares it with bytes that [`members`]
 /// has checked: equal bytes are then the canonical form of the value.) Text that is not compact
 /// JSON, or an object naming a member twice, is refused.
-pub fn sort_members(text: &[u8]) -> Result<Vec<u8>, String> {
+pub fn sort_members(text: &[u8]) -> Result<Vec<u8>, SortError> {
     let mut sorter =
         Sorter { t: text, i: 0, out: Vec::with_capacity(text.len()), spans: Vec::new(), scratch: Vec::new() };
     sorter.value(0)?;
     if sorter.i != text.len() {
-        return Err(format!("not compact JSON: trailing bytes at byte {}", sorter.i));
+        return Err(SortError::Trailing { at: sorter.i });
     }
     Ok(sorter.out)
+}
+
+/// Why [`sort_members`] refused a text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SortError {
+    /// The text is not compact JSON at byte `at`.
+    #[error("not compact JSON at byte {at}")]
+    NotCompact {
+        /// The byte offset.
+        at: usize,
+    },
+    /// A value is followed by more bytes.
+    #[error("not compact JSON: trailing bytes at byte {at}")]
+    Trailing {
+        /// The byte offset of the first trailing byte.
+        at: usize,
+    },
+    /// A string runs to the end of the text.
+    #[error("not compact JSON: the string at byte {start} does not end")]
+    Unterminated {
+        /// The byte offset of its opening quote.
+        start: usize,
+    },
+    /// Values nest deeper than [`MAX_CHECK_DEPTH`].
+    #[error("nested deeper than {MAX_CHECK_DEPTH} levels")]
+    TooDeep,
+    /// An object names a member twice.
+    #[error("member {member} appears twice in one object")]
+    Duplicate {
+        /// The member's name, quoted as written.
+        member: String,
+    },
 }
 
 /// The state of [`sort_members`]: the text, where it is read, what is written, and the members
@@ -374,13 +406,13 @@ struct Sorter<'a> {
 }
 
 impl Sorter<'_> {
-    fn bad(&self) -> String {
-        format!("not compact JSON at byte {}", self.i)
+    fn bad(&self) -> SortError {
+        SortError::NotCompact { at: self.i }
     }
 
-    fn value(&mut self, depth: usize) -> Result<(), String> {
+    fn value(&mut self, depth: usize) -> Result<(), SortError> {
         if depth > MAX_CHECK_DEPTH {
-            return Err(format!("nested deeper than {MAX_CHECK_DEPTH} levels"));
+            return Err(SortError::TooDeep);
         }
         match self.t.get(self.i) {
             Some(b'{') => self.object(depth),
@@ -423,7 +455,7 @@ impl Sorter<'_> {
     }
 
     /// Copies the string here (quotes included), skipping over its escapes.
-    fn string(&mut self) -> Result<(), String> {
+    fn string(&mut self) -> Result<(), SortError> {
         let start = self.i;
         if self.t.get(start) != Some(&b'"') {
             return Err(self.bad());
@@ -436,7 +468,7 @@ impl Sorter<'_> {
                     break;
                 }
                 Some(p) => end += p + 2,
-                None => return Err(format!("not compact JSON: the string at byte {start} does not end")),
+                None => return Err(SortError::Unterminated { start }),
             }
         }
         self.out.extend_from_slice(&self.t[start..end]);
@@ -444,7 +476,7 @@ impl Sorter<'_> {
         Ok(())
     }
 
-    fn object(&mut self, depth: usize) -> Result<(), String> {
+    fn object(&mut self, depth: usize) -> Result<(), SortError> {
         self.i += 1;
         self.out.push(b'{');
         if self.t.get(self.i) == Some(&b'}') {
@@ -490,7 +522,7 @@ impl Sorter<'_> {
             spans.sort_by(|a, b| name_cmp(name(region, base, a), name(region, base, b)));
             if let Some(w) = spans.windows(2).find(|w| name(region, base, &w[0]) == name(region, base, &w[1])) {
                 let n = String::from_utf8_lossy(name(region, base, &w[0])).into_owned();
-                return Err(format!("member {n} appears twice in one object"));
+                return Err(SortError::Duplicate { member: n });
             }
             for (k, s) in spans.iter().enumerate() {
                 if k > 0 {

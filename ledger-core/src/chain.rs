@@ -6,13 +6,14 @@
 
 use crate::canonical::{self, CanonicalError};
 use crate::event::{Event, RecordedEvent};
+use crate::seq::Seq;
 use crate::time::Timestamp;
 
 pub use crate::hash::{HASH_CONTEXT, Hash, HexError, hash_canonical};
 
 /// Seals an event into the chain: its canonical bytes (without `hash`) and the recorded event.
 pub fn seal(
-    seq: u64,
+    seq: Seq,
     prev: Hash,
     recorded_at: Timestamp,
     actor: &str,
@@ -47,7 +48,7 @@ mod tests {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Head {
     /// Its seq (the ledger holds `seq + 1` events).
-    pub seq: u64,
+    pub seq: Seq,
     /// Its hash.
     pub hash: Hash,
     /// When it was recorded.

@@ -19,6 +19,7 @@ use ed25519_dalek::{Signer, Verifier};
 use sha2::{Digest, Sha256};
 
 use crate::chain::Hash;
+use crate::seq::Seq;
 
 /// Ed25519's algorithm byte in note keys and key IDs.
 const ED25519: u8 = 0x01;
@@ -64,25 +65,142 @@ pub const MAX_NAME_BYTES: usize = 256;
 /// usually named after): 1 to 256 bytes, without spaces, `+` (which separates the parts of a key
 /// in note format), control characters or invisible format characters (Unicode category Cf),
 /// which would let two names that print alike differ.
-pub fn check_name(name: &str) -> Result<(), String> {
-    let rule = "(1 to 256 bytes; no spaces, `+`, control or invisible characters)";
+pub fn check_name(name: &str) -> Result<(), NameError> {
     if let Some(c) = name.chars().find(|c| c.is_control() || crate::names::is_format(*c)) {
-        return Err(format!("`{name}` is not a valid name: it contains {} {rule}", crate::names::code_point(c)));
+        return Err(NameError::Invisible { name: name.to_owned(), code_point: crate::names::code_point(c) });
     }
     if name.is_empty() || name.len() > MAX_NAME_BYTES || name.contains(['+', ' ']) {
-        return Err(format!("`{name}` is not a valid name {rule}"));
+        return Err(NameError::Invalid { name: name.to_owned() });
     }
     Ok(())
 }
 
+/// The rule of names, as messages state it.
+const NAME_RULE: &str = "(1 to 256 bytes; no spaces, `+`, control or invisible characters)";
+
+/// Why a name of a key or a ledger was refused ([`check_name`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// The name contains a control or invisible format character.
+    #[error("`{name}` is not a valid name: it contains {code_point} {NAME_RULE}")]
+    Invisible {
+        /// The name as given.
+        name: String,
+        /// The character, as `U+XXXX`.
+        code_point: String,
+    },
+    /// The name is empty, too long, or contains a space or `+`.
+    #[error("`{name}` is not a valid name {NAME_RULE}")]
+    Invalid {
+        /// The name as given.
+        name: String,
+    },
+}
+
+/// Why a note was refused as a signed checkpoint ([`Checkpoint::parse`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoteError {
+    /// No blank line ends the checkpoint.
+    #[error("not a signed note: no blank line after the checkpoint")]
+    NotSigned,
+    /// The first line is empty.
+    #[error("the checkpoint has no origin line")]
+    Origin,
+    /// The second line is not a tree size.
+    #[error("the checkpoint's second line is not a tree size")]
+    Size,
+    /// The third line is not a root hash.
+    #[error("the checkpoint's third line is not a base64 32-byte root hash")]
+    Root,
+    /// An extension line is empty.
+    #[error("the checkpoint has an empty extension line")]
+    EmptyExtension,
+    /// A line after the blank line is not `— NAME BASE64`.
+    #[error("`{line}` is not a signature line")]
+    SignatureLine {
+        /// The line.
+        line: String,
+    },
+    /// A signature is not base64.
+    #[error("the signature of `{name}` is not base64")]
+    SignatureBase64 {
+        /// The signer's name.
+        name: String,
+    },
+    /// A signature is too short to hold a key hash and a signature.
+    #[error("the signature of `{name}` is too short")]
+    SignatureShort {
+        /// The signer's name.
+        name: String,
+    },
+}
+
+/// Why a signer or verifier key could not be made or read.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFormatError {
+    /// The key's name breaks the rule of names.
+    #[error("{0}")]
+    Name(#[from] NameError),
+    /// The operating system gave no randomness for a new key.
+    #[error("no randomness: {0}")]
+    NoRandomness(std::io::Error),
+    /// The text does not start as a private key does.
+    #[error("not a private key (PRIVATE+KEY+...)")]
+    NotPrivate,
+    /// The private key's data is not 32 bytes.
+    #[error("the private key is not 32 bytes")]
+    PrivateLength,
+    /// The private key's hash does not match its name and key.
+    #[error("the private key's hash does not match its name and key")]
+    PrivateHash,
+    /// The text is not `NAME+HASH+DATA`.
+    #[error("a key is NAME+HASH+DATA")]
+    Form,
+    /// The key hash is not 8 hex digits.
+    #[error("the key hash is not 8 hex digits")]
+    HashDigits,
+    /// The key data is not base64.
+    #[error("the key data is not base64")]
+    Base64,
+    /// The key is of another algorithm.
+    #[error("the key is not an Ed25519 key")]
+    NotEd25519,
+    /// The public key's data is not 32 bytes.
+    #[error("the public key is not 32 bytes")]
+    PublicLength,
+    /// The bytes are not an Ed25519 public key.
+    #[error("not a valid Ed25519 public key")]
+    PublicInvalid,
+    /// The public key's hash does not match its name and key.
+    #[error("the key hash does not match its name and key")]
+    PublicHash,
+}
+
+/// Why a checkpoint's signature did not check ([`VerifierKey::verify`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// No signature of the key.
+    #[error("the checkpoint is not signed by the key {key}")]
+    NotSigned {
+        /// The key, in note format.
+        key: String,
+    },
+    /// The key's signatures do not verify.
+    #[error("the signature of {name} does not verify: the checkpoint was altered or signed by another key")]
+    Invalid {
+        /// The key's name.
+        name: String,
+    },
+}
+
 impl Checkpoint {
     /// The `head SEQ HASH` extension line.
-    pub fn head_extension(seq: u64, hash: &Hash) -> String {
+    pub fn head_extension(seq: Seq, hash: &Hash) -> String {
         format!("head {seq} {hash}")
     }
 
     /// The head this checkpoint's extension names, if it names one.
-    pub fn head(&self) -> Option<(u64, Hash)> {
+    pub fn head(&self) -> Option<(Seq, Hash)> {
         self.extensions.iter().find_map(|l| {
             let mut parts = l.split(' ');
             (parts.next()? == "head").then_some(())?;
@@ -117,35 +235,36 @@ impl Checkpoint {
     }
 
     /// Parses a note: the checkpoint and its signature lines.
-    pub fn parse(note: &str) -> Result<(Checkpoint, Vec<NoteSignature>), String> {
+    pub fn parse(note: &str) -> Result<(Checkpoint, Vec<NoteSignature>), NoteError> {
         let (body, sigs) = match note.find("\n\n") {
             Some(i) => (&note[..=i], &note[i + 2..]),
-            None => return Err("not a signed note: no blank line after the checkpoint".into()),
+            None => return Err(NoteError::NotSigned),
         };
         let mut lines = body.lines();
-        let origin = lines.next().filter(|o| !o.is_empty()).ok_or("the checkpoint has no origin line")?.to_owned();
+        let origin = lines.next().filter(|o| !o.is_empty()).ok_or(NoteError::Origin)?.to_owned();
         let size = lines
             .next()
             .and_then(|s| (!s.starts_with('+') && !s.starts_with('0') || s == "0").then_some(s))
             .and_then(|s| s.parse::<u64>().ok())
-            .ok_or("the checkpoint's second line is not a tree size")?;
+            .ok_or(NoteError::Size)?;
         let root = lines
             .next()
             .and_then(|r| B64.decode(r).ok())
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
             .map(Hash)
-            .ok_or("the checkpoint's third line is not a base64 32-byte root hash")?;
+            .ok_or(NoteError::Root)?;
         let extensions: Vec<String> = lines.map(str::to_owned).collect();
         if extensions.iter().any(String::is_empty) {
-            return Err("the checkpoint has an empty extension line".into());
+            return Err(NoteError::EmptyExtension);
         }
         let mut signatures = Vec::new();
         for line in sigs.lines() {
-            let rest = line.strip_prefix("\u{2014} ").ok_or_else(|| format!("`{line}` is not a signature line"))?;
-            let (name, blob) = rest.rsplit_once(' ').ok_or_else(|| format!("`{line}` is not a signature line"))?;
-            let blob = B64.decode(blob).map_err(|_| format!("the signature of `{name}` is not base64"))?;
+            let not_a_signature = || NoteError::SignatureLine { line: line.to_owned() };
+            let rest = line.strip_prefix("\u{2014} ").ok_or_else(not_a_signature)?;
+            let (name, blob) = rest.rsplit_once(' ').ok_or_else(not_a_signature)?;
+            let blob = B64.decode(blob).map_err(|_| NoteError::SignatureBase64 { name: name.to_owned() })?;
             if blob.len() < 5 {
-                return Err(format!("the signature of `{name}` is too short"));
+                return Err(NoteError::SignatureShort { name: name.to_owned() });
             }
             signatures.push(NoteSignature {
                 name: name.to_owned(),
@@ -172,11 +291,11 @@ impl SignerKey {
     }
 
     /// A new key from the operating system's randomness.
-    pub fn generate(name: &str) -> Result<Self, String> {
+    pub fn generate(name: &str) -> Result<Self, KeyFormatError> {
         check_name(name)?;
         let mut seed = [0u8; 32];
-        let mut f = std::fs::File::open("/dev/urandom").map_err(|e| format!("no randomness: {e}"))?;
-        std::io::Read::read_exact(&mut f, &mut seed).map_err(|e| format!("no randomness: {e}"))?;
+        let mut f = std::fs::File::open("/dev/urandom").map_err(KeyFormatError::NoRandomness)?;
+        std::io::Read::read_exact(&mut f, &mut seed).map_err(KeyFormatError::NoRandomness)?;
         Ok(SignerKey::from_seed(name, seed))
     }
 
@@ -193,13 +312,13 @@ impl SignerKey {
     }
 
     /// Parses the private key format.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let rest = text.trim().strip_prefix("PRIVATE+KEY+").ok_or("not a private key (PRIVATE+KEY+...)")?;
+    pub fn parse(text: &str) -> Result<Self, KeyFormatError> {
+        let rest = text.trim().strip_prefix("PRIVATE+KEY+").ok_or(KeyFormatError::NotPrivate)?;
         let (name, id, data) = split_key(rest)?;
-        let seed: [u8; 32] = data.try_into().map_err(|_| "the private key is not 32 bytes")?;
+        let seed: [u8; 32] = data.try_into().map_err(|_| KeyFormatError::PrivateLength)?;
         let key = SignerKey::from_seed(name, seed);
         if key.key_id != id {
-            return Err("the private key's hash does not match its name and key".into());
+            return Err(KeyFormatError::PrivateHash);
         }
         Ok(key)
     }
@@ -222,20 +341,20 @@ fn hex8(id: &[u8; 4]) -> String {
     id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn split_key(s: &str) -> Result<(&str, [u8; 4], Vec<u8>), String> {
+fn split_key(s: &str) -> Result<(&str, [u8; 4], Vec<u8>), KeyFormatError> {
     let mut parts = s.splitn(3, '+');
     let (Some(name), Some(hash), Some(data)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err("a key is NAME+HASH+DATA".into());
+        return Err(KeyFormatError::Form);
     };
     check_name(name)?;
-    let id = u32::from_str_radix(hash, 16).map_err(|_| "the key hash is not 8 hex digits")?.to_be_bytes();
+    let id = u32::from_str_radix(hash, 16).map_err(|_| KeyFormatError::HashDigits)?.to_be_bytes();
     if hash.len() != 8 {
-        return Err("the key hash is not 8 hex digits".into());
+        return Err(KeyFormatError::HashDigits);
     }
-    let data = B64.decode(data).map_err(|_| "the key data is not base64")?;
+    let data = B64.decode(data).map_err(|_| KeyFormatError::Base64)?;
     match data.split_first() {
         Some((&ED25519, key)) => Ok((name, id, key.to_vec())),
-        _ => Err("the key is not an Ed25519 key".into()),
+        _ => Err(KeyFormatError::NotEd25519),
     }
 }
 
@@ -248,12 +367,12 @@ impl VerifierKey {
     }
 
     /// Parses the verifier key format.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, KeyFormatError> {
         let (name, id, data) = split_key(text.trim())?;
-        let bytes: [u8; 32] = data.try_into().map_err(|_| "the public key is not 32 bytes")?;
-        let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| "not a valid Ed25519 public key")?;
+        let bytes: [u8; 32] = data.try_into().map_err(|_| KeyFormatError::PublicLength)?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| KeyFormatError::PublicInvalid)?;
         if key_id(name, &bytes) != id {
-            return Err("the key hash does not match its name and key".into());
+            return Err(KeyFormatError::PublicHash);
         }
         Ok(VerifierKey { name: name.to_owned(), key_id: id, key })
     }
@@ -264,11 +383,11 @@ impl VerifierKey {
     }
 
     /// Checks that one of `signatures` is this key's valid signature of `checkpoint`.
-    pub fn verify(&self, checkpoint: &Checkpoint, signatures: &[NoteSignature]) -> Result<(), String> {
+    pub fn verify(&self, checkpoint: &Checkpoint, signatures: &[NoteSignature]) -> Result<(), SignatureError> {
         let mine: Vec<&NoteSignature> =
             signatures.iter().filter(|s| s.name == self.name && s.key_id == self.key_id).collect();
         if mine.is_empty() {
-            return Err(format!("the checkpoint is not signed by the key {}", self.to_note_format()));
+            return Err(SignatureError::NotSigned { key: self.to_note_format() });
         }
         let body = checkpoint.body();
         for s in mine {
@@ -278,10 +397,7 @@ impl VerifierKey {
                 return Ok(());
             }
         }
-        Err(format!(
-            "the signature of {} does not verify: the checkpoint was altered or signed by another key",
-            self.name
-        ))
+        Err(SignatureError::Invalid { name: self.name.clone() })
     }
 }
 
@@ -294,7 +410,7 @@ mod tests {
             origin: "example.org/ledger".into(),
             size: 39,
             root: Hash([9; 32]),
-            extensions: vec![Checkpoint::head_extension(38, &Hash([3; 32]))],
+            extensions: vec![Checkpoint::head_extension(Seq::new(38), &Hash([3; 32]))],
         }
     }
 
@@ -313,7 +429,7 @@ mod tests {
         let k = SignerKey::from_seed("example.org/ledger", [5; 32]);
         let note = cp().sign(Some(&k));
         let (parsed, sigs) = Checkpoint::parse(&note).unwrap();
-        assert_eq!(parsed.head(), Some((38, Hash([3; 32]))));
+        assert_eq!(parsed.head(), Some((Seq::new(38), Hash([3; 32]))));
         k.verifier().verify(&parsed, &sigs).unwrap();
         let mut bigger = parsed.clone();
         bigger.size += 1;

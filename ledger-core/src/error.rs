@@ -36,6 +36,9 @@ pub enum Error {
     /// Nothing was written.
     #[error("{0}")]
     Refused(String),
+    /// The actor named for a batch breaks the rule of actors; nothing was written.
+    #[error("the actor must be 1 to {} printable characters", crate::validate::limits::MAX_ACTOR_BYTES)]
+    Actor,
     /// No designation has that key.
     #[error("{key} is not in the ledger")]
     NotFound {
@@ -63,7 +66,7 @@ pub enum Error {
     #[error("the batch was written (head {seq} {hash}), but {detail}")]
     Unacknowledged {
         /// The seq of its last event.
-        seq: u64,
+        seq: crate::seq::Seq,
         /// The hash of its last event.
         hash: crate::chain::Hash,
         /// What failed after the commit.

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::hash::Hash;
+use crate::seq::Seq;
 use crate::time::{Date, Effective, Timestamp};
 
 /// The version of the recorded-event format, written in the genesis event.
@@ -41,7 +42,7 @@ pub const MEASURE_PATTERN: &str = "^(asset_freeze|travel_ban|arms_embargo|target
 
 /// Checks a measure: a code of [`KNOWN_MEASURES`], or `custom:CODE` where CODE is a snake_case
 /// code (1 to 64 of a-z, 0-9 and `_`, starting with a letter).
-pub fn check_measure(m: &str) -> Result<(), String> {
+pub fn check_measure(m: &str) -> Result<(), MeasureError> {
     if KNOWN_MEASURES.iter().any(|(code, _)| *code == m) {
         return Ok(());
     }
@@ -49,40 +50,88 @@ pub fn check_measure(m: &str) -> Result<(), String> {
         let snake = (1..=64).contains(&code.len())
             && code.as_bytes()[0].is_ascii_lowercase()
             && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        return if snake {
-            Ok(())
-        } else {
-            Err(format!("`{m}`: after `custom:` comes a snake_case code (a-z, 0-9, _), e.g. custom:port_ban"))
-        };
+        return if snake { Ok(()) } else { Err(MeasureError::CustomCode { measure: m.to_owned() }) };
     }
-    let known: Vec<&str> = KNOWN_MEASURES.iter().map(|(c, _)| *c).collect();
-    Err(format!(
-        "`{m}` is not a known measure ({}); record another as custom:CODE with a snake_case CODE, e.g. custom:port_ban",
-        known.join(", ")
-    ))
+    Err(MeasureError::Unknown { measure: m.to_owned() })
+}
+
+/// Why a measure was refused ([`check_measure`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MeasureError {
+    /// `custom:` is not followed by a snake_case code.
+    #[error("`{measure}`: after `custom:` comes a snake_case code (a-z, 0-9, _), e.g. custom:port_ban")]
+    CustomCode {
+        /// The measure as given.
+        measure: String,
+    },
+    /// Neither a code of [`KNOWN_MEASURES`] nor `custom:CODE`.
+    #[error(
+        "`{measure}` is not a known measure ({}); record another as custom:CODE with a snake_case CODE, e.g. custom:port_ban",
+        known_measures()
+    )]
+    Unknown {
+        /// The measure as given.
+        measure: String,
+    },
+}
+
+/// The codes of [`KNOWN_MEASURES`], comma-separated.
+fn known_measures() -> String {
+    KNOWN_MEASURES.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+}
+
+/// The message, where a reason is text (a field's or a list row's refusal).
+impl From<MeasureError> for String {
+    fn from(e: MeasureError) -> String {
+        e.to_string()
+    }
 }
 
 /// The fields of a designation record that an amendment may patch.
 pub const PATCHABLE_FIELDS: &[&str] = &["regime", "subject", "measures", "reason", "source", "other"];
 
 /// A designation key: the designating authority and its own identifier (`UK/GIM0030`).
+///
+/// The fields are private: a key is made by [`Key::new`] or [`Key::parse`], which check both
+/// parts, so every `Key` holds a valid authority and id.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Key {
-    /// The designating authority, e.g. `UK`, `UN`, `OFAC`, `EU`.
-    pub authority: String,
-    /// The authority's identifier of the designation, e.g. `GIM0030`.
-    pub id: String,
+    authority: String,
+    id: String,
 }
 
 impl Key {
+    /// The key of `authority` and `id`, both checked ([`check_authority`], [`check_id`]).
+    pub fn new(authority: impl Into<String>, id: impl Into<String>) -> Result<Key, KeyError> {
+        let (authority, id) = (authority.into(), id.into());
+        check_authority(&authority)?;
+        check_id(&id)?;
+        Ok(Key { authority, id })
+    }
+
+    /// A key whose parts are not checked again: taken from an event that passed validation when
+    /// it was appended (a recorded event, a key of the store's index). Not for text from outside:
+    /// that goes through [`Key::new`] or [`Key::parse`].
+    pub(crate) fn new_unchecked(authority: String, id: String) -> Key {
+        Key { authority, id }
+    }
+
     /// Parses `AUTHORITY/ID`.
-    pub fn parse(s: &str) -> Result<Key, String> {
+    pub fn parse(s: &str) -> Result<Key, KeyError> {
         let Some((authority, id)) = s.split_once('/') else {
-            return Err(format!("`{s}` is not a designation key of the form AUTHORITY/ID (e.g. UK/GIM0030)"));
+            return Err(KeyError::Form { text: s.to_owned() });
         };
-        check_authority(authority)?;
-        check_id(id)?;
-        Ok(Key { authority: authority.to_owned(), id: id.to_owned() })
+        Key::new(authority, id)
+    }
+
+    /// The designating authority, e.g. `UK`, `UN`, `OFAC`, `EU`.
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// The authority's identifier of the designation, e.g. `GIM0030`.
+    pub fn id(&self) -> &str {
+        &self.id
     }
 }
 
@@ -92,41 +141,103 @@ impl fmt::Display for Key {
     }
 }
 
+/// The rule of an authority code, as messages state it.
+const AUTHORITY_RULE: &str = "must be 1 to 16 characters of A-Z, 0-9, _ or -";
+/// The rule of a designation id, as messages state it.
+const ID_RULE: &str = "must be 1 to 64 printable characters without spaces or `/`";
+
+/// Why a designation key, an authority or an id was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// The text is not `AUTHORITY/ID`.
+    #[error("`{text}` is not a designation key of the form AUTHORITY/ID (e.g. UK/GIM0030)")]
+    Form {
+        /// The text as given.
+        text: String,
+    },
+    /// The authority contains an invisible character.
+    #[error("authority `{authority}` contains {code_point}, an invisible character; it {AUTHORITY_RULE}")]
+    AuthorityInvisible {
+        /// The authority as given.
+        authority: String,
+        /// The character, as `U+XXXX`.
+        code_point: String,
+    },
+    /// The authority would be valid in upper case.
+    #[error("authority `{authority}` must be upper case: `{}` ({AUTHORITY_RULE})", authority.to_ascii_uppercase())]
+    AuthorityCase {
+        /// The authority as given.
+        authority: String,
+    },
+    /// The authority breaks the rule otherwise.
+    #[error("authority `{authority}` {AUTHORITY_RULE}")]
+    Authority {
+        /// The authority as given.
+        authority: String,
+    },
+    /// The id contains an invisible format character.
+    #[error(
+        "id `{id}` contains {code_point}, an invisible format character; an id {ID_RULE} and no invisible characters"
+    )]
+    IdInvisible {
+        /// The id as given.
+        id: String,
+        /// The character, as `U+XXXX`.
+        code_point: String,
+    },
+    /// The id contains a control character.
+    #[error("id `{id}` contains the control character {code_point}; an id {ID_RULE}")]
+    IdControl {
+        /// The id as given.
+        id: String,
+        /// The character, as `U+XXXX`.
+        code_point: String,
+    },
+    /// The id breaks the rule otherwise.
+    #[error("id `{id}` {ID_RULE}")]
+    Id {
+        /// The id as given.
+        id: String,
+    },
+}
+
+/// The message, where a reason is text (a field's or a list row's refusal).
+impl From<KeyError> for String {
+    fn from(e: KeyError) -> String {
+        e.to_string()
+    }
+}
+
 /// Checks an authority code: 1 to 16 of `A-Z`, `0-9`, `_`, `-`.
-pub fn check_authority(a: &str) -> Result<(), String> {
+pub fn check_authority(a: &str) -> Result<(), KeyError> {
     let allowed = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '-';
-    let rule = "must be 1 to 16 characters of A-Z, 0-9, _ or -";
     // An invisible character is named by its code point: the code as printed looks right.
     if let Some(c) = a.chars().find(|c| crate::names::is_format(*c) || c.is_control()) {
-        return Err(format!("authority `{a}` contains {}, an invisible character; it {rule}", code_point(c)));
+        return Err(KeyError::AuthorityInvisible { authority: a.to_owned(), code_point: code_point(c) });
     }
     if (1..=16).contains(&a.len()) && a.chars().all(allowed) {
         Ok(())
     } else if a != a.to_ascii_uppercase() && check_authority(&a.to_ascii_uppercase()).is_ok() {
-        Err(format!("authority `{a}` must be upper case: `{}` ({rule})", a.to_ascii_uppercase()))
+        Err(KeyError::AuthorityCase { authority: a.to_owned() })
     } else {
-        Err(format!("authority `{a}` {rule}"))
+        Err(KeyError::Authority { authority: a.to_owned() })
     }
 }
 
 /// Checks a designation id: 1 to 64 printable characters without spaces, `/` or invisible format
 /// characters (Unicode category Cf: zero-width spaces, soft hyphens, direction marks and
 /// overrides, ...), which would make two ids that print alike different keys.
-pub fn check_id(id: &str) -> Result<(), String> {
-    let rule = "must be 1 to 64 printable characters without spaces or `/`";
+pub fn check_id(id: &str) -> Result<(), KeyError> {
     if let Some(c) = id.chars().find(|c| crate::names::is_format(*c)) {
-        return Err(format!(
-            "id `{id}` contains {}, an invisible format character; an id {rule} and no invisible characters",
-            code_point(c)
-        ));
+        return Err(KeyError::IdInvisible { id: id.to_owned(), code_point: code_point(c) });
     }
     if let Some(c) = id.chars().find(|c| c.is_control()) {
-        return Err(format!("id `{id}` contains the control character {}; an id {rule}", code_point(c)));
+        return Err(KeyError::IdControl { id: id.to_owned(), code_point: code_point(c) });
     }
     if (1..=64).contains(&id.chars().count()) && id.chars().all(|c| !c.is_whitespace() && c != '/') {
         Ok(())
     } else {
-        Err(format!("id `{id}` {rule}"))
+        Err(KeyError::Id { id: id.to_owned() })
     }
 }
 
@@ -169,7 +280,8 @@ pub enum Event {
 }
 
 impl InputEvent {
-    /// The designation key this event acts on (none for retractions).
+    /// The designation key this event acts on (none for retractions). Its parts are checked when
+    /// the event is validated; before that, it may name a key no lookup finds.
     pub fn key(&self) -> Option<Key> {
         let (authority, id) = match self {
             InputEvent::Designation(d) => (&d.authority, &d.id),
@@ -177,7 +289,7 @@ impl InputEvent {
             InputEvent::Delisting(d) => (&d.authority, &d.id),
             InputEvent::Retraction(_) => return None,
         };
-        Some(Key { authority: authority.clone(), id: id.clone() })
+        Some(Key::new_unchecked(authority.clone(), id.clone()))
     }
 }
 
@@ -193,7 +305,8 @@ impl From<InputEvent> for Event {
 }
 
 impl Event {
-    /// The designation key this event acts on (none for genesis and retractions).
+    /// The designation key this event acts on (none for genesis and retractions). Recorded
+    /// events passed validation, so their keys are valid.
     pub fn key(&self) -> Option<Key> {
         let (authority, id) = match self {
             Event::Designation(d) => (&d.authority, &d.id),
@@ -201,7 +314,7 @@ impl Event {
             Event::Delisting(d) => (&d.authority, &d.id),
             Event::Genesis(_) | Event::Retraction(_) => return None,
         };
-        Some(Key { authority: authority.clone(), id: id.clone() })
+        Some(Key::new_unchecked(authority.clone(), id.clone()))
     }
 
     /// The legal-effect time (none for genesis and retractions).
@@ -276,6 +389,12 @@ pub struct Designation {
 }
 
 impl Designation {
+    /// The key designated. Its parts are checked when the event is validated; before that, it
+    /// may name a key no lookup finds.
+    pub fn key(&self) -> Key {
+        Key::new_unchecked(self.authority.clone(), self.id.clone())
+    }
+
     /// The record this designation establishes.
     pub fn record(&self) -> Record {
         Record {
@@ -349,7 +468,7 @@ pub struct Delisting {
 #[serde(deny_unknown_fields)]
 pub struct Retraction {
     /// The seq of the retracted event: a designation, amendment or delisting.
-    pub target: u64,
+    pub target: Seq,
     /// Why the target was recorded in error.
     pub reason: String,
     /// When the authority published the correction, if it did.
@@ -612,7 +731,7 @@ pub struct Provenance {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedEvent {
     /// Position in the chain; 0 is the genesis event.
-    pub seq: u64,
+    pub seq: Seq,
     /// Hash of event `seq - 1` (64 zeros for the genesis event).
     pub prev: Hash,
     /// When the ledger recorded it (the knowledge axis).
@@ -630,13 +749,13 @@ pub const ENVELOPE_FIELDS: &[&str] = &["seq", "prev", "recorded_at", "actor", "h
 
 impl RecordedEvent {
     /// The JSON object of the event without its `hash` member: what is canonicalized and hashed.
-    pub fn unhashed_value(seq: u64, prev: &Hash, recorded_at: Timestamp, actor: &str, event: &Event) -> Value {
+    pub fn unhashed_value(seq: Seq, prev: &Hash, recorded_at: Timestamp, actor: &str, event: &Event) -> Value {
         let mut map = match serde_json::to_value(event) {
             Ok(Value::Object(map)) => map,
             // An internally tagged enum of structs always serializes to an object.
             _ => unreachable!("events serialize to JSON objects"),
         };
-        map.insert("seq".into(), Value::from(seq));
+        map.insert("seq".into(), Value::from(seq.get()));
         map.insert("prev".into(), Value::String(prev.to_hex()));
         map.insert("recorded_at".into(), Value::String(recorded_at.to_string()));
         map.insert("actor".into(), Value::String(actor.to_owned()));
@@ -654,29 +773,32 @@ impl RecordedEvent {
 
     /// Reads a recorded event from its JSON object (with or without `hash`; when absent, `hash`
     /// is taken from `hash`). Unknown members are refused.
-    pub fn from_value(value: Value, hash: Option<Hash>) -> Result<RecordedEvent, String> {
+    pub fn from_value(value: Value, hash: Option<Hash>) -> Result<RecordedEvent, DecodeError> {
+        let bad = |what: String| DecodeError(what);
         let Value::Object(mut map) = value else {
-            return Err("a recorded event must be a JSON object".into());
+            return Err(bad("a recorded event must be a JSON object".into()));
         };
+        let not_a_seq = || bad("`seq` must be a non-negative integer".into());
         let seq = match map.remove("seq") {
-            Some(Value::Number(n)) => n.as_u64().ok_or("`seq` must be a non-negative integer")?,
-            Some(_) => return Err("`seq` must be a non-negative integer".into()),
-            None => return Err("missing field `seq`".into()),
+            Some(Value::Number(n)) => Seq::new(n.as_u64().ok_or_else(not_a_seq)?),
+            Some(_) => return Err(not_a_seq()),
+            None => return Err(bad("missing field `seq`".into())),
         };
         let mut take_str = |name: &str| match map.remove(name) {
             Some(Value::String(s)) => Ok(s),
-            Some(_) => Err(format!("`{name}` must be a string")),
-            None => Err(format!("missing field `{name}`")),
+            Some(_) => Err(bad(format!("`{name}` must be a string"))),
+            None => Err(bad(format!("missing field `{name}`"))),
         };
-        let prev = Hash::from_hex(&take_str("prev")?).map_err(|e| format!("`prev`: {e}"))?;
-        let recorded_at = Timestamp::parse(&take_str("recorded_at")?).map_err(|e| format!("`recorded_at`: {e}"))?;
+        let prev = Hash::from_hex(&take_str("prev")?).map_err(|e| bad(format!("`prev`: {e}")))?;
+        let recorded_at =
+            Timestamp::parse(&take_str("recorded_at")?).map_err(|e| bad(format!("`recorded_at`: {e}")))?;
         let actor = take_str("actor")?;
         let stated = match map.remove("hash") {
-            Some(Value::String(s)) => Some(Hash::from_hex(&s).map_err(|e| format!("`hash`: {e}"))?),
-            Some(_) => return Err("`hash` must be a string".into()),
+            Some(Value::String(s)) => Some(Hash::from_hex(&s).map_err(|e| bad(format!("`hash`: {e}")))?),
+            Some(_) => return Err(bad("`hash` must be a string".into())),
             None => None,
         };
-        let hash = stated.or(hash).ok_or("missing field `hash`")?;
+        let hash = stated.or(hash).ok_or_else(|| bad("missing field `hash`".into()))?;
         let event = Event::from_map(map)?;
         Ok(RecordedEvent { seq, prev, recorded_at, actor, event, hash })
     }
@@ -686,24 +808,24 @@ impl Event {
     /// Reads an event of type `tag` from the JSON text of its object without the `type` member
     /// (and without the envelope). The same as deserializing an [`Event`]; a refusal names the
     /// field at fault.
-    pub fn from_body(tag: &str, body: &[u8]) -> Result<Event, String> {
+    pub fn from_body(tag: &str, body: &[u8]) -> Result<Event, DecodeError> {
         Event::by_tag(tag, Body(body))
     }
 
     /// Reads an event from its JSON object, `type` member included. The same as deserializing
     /// an [`Event`], without serde's buffering of internally tagged enums: the `type` member
     /// chooses the struct, which is read from the object's remaining members.
-    pub fn from_map(mut map: Map<String, Value>) -> Result<Event, String> {
+    pub fn from_map(mut map: Map<String, Value>) -> Result<Event, DecodeError> {
         let tag = match map.remove("type") {
             Some(Value::String(t)) => t,
-            Some(_) => return Err("`type` must be a string".into()),
-            None => return Err("missing field `type`".into()),
+            Some(_) => return Err(DecodeError("`type` must be a string".into())),
+            None => return Err(DecodeError("missing field `type`".into())),
         };
         Event::by_tag(&tag, map)
     }
 
     /// The event of type `tag`, its struct read from `members`.
-    fn by_tag(tag: &str, members: impl Members) -> Result<Event, String> {
+    fn by_tag(tag: &str, members: impl Members) -> Result<Event, DecodeError> {
         Ok(match tag {
             "genesis" => Event::Genesis(members.read()?),
             "designation" => Event::Designation(members.read()?),
@@ -711,9 +833,9 @@ impl Event {
             "delisting" => Event::Delisting(members.read()?),
             "retraction" => Event::Retraction(members.read()?),
             other => {
-                return Err(format!(
+                return Err(DecodeError(format!(
                     "unknown variant `{other}`, expected one of `genesis`, `designation`, `amendment`, `delisting`, `retraction`"
-                ));
+                )));
             }
         })
     }
@@ -721,41 +843,51 @@ impl Event {
 
 /// The members of an event's object (without `type`), as text or as a map.
 trait Members {
-    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, String>;
+    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, DecodeError>;
 }
 
 struct Body<'a>(&'a [u8]);
 
 impl Members for Body<'_> {
-    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
+    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, DecodeError> {
         read_slice(self.0)
     }
 }
 
 impl Members for Map<String, Value> {
-    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
-        serde_path_to_error::deserialize(Value::Object(self)).map_err(describe_serde_error)
+    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T, DecodeError> {
+        serde_path_to_error::deserialize(Value::Object(self)).map_err(|e| DecodeError(describe_serde_error(e)))
     }
 }
 
 /// Deserializes JSON text; a refusal is read again, for the path of its problem.
-pub(crate) fn read_slice<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+pub(crate) fn read_slice<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     serde_json::from_slice(bytes).map_err(|e| {
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        serde_path_to_error::deserialize::<_, T>(&mut de).err().map(describe_serde_error).unwrap_or(e.to_string())
+        DecodeError(
+            serde_path_to_error::deserialize::<_, T>(&mut de).err().map(describe_serde_error).unwrap_or(e.to_string()),
+        )
     })
 }
 
 /// Deserializes a JSON value found at member `at` of its object (`""`: the value is the whole
 /// thing); a refusal is read again, for the path of its problem below `at`.
-pub(crate) fn read_value<T: serde::de::DeserializeOwned>(v: &Value, at: &str) -> Result<T, String> {
+pub(crate) fn read_value<T: serde::de::DeserializeOwned>(v: &Value, at: &str) -> Result<T, DecodeError> {
     T::deserialize(v).map_err(|e| {
-        serde_path_to_error::deserialize::<_, T>(v)
-            .err()
-            .map(|e| describe_serde_error_at(e, at))
-            .unwrap_or(e.to_string())
+        DecodeError(
+            serde_path_to_error::deserialize::<_, T>(v)
+                .err()
+                .map(|e| describe_serde_error_at(e, at))
+                .unwrap_or(e.to_string()),
+        )
     })
 }
+
+/// Why JSON does not read as an event (or a part of one): serde's reason, naming the field at
+/// fault by its path (`field `subject.names[0].type`: unknown variant ...`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DecodeError(String);
 
 /// Formats a deserialization error with the path of the offending field.
 pub(crate) fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> String {
@@ -797,12 +929,12 @@ mod tests {
 
     #[test]
     fn ids_and_authorities_refuse_invisible_characters() {
-        let e = check_id("GIM\u{200b}0030").unwrap_err();
+        let e = check_id("GIM\u{200b}0030").unwrap_err().to_string();
         assert!(e.contains("U+200B"), "{e}");
         for c in ['\u{ad}', '\u{200e}', '\u{202e}', '\u{2066}', '\u{feff}'] {
             assert!(check_id(&format!("GIM{c}1")).is_err(), "{c:?}");
         }
-        assert!(check_authority("U\u{200b}K").unwrap_err().contains("U+200B"));
+        assert!(check_authority("U\u{200b}K").unwrap_err().to_string().contains("U+200B"));
         assert!(check_id("QDi.001").is_ok());
     }
 }

@@ -45,6 +45,12 @@ impl From<String> for RecordProblem {
     }
 }
 
+impl From<crate::event::DecodeError> for RecordProblem {
+    fn from(e: crate::event::DecodeError) -> Self {
+        RecordProblem::Unreadable(e.to_string())
+    }
+}
+
 impl From<crate::validate::FieldError> for RecordProblem {
     fn from(f: crate::validate::FieldError) -> Self {
         RecordProblem::Field { field: f.field, reason: f.reason }
@@ -84,10 +90,11 @@ pub(crate) fn check_amended(rec: &Record, identity: Option<&Identity>) -> Result
 
 /// RFC 7396: merges an object patch into a canonical JSON object, giving canonical JSON. The
 /// members the patch does not name are kept as their bytes; only those it names are read.
-pub(crate) fn merge_canonical(target: &[u8], patch: &serde_json::Map<String, Value>) -> Result<Vec<u8>, String> {
+pub(crate) fn merge_canonical(target: &[u8], patch: &serde_json::Map<String, Value>) -> Result<Vec<u8>, RecordProblem> {
     use std::borrow::Cow;
+    let unreadable = |e: &dyn std::fmt::Display| RecordProblem::Unreadable(e.to_string());
     let mut members: Vec<(Cow<str>, Cow<[u8]>)> = canonical::members(target)
-        .map_err(|e| e.to_string())?
+        .map_err(|e| unreadable(&e))?
         .into_iter()
         .map(|(name, raw)| (name, Cow::Borrowed(raw)))
         .collect();
@@ -100,11 +107,11 @@ pub(crate) fn merge_canonical(target: &[u8], patch: &serde_json::Map<String, Val
             continue;
         }
         let mut merged = match (at, value) {
-            (Some(i), Value::Object(_)) => serde_json::from_slice(&members[i].1).map_err(|e| e.to_string())?,
+            (Some(i), Value::Object(_)) => serde_json::from_slice(&members[i].1).map_err(|e| unreadable(&e))?,
             _ => Value::Null,
         };
         patch::merge(&mut merged, value);
-        let bytes = Cow::Owned(canonical::to_vec(&merged).map_err(|e| e.to_string())?);
+        let bytes = Cow::Owned(canonical::to_vec(&merged).map_err(|e| unreadable(&e))?);
         match at {
             Some(i) => members[i].1 = bytes,
             None => members.push((Cow::Owned(name.clone()), bytes)),
@@ -131,11 +138,13 @@ pub(crate) fn merge_canonical(target: &[u8], patch: &serde_json::Map<String, Val
 /// designation is skipped, so that the fold is total. The record is merged as a JSON value
 /// (the same RFC 7396 merge, [`patch::merge`], that [`merge_canonical`] applies member by
 /// member): a projection folds many amendments and needs no canonical bytes until the end.
-pub(crate) fn fold<'e>(events: impl IntoIterator<Item = &'e Event>) -> Result<Option<Record>, String> {
+pub(crate) fn fold<'e>(events: impl IntoIterator<Item = &'e Event>) -> Result<Option<Record>, RecordProblem> {
     let mut record: Option<Value> = None;
     for event in events {
         match event {
-            Event::Designation(d) => record = Some(serde_json::to_value(d.record()).map_err(|e| e.to_string())?),
+            Event::Designation(d) => {
+                record = Some(serde_json::to_value(d.record()).map_err(|e| RecordProblem::Unreadable(e.to_string()))?)
+            }
             Event::Amendment(a) => {
                 if let Some(r) = record.as_mut() {
                     patch::merge_object(r, &a.patch);
@@ -144,7 +153,12 @@ pub(crate) fn fold<'e>(events: impl IntoIterator<Item = &'e Event>) -> Result<Op
             _ => {}
         }
     }
-    record.map(|r| serde_json::from_value(r).map_err(|e| format!("a folded record does not parse: {e}"))).transpose()
+    record
+        .map(|r| {
+            serde_json::from_value(r)
+                .map_err(|e| RecordProblem::Unreadable(format!("a folded record does not parse: {e}")))
+        })
+        .transpose()
 }
 
 #[cfg(test)]

@@ -15,10 +15,11 @@ use crate::lifecycle::{self, Act, KeyEntry, KeyIndex, RetractedBy};
 use crate::merkle;
 use crate::progress::Progress;
 use crate::reader::{self, EventReader};
+use crate::seq::Seq;
 use crate::store::{Commit, SealedEvent, Store};
 use crate::time::{Clock, Timestamp};
 use crate::tree::StoreTree;
-use crate::validate::check_event;
+use crate::validate::{check_event, limits};
 
 /// The default name of a new ledger (the origin line of its checkpoints).
 pub const DEFAULT_NAME: &str = "sanctions-designation-ledger";
@@ -51,12 +52,13 @@ impl Ledger {
         let store = Store::create(path, wait)?;
         let genesis = Event::Genesis(Genesis { ledger: name.to_owned(), format: FORMAT_VERSION });
         let at = Timestamp(clock.now());
-        let (bytes, rec) = seal(0, Hash::ZERO, at, actor, genesis).map_err(|e| Error::Internal(e.to_string()))?;
+        let (bytes, rec) =
+            seal(Seq::GENESIS, Hash::ZERO, at, actor, genesis).map_err(|e| Error::Internal(e.to_string()))?;
         store.commit(Commit {
             events: vec![SealedEvent { hash: rec.hash, bytes: Cow::Owned(bytes) }],
             keys: Vec::new(),
             records: Vec::new(),
-            head: Some(Head { seq: 0, hash: rec.hash, recorded_at: at }),
+            head: Some(Head { seq: Seq::GENESIS, hash: rec.hash, recorded_at: at }),
             name: Some(name.to_owned()),
             import: None,
             nodes: Vec::new(),
@@ -117,12 +119,12 @@ impl Ledger {
     }
 
     /// The recorded events from `from` on, in chain order.
-    pub fn events(&self, from: u64) -> impl Iterator<Item = Result<RecordedEvent>> + '_ {
+    pub fn events(&self, from: Seq) -> impl Iterator<Item = Result<RecordedEvent>> + '_ {
         reader::events(&self.store, from)
     }
 
     /// One recorded event.
-    pub fn event(&self, seq: u64) -> Result<Option<RecordedEvent>> {
+    pub fn event(&self, seq: Seq) -> Result<Option<RecordedEvent>> {
         reader::event(&self.store, seq)
     }
 
@@ -173,7 +175,7 @@ impl Ledger {
                 field: Some(f.field),
                 reason: f.reason,
             })?;
-            let seq = head.seq + 1 + i as u64;
+            let seq = head.seq.next().plus(i as u64);
             let at = start.saturating_add(i as i64);
             let (bytes, rec) = seal(seq, prev, Timestamp(at), actor, n.event.clone().into())
                 .map_err(|e| LineError::new(n.line, e.to_string()))?;
@@ -195,15 +197,15 @@ impl Ledger {
     }
 
     /// The inclusion proof of event `seq` in the tree of `size` events.
-    pub fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash>> {
+    pub fn inclusion_proof(&self, seq: Seq, size: u64) -> Result<Vec<Hash>> {
         self.check_size(size)?;
-        if seq >= size {
+        if !seq.within(size) {
             return Err(Error::Refused(format!(
                 "event {seq} is not in the tree of {size} events (seqs 0 to {})",
                 size - 1
             )));
         }
-        merkle::inclusion_path(&mut StoreTree::new(&self.store), seq, size)
+        merkle::inclusion_path(&mut StoreTree::new(&self.store), seq.get(), size)
     }
 
     /// The consistency proof between the trees of `old` and `size` events.
@@ -216,7 +218,7 @@ impl Ledger {
     }
 
     fn check_size(&self, size: u64) -> Result<()> {
-        let events = self.head()?.seq + 1;
+        let events = self.head()?.seq.size();
         if size == 0 || size > events {
             return Err(Error::Refused(format!(
                 "the tree size must be between 1 and {events} (the ledger's events), not {size}"
@@ -271,9 +273,9 @@ impl Ledger {
 }
 
 fn check_actor(actor: &str) -> Result<()> {
-    if actor.trim().is_empty() || actor.len() > 256 || actor.chars().any(char::is_control) {
+    if actor.trim().is_empty() || actor.len() > limits::MAX_ACTOR_BYTES || actor.chars().any(char::is_control) {
         // The whole batch's actor, not one line's: no line to name.
-        return Err(Error::Refused("the actor must be 1 to 256 printable characters (--actor or LEDGER_ACTOR)".into()));
+        return Err(Error::Actor);
     }
     Ok(())
 }
@@ -301,7 +303,7 @@ struct Plan<'a> {
     keys: HashMap<Key, KeyWork>,
     sealed: Vec<Sealed>,
     /// Events of the ledger read to fold records again, and the blocks they were read from.
-    cache: HashMap<u64, RecordedEvent>,
+    cache: HashMap<Seq, RecordedEvent>,
     reader: EventReader<'a>,
 }
 
@@ -374,7 +376,7 @@ impl Plan<'_> {
 
     /// Marks the event a retraction withdraws as retracted, and checks its key as the
     /// retraction leaves it.
-    fn admit_retraction(&mut self, i: usize, target: u64) -> Result<()> {
+    fn admit_retraction(&mut self, i: usize, target: Seq) -> Result<()> {
         let Sealed { line, rec, .. } = &self.sealed[i];
         let (line, seq, at) = (*line, rec.seq, rec.recorded_at.0);
         let refuse = |reason: String| Error::from(LineError { line, key: None, field: Some("target".into()), reason });
@@ -431,9 +433,9 @@ impl Plan<'_> {
     }
 
     /// An event of the ledger or of this batch.
-    fn event(&mut self, seq: u64) -> Result<Option<RecordedEvent>> {
-        if seq > self.head.seq {
-            return Ok(self.sealed.get((seq - self.head.seq - 1) as usize).map(|s| s.rec.clone()));
+    fn event(&mut self, seq: Seq) -> Result<Option<RecordedEvent>> {
+        if let Some(i) = seq.offset_from(self.head.seq.next()) {
+            return Ok(self.sealed.get(i as usize).map(|s| s.rec.clone()));
         }
         if let Some(e) = self.cache.get(&seq) {
             return Ok(Some(e.clone()));
@@ -466,8 +468,8 @@ impl Plan<'_> {
         Ok(())
     }
 
-    fn line_of(&self, seq: u64) -> Option<usize> {
-        let i = seq.checked_sub(self.head.seq + 1)?;
+    fn line_of(&self, seq: Seq) -> Option<usize> {
+        let i = seq.offset_from(self.head.seq.next())?;
         self.sealed.get(i as usize).map(|s| s.line)
     }
 
@@ -477,7 +479,7 @@ impl Plan<'_> {
         let last = self.sealed.last().ok_or_else(|| Error::Internal("empty append".into()))?;
         let head = Head { seq: last.rec.seq, hash: last.rec.hash, recorded_at: last.rec.recorded_at };
         let hashes: Vec<Hash> = self.sealed.iter().map(|s| s.rec.hash).collect();
-        let nodes = StoreTree::new(self.ledger.store()).complete(self.head.seq + 1, &hashes)?;
+        let nodes = StoreTree::new(self.ledger.store()).complete(self.head.seq.size(), &hashes)?;
         let mut keys = Vec::with_capacity(self.keys.len());
         let mut records = Vec::with_capacity(self.keys.len());
         for (key, w) in self.keys {
@@ -496,7 +498,7 @@ impl Plan<'_> {
     }
 }
 
-fn invalid_amendment(line: usize, key: &Key, seq: u64, problem: &str) -> Error {
+fn invalid_amendment(line: usize, key: &Key, seq: Seq, problem: &str) -> Error {
     LineError {
         line,
         key: Some(key.to_string()),
@@ -506,7 +508,7 @@ fn invalid_amendment(line: usize, key: &Key, seq: u64, problem: &str) -> Error {
     .into()
 }
 
-fn rule_error(line: usize, key: &Key, seq: u64, v: lifecycle::Violation, entries: &[KeyEntry]) -> Error {
+fn rule_error(line: usize, key: &Key, seq: Seq, v: lifecycle::Violation, entries: &[KeyEntry]) -> Error {
     let reason = if v.seq == seq {
         v.rule.to_string()
     } else {
@@ -525,7 +527,7 @@ impl Ledger {
         &'a self,
         authority: &'a str,
     ) -> impl Iterator<Item = crate::error::Result<(crate::event::Key, crate::lifecycle::KeyIndex)>> + 'a {
-        self.store().all_keys().filter(move |item| !matches!(item, Ok((key, _)) if key.authority != authority))
+        self.store().all_keys().filter(move |item| !matches!(item, Ok((key, _)) if key.authority() != authority))
     }
 }
 
@@ -579,7 +581,7 @@ mod tests {
             let batch = vec![designation(&format!("A{i}")), designation(&format!("B{i}"))];
             ledger.append(&batch, "tester", &clock).unwrap();
         }
-        let times: Vec<i64> = ledger.events(0).map(|e| e.unwrap().recorded_at.0).collect();
+        let times: Vec<i64> = ledger.events(Seq::GENESIS).map(|e| e.unwrap().recorded_at.0).collect();
         assert_eq!(times.len(), 11);
         assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
         assert_eq!(times[1], 2_000_000_000, "the clock is used when it moves forward");

@@ -10,7 +10,7 @@
 //! let ledger = Ledger::init(&dir.path().join("l.sled"), "example", "alice", &clock).unwrap();
 //! let batch = input::read_batch(&br#"{"type":"designation","authority":"UK","id":"GIM0047","effective":"2025-10-22","regime":{"code":"GIM"},"subject":{"kind":"individual","names":[{"name":"Nusret SEFEROVIC","type":"primary"}]},"measures":["asset_freeze","travel_ban"]}"#[..]).unwrap();
 //! let appended = ledger.append(&batch, "alice", &clock).unwrap();
-//! assert_eq!(appended.head.seq, 1);
+//! assert_eq!(appended.head.seq, ledger_core::seq::Seq::new(1));
 //! assert!(verify::verify(&ledger).unwrap().failure.is_none());
 //! ```
 //!
@@ -18,8 +18,8 @@
 //! [`input`] and [`validate`] (reading batches), [`lifecycle`] (the rules), [`store`] (the only
 //! module that knows sled and the block layout), [`reader`] (events by seq), [`fold`] (a key's
 //! record from its events), [`ledger`] (append and read), [`verify`], [`time`] (both axes and
-//! the clock), [`projection`] and [`query`] (point-in-time answers), [`names`] (search
-//! matching), [`schema`].
+//! the clock), [`seq`] (event positions), [`projection`] and [`query`] (point-in-time answers),
+//! [`names`] (search matching), [`schema`].
 
 pub mod acknowledged;
 pub mod bundle;
@@ -43,6 +43,7 @@ pub mod projection;
 pub mod query;
 pub mod reader;
 pub mod schema;
+pub mod seq;
 pub mod store;
 pub mod time;
 pub mod tree;

@@ -6,6 +6,7 @@
 use std::fmt;
 
 use crate::event::SubjectKind;
+use crate::seq::Seq;
 use crate::time::Micros;
 
 /// What an event does to its key.
@@ -34,7 +35,7 @@ impl Act {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyEntry {
     /// The event's seq.
-    pub seq: u64,
+    pub seq: Seq,
     /// Its legal effect, in microseconds.
     pub effective: Micros,
     /// When it was recorded, in microseconds.
@@ -51,7 +52,7 @@ pub struct KeyEntry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetractedBy {
     /// The retraction's seq.
-    pub seq: u64,
+    pub seq: Seq,
     /// When the retraction was recorded, in microseconds.
     pub recorded_at: Micros,
 }
@@ -127,7 +128,7 @@ impl fmt::Display for Rule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Violation {
     /// The offending event.
-    pub seq: u64,
+    pub seq: Seq,
     /// The rule it breaks.
     pub rule: Rule,
 }
@@ -171,7 +172,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, &(act, effective))| KeyEntry {
-                seq: i as u64 + 1,
+                seq: Seq::new(i as u64 + 1),
                 effective,
                 recorded_at: i as i64,
                 act,
@@ -201,7 +202,7 @@ mod tests {
             (&[(Delisting, 1), (Designation, 1)], Some((1, Rule::DelistedNotInForce))),
         ];
         for (acts, want) in cases {
-            let got = run(acts).err().map(|v| (v.seq, v.rule));
+            let got = run(acts).err().map(|v| (v.seq.get(), v.rule));
             assert_eq!(&got, want, "{acts:?}");
         }
     }

@@ -14,6 +14,7 @@ use crate::fold;
 use crate::ledger::Ledger;
 use crate::lifecycle::{Act, KeyEntry, KeyIndex};
 use crate::reader::EventReader;
+use crate::seq::Seq;
 use crate::time::Micros;
 
 /// A point on both axes: legal effect and knowledge.
@@ -124,7 +125,7 @@ impl<'a> Reader<'a> {
     }
 
     /// One recorded event.
-    pub fn event(&mut self, seq: u64) -> Result<RecordedEvent> {
+    pub fn event(&mut self, seq: Seq) -> Result<RecordedEvent> {
         self.events.event(seq)
     }
 
@@ -135,7 +136,7 @@ impl<'a> Reader<'a> {
         for e in &standing.episode {
             events.push(self.events.event(e.seq)?.event);
         }
-        fold::fold(&events).map_err(Error::Internal)
+        fold::fold(&events).map_err(|e| Error::Internal(e.to_string()))
     }
 
     /// The record of a key at `when`: the index's stored record when every event of the key
@@ -184,7 +185,7 @@ mod tests {
     use super::*;
 
     fn entry(seq: u64, act: Act, effective: i64, recorded_at: i64) -> KeyEntry {
-        KeyEntry { seq, effective, recorded_at, act, date: false, retracted_by: None }
+        KeyEntry { seq: Seq::new(seq), effective, recorded_at, act, date: false, retracted_by: None }
     }
 
     #[test]
@@ -196,7 +197,7 @@ mod tests {
             entry(2, Act::Delisting, 50, 200),
             entry(3, Act::Designation, 60, 300),
         ];
-        entries[2].retracted_by = Some(crate::lifecycle::RetractedBy { seq: 4, recorded_at: 400 });
+        entries[2].retracted_by = Some(crate::lifecycle::RetractedBy { seq: Seq::new(4), recorded_at: 400 });
         let status = |at, as_of| standing(&entries, When { at, as_of }).status;
         assert_eq!(status(5, 1000), Status::Absent);
         assert_eq!(status(10, 1000), Status::Active);
@@ -206,6 +207,6 @@ mod tests {
         assert_eq!(status(70, 350), Status::Active, "the relisting, before its retraction");
         assert_eq!(status(70, 450), Status::Delisted, "after the retraction");
         let s = standing(&entries, When { at: 70, as_of: 350 });
-        assert_eq!(s.episode.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3]);
+        assert_eq!(s.episode.iter().map(|e| e.seq.get()).collect::<Vec<_>>(), vec![3]);
     }
 }

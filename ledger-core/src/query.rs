@@ -16,6 +16,7 @@ use crate::ledger::Ledger;
 use crate::lifecycle::{Act, KeyEntry, KeyIndex};
 use crate::names;
 use crate::projection::{Reader, Standing, Status, When, standing};
+use crate::seq::Seq;
 use crate::store::KeyRange;
 use crate::time::{Micros, format_instant};
 
@@ -34,7 +35,7 @@ pub struct StateFilter {
 
 impl StateFilter {
     fn admits(&self, key: &Key, index: &KeyIndex) -> bool {
-        self.authority.as_ref().is_none_or(|a| a.eq_ignore_ascii_case(&key.authority))
+        self.authority.as_ref().is_none_or(|a| a.eq_ignore_ascii_case(key.authority()))
             && self.regime.as_ref().is_none_or(|r| r.eq_ignore_ascii_case(&index.regime))
             && self.kind.is_none_or(|k| k == index.kind)
     }
@@ -79,7 +80,7 @@ pub struct StateRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delisted: Option<String>,
     /// The seqs of the events that made the record what it is.
-    pub events: Vec<u64>,
+    pub events: Vec<Seq>,
     /// The designation record as it stood.
     #[schemars(with = "Record")]
     pub record: RecordJson,
@@ -150,7 +151,7 @@ pub struct ShowOutput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delisted: Option<String>,
     /// The seqs of the events that made it so (the designation, its amendments, its delisting).
-    pub events: Vec<u64>,
+    pub events: Vec<Seq>,
     /// The record as it stood (absent if the key was not designated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<Record>,
@@ -176,7 +177,7 @@ pub struct HistoryOutput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct HistoryRow {
     /// The event's seq.
-    pub seq: u64,
+    pub seq: Seq,
     /// Its type.
     #[serde(rename = "type")]
     pub event_type: String,
@@ -189,10 +190,10 @@ pub struct HistoryRow {
     pub actor: String,
     /// The retraction that withdrew it, if one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retracted_by: Option<u64>,
+    pub retracted_by: Option<Seq>,
     /// For a retraction: the event it withdrew.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retracts: Option<u64>,
+    pub retracts: Option<Seq>,
     /// Recorded after an event of the key that it precedes in legal effect: it changed the past
     /// as the ledger had known it.
     pub backdated: bool,
@@ -477,15 +478,15 @@ pub struct Near {
 pub fn near(ledger: &Ledger, key: &Key) -> Result<Near> {
     // The authority's keys are `AUTHORITY/...`; `0` is the byte after `/`.
     let range = KeyRange {
-        from: Some(format!("{}/", key.authority).into_bytes()),
-        to: Some(format!("{}0", key.authority).into_bytes()),
+        from: Some(format!("{}/", key.authority()).into_bytes()),
+        to: Some(format!("{}0", key.authority()).into_bytes()),
     };
-    let folded = key.id.to_lowercase();
+    let folded = key.id().to_lowercase();
     let mut near = Near::default();
     for item in ledger.store().entries_in(&range) {
         let (held, _) = item?;
         near.authority_held = true;
-        if held.id != key.id && held.id.to_lowercase() == folded {
+        if held.id() != key.id() && held.id().to_lowercase() == folded {
             near.same_but_case.push(held);
         }
     }
@@ -498,7 +499,7 @@ pub fn held_regimes(ledger: &Ledger) -> Result<std::collections::BTreeSet<(Strin
     let mut pairs = std::collections::BTreeSet::new();
     for item in ledger.store().all_entries() {
         let (key, index) = item?;
-        pairs.insert((key.authority, index.regime));
+        pairs.insert((key.authority().to_owned(), index.regime));
     }
     Ok(pairs)
 }

@@ -5,6 +5,7 @@ use serde_json::Value;
 use crate::event::{
     Amendment, InputEvent, PATCHABLE_FIELDS, Record, Regime, Subject, check_authority, check_id, check_measure,
 };
+use crate::seq::Seq;
 
 /// Explicit limits on input.
 pub mod limits {
@@ -105,7 +106,7 @@ pub fn check_event(e: &InputEvent) -> Result<(), FieldError> {
         InputEvent::Amendment(a) => check_amendment(a),
         InputEvent::Delisting(d) => check_key(&d.authority, &d.id),
         InputEvent::Retraction(r) => {
-            if r.target == 0 {
+            if r.target == Seq::GENESIS {
                 return Err(FieldError::new("target", "the genesis event (seq 0) cannot be retracted"));
             }
             non_blank("reason", &r.reason)

@@ -17,6 +17,7 @@ use crate::ledger::Ledger;
 use crate::lifecycle::{self, Act, KeyEntry, KeyIndex, RetractedBy};
 use crate::merkle::{self, Leaves};
 use crate::progress::Progress;
+use crate::seq::Seq;
 use crate::store::{Packed, TREE_STORED_LEVEL};
 
 /// What verification found.
@@ -34,7 +35,7 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// The seq of the first bad event (or where a missing one belongs).
-    pub seq: u64,
+    pub seq: Seq,
     /// What is wrong.
     pub what: String,
 }
@@ -64,7 +65,7 @@ struct KeyState {
     key: Key,
     index: KeyIndex,
     /// (seq, canonical JSON) of each designation's record and amendment's patch, in seq order.
-    parts: Vec<(u64, Box<[u8]>)>,
+    parts: Vec<(Seq, Box<[u8]>)>,
 }
 
 impl ChainIndex {
@@ -75,7 +76,7 @@ impl ChainIndex {
 
     /// Adds the next event of the chain; a retraction of an unknown, non-keyed or already
     /// retracted event is reported.
-    pub(crate) fn add(&mut self, ix: Indexed) -> Result<(), String> {
+    pub(crate) fn add(&mut self, ix: Indexed) -> Result<(), ChainProblem> {
         let at = ix.recorded_at.0;
         let (act, authority, id, effective, identity, part) = match ix.does {
             Does::Genesis => {
@@ -98,10 +99,7 @@ impl ChainIndex {
             (Some(&i), Some(found)) => {
                 let index = &self.states[i as usize].index;
                 if (&index.regime, index.kind) != (&found.regime, found.kind) {
-                    return Err(format!(
-                        "{} is relisted under another regime code or kind than it was designated with",
-                        self.name
-                    ));
+                    return Err(ChainProblem::Relisted { key: self.name.clone() });
                 }
                 i
             }
@@ -110,7 +108,9 @@ impl ChainIndex {
                 let i = self.states.len() as u32;
                 self.ids.insert(self.name.clone(), i);
                 self.states.push(KeyState {
-                    key: Key { authority, id },
+                    // The key as the chain names it, held to be reported: verification checks
+                    // the chain, not the key's spelling, which append checked.
+                    key: Key::new_unchecked(authority, id),
                     index: KeyIndex { regime, kind, record: None, entries: Vec::new() },
                     parts: Vec::new(),
                 });
@@ -121,7 +121,7 @@ impl ChainIndex {
                     Act::Delisting => lifecycle::Rule::DelistedNotInForce,
                     _ => lifecycle::Rule::AmendedNotInForce,
                 };
-                return Err(format!("{}: {rule}", self.name));
+                return Err(ChainProblem::NotInForce { key: self.name.clone(), rule });
             }
         };
         let state = &mut self.states[state_id as usize];
@@ -141,19 +141,17 @@ impl ChainIndex {
     }
 
     /// Marks event `target` as retracted by event `seq`, recorded at `at`.
-    fn retract(&mut self, target: u64, seq: u64, at: i64) -> Result<(), String> {
-        let id = match self.key_of.get(target as usize) {
+    fn retract(&mut self, target: Seq, seq: Seq, at: i64) -> Result<(), ChainProblem> {
+        let id = match self.key_of.get(target.get() as usize) {
             Some(&id) if id != NO_KEY && target < seq => id,
             _ => {
-                return Err(format!(
-                    "retracts event {target}, which is not an earlier designation, amendment or delisting"
-                ));
+                return Err(ChainProblem::NotRetractable { target });
             }
         };
         let state = &mut self.states[id as usize];
-        let entry = state.index.entries.iter_mut().find(|e| e.seq == target).ok_or("retraction target has no index")?;
+        let entry = state.index.entries.iter_mut().find(|e| e.seq == target).ok_or(ChainProblem::Unindexed)?;
         if let Some(by) = entry.retracted_by {
-            return Err(format!("retracts event {target}, already retracted by event {}", by.seq));
+            return Err(ChainProblem::AlreadyRetracted { target, by: by.seq });
         }
         entry.retracted_by = Some(RetractedBy { seq, recorded_at: at });
         Ok(())
@@ -186,7 +184,7 @@ impl ChainIndex {
                 let identity = Identity { regime: index.regime.clone(), kind: index.kind };
                 let parts = std::mem::take(&mut state.parts);
                 let mut record: Option<Value> = None;
-                let mut last = 0;
+                let mut last = Seq::GENESIS;
                 for (seq, act) in last_episode(&index.entries) {
                     last = seq;
                     let bad = |what: String| Failure { seq, what: format!("{key}: {what}") };
@@ -222,7 +220,9 @@ impl ChainIndex {
             handles
                 .into_iter()
                 .map(|h| {
-                    h.join().unwrap_or_else(|_| Err(Failure { seq: 0, what: "a verification worker failed".into() }))
+                    h.join().unwrap_or_else(|_| {
+                        Err(Failure { seq: Seq::GENESIS, what: "a verification worker failed".into() })
+                    })
                 })
                 .collect()
         });
@@ -240,7 +240,7 @@ impl ChainIndex {
 
 /// The seqs and acts of the designation and amendments (not retracted) of a key's last episode,
 /// in lifecycle order (`entries` sorted).
-fn last_episode(entries: &[KeyEntry]) -> impl Iterator<Item = (u64, Act)> + '_ {
+fn last_episode(entries: &[KeyEntry]) -> impl Iterator<Item = (Seq, Act)> + '_ {
     let live: Vec<&KeyEntry> = entries.iter().filter(|e| e.retracted_by.is_none()).collect();
     let start = live.iter().rposition(|e| e.act == Act::Designation).unwrap_or(live.len());
     live.into_iter().skip(start).filter(|e| e.act != Act::Delisting).map(|e| (e.seq, e.act))
@@ -295,9 +295,9 @@ fn check_patched(
 }
 
 /// The canonical JSON of a serializable value.
-fn canonical_value<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, String> {
-    let value = serde_json::to_value(v).map_err(|e| e.to_string())?;
-    crate::canonical::to_vec(&value).map_err(|e| e.to_string())
+fn canonical_value<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, EventProblem> {
+    let value = serde_json::to_value(v).map_err(|e| EventProblem::Encoding(e.to_string()))?;
+    crate::canonical::to_vec(&value).map_err(|e| EventProblem::Encoding(e.to_string()))
 }
 
 /// The threads verification works on.
@@ -312,15 +312,15 @@ fn check_folded(record: &Value, identity: &Identity) -> Result<(), RecordProblem
 
 /// Checks one stored event against its expected position.
 pub(crate) fn check_event(
-    expected_seq: u64,
+    expected_seq: Seq,
     prev: &Hash,
     last_recorded: i64,
     stored_hash: &Hash,
     bytes: &[u8],
-) -> Result<(RecordedEvent, Indexed), String> {
+) -> Result<(RecordedEvent, Indexed), EventProblem> {
     let (rec, patch) = parse_checked(stored_hash, bytes)?;
     let ix = Indexed::new(rec.clone(), patch)?;
-    check_position(expected_seq, prev, last_recorded, &ix).map_err(|e| e.to_string())?;
+    check_position(expected_seq, prev, last_recorded, &ix)?;
     Ok((rec, ix))
 }
 
@@ -334,13 +334,13 @@ pub(crate) fn check_event(
 /// writes `2025-10-22T14:05:00Z`; `"reason":null` as no reason), and whatever re-encodes the
 /// event (an export) then writes other bytes than the ones hashed. So the bytes must be exactly
 /// the encoding of the event they parse to: every value in the one form the ledger writes.
-fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Option<Vec<u8>>), String> {
+fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Option<Vec<u8>>), EventProblem> {
     let computed = hash_canonical(bytes);
     if computed != *stored_hash {
-        return Err(format!("hash mismatch: stored {stored_hash}, computed {computed} from the event's bytes"));
+        return Err(EventProblem::HashMismatch { stored: *stored_hash, computed });
     }
-    let members = canonical::members(bytes).map_err(|e| e.to_string())?;
-    let bad = |what: String| format!("not a recorded event: {what}");
+    let members = canonical::members(bytes).map_err(|e| EventProblem::NotCanonical(e.to_string()))?;
+    let bad = EventProblem::NotAnEvent;
     let (mut seq, mut prev, mut recorded_at, mut actor, mut tag) = (None, None, None, None, None);
     let mut body = Vec::with_capacity(bytes.len());
     body.push(b'{');
@@ -362,14 +362,14 @@ fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Opt
         }
     }
     body.push(b'}');
-    let text = |name: &str, raw: Option<&[u8]>| -> Result<String, String> {
+    let text = |name: &str, raw: Option<&[u8]>| -> Result<String, EventProblem> {
         let raw = raw.ok_or_else(|| bad(format!("missing field `{name}`")))?;
         serde_json::from_slice(raw).map_err(|_| bad(format!("`{name}` must be a string")))
     };
     let seq = seq.ok_or_else(|| bad("missing field `seq`".into()))?;
     let seq = std::str::from_utf8(seq)
         .ok()
-        .and_then(|t| t.parse::<u64>().ok())
+        .and_then(|t| t.parse::<Seq>().ok())
         .ok_or_else(|| bad("`seq` must be a non-negative integer".into()))?;
     let prev = Hash::from_hex(&text("prev", prev)?).map_err(|e| bad(format!("`prev`: {e}")))?;
     let recorded_at_text = text("recorded_at", recorded_at)?;
@@ -377,14 +377,14 @@ fn parse_checked(stored_hash: &Hash, bytes: &[u8]) -> Result<(RecordedEvent, Opt
         crate::time::Timestamp::parse(&recorded_at_text).map_err(|e| bad(format!("`recorded_at`: {e}")))?;
     let actor = text("actor", actor)?;
     let tag = text("type", tag)?;
-    let event = Event::from_body(&tag, &body).map_err(bad)?;
+    let event = Event::from_body(&tag, &body).map_err(|e| bad(e.to_string()))?;
     // The envelope's `seq`, `prev`, `actor` and `type` were read from canonical bytes by readers
     // of one form each (a shortest integer, 64 lowercase hex digits, a string, a tag matched
     // exactly); `recorded_at` and the body are what may read several texts as one value.
     if recorded_at.to_string() != recorded_at_text || !body_as_written(&tag, &event, &body) {
         let rewritten = canonical::to_vec(&RecordedEvent::unhashed_value(seq, &prev, recorded_at, &actor, &event))
             .map_err(|e| bad(e.to_string()))?;
-        return Err(not_as_written(bytes, &rewritten));
+        return Err(EventProblem::NotAsWritten(not_as_written(bytes, &rewritten)));
     }
     let patch = match tag.as_str() {
         "amendment" => members.iter().find(|(n, _)| n == "patch").map(|(_, raw)| raw.to_vec()),
@@ -475,7 +475,7 @@ fn not_as_written(bytes: &[u8], rewritten: &[u8]) -> String {
 /// (with its part of the key's record). Taken out of a parsed event by the worker that parsed it,
 /// so that the checking thread handles, and frees, only this.
 pub(crate) struct Indexed {
-    seq: u64,
+    seq: Seq,
     prev: Hash,
     hash: Hash,
     recorded_at: crate::time::Timestamp,
@@ -485,7 +485,7 @@ pub(crate) struct Indexed {
 enum Does {
     Genesis,
     /// Retracts the event of this seq.
-    Retraction(u64),
+    Retraction(Seq),
     Keyed {
         act: Act,
         authority: String,
@@ -504,7 +504,7 @@ impl Indexed {
     /// patch as `patch` gives it (made from the event when `None`); a designation's record made
     /// from the typed designation, as an append makes it (a stored designation may hold members
     /// that read as absent, `"reason":null`, which its record leaves out).
-    fn new(rec: RecordedEvent, patch: Option<Vec<u8>>) -> Result<Indexed, String> {
+    fn new(rec: RecordedEvent, patch: Option<Vec<u8>>) -> Result<Indexed, EventProblem> {
         let part = match (&rec.event, patch) {
             (Event::Designation(d), _) => Some(canonical_value(&d.record())?),
             (Event::Amendment(_), Some(p)) => Some(p),
@@ -543,9 +543,77 @@ impl Indexed {
     }
 
     /// What the chain checks need of `rec`.
-    pub(crate) fn of(rec: &RecordedEvent) -> Result<Indexed, String> {
+    pub(crate) fn of(rec: &RecordedEvent) -> Result<Indexed, EventProblem> {
         Indexed::new(rec.clone(), None)
     }
+}
+
+/// Why a stored event is not a recorded event in the one form the ledger writes, or not where it
+/// belongs in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum EventProblem {
+    /// The bytes do not hash to the stored hash.
+    #[error("hash mismatch: stored {stored}, computed {computed} from the event's bytes")]
+    HashMismatch {
+        /// The hash stored with the event.
+        stored: Hash,
+        /// The hash of its bytes.
+        computed: Hash,
+    },
+    /// The bytes are not canonical JSON (the reason).
+    #[error("{0}")]
+    NotCanonical(String),
+    /// The bytes do not read as a recorded event (the reason, naming the field).
+    #[error("not a recorded event: {0}")]
+    NotAnEvent(String),
+    /// A valid event, in another form than the ledger writes (the first difference).
+    #[error("{0}")]
+    NotAsWritten(String),
+    /// The event's part of its key's record cannot be encoded (the reason).
+    #[error("{0}")]
+    Encoding(String),
+    /// The event is not where it belongs in the chain.
+    #[error("{0}")]
+    Position(#[from] PositionError),
+    /// The event breaks a rule of the chain's keys or retractions.
+    #[error("{0}")]
+    Chain(#[from] ChainProblem),
+}
+
+/// Why an event breaks a rule of the chain's keys or retractions (as its index is built).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ChainProblem {
+    /// A relisting under another regime code or kind.
+    #[error("{key} is relisted under another regime code or kind than it was designated with")]
+    Relisted {
+        /// The key, `AUTHORITY/ID`.
+        key: String,
+    },
+    /// An amendment or delisting of a key never designated.
+    #[error("{key}: {rule}")]
+    NotInForce {
+        /// The key, `AUTHORITY/ID`.
+        key: String,
+        /// The rule broken.
+        rule: lifecycle::Rule,
+    },
+    /// A retraction of an event that is not an earlier keyed event.
+    #[error("retracts event {target}, which is not an earlier designation, amendment or delisting")]
+    NotRetractable {
+        /// The retraction's target.
+        target: Seq,
+    },
+    /// A retraction target missing from its key's index (a bug).
+    #[error("retraction target has no index")]
+    Unindexed,
+    /// A second retraction of one event.
+    #[error("retracts event {target}, already retracted by event {by}")]
+    AlreadyRetracted {
+        /// The retraction's target.
+        target: Seq,
+        /// The event that retracted it first.
+        by: Seq,
+    },
 }
 
 /// Why an event does not belong where it is in the chain.
@@ -555,9 +623,9 @@ pub enum PositionError {
     #[error("found event {found} where event {expected} belongs (events missing or out of order)")]
     Misplaced {
         /// The seq the event has.
-        found: u64,
+        found: Seq,
         /// The seq that belongs there.
-        expected: u64,
+        expected: Seq,
     },
     /// The genesis event's `prev` is not zero.
     #[error("broken link: the genesis event's prev is {prev}, not 64 zeros")]
@@ -571,7 +639,7 @@ pub enum PositionError {
         /// Its `prev`.
         prev: Hash,
         /// The seq of the event before.
-        before: u64,
+        before: Seq,
         /// That event's hash.
         expected: Hash,
     },
@@ -591,27 +659,29 @@ pub enum PositionError {
 
 /// What depends on the event before: seq, link, time, and only event 0 being the genesis event.
 pub(crate) fn check_position(
-    expected_seq: u64,
+    expected_seq: Seq,
     prev: &Hash,
     last_recorded: i64,
     rec: &Indexed,
 ) -> Result<(), PositionError> {
+    let genesis = expected_seq == Seq::GENESIS;
     if rec.seq != expected_seq {
         return Err(PositionError::Misplaced { found: rec.seq, expected: expected_seq });
     }
-    if rec.prev != *prev && expected_seq == 0 {
+    if rec.prev != *prev && genesis {
         return Err(PositionError::GenesisLink { prev: rec.prev });
     }
     if rec.prev != *prev {
-        return Err(PositionError::BrokenLink { prev: rec.prev, before: expected_seq - 1, expected: *prev });
+        let before = expected_seq.prev().unwrap_or_default();
+        return Err(PositionError::BrokenLink { prev: rec.prev, before, expected: *prev });
     }
-    if expected_seq > 0 && rec.recorded_at.0 <= last_recorded {
+    if !genesis && rec.recorded_at.0 <= last_recorded {
         return Err(PositionError::NotAfter { recorded_at: rec.recorded_at });
     }
-    match (&rec.does, expected_seq) {
-        (Does::Genesis, 0) => {}
-        (Does::Genesis, _) => return Err(PositionError::LateGenesis),
-        (_, 0) => return Err(PositionError::NoGenesis),
+    match (&rec.does, genesis) {
+        (Does::Genesis, true) => {}
+        (Does::Genesis, false) => return Err(PositionError::LateGenesis),
+        (_, true) => return Err(PositionError::NoGenesis),
         _ => {}
     }
     Ok(())
@@ -623,7 +693,7 @@ const CHUNK_BLOCKS: usize = 64;
 
 /// One block's events, decompressed and parsed: `None` if the block is malformed, else each
 /// event's stored hash and what parsing it gave (the event and its part of its key's record).
-type ParsedBlock = Option<Vec<(Hash, Result<Indexed, String>)>>;
+type ParsedBlock = Option<Vec<(Hash, Result<Indexed, EventProblem>)>>;
 
 /// A block's number, the seq its first event must have, and its events parsed.
 struct Parsed {
@@ -673,7 +743,7 @@ pub fn verify(ledger: &Ledger) -> Result<Report> {
 /// and tree compared.
 pub fn verify_with(ledger: &Ledger, progress: &dyn Progress) -> Result<Report> {
     let head = ledger.head()?;
-    progress.phase("verifying events", Some(head.seq.saturating_add(1)));
+    progress.phase("verifying events", Some(head.seq.size()));
     let mut log = LogState::default();
     let read = read_log(ledger, &mut log, progress)?;
     let checked = log.checked;
@@ -683,7 +753,7 @@ pub fn verify_with(ledger: &Ledger, progress: &dyn Progress) -> Result<Report> {
     }
     progress.phase("checking the index, records and Merkle tree", None);
     if checked == 0 {
-        return Ok(report(Some(Failure { seq: 0, what: "the log is empty".into() })));
+        return Ok(report(Some(Failure { seq: Seq::GENESIS, what: "the log is empty".into() })));
     }
     if let Some(f) = check_head(&head, &log) {
         return Ok(report(Some(f)));
@@ -726,7 +796,7 @@ impl Default for LogState {
 impl LogState {
     /// Checks one parsed block's events in chain order; the first problem.
     fn check_block(&mut self, block: Parsed) -> Option<Failure> {
-        let fail = |seq, what: String| Some(Failure { seq, what });
+        let fail = |seq: u64, what: String| Some(Failure { seq: Seq::new(seq), what });
         if block.first != self.checked {
             let what = match self.checked.checked_sub(1) {
                 Some(last) => format!("missing: the log jumps from event {last} to block {}", block.number),
@@ -740,14 +810,14 @@ impl LogState {
         for (hash, parsed) in events {
             let ix = match parsed {
                 Ok(ix) => ix,
-                Err(what) => return fail(self.checked, what),
+                Err(what) => return fail(self.checked, what.to_string()),
             };
-            if let Err(e) = check_position(self.checked, &self.prev, self.last_recorded, &ix) {
+            if let Err(e) = check_position(Seq::after(self.checked), &self.prev, self.last_recorded, &ix) {
                 return fail(self.checked, e.to_string());
             }
             (self.prev, self.last_recorded) = (ix.hash, ix.recorded_at.0);
             if let Err(what) = self.index.add(ix) {
-                return fail(self.checked, what);
+                return fail(self.checked, what.to_string());
             }
             self.checked += 1;
             self.tree.push_leaf(hash);
@@ -786,7 +856,7 @@ fn read_log(ledger: &Ledger, log: &mut LogState, progress: &dyn Progress) -> Res
 
 /// The head record must name the log's last event.
 fn check_head(head: &Head, log: &LogState) -> Option<Failure> {
-    let (last, prev) = (log.checked - 1, log.prev);
+    let (last, prev) = (Seq::new(log.checked - 1), log.prev);
     if head.seq == last && head.hash == prev {
         return None;
     }
@@ -795,7 +865,7 @@ fn check_head(head: &Head, log: &LogState) -> Option<Failure> {
     } else {
         format!("the head records event {} ({}), but the log's last event is {last} ({prev})", head.seq, head.hash)
     };
-    Some(Failure { seq: last + 1, what })
+    Some(Failure { seq: last.next(), what })
 }
 
 /// The stored Merkle tree must be the tree of the log's hashes.
@@ -806,12 +876,12 @@ fn check_tree(ledger: &Ledger, tree: &StoredLevels) -> Result<Option<Failure>> {
         stored_nodes += 1;
         if tree.get(level, i) != Some(hash) {
             let what = format!("the Merkle tree's node {level}/{i} does not match the log");
-            return Ok(Some(Failure { seq: i << level, what }));
+            return Ok(Some(Failure { seq: Seq::new(i << level), what }));
         }
     }
     if stored_nodes != tree.count() {
         let what = format!("the Merkle tree holds {stored_nodes} nodes; the log makes {}", tree.count());
-        return Ok(Some(Failure { seq: 0, what }));
+        return Ok(Some(Failure { seq: Seq::GENESIS, what }));
     }
     Ok(None)
 }
@@ -830,7 +900,7 @@ fn check_index(ledger: &Ledger, index: ChainIndex) -> Result<Option<Failure>> {
             && e.record != stored.record
         {
             // The entries agree: the record is what differs. Blame the last event that makes it.
-            let seq = last_episode(&e.entries).last().map(|(seq, _)| seq).unwrap_or(0);
+            let seq = last_episode(&e.entries).last().map(|(seq, _)| seq).unwrap_or_default();
             return fail(seq, format!("the stored record of {key} does not match the log"));
         }
         if expected != Some(&stored) {
@@ -840,13 +910,13 @@ fn check_index(ledger: &Ledger, index: ChainIndex) -> Result<Option<Failure>> {
     }
     if stored_keys != rebuilt.len() {
         let missing = rebuilt.iter().filter(|(k, _)| ledger.store().key_index(k).map(|i| i.is_none()).unwrap_or(true));
-        let seq = missing.filter_map(|(_, i)| i.entries.iter().map(|e| e.seq).min()).min().unwrap_or(0);
+        let seq = missing.filter_map(|(_, i)| i.entries.iter().map(|e| e.seq).min()).min().unwrap_or_default();
         return fail(seq, "the index lacks a designation key the log holds".into());
     }
     let records = rebuilt.values().filter(|i| i.record.is_some()).count();
     let stored_records = ledger.store().record_count()?;
     if stored_records != records {
-        return fail(0, format!("the store holds {stored_records} records; the log makes {records}"));
+        return fail(Seq::GENESIS, format!("the store holds {stored_records} records; the log makes {records}"));
     }
     Ok(None)
 }
@@ -895,10 +965,10 @@ impl StoredLevels {
     }
 }
 
-fn first_difference(a: &[KeyEntry], b: &[KeyEntry]) -> u64 {
-    let mut seqs: Vec<u64> = a.iter().chain(b).map(|e| e.seq).collect();
+fn first_difference(a: &[KeyEntry], b: &[KeyEntry]) -> Seq {
+    let mut seqs: Vec<Seq> = a.iter().chain(b).map(|e| e.seq).collect();
     seqs.sort_unstable();
-    seqs.into_iter().find(|s| a.iter().find(|e| e.seq == *s) != b.iter().find(|e| e.seq == *s)).unwrap_or(0)
+    seqs.into_iter().find(|s| a.iter().find(|e| e.seq == *s) != b.iter().find(|e| e.seq == *s)).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -911,13 +981,13 @@ mod tests {
         let line = r#"{"type":"designation","authority":"UK","id":"GIM0030","effective":"2025-10-22T16:05:00.5+02:00","regime":{"code":"GIM"},"subject":{"kind":"entity","names":[{"name":"A \"B\"\tC","type":"primary"}]},"other":{"דּ":1,"😀":[{"b":1,"a":"x\u0001y"}]},"reason":"é"}"#;
         let event: Event = crate::input::parse_line(1, line).expect("a valid line").into();
         let at = crate::time::Timestamp(1_700_000_000_000_001);
-        let (bytes, rec) = crate::chain::seal(7, Hash::ZERO, at, "actor \\ \"q\"", event).expect("sealed");
+        let (bytes, rec) = crate::chain::seal(Seq::new(7), Hash::ZERO, at, "actor \\ \"q\"", event).expect("sealed");
         let (read, _) = parse_checked(&rec.hash, &bytes).expect("an event as the ledger writes it");
         assert_eq!(read, rec);
         // The same event with its effective written another way, re-hashed: refused, by name.
         let text = String::from_utf8(bytes).expect("UTF-8");
         let other = text.replace("2025-10-22T14:05:00.500Z", "2025-10-22T14:05:00.5Z").into_bytes();
-        let e = parse_checked(&hash_canonical(&other), &other).expect_err("another form");
+        let e = parse_checked(&hash_canonical(&other), &other).expect_err("another form").to_string();
         assert!(e.contains("member `effective`") && e.contains("2025-10-22T14:05:00.500Z"), "{e}");
     }
 }

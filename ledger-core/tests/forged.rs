@@ -12,6 +12,7 @@ use ledger_core::input::Numbered;
 use ledger_core::input::parse_line;
 use ledger_core::ledger::Ledger;
 use ledger_core::merkle::{self, Leaves};
+use ledger_core::seq::Seq;
 use ledger_core::time::FixedClock;
 use serde_json::{Map, Value, json};
 
@@ -60,7 +61,7 @@ fn forged_bundle(edit: impl FnOnce(&mut Vec<Map<String, Value>>)) -> Vec<u8> {
         origin: "forged".into(),
         size,
         root,
-        extensions: vec![Checkpoint::head_extension(size - 1, &prev)],
+        extensions: vec![Checkpoint::head_extension(Seq::new(size - 1), &prev)],
     };
     text.extend(serde_json::to_vec(&json!({"checkpoint": cp.sign(None)})).expect("serializes"));
     text.push(b'\n');
@@ -171,8 +172,8 @@ fn a_block_of_the_largest_events_stays_readable() {
         batch.push(Numbered { line: i + 1, event: parse_line(i + 1, &line).unwrap() });
     }
     ledger.append(&batch, &actor, &clock).unwrap();
-    assert_eq!(ledger.event(64).unwrap().unwrap().seq, 64);
+    assert_eq!(ledger.event(Seq::new(64)).unwrap().unwrap().seq, Seq::new(64));
     drop(ledger);
     let ledger = Ledger::open(&path).expect("reopens");
-    assert_eq!(ledger.head().unwrap().seq, 127);
+    assert_eq!(ledger.head().unwrap().seq, Seq::new(127));
 }

@@ -20,6 +20,7 @@ use ledger_core::checkpoint::{Checkpoint, NoteSignature, SignerKey, VerifierKey}
 use ledger_core::event::{Event, FORMAT_VERSION, Genesis, InputEvent, Retraction};
 use ledger_core::input::{self, LineError, Numbered, ReadError};
 use ledger_core::merkle::{self, Leaves};
+use ledger_core::seq::Seq;
 use ledger_core::time::{FixedClock, Timestamp};
 use ledger_core::validate::limits;
 use proptest::prelude::*;
@@ -1097,7 +1098,7 @@ fn real_note() -> String {
         origin: "example.org/ledger".into(),
         size: 39,
         root: Hash([1; 32]),
-        extensions: vec![Checkpoint::head_extension(38, &Hash([3; 32]))],
+        extensions: vec![Checkpoint::head_extension(Seq::new(38), &Hash([3; 32]))],
     };
     cp.sign(Some(&signer()))
 }
@@ -1173,7 +1174,7 @@ fn check_note(note: &str) -> Result<(), TestCaseError> {
             let _ = cp.head();
             prop_assert!(!cp.origin.is_empty());
         }
-        Err(e) => prop_assert!(!e.trim().is_empty()),
+        Err(e) => prop_assert!(!e.to_string().trim().is_empty()),
     }
     // The key formats are outside input too.
     let _ = VerifierKey::parse(note);
@@ -1229,7 +1230,7 @@ fn check_bundle(r: Result<Verified, BundleError>) -> Result<(), TestCaseError> {
     match r {
         Ok(v) => {
             prop_assert!(v.events >= 1);
-            prop_assert_eq!(v.head.seq, v.events - 1);
+            prop_assert_eq!(v.head.seq.size(), v.events);
         }
         Err(e) => {
             prop_assert!(!e.what.trim().is_empty(), "{:?}", e);
@@ -1360,7 +1361,7 @@ fn step_event(step: &Step) -> Event {
         // Built directly: a forged bundle may retract anything, the genesis event included.
         Step::Retract { target } => {
             return Event::Retraction(Retraction {
-                target: u64::from(*target),
+                target: Seq::new(u64::from(*target)),
                 reason: "r".into(),
                 published: None,
                 note: None,
@@ -1388,7 +1389,7 @@ fn forge(
     let events = std::iter::once((genesis, 1i8)).chain(steps.iter().map(|(s, d)| (step_event(s), *d)));
     for (seq, (event, delta)) in events.enumerate() {
         at += i64::from(delta);
-        let (_, rec) = chain::seal(seq as u64, prev, Timestamp(at), "mallory", event).expect("sealable");
+        let (_, rec) = chain::seal(Seq::new(seq as u64), prev, Timestamp(at), "mallory", event).expect("sealable");
         serde_json::to_writer(&mut out, &rec.to_value()).expect("writes");
         out.push(b'\n');
         prev = rec.hash;
@@ -1398,7 +1399,7 @@ fn forge(
             origin: name.to_owned(),
             size,
             root: merkle::root(&mut leaves, size).expect("a root"),
-            extensions: vec![Checkpoint::head_extension(seq as u64, &rec.hash)],
+            extensions: vec![Checkpoint::head_extension(Seq::new(seq as u64), &rec.hash)],
         };
         // A name with a line break makes a note that does not parse: then no signatures.
         prefixes.push(Checkpoint::parse(&cp.sign(Some(key))).unwrap_or((cp, Vec::new())));
@@ -1419,7 +1420,7 @@ fn forge(
             cp.sign(Some(key))
         }
         Damage::Head(seq) => {
-            cp.extensions = vec![Checkpoint::head_extension(*seq, &prev)];
+            cp.extensions = vec![Checkpoint::head_extension(Seq::new(*seq), &prev)];
             cp.sign(Some(key))
         }
         Damage::Missing => String::new(),

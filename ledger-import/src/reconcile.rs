@@ -419,7 +419,7 @@ impl<'a> Planner<'a> {
     fn listed_key(&self, listed: &Listed, seen: &mut BTreeSet<Key>) -> std::result::Result<Key, PlanError> {
         let d = &listed.designation;
         let authority = &self.snapshot.authority;
-        let key = Key { authority: d.authority.clone(), id: d.id.clone() };
+        let key = d.key();
         if d.authority != *authority {
             return Err(PlanError::OtherAuthority {
                 location: listed.location.clone(),
@@ -469,8 +469,8 @@ impl<'a> Planner<'a> {
         let last_change = index.entries.iter().filter(|e| e.known_as_of(as_of)).map(|e| e.effective).max();
         let report_date = self.snapshot.report_date;
         let amendment = Amendment {
-            authority: key.authority.clone(),
-            id: key.id.clone(),
+            authority: key.authority().to_owned(),
+            id: key.id().to_owned(),
             effective: amendment_date(listed, report_date, last_change),
             patch,
             reason: Some(format!("varied in the {} list of {report_date}", self.snapshot.authority)),
@@ -487,8 +487,8 @@ impl<'a> Planner<'a> {
         let report_date = self.snapshot.report_date;
         for (key, index) in absent {
             let delisting = Delisting {
-                authority: key.authority.clone(),
-                id: key.id.clone(),
+                authority: key.authority().to_owned(),
+                id: key.id().to_owned(),
                 effective: Effective::Date(report_date.0),
                 reason: Some(format!("absent from the {} list of {report_date}", self.snapshot.authority)),
                 published: None,

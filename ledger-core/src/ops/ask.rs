@@ -161,7 +161,7 @@ pub fn not_held(ledger: &Ledger, key: &Key) -> Result<String> {
         let keys: Vec<String> = near.same_but_case.iter().map(Key::to_string).collect();
         message.push_str(&format!("; did you mean {}?", keys.join(" or ")));
     } else if !near.authority_held {
-        message.push_str(&format!("; the ledger holds no designation of authority {}", key.authority));
+        message.push_str(&format!("; the ledger holds no designation of authority {}", key.authority()));
     }
     Ok(message)
 }

@@ -16,12 +16,13 @@ use crate::checkpoint::{Checkpoint, NoteSignature, SignerKey, VerifierKey};
 use crate::error::Error;
 use crate::ledger::Ledger;
 use crate::merkle;
+use crate::seq::Seq;
 
 /// An event named by its position and hash, as checkpoints and bundles name their last event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct EventRef {
     /// The event's seq.
-    pub seq: u64,
+    pub seq: Seq,
     /// The event's hash.
     pub hash: Hash,
 }
@@ -64,7 +65,7 @@ pub enum Remedy {
     /// An inclusion proof of event `seq` in the tree of `size` events.
     Inclusion {
         /// The event.
-        seq: u64,
+        seq: Seq,
         /// The tree size of the checkpoint.
         size: u64,
     },
@@ -78,7 +79,7 @@ pub enum Remedy {
     /// The event was recorded after the checkpoint: check against a later one.
     LaterCheckpoint {
         /// The event.
-        seq: u64,
+        seq: Seq,
     },
     /// The checkpoint is older than the proof's older tree.
     NoneFromThatCheckpoint {
@@ -182,7 +183,7 @@ pub fn verify_checkpoint(
             cp.origin
         )));
     }
-    let size = ledger.head()?.seq + 1;
+    let size = ledger.head()?.seq.size();
     if cp.size == 0 || cp.size > size {
         return Err(AuditError::failed(format!(
             "{name} records {} events; this ledger holds {size}: events were removed",
@@ -232,7 +233,7 @@ pub struct InclusionProof {
     /// The ledger's name.
     pub ledger: String,
     /// The event's seq (its leaf index).
-    pub seq: u64,
+    pub seq: Seq,
     /// The size of the tree the proof is for.
     pub size: u64,
     /// The event's hash.
@@ -262,15 +263,26 @@ pub struct ConsistencyProof {
     pub path: Vec<Hash>,
 }
 
+/// Why a proof file was refused ([`Proof::parse`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProofFileError {
+    /// The text is not JSON naming each member once, or not a proof of its type (the reason).
+    #[error("not a proof: {0}")]
+    NotAProof(String),
+    /// The `type` is missing or another.
+    #[error("the proof's `type` is neither inclusion nor consistency")]
+    Type,
+}
+
 impl Proof {
     /// Reads a proof file: JSON naming no member twice, of one of the two types.
-    pub fn parse(text: &[u8]) -> Result<Proof, String> {
-        let v = canonical::parse_unique(text).map_err(|e| format!("not a proof: {e}"))?;
+    pub fn parse(text: &[u8]) -> Result<Proof, ProofFileError> {
+        let v = canonical::parse_unique(text).map_err(|e| ProofFileError::NotAProof(e.to_string()))?;
         match v.get("type").and_then(serde_json::Value::as_str) {
             Some("inclusion" | "consistency") => {}
-            _ => return Err("the proof's `type` is neither inclusion nor consistency".into()),
+            _ => return Err(ProofFileError::Type),
         }
-        serde_json::from_value(v).map_err(|e| format!("not a proof: {e}"))
+        serde_json::from_value(v).map_err(|e| ProofFileError::NotAProof(e.to_string()))
     }
 
     /// The ledger the proof is of.
@@ -286,14 +298,14 @@ impl Proof {
 fn size_or_head(ledger: &Ledger, size: Option<u64>) -> Result<u64, Error> {
     match size {
         Some(s) => Ok(s),
-        None => Ok(ledger.head()?.seq + 1),
+        None => Ok(ledger.head()?.seq.size()),
     }
 }
 
 /// `prove SEQ`: the inclusion proof of event `seq` in the tree of `size` events (the whole ledger
 /// by default). A size or seq the ledger cannot prove is refused ([`Error::Refused`]); an event
 /// that is not there is [`Error::NotFound`]-like: `None`.
-pub fn prove_inclusion(ledger: &Ledger, seq: u64, size: Option<u64>) -> Result<Option<InclusionProof>, Error> {
+pub fn prove_inclusion(ledger: &Ledger, seq: Seq, size: Option<u64>) -> Result<Option<InclusionProof>, Error> {
     let size = size_or_head(ledger, size)?;
     let path = ledger.inclusion_proof(seq, size)?;
     let Some(event) = ledger.event(seq)? else { return Ok(None) };
@@ -532,14 +544,17 @@ fn check_inclusion(p: &InclusionProof, newer: Option<&Checkpoint>, newer_name: &
     let mut root = p.root;
     if let Some(cp) = newer {
         if cp.size != size {
-            let remedy =
-                if seq < cp.size { Remedy::Inclusion { seq, size: cp.size } } else { Remedy::LaterCheckpoint { seq } };
+            let remedy = if seq.within(cp.size) {
+                Remedy::Inclusion { seq, size: cp.size }
+            } else {
+                Remedy::LaterCheckpoint { seq }
+            };
             return Err(size_mismatch(size, newer_name, cp.size, remedy));
         }
         root = cp.root;
     }
     let leaf = merkle::leaf_hash(&p.event_hash);
-    if !merkle::verify_inclusion(seq, size, &leaf, &p.path, &root) {
+    if !merkle::verify_inclusion(seq.get(), size, &leaf, &p.path, &root) {
         return Err(AuditError::failed(format!(
             "the proof does not put event {seq} in the tree of {size} events with root {root}"
         )));

@@ -22,6 +22,7 @@ use crate::ops::ask;
 use crate::patch;
 use crate::projection::{Reader, Status, When, standing};
 use crate::query::ShowOutput;
+use crate::seq::Seq;
 use crate::time::{AsOf, At, Clock, Effective, Micros, Point, format_instant};
 
 /// Why an operator's event was not built, or not appended.
@@ -37,7 +38,7 @@ pub enum OperateError {
         error: Error,
     },
     /// A measure outside the vocabulary (the reason names the rule).
-    Measure(String),
+    Measure(crate::event::MeasureError),
     /// An amendment of a key not in force at its effective time.
     NotInForce {
         /// The key.
@@ -84,7 +85,7 @@ impl fmt::Display for OperateError {
                 write!(f, "{}{field}: {}", l.key.as_deref().unwrap_or(label), l.reason)
             }
             OperateError::Refused { error, .. } => error.fmt(f),
-            OperateError::Measure(reason) => f.write_str(reason),
+            OperateError::Measure(reason) => write!(f, "{reason}"),
             OperateError::NotInForce { key, effective } => {
                 write!(f, "{key}: not in force on {effective}, so there is nothing to amend")
             }
@@ -141,7 +142,7 @@ pub struct Preview {
     /// The event, as a batch of one.
     pub batch: [Numbered<InputEvent>; 1],
     /// The seq it would be recorded at.
-    pub seq: u64,
+    pub seq: Seq,
     /// The designation as it will stand once the event is recorded.
     pub after: Option<ShowOutput>,
     /// The head the event was checked against.
@@ -211,7 +212,7 @@ pub fn preview(ledger: &Ledger, event: InputEvent, actor: &str, clock: &dyn Cloc
 
 fn empty_show() -> ShowOutput {
     ShowOutput {
-        head: Head { seq: 0, hash: crate::chain::Hash::ZERO, recorded_at: crate::time::Timestamp(0) },
+        head: Head { seq: Seq::GENESIS, hash: crate::chain::Hash::ZERO, recorded_at: crate::time::Timestamp(0) },
         at: String::new(),
         as_of: String::new(),
         key: String::new(),
@@ -228,7 +229,7 @@ struct After {
     status: Status,
     at: Effective,
     record: Option<Record>,
-    events: Vec<u64>,
+    events: Vec<Seq>,
     designated: Option<String>,
     delisted: Option<String>,
 }
@@ -250,7 +251,7 @@ impl After {
 }
 
 /// A designation, amendment or delisting (that passed the checks) applied to what stood before.
-fn projected(event: &InputEvent, before: ShowOutput, seq: u64) -> Option<After> {
+fn projected(event: &InputEvent, before: ShowOutput, seq: Seq) -> Option<After> {
     let held = before.status != Status::Unknown;
     let mut events = before.events;
     events.push(seq);
@@ -292,7 +293,7 @@ fn projected(event: &InputEvent, before: ShowOutput, seq: u64) -> Option<After> 
 }
 
 /// The key's standing now, with event `target` withdrawn by the retraction at `seq`.
-fn retracted(ledger: &Ledger, key: &Key, target: u64, seq: u64, now: Micros) -> Result<Option<After>, Error> {
+fn retracted(ledger: &Ledger, key: &Key, target: Seq, seq: Seq, now: Micros) -> Result<Option<After>, Error> {
     let Some(index) = ledger.key_index(key)? else { return Ok(None) };
     let entries: Vec<KeyEntry> = index
         .entries
@@ -402,8 +403,8 @@ pub fn amendment(
         return Err(OperateError::Unchanged { key: key.clone(), effective });
     }
     Ok(Amendment {
-        authority: key.authority.clone(),
-        id: key.id.clone(),
+        authority: key.authority().to_owned(),
+        id: key.id().to_owned(),
         effective,
         patch,
         reason: Some(reason),

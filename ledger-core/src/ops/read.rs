@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::event::RecordedEvent;
 use crate::ledger::Ledger;
 use crate::progress::Progress;
+use crate::seq::Seq;
 
 /// A ledger and its head: the answer of `ledger head`, and of `ledger init` (the genesis event).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -41,7 +42,7 @@ pub fn head(ledger: &Ledger) -> Result<HeadOutput> {
 
 /// `ledger log`: the recorded events from seq `from` on, at most `limit` of them. Each is
 /// written as [`RecordedEvent::to_value`] gives it (its members in canonical order), one a line.
-pub fn log(ledger: &Ledger, from: u64, limit: Option<u64>) -> impl Iterator<Item = Result<RecordedEvent>> + '_ {
+pub fn log(ledger: &Ledger, from: Seq, limit: Option<u64>) -> impl Iterator<Item = Result<RecordedEvent>> + '_ {
     ledger.events(from).take(usize::try_from(limit.unwrap_or(u64::MAX)).unwrap_or(usize::MAX))
 }
 
@@ -49,7 +50,7 @@ pub fn log(ledger: &Ledger, from: u64, limit: Option<u64>) -> impl Iterator<Item
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct VerifyFailure {
     /// The seq of the first event found wrong.
-    pub seq: u64,
+    pub seq: Seq,
     /// What is wrong with it.
     pub what: String,
 }

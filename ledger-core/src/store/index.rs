@@ -3,6 +3,7 @@
 
 use crate::event::SubjectKind;
 use crate::lifecycle::{Act, KeyEntry, KeyIndex, RetractedBy};
+use crate::seq::Seq;
 
 /// Encodes a key's index (its record is stored apart, under [`super::record_key`]): the regime
 /// code's length (u8) and bytes, the kind (u8: 0 individual, 1 entity, 2 ship), then the entries
@@ -54,11 +55,11 @@ pub fn encode_entries(entries: &[KeyEntry]) -> Vec<u8> {
                 | if e.retracted_by.is_some() { 0x40 } else { 0 }
                 | if days { 0x20 } else { 0 },
         );
-        put_varint(&mut out, e.seq);
+        put_varint(&mut out, e.seq.get());
         put_varint(&mut out, zigzag(if days { e.effective / DAY_MICROS } else { e.effective }));
         put_varint(&mut out, zigzag(e.recorded_at));
         if let Some(r) = e.retracted_by {
-            put_varint(&mut out, r.seq);
+            put_varint(&mut out, r.seq.get());
             put_varint(&mut out, zigzag(r.recorded_at));
         }
     }
@@ -81,11 +82,11 @@ pub fn decode_entries(mut v: &[u8]) -> Option<Vec<KeyEntry>> {
         let effective = if flags & 0x20 != 0 { effective.checked_mul(DAY_MICROS)? } else { effective };
         let recorded_at = unzigzag(take_varint(&mut v)?);
         let retracted_by = if flags & 0x40 != 0 {
-            Some(RetractedBy { seq: take_varint(&mut v)?, recorded_at: unzigzag(take_varint(&mut v)?) })
+            Some(RetractedBy { seq: Seq::new(take_varint(&mut v)?), recorded_at: unzigzag(take_varint(&mut v)?) })
         } else {
             None
         };
-        out.push(KeyEntry { seq, effective, recorded_at, act, date: flags & 0x80 != 0, retracted_by });
+        out.push(KeyEntry { seq: Seq::new(seq), effective, recorded_at, act, date: flags & 0x80 != 0, retracted_by });
     }
     Some(out)
 }
@@ -128,28 +129,35 @@ mod tests {
     #[test]
     fn entries_round_trip() {
         let entries = vec![
-            KeyEntry { seq: 1, effective: -5, recorded_at: 7, act: Act::Designation, date: true, retracted_by: None },
             KeyEntry {
-                seq: 9,
+                seq: Seq::new(1),
+                effective: -5,
+                recorded_at: 7,
+                act: Act::Designation,
+                date: true,
+                retracted_by: None,
+            },
+            KeyEntry {
+                seq: Seq::new(9),
                 effective: 5,
                 recorded_at: 8,
                 act: Act::Delisting,
                 date: false,
-                retracted_by: Some(RetractedBy { seq: 12, recorded_at: 99 }),
+                retracted_by: Some(RetractedBy { seq: Seq::new(12), recorded_at: 99 }),
             },
         ];
         assert_eq!(decode_entries(&encode_entries(&entries)).unwrap(), entries);
         let extremes = vec![
             KeyEntry {
-                seq: u64::MAX,
+                seq: Seq::new(u64::MAX),
                 effective: i64::MIN,
                 recorded_at: i64::MAX,
                 act: Act::Amendment,
                 date: true,
-                retracted_by: Some(RetractedBy { seq: u64::MAX, recorded_at: i64::MIN }),
+                retracted_by: Some(RetractedBy { seq: Seq::new(u64::MAX), recorded_at: i64::MIN }),
             },
             KeyEntry {
-                seq: 0,
+                seq: Seq::new(0),
                 effective: 20_000 * 86_400_000_000,
                 recorded_at: -1,
                 act: Act::Designation,

@@ -2,6 +2,7 @@
 
 use crate::chain::{Hash, Head};
 use crate::event::Key;
+use crate::seq::Seq;
 use crate::time::Timestamp;
 
 /// The key of the head record.
@@ -65,7 +66,7 @@ pub(super) fn import_key(authority: &str) -> Vec<u8> {
 
 pub(super) fn encode_head(h: &Head) -> [u8; 48] {
     let mut out = [0u8; 48];
-    out[..8].copy_from_slice(&h.seq.to_be_bytes());
+    out[..8].copy_from_slice(&h.seq.get().to_be_bytes());
     out[8..40].copy_from_slice(&h.hash.0);
     out[40..].copy_from_slice(&h.recorded_at.0.to_be_bytes());
     out
@@ -76,7 +77,7 @@ pub(super) fn decode_head(v: &[u8]) -> Option<Head> {
         return None;
     }
     Some(Head {
-        seq: u64::from_be_bytes(v[..8].try_into().ok()?),
+        seq: Seq::new(u64::from_be_bytes(v[..8].try_into().ok()?)),
         hash: Hash(v[8..40].try_into().ok()?),
         recorded_at: Timestamp(i64::from_be_bytes(v[40..].try_into().ok()?)),
     })

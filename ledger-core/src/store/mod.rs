@@ -175,12 +175,12 @@ impl<B: Backend> Store<B> {
     /// to the head, the last of them with the head's hash. Damage that cut the log short is then
     /// reported by every command, not only by `verify`.
     fn check_tail(&self, head: &Head) -> Result<()> {
-        let n = block::block_of(head.seq);
+        let n = block::block_of(head.seq.get());
         let events = self
             .stored_block(n)?
             .ok_or_else(|| self.damaged(&format!("block {n}, which holds the head, is missing")))?;
         let events = decode_block(&events).ok_or_else(|| self.damaged(&format!("block {n} is malformed")))?;
-        let expected = block::events_through(head.seq);
+        let expected = block::events_through(head.seq.get());
         match events.last() {
             Some((hash, _)) if events.len() == expected && *hash == head.hash => Ok(()),
             _ => Err(self.damaged(&format!(
@@ -218,10 +218,10 @@ impl<B: Backend> Store<B> {
                 Err(lost(format!("the store holds another event at seq {}", head.seq), REWRITTEN))
             };
         }
-        let n = block::block_of(acked.seq);
+        let n = block::block_of(acked.seq.get());
         let events = self.stored_block(n)?.ok_or_else(|| lost(format!("block {n} is missing"), MISSING))?;
         let events = decode_block(&events).ok_or_else(|| self.damaged(&format!("block {n} is malformed")))?;
-        match events.get(block::position(acked.seq)) {
+        match events.get(block::position(acked.seq.get())) {
             Some((hash, _)) if *hash == acked.hash => Ok(()),
             _ => Err(lost(format!("the store holds another event at seq {}", acked.seq), REWRITTEN)),
         }
@@ -454,7 +454,9 @@ impl<B: Backend> Store<B> {
     /// whole) and adds them to the batch.
     fn put_events(&self, batch: &mut Batch, c: &Commit<'_>) -> Result<()> {
         let head = c.head.as_ref().ok_or_else(|| Error::Internal("a commit of events without a head".into()))?;
-        let first = (head.seq + 1)
+        let first = head
+            .seq
+            .size()
             .checked_sub(c.events.len() as u64)
             .ok_or_else(|| Error::Internal("a commit of more events than its head's seq".into()))?;
         let partial = if block::opens_block(first) {
@@ -611,7 +613,7 @@ mod tests {
     }
 
     fn head(seq: u64) -> Head {
-        Head { seq, hash: Hash([seq as u8; 32]), recorded_at: Timestamp(seq as i64) }
+        Head { seq: crate::seq::Seq::new(seq), hash: Hash([seq as u8; 32]), recorded_at: Timestamp(seq as i64) }
     }
 
     #[test]

@@ -340,7 +340,7 @@ fn ledger_of(dir: &std::path::Path, n: usize) -> (Ledger, Vec<Hash>) {
     for chunk in all.chunks(10_000) {
         ledger.append(chunk, "tester", &clock).expect("append");
     }
-    let hashes = ledger.events(0).map(|e| e.expect("event").hash).collect();
+    let hashes = ledger.events(ledger_core::seq::Seq::GENESIS).map(|e| e.expect("event").hash).collect();
     (ledger, hashes)
 }
 
@@ -354,7 +354,7 @@ fn every_proof_of_trees_of_1_to_64_events_and_beyond_a_block() {
         let root = ledger.tree_root(size).expect("root");
         assert_eq!(root, merkle::root(&mut memory, size).expect("root"), "root of {size}");
         for seq in 0..size {
-            let path = ledger.inclusion_proof(seq, size).expect("proof");
+            let path = ledger.inclusion_proof(ledger_core::seq::Seq::new(seq), size).expect("proof");
             assert!(
                 merkle::verify_inclusion(seq, size, &merkle::leaf_hash(&hashes[seq as usize]), &path, &root),
                 "{seq} in {size}"
@@ -382,7 +382,7 @@ fn spot_checks_on_a_100k_event_ledger() {
         let old = 1 + (x >> 17) % size;
         let root = ledger.tree_root(size).expect("root");
         assert_eq!(root, merkle::root(&mut memory, size).expect("root"));
-        let path = ledger.inclusion_proof(seq, size).expect("proof");
+        let path = ledger.inclusion_proof(ledger_core::seq::Seq::new(seq), size).expect("proof");
         assert!(merkle::verify_inclusion(seq, size, &merkle::leaf_hash(&hashes[seq as usize]), &path, &root));
         let proof = ledger.consistency_proof(old, size).expect("proof");
         assert!(merkle::verify_consistency(old, size, &ledger.tree_root(old).expect("root"), &root, &proof));

@@ -56,7 +56,7 @@ fn resealed(lines: &[String], at: usize, edit: impl Fn(&str) -> String) -> Strin
         origin: "test-ledger".into(),
         size,
         root: merkle::root(&mut Leaves::new(hashes), size).expect("a root"),
-        extensions: vec![Checkpoint::head_extension(size - 1, &last)],
+        extensions: vec![Checkpoint::head_extension(ledger_core::seq::Seq::new(size - 1), &last)],
     };
     out.push(serde_json::json!({ "checkpoint": cp.sign(None) }).to_string());
     out.join("\n") + "\n"

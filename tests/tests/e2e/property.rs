@@ -19,6 +19,7 @@ use ledger_core::event::{Event, InputEvent, Key, NameType, Record, RecordedEvent
 use ledger_core::input::{Numbered, parse_value};
 use ledger_core::projection::{Status, When};
 use ledger_core::query::{self, DiffChange, FieldChange, HistoryRow, SearchMatch, StateFilter};
+use ledger_core::seq::Seq;
 use ledger_core::time::{Effective, FixedClock, Micros, format_instant};
 use ledger_core::{Error, Ledger, names, patch};
 use serde_json::{Map, Value, json};
@@ -502,7 +503,7 @@ fn clock_step(rng: &mut Rng) -> Micros {
 #[derive(Debug, Clone, PartialEq)]
 struct NaiveState {
     status: Status,
-    episode: Vec<u64>,
+    episode: Vec<Seq>,
     record: Option<Value>,
     designated: Option<String>,
     delisted: Option<String>,
@@ -555,7 +556,7 @@ impl<'a> Naive<'a> {
     /// Every key's state at `when`. `inapplicable` counts events the fold had to skip (or
     /// designations that found the key in force).
     fn fold(&self, when: When, inapplicable: &mut u64) -> BTreeMap<Key, NaiveState> {
-        let retracted: BTreeSet<u64> = self
+        let retracted: BTreeSet<Seq> = self
             .log
             .iter()
             .filter(|r| r.recorded_at.0 <= when.as_of)
@@ -564,7 +565,7 @@ impl<'a> Naive<'a> {
                 _ => None,
             })
             .collect();
-        let mut counted: BTreeMap<Key, Vec<(Micros, u64, &Event)>> =
+        let mut counted: BTreeMap<Key, Vec<(Micros, Seq, &Event)>> =
             self.keys.keys().map(|k| (k.clone(), Vec::new())).collect();
         for r in self.log {
             let (Some(key), Some(effective)) = (r.event.key(), r.event.effective()) else { continue };
@@ -619,7 +620,7 @@ impl<'a> Naive<'a> {
     fn history(&self, key: &Key, as_of: Micros) -> Vec<HistoryRow> {
         let known: Vec<&RecordedEvent> =
             self.log.iter().filter(|r| r.recorded_at.0 <= as_of && r.event.key().as_ref() == Some(key)).collect();
-        let retraction_of = |seq: u64| {
+        let retraction_of = |seq: Seq| {
             self.log
                 .iter()
                 .find(|r| r.recorded_at.0 <= as_of && matches!(&r.event, Event::Retraction(x) if x.target == seq))
@@ -688,7 +689,7 @@ struct Seen {
     status: Status,
     designated: Option<String>,
     delisted: Option<String>,
-    events: Vec<u64>,
+    events: Vec<Seq>,
     record: Option<Value>,
 }
 
@@ -751,7 +752,7 @@ struct Case<'a> {
     /// The effective instants of the log's keyed events (for query points on their edges).
     effectives: Vec<Micros>,
     /// The seqs that end a batch (genesis included).
-    batch_ends: &'a BTreeSet<u64>,
+    batch_ends: &'a BTreeSet<Seq>,
     /// Names of the log's designations (for searches that match).
     names: Vec<String>,
 }
@@ -953,7 +954,7 @@ fn run_case(seed: u64, tally: &mut Tally) {
     let clock = FixedClock::new(now);
     let ledger = Ledger::init(&dir.path().join("prop.sled"), "prop", ACTOR, &clock).expect("init");
     let mut model = Model::default();
-    let mut batch_ends = BTreeSet::from([0u64]);
+    let mut batch_ends = BTreeSet::from([Seq::GENESIS]);
     for b in 0..15 + rng.below(16) {
         now += clock_step(&mut rng);
         clock.set(now);
@@ -976,7 +977,7 @@ fn run_case(seed: u64, tally: &mut Tally) {
                     expect != Expect::Refuse,
                     "seed {seed}, batch {b}: the ledger accepted what the model refuses:\n{text}"
                 );
-                assert_eq!(a.head.seq, after.head, "seed {seed}, batch {b}");
+                assert_eq!(a.head.seq.get(), after.head, "seed {seed}, batch {b}");
                 model = after;
                 batch_ends.insert(a.head.seq);
                 tally.batches_accepted += 1;
@@ -998,9 +999,9 @@ fn run_case(seed: u64, tally: &mut Tally) {
         }
     }
 
-    let log: Vec<RecordedEvent> = ledger.events(0).collect::<Result<_, _>>().expect("the log reads");
+    let log: Vec<RecordedEvent> = ledger.events(Seq::GENESIS).collect::<Result<_, _>>().expect("the log reads");
     for (i, r) in log.iter().enumerate() {
-        assert_eq!(r.seq, i as u64, "seed {seed}: the log is in seq order");
+        assert_eq!(r.seq.get(), i as u64, "seed {seed}: the log is in seq order");
     }
     assert_eq!(log.len() as u64, model.head + 1, "seed {seed}: the log holds every accepted event");
     let naive = Naive::new(&log);
@@ -1019,7 +1020,7 @@ fn run_case(seed: u64, tally: &mut Tally) {
         }
         let key = r.event.key();
         let eff = |e: &RecordedEvent| e.event.effective().map(|x| x.micros());
-        if key.is_some() && log[..r.seq as usize].iter().any(|o| o.event.key() == key && eff(o) > eff(r)) {
+        if key.is_some() && log[..r.seq.get() as usize].iter().any(|o| o.event.key() == key && eff(o) > eff(r)) {
             tally.backdated += 1;
         }
     }
@@ -1028,8 +1029,8 @@ fn run_case(seed: u64, tally: &mut Tally) {
     let head_when = When { at: far_future(), as_of: far_future() };
     let unknown: Vec<Key> = specs
         .iter()
-        .map(|s| Key { authority: "UK".into(), id: s.id.clone() })
-        .chain([Key { authority: "UK".into(), id: "P999".into() }, Key { authority: "UN".into(), id: "P001".into() }])
+        .map(|s| Key::new("UK", s.id.clone()).expect("key"))
+        .chain([Key::new("UK", "P999").expect("key"), Key::new("UN", "P001").expect("key")])
         .filter(|k| !naive.keys.contains_key(k))
         .collect();
     for key in &unknown {
@@ -1123,7 +1124,7 @@ fn queries_inside_a_batch_that_withdraws_a_broken_amendment() {
         Err(Error::Input(e)) => {
             assert_eq!(e.line, 2, "the amendment is to blame: {e}");
             assert!(e.reason.contains("invalid record"), "{e}");
-            assert_eq!(ledger.head().expect("head").seq, 0, "nothing was written");
+            assert_eq!(ledger.head().expect("head").seq, Seq::GENESIS, "nothing was written");
         }
         Err(e) => panic!("append failed: {e}"),
         Ok(a) => panic!("the ledger took a batch whose prefix holds a broken record (head {})", a.head.seq),

@@ -225,12 +225,15 @@ fn both_axes() {
     let h = query::history(&ledger, &Key::parse("UK/K4").expect("key"), parse_query_time(now).expect("t"))
         .expect("history");
     assert_eq!(
-        h.events.iter().map(|r| (r.seq, r.retracted_by, r.retracts)).collect::<Vec<_>>(),
+        h.events
+            .iter()
+            .map(|r| (r.seq.get(), r.retracted_by.map(|s| s.get()), r.retracts.map(|s| s.get())))
+            .collect::<Vec<_>>(),
         vec![(3, None, None), (7, Some(8), None), (8, None, Some(7))]
     );
     let h = query::history(&ledger, &Key::parse("UK/K3").expect("key"), parse_query_time(now).expect("t"))
         .expect("history");
-    let backdated: Vec<(u64, bool)> = h.events.iter().map(|r| (r.seq, r.backdated)).collect();
+    let backdated: Vec<(u64, bool)> = h.events.iter().map(|r| (r.seq.get(), r.backdated)).collect();
     assert_eq!(
         backdated,
         vec![(2, false), (6, false), (9, false)],
