@@ -19,7 +19,8 @@
 //! module that knows sled and the block layout), [`reader`] (events by seq), [`fold`] (a key's
 //! record from its events), [`ledger`] (append and read), [`verify`], [`time`] (both axes and
 //! the clock), [`seq`] (event positions), [`projection`] and [`query`] (point-in-time answers),
-//! [`names`] (search matching), [`schema`].
+//! [`names`] (search matching), [`schema`]; above them all, [`ops`]: one operation per command,
+//! each with a typed answer, which every front end calls.
 
 pub mod acknowledged;
 pub mod bundle;
