@@ -471,8 +471,14 @@ fn verify(cli: &Cli, out: &mut impl Write, checkpoint: Option<&Path>, key: Optio
     let bar = progress::Bar::new();
     let mut report = read::verify(&ledger, &bar)?;
     bar.done();
+    // A checkpoint that fails its check is an error (exit 1) after the verification's own
+    // answer, which stands: the answer is printed either way.
+    let mut checkpoint_failure = None;
     if let (true, Some(file)) = (report.ok, checkpoint) {
-        report.checkpoint = Some(audit::verify_checkpoint(&ledger, file, key)?);
+        match audit::verify_checkpoint(&ledger, file, key) {
+            Ok(check) => report.checkpoint = Some(check),
+            Err(f) => checkpoint_failure = Some(f),
+        }
     }
     match cli.format {
         Format::Json => output::write_json(out, &report)?,
@@ -488,6 +494,10 @@ fn verify(cli: &Cli, out: &mut impl Write, checkpoint: Option<&Path>, key: Optio
                 audit::print_checkpoint_check(out, check)?;
             }
         }
+    }
+    if let Some(f) = checkpoint_failure {
+        out.flush()?;
+        return Err(f);
     }
     match report.failure {
         None => Ok(exit::OK),

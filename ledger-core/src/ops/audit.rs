@@ -238,8 +238,10 @@ pub struct InclusionProof {
     pub size: u64,
     /// The event's hash.
     pub event_hash: Hash,
-    /// The event's leaf hash, `H(0x00 || event_hash)`.
-    pub leaf_hash: Hash,
+    /// The event's leaf hash, `H(0x00 || event_hash)`: written by `prove`; a proof may leave it
+    /// out, and one that gives it must give the right one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaf_hash: Option<Hash>,
     /// The root of the tree of `size` events.
     pub root: Hash,
     /// The audit path, leaf to root.
@@ -314,7 +316,7 @@ pub fn prove_inclusion(ledger: &Ledger, seq: Seq, size: Option<u64>) -> Result<O
         seq,
         size,
         event_hash: event.hash,
-        leaf_hash: merkle::leaf_hash(&event.hash),
+        leaf_hash: Some(merkle::leaf_hash(&event.hash)),
         root: ledger.tree_root(size)?,
         path,
     }))
@@ -557,6 +559,15 @@ fn check_inclusion(p: &InclusionProof, newer: Option<&Checkpoint>, newer_name: &
     if !merkle::verify_inclusion(seq.get(), size, &leaf, &p.path, &root) {
         return Err(AuditError::failed(format!(
             "the proof does not put event {seq} in the tree of {size} events with root {root}"
+        )));
+    }
+    // The path holds for the event's own leaf; a leaf hash the proof also gives must be that one.
+    if let Some(given) = p.leaf_hash
+        && given != leaf
+    {
+        return Err(AuditError::failed(format!(
+            "the proof's leaf_hash {given} is not the leaf of its event_hash {} (that is {leaf})",
+            p.event_hash
         )));
     }
     Ok(root)

@@ -93,3 +93,40 @@ fn a_proof_answer_says_in_json_what_it_was_not_checked_against() {
     );
     assert_eq!((v["anchored"].clone(), v["old_anchored"].clone()), (true.into(), false.into()));
 }
+
+/// A checkpoint the ledger does not extend fails `verify --checkpoint` (exit 1), after the
+/// verification's own answer, which is printed all the same: in JSON, with `checkpoint` null.
+#[test]
+fn a_failed_checkpoint_check_follows_the_verification_answer() {
+    let a = Audited::new(false);
+    let note = std::fs::read_to_string(&a.checkpoint).expect("the checkpoint");
+    let mut lines: Vec<String> = note.lines().map(str::to_owned).collect();
+    // The root line (origin, size, root): another root of the same size.
+    let root = &mut lines[2];
+    let first = if root.starts_with('A') { "B" } else { "A" };
+    root.replace_range(0..1, first);
+    let forged = a.s.file("forged.checkpoint", (lines.join("\n") + "\n").as_bytes());
+    let r = a.s.run(&["verify", "--checkpoint", &forged]).expect(1);
+    assert!(r.stdout.starts_with("ok: 39 events verified"), "{}", r.stdout);
+    assert!(r.stderr.contains("history was rewritten"), "{}", r.stderr);
+    let r = a.s.run(&["--format", "json", "verify", "--checkpoint", &forged]).expect(1);
+    let v = r.json();
+    assert_eq!((v["ok"].clone(), v["checkpoint"].clone()), (true.into(), Value::Null), "{v}");
+}
+
+/// A proof's `leaf_hash` may be left out (the check derives it from `event_hash`), and one that
+/// gives a wrong one is refused.
+#[test]
+fn a_proofs_leaf_hash_is_optional_and_checked_when_given() {
+    let a = Audited::new(false);
+    let proof: Value = serde_json::from_str(&a.s.run(&["prove", "2"]).expect(0).stdout).expect("a proof");
+    let mut without = proof.clone();
+    without.as_object_mut().expect("an object").remove("leaf_hash");
+    let file = a.s.file("without.json", without.to_string().as_bytes());
+    a.s.run(&["verify-proof", &file, "--checkpoint", &a.checkpoint]).expect(0);
+    let mut wrong = proof.clone();
+    wrong["leaf_hash"] = proof["event_hash"].clone();
+    let file = a.s.file("wrong.json", wrong.to_string().as_bytes());
+    let r = a.s.run(&["verify-proof", &file, "--checkpoint", &a.checkpoint]).expect(1);
+    assert!(r.stderr.contains("is not the leaf of its event_hash"), "{}", r.stderr);
+}
