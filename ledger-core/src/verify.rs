@@ -807,7 +807,16 @@ impl LogState {
         let Some(events) = block.events else {
             return fail(self.checked, format!("block {} is malformed", block.number));
         };
+        // A block holds the events of its own seqs only: one beyond them would be where the
+        // layout puts the next block, and no reader would find it there.
+        let end = crate::store::block::first_of(block.number + 1);
         for (hash, parsed) in events {
+            if self.checked >= end {
+                return fail(
+                    self.checked,
+                    format!("block {} holds more than its {} events", block.number, end - block.first),
+                );
+            }
             let ix = match parsed {
                 Ok(ix) => ix,
                 Err(what) => return fail(self.checked, what.to_string()),

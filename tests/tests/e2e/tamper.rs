@@ -137,3 +137,32 @@ fn an_untouched_store_still_verifies() {
     let (_, r) = tampered(|_| {});
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// Events of the next block packed into the one before it: every hash, link and seq still
+/// follows, but a block holds more than its 64 events, and no reader would find the ones beyond
+/// (they live where the layout puts another block). verify refuses such a store.
+#[test]
+fn a_block_holding_more_than_its_events() {
+    let s = Sandbox::gim();
+    s.run_stdin(&["append", "-"], ledger_tests::designations("MORE", 31).as_bytes()).expect(0);
+    assert_eq!(s.head().0, 69, "70 events: block 0 full, 6 in block 1");
+    {
+        let db = sled::open(&s.ledger).expect("open the closed store with sled");
+        let read = |n: u64| {
+            let block = unpack_block(&db.get(block_key(n)).expect("read").expect("the block")).expect("decompresses");
+            decode_block(&block)
+                .expect("a well-formed block")
+                .into_iter()
+                .map(|(h, b)| (h, b.to_vec()))
+                .collect::<Vec<_>>()
+        };
+        let mut all = read(0);
+        all.extend(read(1));
+        write(&db, &all);
+        db.remove(block_key(1)).expect("remove block 1");
+        db.flush().expect("flush");
+    }
+    let r = s.run(&["verify"]);
+    assert_ne!(r.code, 0, "verify must not pass\nstdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("block 0") || r.stderr.contains("damaged"), "{}", r.stderr);
+}
