@@ -31,8 +31,9 @@ pub struct Report {
     pub failure: Option<Failure>,
 }
 
-/// The first problem verification found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The first problem verification found (in `ledger verify --format json`, its `failure`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "VerifyFailure")]
 pub struct Failure {
     /// The seq of the first bad event (or where a missing one belongs).
     pub seq: Seq,

@@ -46,14 +46,7 @@ pub fn log(ledger: &Ledger, from: Seq, limit: Option<u64>) -> impl Iterator<Item
     ledger.events(from).take(usize::try_from(limit.unwrap_or(u64::MAX)).unwrap_or(usize::MAX))
 }
 
-/// Where a verification found the ledger wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct VerifyFailure {
-    /// The seq of the first event found wrong.
-    pub seq: Seq,
-    /// What is wrong with it.
-    pub what: String,
-}
+pub use crate::verify::Failure as VerifyFailure;
 
 /// The report of a whole-ledger verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -81,7 +74,7 @@ pub fn verify(ledger: &Ledger, progress: &dyn Progress) -> Result<VerifyOutput> 
     Ok(VerifyOutput {
         checked: report.checked,
         ok: report.failure.is_none(),
-        failure: report.failure.map(|f| VerifyFailure { seq: f.seq, what: f.what }),
+        failure: report.failure,
         head: report.head,
         checkpoint: None,
     })
