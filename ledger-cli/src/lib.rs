@@ -13,6 +13,7 @@ use ledger_core::ops::{ask, write};
 use ledger_core::query::StateFilter;
 use ledger_core::seq::Seq;
 use ledger_core::time::{AsOf, At, Clock, FixedClock, Point, SystemClock};
+use ledger_core::view::View;
 use ledger_core::{Error, Ledger, input};
 
 pub mod audit;
@@ -210,12 +211,18 @@ fn operator<W: Write>(
     pending.finish(ledger, || open(cli), &actor, clock.as_ref(), cli.format, out)
 }
 
-/// Opens the ledger for a question at the point `at`/`as_of` (the axes not given are "now",
-/// [`ledger_core::ops::ask::point`]).
-fn open_for_query(cli: &Cli, at: Option<At>, as_of: Option<AsOf>) -> Result<(Ledger, Point), Failure> {
+/// Opens the ledger and asks a question of it at its head, at the point `at`/`as_of` (the axes
+/// not given are "now", [`ledger_core::ops::ask::point`]).
+fn ask_at(
+    cli: &Cli,
+    at: Option<At>,
+    as_of: Option<AsOf>,
+    question: impl FnOnce(&View, Point) -> Result<u8, Failure>,
+) -> Result<u8, Failure> {
     let ledger = open(cli)?;
-    let point = ask::point(&ledger, clock()?.now(), at, as_of)?;
-    Ok((ledger, point))
+    let view = View::now(&ledger)?;
+    let point = ask::point(&view, clock()?.now(), at, as_of);
+    question(&view, point)
 }
 
 fn open(cli: &Cli) -> Result<Ledger, Failure> {
@@ -336,33 +343,30 @@ fn question(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
     let out = &mut *out;
     Ok(match &cli.command {
         Command::State { time, authority, regime, kind, include_delisted, count } => {
-            let (ledger, point) = open_for_query(cli, time.at, time.as_of)?;
             let filter = StateFilter {
                 authority: authority.clone(),
                 regime: regime.clone(),
                 kind: kind.map(Into::into),
                 include_delisted: *include_delisted,
             };
-            queries::state(&ledger, out, cli.format, point, &filter, *count)?
+            ask_at(cli, time.at, time.as_of, |view, point| {
+                queries::state(view, out, cli.format, point, &filter, *count)
+            })?
         }
         Command::Show { key, time } => {
-            let (ledger, point) = open_for_query(cli, time.at, time.as_of)?;
-            queries::show(&ledger, out, cli.format, key, point)?
+            ask_at(cli, time.at, time.as_of, |view, point| queries::show(view, out, cli.format, key, point))?
         }
         Command::History { key, as_of } => {
-            let (ledger, point) = open_for_query(cli, None, *as_of)?;
-            queries::history(&ledger, out, cli.format, key, point.as_of)?
+            ask_at(cli, None, *as_of, |view, point| queries::history(view, out, cli.format, key, point.as_of))?
         }
         Command::Diff { from, to, as_of } => {
-            let (ledger, point) = open_for_query(cli, None, *as_of)?;
             let span = ask::Span::new(*from, *to)
                 .map_err(|_| Failure::new(exit::USAGE, "--from must not be later than --to"))?;
-            queries::diff(&ledger, out, cli.format, span, point.as_of)?
+            ask_at(cli, None, *as_of, |view, point| queries::diff(view, out, cli.format, span, point.as_of))?
         }
         Command::Search { name, time } => {
-            let (ledger, point) = open_for_query(cli, time.at, time.as_of)?;
             let name = ask::SearchName::new(name).map_err(|e| Failure::new(exit::USAGE, e.to_string()))?;
-            queries::search(&ledger, out, cli.format, &name, point)?
+            ask_at(cli, time.at, time.as_of, |view, point| queries::search(view, out, cli.format, &name, point))?
         }
         _ => return Err(Failure::new(exit::INTERNAL, "a command that is not a question was asked as one")),
     })
