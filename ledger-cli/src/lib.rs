@@ -431,7 +431,8 @@ fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool, yes: bool) -
 
 fn log(cli: &Cli, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result<u8, Failure> {
     let ledger = open(cli)?;
-    let events = read::log(&ledger, Seq::new(from), limit);
+    let view = View::now(&ledger)?;
+    let events = read::log(&view, Seq::new(from), limit);
     match cli.format {
         Format::Json => {
             for e in events {
