@@ -24,6 +24,7 @@ pub mod operate;
 pub mod output;
 pub mod progress;
 pub mod queries;
+pub mod serve;
 
 use cli::{Cli, Command, Format};
 use output::Table;
@@ -116,9 +117,15 @@ impl From<Error> for Failure {
             Error::Input(_) | Error::Refused(_) => message.push_str("\n  nothing was written"),
             // The actor is chosen here: by `--actor`, `LEDGER_ACTOR` or the OS user.
             Error::Actor => message.push_str(" (--actor or LEDGER_ACTOR)\n  nothing was written"),
-            Error::Locked { .. } => message.push_str(
-                "\n  hint: `--wait SECONDS` retries for that long (a prompt or a long import holds the ledger until it ends)",
-            ),
+            Error::Locked { path, .. } => match serve::serving(path) {
+                Some(url) => message.push_str(&format!(
+                    "\n  `ledger serve` holds it, at {url}: ask the server with `--remote {url}` (or set LEDGER_REMOTE)"
+                )),
+                None => message.push_str(
+                    "\n  hint: `--wait SECONDS` retries for that long (a prompt or a long import holds the ledger until it ends); \
+                     if `ledger serve` holds it, ask the server with `--remote URL`",
+                ),
+            },
             Error::Unacknowledged { .. } => message.push_str(
                 "\n  the events are in the ledger: do not append them again (`ledger head` shows the head)",
             ),
@@ -180,7 +187,7 @@ pub fn main() -> ExitCode {
 }
 
 /// The clock: the system's, or a fixed instant from `LEDGER_CLOCK` (for tests and reproducible runs).
-fn clock() -> Result<Box<dyn Clock>, Failure> {
+pub(crate) fn clock() -> Result<Box<dyn Clock>, Failure> {
     match std::env::var("LEDGER_CLOCK") {
         Ok(s) => {
             let at = ledger_core::time::Effective::parse(&s)
@@ -225,7 +232,7 @@ fn ask_at(
     question(&view, point)
 }
 
-fn open(cli: &Cli) -> Result<Ledger, Failure> {
+pub(crate) fn open(cli: &Cli) -> Result<Ledger, Failure> {
     Ok(Ledger::open_waiting(&cli.ledger, wait(cli)?)?)
 }
 
@@ -305,6 +312,18 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Amend(a) => operator(cli, &mut out, |cx, out| operate::amend(cx, out, a))?,
         Command::Delist(a) => operator(cli, &mut out, |cx, out| operate::delist(cx, out, a))?,
         Command::Retract(a) => operator(cli, &mut out, |cx, out| operate::retract(cx, out, a))?,
+        Command::Serve { listen, tokens, read_token, max_body, timeout, sign } => {
+            let opts = serve::Options {
+                listen,
+                tokens: tokens.as_deref(),
+                read_token: *read_token,
+                max_body: *max_body,
+                timeout: *timeout,
+                sign: sign.as_deref(),
+            };
+            serve::run(cli, &mut out, &opts)?
+        }
+        Command::Token { name, role, add } => serve::token(&mut out, name, role, add.as_deref())?,
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "ledger", &mut out);
