@@ -74,16 +74,12 @@ pub fn run(cli: &Cli, out: &mut impl Write, opts: &Options) -> Result<u8, Failur
         let url = format!("http://{addr}");
         printed = writeln!(out, "listening on {url}").and_then(|()| out.flush());
         let _ = std::fs::write(&marker, format!("{url}\n"));
-        eprintln!(
-            "{}",
-            serde_json::json!({
-                "event": "listening",
-                "url": url,
-                "ledger": cli.ledger.display().to_string(),
-                "tokens": writers,
-                "read_token": opts.read_token,
-            })
-        );
+        ledger_server::log::write(&ledger_server::log::Line::Listening {
+            url: &url,
+            ledger: &cli.ledger.display().to_string(),
+            tokens: writers,
+            read_token: opts.read_token,
+        });
     });
     let _ = std::fs::remove_file(&marker);
     printed?;

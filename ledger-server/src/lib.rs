@@ -12,6 +12,7 @@
 //!   questions), request logs on stderr, and a graceful shutdown that lets in-flight writes end.
 
 pub mod error;
+pub mod log;
 pub mod page;
 mod routes;
 pub mod tokens;
@@ -160,5 +161,5 @@ async fn shutdown_signal() {
         () = interrupt => {},
         () = terminate => {},
     }
-    eprintln!(r#"{{"event":"shutdown","detail":"finishing requests in flight"}}"#);
+    log::write(&log::Line::Shutdown);
 }

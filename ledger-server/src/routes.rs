@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::tokens::{Holder, Role};
-use crate::{Shared, page};
+use crate::{Shared, log, page};
 
 type App = Arc<Shared>;
 
@@ -87,13 +87,12 @@ async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
         // A write is not cut short: it ends written or not, and its answer says which.
         next.run(req).await
     };
-    let line = serde_json::json!({
-        "method": method.as_str(),
-        "path": path,
-        "status": response.status().as_u16(),
-        "ms": (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+    log::write(&log::Line::Request {
+        method: method.as_str(),
+        path: &path,
+        status: response.status().as_u16(),
+        ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
     });
-    eprintln!("{line}");
     response
 }
 
@@ -218,8 +217,15 @@ fn json_value(v: &impl Serialize) -> Option<Value> {
     serde_json::to_value(v).ok()
 }
 
-async fn healthz(State(app): State<App>) -> Json<Value> {
-    Json(serde_json::json!({ "ok": true, "head": app.head() }))
+/// `GET /healthz`: the server answers, and its acknowledged head.
+#[derive(Serialize)]
+struct Health {
+    ok: bool,
+    head: ledger_core::chain::Head,
+}
+
+async fn healthz(State(app): State<App>) -> Json<Health> {
+    Json(Health { ok: true, head: app.head() })
 }
 
 async fn head(
@@ -443,7 +449,7 @@ fn stream(
         let mut out = ChannelWriter { tx: tx.clone(), buf: Vec::with_capacity(CHUNK) };
         let done = produce(&app, &mut out).and_then(|()| out.flush().map_err(io_error));
         if let Err(e) = done {
-            eprintln!("{}", serde_json::json!({ "event": "stream failed", "detail": e.to_string() }));
+            log::write(&log::Line::StreamFailed { detail: e.to_string() });
             let _ = tx.blocking_send(Err(io::Error::other(e.to_string())));
         }
     });
