@@ -198,6 +198,10 @@ fn every_question_is_answered_as_the_command_line_answers_it() {
     let r = get(&a, &format!("{u}/v1/state?authority=XX")).expect(404).json();
     assert!(r["error"]["message"].as_str().expect("message").contains("authority `XX`"), "{r}");
 
+    // The ledger directory itself is held: a command run on it says where to ask instead.
+    let held = s.run(&["head"]).expect(75);
+    assert!(held.stderr.contains(&format!("--remote {u}")), "{}", held.stderr);
+
     // The page and its parts are served from the binary.
     let page = get(&a, &format!("{u}/")).expect(200).body;
     assert!(page.contains("<html") && page.contains("app.js"), "{page}");
