@@ -253,6 +253,10 @@ pub enum Command {
         /// Accept a list older than the last one imported for its authority.
         #[arg(long)]
         allow_older: bool,
+        /// Let the list overwrite or remove values entered by hand, reverse a delisting made by
+        /// hand, or delist a designation made by hand (refused without it, naming each).
+        #[arg(long)]
+        override_manual: bool,
     },
     /// Record a designation (or a relisting) from flags, without writing JSON.
     ///
@@ -291,9 +295,8 @@ pub enum Command {
     /// --tokens and are applied one batch at a time. Stops on SIGTERM or Ctrl-C after the
     /// requests in flight. The API: docs/API.md.
     #[command(after_help = "Examples:
-  ledger token alice@example.org --role operator --add tokens.txt
-  ledger --ledger gim.sled serve --listen 127.0.0.1:8080 --tokens tokens.txt
-  ledger --remote http://127.0.0.1:8080 show UK/GIM0047 --at 2025-10-23")]
+  ledger --ledger gim.sled serve --tokens tokens.txt
+  ledger --ledger gim.sled serve --listen 127.0.0.1:9000 --tokens tokens.txt --read-token")]
     Serve {
         /// The address to listen on (port 0 picks a free port; the first line printed names it).
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]

@@ -33,6 +33,8 @@ pub struct Request<'a> {
     pub max_amend: DelistLimit,
     /// Accept an older list.
     pub allow_older: bool,
+    /// Let the list overwrite what was entered by hand.
+    pub override_manual: bool,
 }
 
 /// Runs an import.
@@ -47,7 +49,12 @@ pub fn run(
     // Progress for a person watching; nothing when stderr is a file or a pipe, or with --quiet.
     let bar = progress::Bar::new();
     let (name, parsed) = read_list(req, &bar)?;
-    let options = Options { max_delist: req.max_delist, max_amend: req.max_amend, allow_older: req.allow_older };
+    let options = Options {
+        max_delist: req.max_delist,
+        max_amend: req.max_amend,
+        allow_older: req.allow_older,
+        override_manual: req.override_manual,
+    };
     let request = operation::Request { name: &name, options: &options, dry_run: req.dry_run };
     let output = operation::import(ledger, &parsed, request, actor, clock, &bar).map_err(|e| match e {
         ImportError::Plan(e) => refused(&name, *e),
@@ -74,9 +81,15 @@ pub fn run(
 fn write_text(out: &mut impl Write, format: Format, output: &ImportOutput) -> Result<(), Failure> {
     // Names in a list are whoever was listed chose them: nothing of the list, nor the
     // file's name, reaches the terminal unescaped (JSON leaves bidi overrides as they are).
-    for e in output.events.iter().flatten() {
-        let e = serde_json::to_value(e).unwrap_or_default();
-        writeln!(out, "{}", output::escape(&e.to_string()))?;
+    for c in &output.changes {
+        writeln!(out, "{}  {}, effective {}  {}", c.key, c.action, c.effective, output::escape(&c.name))?;
+        for f in &c.fields {
+            let text = |v: &Option<String>| output::escape(v.as_deref().unwrap_or("(none)"));
+            writeln!(out, "    {}: {} → {}", f.field, text(&f.old), text(&f.new))?;
+        }
+    }
+    for h in &output.hand_entered {
+        writeln!(out, "overrides a value entered by hand: {}", output::escape(&h.to_string()))?;
     }
     let s = &output.summary;
     writeln!(
@@ -112,6 +125,9 @@ fn refused(name: &str, e: PlanError) -> Failure {
         PlanError::Older { .. } => "; pass --allow-older to import it anyway",
         PlanError::TooManyDelistings { .. } => " Check the file, or raise the limit with --max-delist",
         PlanError::TooManyAmendments { .. } => " Check the file and a --dry-run, or raise the limit with --max-amend",
+        PlanError::HandEntered { .. } => {
+            "\n  the list is the authority's word: to let its values win over those entered by hand, import it again with --override-manual"
+        }
         _ => "",
     };
     Failure::new(exit::DATA, format!("{name}: {e}{hint}\n  nothing was written"))

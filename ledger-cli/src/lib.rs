@@ -334,7 +334,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             clap_mangen::Man::new(cmd).render(&mut out)?;
             exit::OK
         }
-        Command::Import { list, files, published, dry_run, max_delist, max_amend, allow_older } => {
+        Command::Import { list, files, published, dry_run, max_delist, max_amend, allow_older, override_manual } => {
             let ledger = open(cli)?;
             let req = import::Request {
                 list: *list,
@@ -344,6 +344,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
                 max_delist: *max_delist,
                 max_amend: *max_amend,
                 allow_older: *allow_older,
+                override_manual: *override_manual,
             };
             import::run(&ledger, &mut out, cli.format, &actor(cli), clock()?.as_ref(), &req)?
         }

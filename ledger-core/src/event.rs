@@ -327,6 +327,17 @@ impl Event {
         }
     }
 
+    /// The list an event was imported from (none for an event entered by hand, genesis and
+    /// retractions).
+    pub fn import(&self) -> Option<&Provenance> {
+        match self {
+            Event::Designation(d) => d.import.as_ref(),
+            Event::Amendment(a) => a.import.as_ref(),
+            Event::Delisting(d) => d.import.as_ref(),
+            Event::Genesis(_) | Event::Retraction(_) => None,
+        }
+    }
+
     /// The `type` tag.
     pub fn type_name(&self) -> &'static str {
         match self {

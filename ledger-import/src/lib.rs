@@ -9,6 +9,7 @@
 //! (helpers every parser uses); [`reconcile`]; [`output`] (the import command's answer) and
 //! [`schema`] (its JSON Schema).
 
+pub mod changes;
 pub mod eu;
 mod format;
 pub mod ofac;

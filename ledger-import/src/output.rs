@@ -6,6 +6,7 @@ use ledger_core::event::InputEvent;
 use ledger_core::time::Date;
 
 use crate::Format;
+use crate::changes::{HandEntered, KeyChange};
 use crate::format::Parsed;
 use crate::reconcile::{ImportPlan, Summary};
 
@@ -34,6 +35,11 @@ pub struct ImportOutput {
     /// The events it would append, in order: only in a dry run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<InputEvent>>,
+    /// What it does to each designation, field by field, in words (the events' order).
+    pub changes: Vec<KeyChange>,
+    /// The values entered by hand that it overwrites, removes or reverses (only with
+    /// `--override-manual`: without it such an import is refused).
+    pub hand_entered: Vec<HandEntered>,
 }
 
 impl ImportOutput {
@@ -53,6 +59,8 @@ impl ImportOutput {
             summary: plan.summary.clone(),
             head,
             events: dry_run.then(|| plan.events.iter().map(|n| n.event.clone()).collect()),
+            changes: plan.changes.clone(),
+            hand_entered: plan.hand_entered.clone(),
         }
     }
 }

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+use crate::changes::{HandEntered, KeyChange, Setters, field_changes};
 use crate::{Listed, Snapshot};
 use ledger_core::error::{Error, Result};
 use ledger_core::event::{Amendment, Delisting, InputEvent, Key, Provenance, Record, SubjectKind};
@@ -21,6 +22,7 @@ use ledger_core::input::Numbered;
 use ledger_core::ledger::Ledger;
 use ledger_core::lifecycle::KeyIndex;
 use ledger_core::projection::{Reader, Status, When, standing};
+use ledger_core::query::primary_name;
 use ledger_core::time::{Clock, Date, Effective, Micros, format_instant, parse_query_time};
 use ledger_core::view::View;
 
@@ -86,11 +88,19 @@ pub struct Options {
     pub max_amend: DelistLimit,
     /// Accept a list older than the last one imported for its authority.
     pub allow_older: bool,
+    /// Let the list overwrite or remove values entered by hand, reverse a delisting made by
+    /// hand, and delist a designation made by hand ([`crate::changes`]).
+    pub override_manual: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_delist: DelistLimit::DEFAULT, max_amend: DelistLimit::DEFAULT_AMEND, allow_older: false }
+        Options {
+            max_delist: DelistLimit::DEFAULT,
+            max_amend: DelistLimit::DEFAULT_AMEND,
+            allow_older: false,
+            override_manual: false,
+        }
     }
 }
 
@@ -133,6 +143,11 @@ pub struct ImportPlan {
     pub mark: (String, Date),
     /// Events by type, and by regime.
     pub summary: Summary,
+    /// What each event does to its designation, field by field.
+    pub changes: Vec<KeyChange>,
+    /// The hand-entered facts the plan overwrites, removes or reverses (planned only when
+    /// [`Options::override_manual`] allows it).
+    pub hand_entered: Vec<HandEntered>,
 }
 
 /// Counts of an import plan.
@@ -247,9 +262,31 @@ pub enum PlanError {
         /// The limit.
         limit: DelistLimit,
     },
+    /// Values entered by hand that the list would overwrite, remove or reverse (and
+    /// [`Options::override_manual`] was not given).
+    #[error(
+        "this list would overwrite {} value{} entered by hand: {}",
+        facts.len(),
+        if facts.len() == 1 { "" } else { "s" },
+        listing(facts)
+    )]
+    HandEntered {
+        /// Each of them.
+        facts: Vec<HandEntered>,
+    },
     /// The ledger could not be read.
     #[error(transparent)]
     Ledger(#[from] Error),
+}
+
+/// The first few hand-entered facts, for a message.
+fn listing(facts: &[HandEntered]) -> String {
+    const SHOWN: usize = 10;
+    let mut s = facts.iter().take(SHOWN).map(ToString::to_string).collect::<Vec<_>>().join("; ");
+    if facts.len() > SHOWN {
+        s.push_str(&format!("; and {} more", facts.len() - SHOWN));
+    }
+    s
 }
 
 /// How far after the ledger's clock a list's report date may be: a list published today in a
@@ -282,9 +319,12 @@ pub fn plan(
         }
     }
     // What is still in force but not listed was delisted.
-    planner.delist_absent(&in_force);
+    planner.delist_absent(&in_force)?;
     let out = planner.out;
     check_limits(&out, &snapshot.authority, in_force_count, &in_force, options)?;
+    if !out.hand_entered.is_empty() && !options.override_manual {
+        return Err(PlanError::HandEntered { facts: out.hand_entered });
+    }
     Ok(out)
 }
 
@@ -400,12 +440,15 @@ impl<'a> Planner<'a> {
                 locations: Vec::new(),
                 mark: (snapshot.authority.clone(), snapshot.report_date),
                 summary: Summary { listed: snapshot.designations.len(), ..Summary::default() },
+                changes: Vec::new(),
+                hand_entered: Vec::new(),
             },
         })
     }
 
-    fn push(&mut self, event: InputEvent, location: String, regime: &str, slot: Slot) {
+    fn push(&mut self, event: InputEvent, location: String, regime: &str, slot: Slot, change: KeyChange) {
         let out = &mut self.out;
+        out.changes.push(change);
         out.events.push(Numbered { line: out.events.len() + 1, event });
         out.locations.push(location);
         out.summary.by_regime.entry(regime.to_owned()).or_default()[slot as usize] += 1;
@@ -437,16 +480,46 @@ impl<'a> Planner<'a> {
     /// A designation (or a relisting) of a listed key not in force.
     fn designate(&mut self, listed: &Listed, key: &Key) -> Result<()> {
         let mut d = listed.designation.clone();
+        let index = self.ledger.key_index(key)?;
         // A relisting takes effect after the key's last event, even when the list still gives an
         // earlier designation date.
-        let last = self.ledger.key_index(key)?.and_then(|i| i.entries.iter().map(|e| e.effective).max());
+        let last = index.as_ref().and_then(|i| i.entries.iter().map(|e| e.effective).max());
         if last.is_some_and(|l| d.effective.micros() <= l) {
             d.effective = Effective::Date(self.snapshot.report_date.0);
         }
+        // Reversing a delisting made by hand.
+        if let Some(index) = &index
+            && let Some(delisting) = standing(&index.entries, self.when).delisting()
+            && self.reader.event(delisting.seq)?.event.import().is_none()
+        {
+            self.out.hand_entered.push(HandEntered {
+                key: key.to_string(),
+                field: "status".into(),
+                old: Some(format!("delisted (effective {})", delisting.effective_text())),
+                new: Some("designated".into()),
+                seq: delisting.seq,
+            });
+        }
         d.import = Some(self.provenance.clone());
         let regime = d.regime.code.clone();
-        self.push(InputEvent::Designation(d), listed.location.clone(), &regime, Slot::Designation);
+        let change = KeyChange {
+            key: key.to_string(),
+            action: if index.is_some() { "relisted" } else { "designated" }.into(),
+            effective: d.effective.to_string(),
+            name: primary_name(&d.record()),
+            fields: Vec::new(),
+        };
+        self.push(InputEvent::Designation(d), listed.location.clone(), &regime, Slot::Designation, change);
         Ok(())
+    }
+
+    /// Who set each part of the record the episode leaves.
+    fn setters(&mut self, episode: &[ledger_core::lifecycle::KeyEntry]) -> Result<Setters> {
+        let mut setters = Setters::default();
+        for e in episode {
+            setters.follow(e.seq, &self.reader.event(e.seq)?.event);
+        }
+        Ok(setters)
     }
 
     /// An amendment of a listed key in force whose record the list varies; nothing if it does not.
@@ -469,24 +542,62 @@ impl<'a> Planner<'a> {
         let as_of = self.when.as_of;
         let last_change = index.entries.iter().filter(|e| e.known_as_of(as_of)).map(|e| e.effective).max();
         let report_date = self.snapshot.report_date;
+        let value = |r: &Record| serde_json::to_value(r).map_err(|e| Error::Internal(e.to_string()));
+        let fields = field_changes(&value(&current)?, &value(&d.record())?, &patch);
+        let setters = self.setters(&s.episode)?;
+        for f in &fields {
+            if let Some(seq) = setters.manual_setter(&f.field) {
+                self.out.hand_entered.push(HandEntered {
+                    key: key.to_string(),
+                    field: f.field.clone(),
+                    old: f.old.clone(),
+                    new: f.new.clone(),
+                    seq,
+                });
+            }
+        }
+        let effective = amendment_date(listed, report_date, last_change);
+        let change = KeyChange {
+            key: key.to_string(),
+            action: "amended".into(),
+            effective: effective.to_string(),
+            name: primary_name(&d.record()),
+            fields,
+        };
         let amendment = Amendment {
             authority: key.authority().to_owned(),
             id: key.id().to_owned(),
-            effective: amendment_date(listed, report_date, last_change),
+            effective,
             patch,
             reason: Some(format!("varied in the {} list of {report_date}", self.snapshot.authority)),
             published: None,
             note: None,
             import: Some(self.provenance.clone()),
         };
-        self.push(InputEvent::Amendment(amendment), listed.location.clone(), &d.regime.code, Slot::Amendment);
+        self.push(InputEvent::Amendment(amendment), listed.location.clone(), &d.regime.code, Slot::Amendment, change);
         Ok(())
     }
 
     /// A delisting, effective on the report date, of every key still in force that the list lacks.
-    fn delist_absent(&mut self, absent: &BTreeMap<Key, KeyIndex>) {
+    fn delist_absent(&mut self, absent: &BTreeMap<Key, KeyIndex>) -> Result<()> {
         let report_date = self.snapshot.report_date;
         for (key, index) in absent {
+            let s = standing(&index.entries, self.when);
+            let setters = self.setters(&s.episode)?;
+            // A designation made by hand that no list has shown yet (the list may not have
+            // caught up with the press release it was entered from).
+            if !setters.any_imported()
+                && let Some(designation) = s.designation()
+            {
+                self.out.hand_entered.push(HandEntered {
+                    key: key.to_string(),
+                    field: "status".into(),
+                    old: Some(format!("designated by hand (effective {})", designation.effective_text())),
+                    new: Some("delisted".into()),
+                    seq: designation.seq,
+                });
+            }
+            let name = self.reader.record(&s)?.as_ref().map(primary_name).unwrap_or_default();
             let delisting = Delisting {
                 authority: key.authority().to_owned(),
                 id: key.id().to_owned(),
@@ -496,13 +607,22 @@ impl<'a> Planner<'a> {
                 note: None,
                 import: Some(self.provenance.clone()),
             };
+            let change = KeyChange {
+                key: key.to_string(),
+                action: "delisted".into(),
+                effective: delisting.effective.to_string(),
+                name,
+                fields: Vec::new(),
+            };
             self.push(
                 InputEvent::Delisting(delisting),
                 format!("{key} (not in the list)"),
                 &index.regime,
                 Slot::Delisting,
+                change,
             );
         }
+        Ok(())
     }
 }
 

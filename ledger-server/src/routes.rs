@@ -559,7 +559,8 @@ async fn import(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let holder = authorize(&app, &headers, Role::Operator)?;
-    let p = Params::new(q, &["published", "dry_run", "max_delist", "max_amend", "allow_older", "name"])?;
+    let known = ["published", "dry_run", "max_delist", "max_amend", "allow_older", "override_manual", "name"];
+    let p = Params::new(q, &known)?;
     let list = ledger_import::Format::from_name(&format).ok_or_else(|| {
         let names: Vec<&str> = ledger_import::Format::ALL.iter().map(|f| f.name()).collect();
         ApiError::bad_request(format!("{format}: not a list layout; the layouts are {}", names.join(", ")))
@@ -576,6 +577,7 @@ async fn import(
         max_delist: limit("max_delist", DelistLimit::DEFAULT)?,
         max_amend: limit("max_amend", DelistLimit::DEFAULT_AMEND)?,
         allow_older: p.flag("allow_older")?,
+        override_manual: p.flag("override_manual")?,
     };
     let dry_run = p.flag("dry_run")?;
     let name = p.get("name").unwrap_or("the request body").to_owned();

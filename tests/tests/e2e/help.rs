@@ -5,8 +5,14 @@ use std::process::Command;
 
 use ledger_tests::{CLOCK, Sandbox, TOUR_AMENDMENTS, ledger_bin, repo_file};
 
-const GROUPS: [&str; 5] =
-    ["Recording commands:", "Asking commands:", "Auditing commands:", "Lists commands:", "Setting up commands:"];
+const GROUPS: [&str; 6] = [
+    "Recording commands:",
+    "Asking commands:",
+    "Auditing commands:",
+    "Lists commands:",
+    "Serving commands:",
+    "Setting up commands:",
+];
 
 /// The commands `ledger --help` lists, by group.
 fn listed() -> Vec<(String, Vec<String>)> {

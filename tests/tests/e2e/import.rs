@@ -173,13 +173,14 @@ fn an_older_list_is_refused_unless_allowed() {
 }
 
 #[test]
-fn dry_run_prints_the_events_and_writes_nothing() {
+fn dry_run_prints_what_it_would_do_and_writes_nothing() {
     let s = Sandbox::init();
     let before = s.head();
     let r = s.run(&["import", "uk-csv", &shared(UK_CSV), "--dry-run"]).expect(0);
-    let events: Vec<Value> =
-        r.stdout.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).expect("json")).collect();
-    assert_eq!(events.len(), 38);
+    // One line a designation, in words: key, what happens, when, and the name.
+    let designated: Vec<&str> = r.stdout.lines().filter(|l| l.contains("  designated, effective ")).collect();
+    assert_eq!(designated.len(), 38, "{}", r.stdout);
+    assert!(r.stdout.contains("UK/GIM0047  designated, effective 2025-10-22  Nusret SEFEROVIC"), "{}", r.stdout);
     assert!(r.stdout.contains("would import"), "{}", r.stdout);
     assert_eq!(s.head(), before);
     let v = s.run(&["import", "uk-csv", &shared(UK_CSV), "--dry-run", "--format", "json"]).expect(0).json();
@@ -618,4 +619,79 @@ fn a_header_without_a_column_the_importer_relies_on_names_it_and_the_header_seen
         r.stderr
     );
     assert_eq!(s.head().0, 0);
+}
+
+/// The list is the authority's word, but it never silently overwrites what an operator entered by
+/// hand: an alias added by hand, a delisting made by hand, a designation made by hand before the
+/// list shows it. Each is refused, naming the key and field, and applied with --override-manual,
+/// which the answer reports.
+#[test]
+fn an_import_does_not_silently_overwrite_what_was_entered_by_hand() {
+    let s = uk_ledger();
+    let alias = r#"{"type":"amendment","authority":"UK","id":"GIM0030","effective":"2026-04-01","patch":{"subject":{"names":[{"name":"ALPA TRADING FZCO","type":"primary"},{"name":"ALPA TRADING","type":"alias"}]}},"reason":"alias from the press release"}"#;
+    let delisting = r#"{"type":"delisting","authority":"UK","id":"GIM0047","effective":"2026-04-01","reason":"revoked, notice of 1 April"}"#;
+    let designation = ledger_tests::designation("GIM0100", "2026-04-01", "Hand ENTERED");
+    let batch = format!("{alias}\n{delisting}\n{designation}\n");
+    s.run_stdin(&["append", "-"], batch.as_bytes()).expect(0);
+    let before = s.head();
+
+    // The same list again: on its report date it disagrees with all three.
+    let r = s.run(&["import", "uk-csv", &shared(UK_CSV)]).expect(65);
+    for said in [
+        "this list would overwrite 3 values entered by hand",
+        "UK/GIM0030 subject.names: ALPA TRADING FZCO (primary); ALPA TRADING (alias) → ALPA TRADING FZCO (primary)",
+        "UK/GIM0047 status: delisted (effective 2026-04-01) → designated",
+        "UK/GIM0100 status: designated by hand (effective 2026-04-01) → delisted",
+        "--override-manual",
+        "nothing was written",
+    ] {
+        assert!(r.stderr.contains(said), "{said:?} in {}", r.stderr);
+    }
+    assert_eq!(s.head(), before);
+    s.run(&["import", "uk-csv", &shared(UK_CSV), "--dry-run"]).expect(65);
+
+    // With --override-manual the list wins, and the answer names what it overrode.
+    let v = s.run(&["import", "uk-csv", &shared(UK_CSV), "--override-manual", "--format", "json"]).expect(0).json();
+    let overridden: Vec<(&str, &str)> = v["hand_entered"]
+        .as_array()
+        .expect("hand_entered")
+        .iter()
+        .map(|h| (h["key"].as_str().expect("key"), h["field"].as_str().expect("field")))
+        .collect();
+    assert_eq!(overridden, [("UK/GIM0030", "subject.names"), ("UK/GIM0047", "status"), ("UK/GIM0100", "status")]);
+    let actions: Vec<(&str, &str)> = v["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| (c["key"].as_str().expect("key"), c["action"].as_str().expect("action")))
+        .collect();
+    assert_eq!(actions, [("UK/GIM0030", "amended"), ("UK/GIM0047", "relisted"), ("UK/GIM0100", "delisted")]);
+    let show = s.run(&["show", "UK/GIM0047", "--format", "json"]).expect(0).json();
+    assert_eq!(show["status"], "active");
+    s.run(&["verify"]).expect(0);
+    // Now that the list has spoken, importing it again is quiet.
+    let again = import(&s, "uk-csv", &shared(UK_CSV));
+    assert_eq!(again["changes"], Value::Array(vec![]), "{again}");
+}
+
+/// The dry run and the import say what changes in words: the fields of an amendment, old → new,
+/// names as text.
+#[test]
+fn an_import_reports_each_changed_field_in_words() {
+    let s = Sandbox::init();
+    let first = synthetic_uk_list(0, 3, 7, true);
+    let file = s.file("first.csv", first.as_bytes());
+    s.run(&["import", "uk-csv", &file]).expect(0);
+    // The same list, a week later, with one designation's name changed.
+    let renamed = first.replacen("SEFEROVIC", "SEFEROVIĆ", 1).replacen("2026-05-06", "2026-05-13", 1);
+    assert_ne!(renamed, first);
+    let later = s.file("later.csv", renamed.as_bytes());
+    let r = s.run(&["import", "uk-csv", &later, "--dry-run"]);
+    let r = if r.code == 0 { r } else { panic!("{}", r.stderr) };
+    assert!(r.stdout.contains("UK/GIM0047  amended, effective"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("subject.names: Nusret SEFEROVIC (primary) → Nusret SEFEROVIĆ (primary)"),
+        "{}",
+        r.stdout
+    );
 }
