@@ -3,8 +3,8 @@
 //!
 //! A value was entered by hand when the last event that set it carries no import provenance: a
 //! designation sets every field of the record, an amendment the fields its patch names. The list
-//! is the authority's word and wins for the authority's fields, but an import that would
-//! overwrite or remove a hand-entered value, reverse a delisting made by hand, or delist a
+//! is the authority's word and wins for the authority's fields (a field the hand-entered record
+//! lacks is simply added), but an import that would overwrite or remove a hand-entered value, reverse a delisting made by hand, or delist a
 //! designation made by hand that no list has shown yet is refused unless the operator says so
 //! (`Options::override_manual`), and the answer names each such key and field.
 

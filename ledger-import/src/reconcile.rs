@@ -62,10 +62,21 @@ impl DelistLimit {
         }
     }
 
-    fn allows(self, delistings: usize, in_force: usize) -> bool {
+    /// Whether `changes` are within the limit.
+    fn allows(self, changes: usize, in_force: usize) -> bool {
         match self {
-            DelistLimit::Count(n) => delistings <= n,
-            DelistLimit::Percent(p) => (delistings as f64) <= in_force as f64 * p / 100.0,
+            DelistLimit::Count(n) => changes <= n,
+            DelistLimit::Percent(p) => (changes as f64) <= in_force as f64 * p / 100.0,
+        }
+    }
+
+    /// Whether `amendments` are within the limit. A percentage above 0 always allows one: a single
+    /// amendment is never a change of format, however few designations are in force. (Not so for
+    /// delistings: one entry missing from a short list may be a truncated download.)
+    fn allows_amendments(self, amendments: usize, in_force: usize) -> bool {
+        match self {
+            DelistLimit::Percent(p) if p > 0.0 && amendments <= 1 => true,
+            limit => limit.allows(amendments, in_force),
         }
     }
 
@@ -321,10 +332,10 @@ pub fn plan(
     // What is still in force but not listed was delisted.
     planner.delist_absent(&in_force)?;
     let out = planner.out;
-    check_limits(&out, &snapshot.authority, in_force_count, &in_force, options)?;
     if !out.hand_entered.is_empty() && !options.override_manual {
         return Err(PlanError::HandEntered { facts: out.hand_entered });
     }
+    check_limits(&out, &snapshot.authority, in_force_count, &in_force, options)?;
     Ok(out)
 }
 
@@ -390,7 +401,7 @@ fn check_limits(
         });
     }
     let amendments = plan.summary.amendments;
-    if !options.max_amend.allows(amendments, in_force) {
+    if !options.max_amend.allows_amendments(amendments, in_force) {
         return Err(PlanError::TooManyAmendments {
             count: amendments,
             in_force,
@@ -545,7 +556,8 @@ impl<'a> Planner<'a> {
         let value = |r: &Record| serde_json::to_value(r).map_err(|e| Error::Internal(e.to_string()));
         let fields = field_changes(&value(&current)?, &value(&d.record())?, &patch);
         let setters = self.setters(&s.episode)?;
-        for f in &fields {
+        // A field the hand-entered record lacked is added, not overwritten.
+        for f in fields.iter().filter(|f| f.old.is_some()) {
             if let Some(seq) = setters.manual_setter(&f.field) {
                 self.out.hand_entered.push(HandEntered {
                     key: key.to_string(),
@@ -722,5 +734,9 @@ mod tests {
         assert!(DelistLimit::Percent(5.0).allows(2, 40));
         assert!(!DelistLimit::Percent(5.0).allows(3, 40));
         assert!(DelistLimit::Count(0).allows(0, 0));
+        assert!(DelistLimit::Percent(25.0).allows_amendments(1, 1), "one amendment is never a change of format");
+        assert!(!DelistLimit::Percent(25.0).allows_amendments(2, 4));
+        assert!(!DelistLimit::Percent(0.0).allows_amendments(1, 100));
+        assert!(!DelistLimit::Percent(5.0).allows(1, 7), "one delisting of seven may be a truncated list");
     }
 }
