@@ -109,6 +109,10 @@
     return asked + ' (' + resolved + ')';
   }
 
+  function knowledgeWords(asOf) {
+    return asOf ? 'as the ledger had recorded it by ' + asOf : 'as the ledger records it now';
+  }
+
   function askedWords(asked) {
     return asked ? asked : 'now';
   }
@@ -141,6 +145,7 @@
   }
 
   let ticket = 0; // the latest question; answers to earlier ones are dropped
+  let diffTicket = 0; // the same for the diff
 
   function busy(section, on) {
     section.setAttribute('aria-busy', on ? 'true' : 'false');
@@ -268,6 +273,7 @@
       hist = hist.status === 404 && hist.body && hist.body.answer ? hist.body.answer : { error: hist };
     }
     renderDesignation(show, hist, at, asOf);
+    received(section);
     section.dataset.key = show.key;
     section.dataset.at = at;
     section.dataset.asOf = asOf;
@@ -294,8 +300,8 @@
 
   function renderDesignation(show, hist, at, asOf) {
     $('answer-key').textContent = show.key;
-    $('answer-question').textContent = 'Was ' + show.key + ' in force at ' + askedWords(at) +
-      ', as the ledger had recorded it by ' + askedWords(asOf) + '?';
+    $('answer-question').textContent = 'Was ' + show.key + ' in force ' + (at ? 'at ' + at : 'now') + ', ' +
+      knowledgeWords(asOf) + '?';
     const status = $('status');
     status.textContent = STATUS_WORDS[show.status] || show.status;
     status.className = 'status status-' + show.status;
@@ -419,6 +425,9 @@
       const marks = [];
       if (row.retracts !== undefined && row.retracts !== null) marks.push(el('span', { class: 'mark retraction', text: 'withdraws #' + row.retracts }));
       if (row.retracted_by !== undefined && row.retracted_by !== null) marks.push(el('span', { class: 'mark retracted', text: 'withdrawn by #' + row.retracted_by }));
+      if (row.effective && row.effective > show.at.slice(0, row.effective.length)) {
+        marks.push(el('span', { class: 'mark later', text: 'takes effect after the point asked' }));
+      }
       if (row.backdated) marks.push(el('span', { class: 'mark backdated', title: 'Recorded after an event of this key that it precedes in legal effect: it changed the past as the ledger had known it.', text: 'backdated' }));
       const reason = row.event && typeof row.event.reason === 'string' ? row.event.reason : null;
       if (reason) marks.push(el('span', { class: 'reason', text: reason }));
@@ -449,17 +458,21 @@
       return;
     }
     const section = $('diff');
+    const mine = ++diffTicket;
     busy(section, true);
     let answer;
     try {
       answer = await api('/v1/diff', { from, to, as_of: asOf });
     } catch (err) {
+      if (mine !== diffTicket) return;
       section.hidden = true;
       busy(section, false);
       showError(err);
       return;
     }
+    if (mine !== diffTicket) return;
     renderDiff(answer, from, to, asOf);
+    received(section);
     section.hidden = false;
     busy(section, false);
     section.focus();
@@ -472,7 +485,7 @@
 
   function renderDiff(d, from, to, asOf) {
     $('diff-question').textContent = 'What was designated, delisted or amended between ' + from + ' and ' + to +
-      ', as the ledger had recorded it by ' + askedWords(asOf) + '?';
+      ', ' + knowledgeWords(asOf) + '?';
     $('diff-answer-from').textContent = pointText(from, d.from);
     $('diff-answer-to').textContent = pointText(to, d.to);
     $('diff-answer-as-of').textContent = pointText(asOf, d.as_of);
@@ -514,10 +527,12 @@
 
   // ---- printing one answer ----
 
+  // The print header of an answer: when this browser received it.
+  function received(section) {
+    for (const n of section.querySelectorAll('.received')) n.textContent = new Date().toISOString();
+  }
+
   function printAnswer(which) {
-    const stamp = new Date().toISOString();
-    for (const n of document.querySelectorAll('.origin')) n.textContent = window.location.origin;
-    for (const n of document.querySelectorAll('.now')) n.textContent = stamp;
     document.body.dataset.print = which;
     window.print();
   }
@@ -525,11 +540,7 @@
   window.addEventListener('afterprint', () => {
     delete document.body.dataset.print;
   });
-  window.addEventListener('beforeprint', () => {
-    const stamp = new Date().toISOString();
-    for (const n of document.querySelectorAll('.origin')) n.textContent = window.location.origin;
-    for (const n of document.querySelectorAll('.now')) n.textContent = stamp;
-  });
+  for (const n of document.querySelectorAll('.origin')) n.textContent = window.location.origin;
 
   // ---- wiring ----
 

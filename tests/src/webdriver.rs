@@ -86,10 +86,10 @@ impl Chromedriver {
         let mut d = Chromedriver { child, port, chromium, profile };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok((200, v)) = http(d.port, "GET", "/status", None) {
-                if v["value"]["ready"] == true {
-                    return Ok(d);
-                }
+            if let Ok((200, v)) = http(d.port, "GET", "/status", None)
+                && v["value"]["ready"] == true
+            {
+                return Ok(d);
             }
             if let Ok(Some(status)) = d.child.try_wait() {
                 return Err(format!("chromedriver exited at start ({status})"));
