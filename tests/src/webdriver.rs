@@ -35,7 +35,7 @@ pub const INSTALL_ADVICE: &str =
 fn find_binary(env: &str, candidates: &[&str]) -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os(env) {
         let p = PathBuf::from(p);
-        return if p.is_file() { Ok(p) } else { Err(format!("{env}={} is not a file", p.display())) };
+        return if p.is_file() { Ok(p) } else { Err(format!("{env}={} is not a file: {INSTALL_ADVICE}", p.display())) };
     }
     for c in candidates {
         let p = PathBuf::from(c);
