@@ -534,33 +534,34 @@ fn measure_ours(
     add("verify_peak_mem_kib", peak);
     let at = When { at: p.at_micros, as_of: p.as_of_micros };
     let all = StateFilter::default();
+    let view = ledger_core::view::View::now(&ledger)?;
     quick(&mut add, ("show_ms", "show_peak_mem_kib"), INNER_QUICK, || {
-        Ok(json(&query::show(&ledger, &p.key, at)?)?.len() as u64)
+        Ok(json(&query::show(&view, &p.key, at)?)?.len() as u64)
     })?;
     let rows = quick(&mut add, ("history_ms", "history_peak_mem_kib"), INNER_QUICK, || {
-        let h = query::history(&ledger, &p.key, p.as_of_micros)?;
+        let h = query::history(&view, &p.key, p.as_of_micros)?;
         json(&h)?;
         Ok(h.events.len() as u64)
     })?;
     answers.insert("history_rows".into(), rows);
     let count = quick(&mut add, ("state_count_ms", "state_count_peak_mem_kib"), 5, || {
-        let c = query::count(&ledger, at, &all)?;
+        let c = query::count(&view, at, &all)?;
         json(&c)?;
         Ok(c.count as u64)
     })?;
     answers.insert("state_count".into(), count);
     let bytes = quick(&mut add, ("state_json_ms", "state_json_peak_mem_kib"), 1, || {
-        Ok(json(&query::state(&ledger, at, &all)?)?.len() as u64)
+        Ok(json(&query::state(&view, at, &all)?)?.len() as u64)
     })?;
     answers.insert("state_json_bytes".into(), bytes);
     let changes = quick(&mut add, ("diff_month_ms", "diff_month_peak_mem_kib"), 1, || {
-        let d = query::diff(&ledger, p.from_micros, p.to_micros, p.as_of_micros)?;
+        let d = query::diff(&view, p.from_micros, p.to_micros, p.as_of_micros)?;
         json(&d)?;
         Ok((d.designated.len() + d.delisted.len() + d.amended.len()) as u64)
     })?;
     answers.insert("diff_month_changes".into(), changes);
     let matches = quick(&mut add, ("search_ms", "search_peak_mem_kib"), 1, || {
-        let s = query::search(&ledger, &p.name, at)?;
+        let s = query::search(&view, &p.name, at)?;
         json(&s)?;
         Ok(s.matches.len() as u64)
     })?;

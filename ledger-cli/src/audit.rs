@@ -11,6 +11,7 @@ use ledger_core::ops::audit::{
 };
 use ledger_core::progress::Progress;
 use ledger_core::seq::Seq;
+use ledger_core::view::View;
 use ledger_core::{Error, Ledger};
 
 use crate::cli::Format;
@@ -107,7 +108,7 @@ fn anchor(path: &Path) -> Result<Anchor, Failure> {
 pub fn checkpoint(ledger: &Ledger, out: &mut impl Write, format: Format, sign: Option<&Path>) -> Result<u8, Failure> {
     crate::queries::no_csv(format, "checkpoint")?;
     let key = sign.map(signer).transpose()?;
-    let cp = ops::checkpoint(ledger, key.as_ref())?;
+    let cp = ops::checkpoint(&View::now(ledger)?, key.as_ref())?;
     match format {
         Format::Json => json(out, &cp)?,
         Format::Table | Format::Csv => write!(out, "{}", cp.note)?,
@@ -148,11 +149,13 @@ pub fn prove(
     };
     let proof = match (seq, old) {
         (Some(seq), _) => Proof::Inclusion(
-            ops::prove_inclusion(ledger, Seq::new(seq), size)
+            ops::prove_inclusion(&View::now(ledger)?, Seq::new(seq), size)
                 .map_err(refused)?
                 .ok_or_else(|| Failure::new(exit::FAILED, format!("no event {seq}")))?,
         ),
-        (None, Some(old)) => Proof::Consistency(ops::prove_consistency(ledger, old, size).map_err(refused)?),
+        (None, Some(old)) => {
+            Proof::Consistency(ops::prove_consistency(&View::now(ledger)?, old, size).map_err(refused)?)
+        }
         (None, None) => return Err(Failure::new(exit::USAGE, "give an event SEQ or --consistency OLD_SIZE")),
     };
     json(out, &proof)?;
@@ -217,7 +220,7 @@ pub fn export(
     let bar = progress::Bar::new();
     bar.phase("exporting events", Some(ledger.head()?.seq.size()));
     if file.as_os_str() == "-" {
-        bundle::export(ledger, &mut bar.line_writer(&mut *out), key.as_ref())?;
+        bundle::export(&View::now(ledger)?, &mut bar.line_writer(&mut *out), key.as_ref())?;
         return Ok(exit::OK);
     }
     check_export_target(file)?;
@@ -239,7 +242,7 @@ pub fn export(
         .open(&tmp)
         .map_err(|e| Failure::new(exit::IO, format!("cannot create {}: {e}", tmp.display())))?;
     let mut w = std::io::BufWriter::new(f);
-    let cp = bundle::export(ledger, &mut bar.line_writer(&mut w), key.as_ref())?;
+    let cp = bundle::export(&View::now(ledger)?, &mut bar.line_writer(&mut w), key.as_ref())?;
     let f = w.into_inner().map_err(|e| Failure::new(exit::IO, format!("writing {}: {e}", file.display())))?;
     f.sync_all()?;
     // The bundle appears whole or not at all.

@@ -34,6 +34,15 @@ pub struct Cli {
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
 
+    /// Ask a running `ledger serve` at this URL instead of opening the ledger (questions,
+    /// append, import, head, log, checkpoint, prove, export).
+    #[arg(long, global = true, env = "LEDGER_REMOTE", value_name = "URL")]
+    pub remote: Option<String>,
+
+    /// The bearer token for --remote (`ledger token` makes one).
+    #[arg(long, global = true, env = "LEDGER_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -274,6 +283,52 @@ pub enum Command {
     #[command(after_help = r#"Examples:
   ledger retract 39 --reason "amendment entered against the wrong designation""#)]
     Retract(RetractArgs),
+    /// Serve the ledger to a team over HTTP: the JSON API, and a legal-review page at `/`.
+    ///
+    /// One process opens the ledger and holds it; everyone else asks it (the page, scripts, or
+    /// `ledger --remote URL`). Questions are answered at the last durable head and never wait for
+    /// a write; writes (POST /v1/events, /v1/import/FORMAT) need an operator's token from
+    /// --tokens and are applied one batch at a time. Stops on SIGTERM or Ctrl-C after the
+    /// requests in flight. The API: docs/API.md.
+    #[command(after_help = "Examples:
+  ledger token alice@example.org --role operator --add tokens.txt
+  ledger --ledger gim.sled serve --listen 127.0.0.1:8080 --tokens tokens.txt
+  ledger --remote http://127.0.0.1:8080 show UK/GIM0047 --at 2025-10-23")]
+    Serve {
+        /// The address to listen on (port 0 picks a free port; the first line printed names it).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// The tokens file (`ledger token` makes its lines); without it the server takes no writes.
+        #[arg(long, value_name = "FILE")]
+        tokens: Option<PathBuf>,
+        /// Questions need a token too (any role).
+        #[arg(long, requires = "tokens")]
+        read_token: bool,
+        /// The largest request body accepted (bytes).
+        #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
+        max_body: usize,
+        /// How long a question may take before it is answered 503 (seconds).
+        #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+        timeout: f64,
+        /// Sign checkpoints and exported bundles with this key (from `ledger keygen`).
+        #[arg(long, value_name = "KEYFILE")]
+        sign: Option<PathBuf>,
+    },
+    /// Make a bearer token for `ledger serve`: prints the token (shown only now) and its line
+    /// for the tokens file, which holds only the token's SHA-256.
+    #[command(after_help = "Examples:
+  ledger token alice@example.org --role operator --add tokens.txt
+  ledger token reviewers --role reader")]
+    Token {
+        /// The holder's name, recorded as the actor of the events appended with the token.
+        name: String,
+        /// What the token may do: `operator` reads and writes, `reader` only reads.
+        #[arg(long, value_parser = ["operator", "reader"], default_value = "reader")]
+        role: String,
+        /// Append the line to this tokens file (created if missing, readable by its owner only).
+        #[arg(long, value_name = "FILE")]
+        add: Option<PathBuf>,
+    },
     /// Print a shell completion script.
     #[command(after_help = "Examples:
   ledger completions bash > ~/.local/share/bash-completion/completions/ledger
@@ -633,6 +688,7 @@ pub const GROUPS: &[(&str, &[&str])] = &[
         &["verify", "keygen", "checkpoint", "prove", "verify-proof", "export", "verify-bundle", "import-bundle"],
     ),
     ("Lists", &["import"]),
+    ("Serving", &["serve", "token"]),
     ("Setting up", &["completions", "man"]),
 ];
 

@@ -13,6 +13,7 @@ use ledger_core::ops::{ask, write};
 use ledger_core::query::StateFilter;
 use ledger_core::seq::Seq;
 use ledger_core::time::{AsOf, At, Clock, FixedClock, Point, SystemClock};
+use ledger_core::view::View;
 use ledger_core::{Error, Ledger, input};
 
 pub mod audit;
@@ -23,6 +24,7 @@ pub mod operate;
 pub mod output;
 pub mod progress;
 pub mod queries;
+pub mod serve;
 
 use cli::{Cli, Command, Format};
 use output::Table;
@@ -115,9 +117,15 @@ impl From<Error> for Failure {
             Error::Input(_) | Error::Refused(_) => message.push_str("\n  nothing was written"),
             // The actor is chosen here: by `--actor`, `LEDGER_ACTOR` or the OS user.
             Error::Actor => message.push_str(" (--actor or LEDGER_ACTOR)\n  nothing was written"),
-            Error::Locked { .. } => message.push_str(
-                "\n  hint: `--wait SECONDS` retries for that long (a prompt or a long import holds the ledger until it ends)",
-            ),
+            Error::Locked { path, .. } => match serve::serving(path) {
+                Some(url) => message.push_str(&format!(
+                    "\n  `ledger serve` holds it, at {url}: ask the server with `--remote {url}` (or set LEDGER_REMOTE)"
+                )),
+                None => message.push_str(
+                    "\n  hint: `--wait SECONDS` retries for that long (a prompt or a long import holds the ledger until it ends); \
+                     if `ledger serve` holds it, ask the server with `--remote URL`",
+                ),
+            },
             Error::Unacknowledged { .. } => message.push_str(
                 "\n  the events are in the ledger: do not append them again (`ledger head` shows the head)",
             ),
@@ -179,7 +187,7 @@ pub fn main() -> ExitCode {
 }
 
 /// The clock: the system's, or a fixed instant from `LEDGER_CLOCK` (for tests and reproducible runs).
-fn clock() -> Result<Box<dyn Clock>, Failure> {
+pub(crate) fn clock() -> Result<Box<dyn Clock>, Failure> {
     match std::env::var("LEDGER_CLOCK") {
         Ok(s) => {
             let at = ledger_core::time::Effective::parse(&s)
@@ -210,15 +218,21 @@ fn operator<W: Write>(
     pending.finish(ledger, || open(cli), &actor, clock.as_ref(), cli.format, out)
 }
 
-/// Opens the ledger for a question at the point `at`/`as_of` (the axes not given are "now",
-/// [`ledger_core::ops::ask::point`]).
-fn open_for_query(cli: &Cli, at: Option<At>, as_of: Option<AsOf>) -> Result<(Ledger, Point), Failure> {
+/// Opens the ledger and asks a question of it at its head, at the point `at`/`as_of` (the axes
+/// not given are "now", [`ledger_core::ops::ask::point`]).
+fn ask_at(
+    cli: &Cli,
+    at: Option<At>,
+    as_of: Option<AsOf>,
+    question: impl FnOnce(&View, Point) -> Result<u8, Failure>,
+) -> Result<u8, Failure> {
     let ledger = open(cli)?;
-    let point = ask::point(&ledger, clock()?.now(), at, as_of)?;
-    Ok((ledger, point))
+    let view = View::now(&ledger)?;
+    let point = ask::point(&view, clock()?.now(), at, as_of);
+    question(&view, point)
 }
 
-fn open(cli: &Cli) -> Result<Ledger, Failure> {
+pub(crate) fn open(cli: &Cli) -> Result<Ledger, Failure> {
     Ok(Ledger::open_waiting(&cli.ledger, wait(cli)?)?)
 }
 
@@ -298,6 +312,18 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Amend(a) => operator(cli, &mut out, |cx, out| operate::amend(cx, out, a))?,
         Command::Delist(a) => operator(cli, &mut out, |cx, out| operate::delist(cx, out, a))?,
         Command::Retract(a) => operator(cli, &mut out, |cx, out| operate::retract(cx, out, a))?,
+        Command::Serve { listen, tokens, read_token, max_body, timeout, sign } => {
+            let opts = serve::Options {
+                listen,
+                tokens: tokens.as_deref(),
+                read_token: *read_token,
+                max_body: *max_body,
+                timeout: *timeout,
+                sign: sign.as_deref(),
+            };
+            serve::run(cli, &mut out, &opts)?
+        }
+        Command::Token { name, role, add } => serve::token(&mut out, name, role, add.as_deref())?,
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "ledger", &mut out);
@@ -336,33 +362,30 @@ fn question(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
     let out = &mut *out;
     Ok(match &cli.command {
         Command::State { time, authority, regime, kind, include_delisted, count } => {
-            let (ledger, point) = open_for_query(cli, time.at, time.as_of)?;
             let filter = StateFilter {
                 authority: authority.clone(),
                 regime: regime.clone(),
                 kind: kind.map(Into::into),
                 include_delisted: *include_delisted,
             };
-            queries::state(&ledger, out, cli.format, point, &filter, *count)?
+            ask_at(cli, time.at, time.as_of, |view, point| {
+                queries::state(view, out, cli.format, point, &filter, *count)
+            })?
         }
         Command::Show { key, time } => {
-            let (ledger, point) = open_for_query(cli, time.at, time.as_of)?;
-            queries::show(&ledger, out, cli.format, key, point)?
+            ask_at(cli, time.at, time.as_of, |view, point| queries::show(view, out, cli.format, key, point))?
         }
         Command::History { key, as_of } => {
-            let (ledger, point) = open_for_query(cli, None, *as_of)?;
-            queries::history(&ledger, out, cli.format, key, point.as_of)?
+            ask_at(cli, None, *as_of, |view, point| queries::history(view, out, cli.format, key, point.as_of))?
         }
         Command::Diff { from, to, as_of } => {
-            let (ledger, point) = open_for_query(cli, None, *as_of)?;
             let span = ask::Span::new(*from, *to)
                 .map_err(|_| Failure::new(exit::USAGE, "--from must not be later than --to"))?;
-            queries::diff(&ledger, out, cli.format, span, point.as_of)?
+            ask_at(cli, None, *as_of, |view, point| queries::diff(view, out, cli.format, span, point.as_of))?
         }
         Command::Search { name, time } => {
-            let (ledger, point) = open_for_query(cli, time.at, time.as_of)?;
             let name = ask::SearchName::new(name).map_err(|e| Failure::new(exit::USAGE, e.to_string()))?;
-            queries::search(&ledger, out, cli.format, &name, point)?
+            ask_at(cli, time.at, time.as_of, |view, point| queries::search(view, out, cli.format, &name, point))?
         }
         _ => return Err(Failure::new(exit::INTERNAL, "a command that is not a question was asked as one")),
     })
@@ -427,7 +450,8 @@ fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool, yes: bool) -
 
 fn log(cli: &Cli, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result<u8, Failure> {
     let ledger = open(cli)?;
-    let events = read::log(&ledger, Seq::new(from), limit);
+    let view = View::now(&ledger)?;
+    let events = read::log(&view, Seq::new(from), limit);
     match cli.format {
         Format::Json => {
             for e in events {

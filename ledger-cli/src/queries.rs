@@ -8,7 +8,6 @@
 
 use std::io::Write;
 
-use ledger_core::Ledger;
 use ledger_core::chain::Head;
 use ledger_core::event::Key;
 use ledger_core::ops::ask::{self, SearchName, Span};
@@ -16,6 +15,7 @@ use ledger_core::projection::Status;
 use ledger_core::query::{self, ShowOutput, StateFilter};
 use ledger_core::seq::Seq;
 use ledger_core::time::{AsOf, Point};
+use ledger_core::view::View;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -53,7 +53,7 @@ pub fn no_csv(format: Format, command: &str) -> Result<(), Failure> {
 
 /// `ledger state` (with `--count`, only the number).
 pub fn state(
-    ledger: &Ledger,
+    view: &View,
     out: &mut impl Write,
     format: Format,
     point: Point,
@@ -61,17 +61,17 @@ pub fn state(
     count: bool,
 ) -> Result<u8, Failure> {
     if count {
-        let c = ask::count(ledger, point, filter)?;
+        let c = ask::count(view, point, filter)?;
         match format {
             Format::Json => json(out, &c)?,
             Format::Table | Format::Csv => writeln!(out, "{}", c.count)?,
         }
-        return unheld_filter(ledger, out, filter, c.count);
+        return unheld_filter(view, out, filter, c.count);
     }
-    let s = ask::state(ledger, point, filter)?;
+    let s = ask::state(view, point, filter)?;
     if format == Format::Json {
         json(out, &s)?;
-        return unheld_filter(ledger, out, filter, s.count);
+        return unheld_filter(view, out, filter, s.count);
     }
     // The delisted column only when delisted keys can be listed.
     let mut header = vec!["key", "status", "regime", "kind", "designated"];
@@ -100,13 +100,13 @@ pub fn state(
         writeln!(out, "{} designation{}", s.count, if s.count == 1 { "" } else { "s" })?;
         provenance(out, &s.head, Some(&s.at), &s.as_of)?;
     }
-    unheld_filter(ledger, out, filter, s.count)
+    unheld_filter(view, out, filter, s.count)
 }
 
 /// After a `state` answer: exit 1 when it is empty and its --authority or --regime names
 /// something no designation in the ledger has ever had (a typo, most likely); exit 0 otherwise.
-fn unheld_filter(ledger: &Ledger, out: &mut impl Write, filter: &StateFilter, listed: usize) -> Result<u8, Failure> {
-    match ask::unheld_filter(ledger, filter, listed)? {
+fn unheld_filter(view: &View, out: &mut impl Write, filter: &StateFilter, listed: usize) -> Result<u8, Failure> {
+    match ask::unheld_filter(view, filter, listed)? {
         None => Ok(exit::OK),
         Some(message) => {
             out.flush()?;
@@ -116,9 +116,9 @@ fn unheld_filter(ledger: &Ledger, out: &mut impl Write, filter: &StateFilter, li
 }
 
 /// `ledger show KEY`.
-pub fn show(ledger: &Ledger, out: &mut impl Write, format: Format, key: &Key, point: Point) -> Result<u8, Failure> {
+pub fn show(view: &View, out: &mut impl Write, format: Format, key: &Key, point: Point) -> Result<u8, Failure> {
     no_csv(format, "show")?;
-    let s = ask::show(ledger, key, point)?;
+    let s = ask::show(view, key, point)?;
     if format == Format::Json {
         json(out, &s)?;
     } else {
@@ -127,7 +127,7 @@ pub fn show(ledger: &Ledger, out: &mut impl Write, format: Format, key: &Key, po
     }
     if s.status == Status::Unknown {
         out.flush()?;
-        return Err(Failure::new(exit::FAILED, ask::not_held(ledger, key)?));
+        return Err(Failure::new(exit::FAILED, ask::not_held(view, key)?));
     }
     Ok(exit::OK)
 }
@@ -176,9 +176,9 @@ pub fn print_designation(out: &mut impl Write, s: &ShowOutput) -> Result<(), Fai
 }
 
 /// `ledger history KEY`.
-pub fn history(ledger: &Ledger, out: &mut impl Write, format: Format, key: &Key, as_of: AsOf) -> Result<u8, Failure> {
+pub fn history(view: &View, out: &mut impl Write, format: Format, key: &Key, as_of: AsOf) -> Result<u8, Failure> {
     no_csv(format, "history")?;
-    let h = ask::history(ledger, key, as_of)?;
+    let h = ask::history(view, key, as_of)?;
     if format == Format::Json {
         json(out, &h.answer)?;
     } else {
@@ -186,7 +186,7 @@ pub fn history(ledger: &Ledger, out: &mut impl Write, format: Format, key: &Key,
     }
     if !h.held {
         out.flush()?;
-        return Err(Failure::new(exit::FAILED, ask::not_held(ledger, key)?));
+        return Err(Failure::new(exit::FAILED, ask::not_held(view, key)?));
     }
     Ok(exit::OK)
 }
@@ -224,8 +224,8 @@ fn history_table(out: &mut impl Write, h: &query::HistoryOutput) -> Result<(), F
 }
 
 /// `ledger diff`.
-pub fn diff(ledger: &Ledger, out: &mut impl Write, format: Format, span: Span, as_of: AsOf) -> Result<u8, Failure> {
-    let d = ask::diff(ledger, span, as_of)?;
+pub fn diff(view: &View, out: &mut impl Write, format: Format, span: Span, as_of: AsOf) -> Result<u8, Failure> {
+    let d = ask::diff(view, span, as_of)?;
     if format == Format::Json {
         json(out, &d)?;
         return Ok(exit::OK);
@@ -261,13 +261,13 @@ pub fn diff(ledger: &Ledger, out: &mut impl Write, format: Format, span: Span, a
 
 /// `ledger search NAME`: exit 1 when nothing matches.
 pub fn search(
-    ledger: &Ledger,
+    view: &View,
     out: &mut impl Write,
     format: Format,
     name: &SearchName,
     point: Point,
 ) -> Result<u8, Failure> {
-    let s = ask::search(ledger, name, point)?;
+    let s = ask::search(view, name, point)?;
     if format == Format::Json {
         json(out, &s)?;
     } else {

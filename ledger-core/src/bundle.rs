@@ -27,10 +27,11 @@ use crate::seq::Seq;
 use crate::store::{Commit, SealedEvent, Store};
 use crate::tree::StoreTree;
 use crate::verify::{ChainIndex, EventProblem, Indexed, check_event};
+use crate::view::View;
 
-/// The checkpoint of the ledger as it stands, signed when `key` is given.
-pub fn checkpoint(ledger: &Ledger, key: Option<&SignerKey>) -> Result<(Checkpoint, String)> {
-    let head = ledger.head()?;
+/// The checkpoint of the ledger at the view's head, signed when `key` is given.
+pub fn checkpoint(view: &View, key: Option<&SignerKey>) -> Result<(Checkpoint, String)> {
+    let (ledger, head) = (view.ledger(), view.head());
     let size = head.seq.size();
     let cp = Checkpoint {
         origin: ledger.name()?,
@@ -42,10 +43,11 @@ pub fn checkpoint(ledger: &Ledger, key: Option<&SignerKey>) -> Result<(Checkpoin
     Ok((cp, note))
 }
 
-/// Writes the bundle of every event and a checkpoint.
-pub fn export(ledger: &Ledger, out: &mut impl Write, key: Option<&SignerKey>) -> Result<Checkpoint> {
+/// Writes the bundle of every event up to the view's head and its checkpoint.
+pub fn export(view: &View, out: &mut impl Write, key: Option<&SignerKey>) -> Result<Checkpoint> {
     let io = |e: std::io::Error| Error::Io { path: "the bundle".into(), source: e };
-    let (cp, note) = checkpoint(ledger, key)?;
+    let (cp, note) = checkpoint(view, key)?;
+    let ledger = view.ledger();
     // Canonical JSON, not serde_json's: its member order differs from RFC 8785's for names that
     // mix characters above U+FFFF with U+E000..U+FFFF, and a bundle must be canonical.
     let mut line = Vec::new();

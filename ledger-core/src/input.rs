@@ -29,11 +29,15 @@ pub struct LineError {
     pub field: Option<String>,
     /// What is wrong.
     pub reason: String,
+    /// Whether the line conflicts with what the ledger holds (it breaks a lifecycle rule, or
+    /// would leave a record invalid, once added to the key's events), rather than breaking a
+    /// rule of its own.
+    pub conflict: bool,
 }
 
 impl LineError {
     pub(crate) fn new(line: usize, reason: impl Into<String>) -> Self {
-        LineError { line, key: None, field: None, reason: reason.into() }
+        LineError { line, key: None, field: None, reason: reason.into(), conflict: false }
     }
 }
 
@@ -99,6 +103,7 @@ pub fn parse_line(line: usize, text: &str) -> Result<InputEvent, LineError> {
             field: Some(member),
             reason: "appears twice in one object: JSON member names must be unique (RFC 8785 and I-JSON, RFC 7493)"
                 .into(),
+            conflict: false,
         },
     })?;
     parse_value(line, value)
@@ -114,8 +119,9 @@ pub fn parse_value(line: usize, value: Value) -> Result<InputEvent, LineError> {
     if !value.is_object() {
         return Err(LineError::new(line, "an input event must be a JSON object"));
     }
-    check_limits(&value)
-        .map_err(|f| with_key(LineError { line, key: None, field: Some(f.field), reason: f.reason }))?;
+    check_limits(&value).map_err(|f| {
+        with_key(LineError { line, key: None, field: Some(f.field), reason: f.reason, conflict: false })
+    })?;
     if let Err(e) = crate::canonical::to_vec(&value) {
         return Err(with_key(LineError::new(line, e.to_string())));
     }
@@ -128,6 +134,7 @@ pub fn parse_value(line: usize, value: Value) -> Result<InputEvent, LineError> {
                 key: None,
                 field: Some("type".into()),
                 reason: "must be a string".into(),
+                conflict: false,
             }));
         }
         None => return Err(with_key(LineError::new(line, "missing field `type`"))),
@@ -149,8 +156,10 @@ pub fn parse_value(line: usize, value: Value) -> Result<InputEvent, LineError> {
             reason: format!("unknown event type `{other}` (expected designation, amendment, delisting or retraction)"),
         }),
     }
-    .map_err(|Unreadable { field, reason }| with_key(LineError { line, key: None, field, reason }))?;
-    check_event(&event).map_err(|f| with_key(LineError { line, key: None, field: Some(f.field), reason: f.reason }))?;
+    .map_err(|Unreadable { field, reason }| with_key(LineError { line, key: None, field, reason, conflict: false }))?;
+    check_event(&event).map_err(|f| {
+        with_key(LineError { line, key: None, field: Some(f.field), reason: f.reason, conflict: false })
+    })?;
     Ok(event)
 }
 

@@ -174,6 +174,7 @@ impl Ledger {
                 key: n.event.key().map(|k| k.to_string()),
                 field: Some(f.field),
                 reason: f.reason,
+                conflict: false,
             })?;
             let seq = head.seq.next().plus(i as u64);
             let at = start.saturating_add(i as i64);
@@ -345,6 +346,7 @@ impl Plan<'_> {
                         found.regime,
                         found.kind.as_str()
                     ),
+                    conflict: true,
                 }
                 .into());
             }
@@ -379,7 +381,9 @@ impl Plan<'_> {
     fn admit_retraction(&mut self, i: usize, target: Seq) -> Result<()> {
         let Sealed { line, rec, .. } = &self.sealed[i];
         let (line, seq, at) = (*line, rec.seq, rec.recorded_at.0);
-        let refuse = |reason: String| Error::from(LineError { line, key: None, field: Some("target".into()), reason });
+        let refuse = |reason: String| {
+            Error::from(LineError { line, key: None, field: Some("target".into()), reason, conflict: false })
+        };
         if target >= seq {
             return Err(refuse(format!("event {target} does not exist (a retraction can only name an earlier event)")));
         }
@@ -403,6 +407,7 @@ impl Plan<'_> {
             let mut e = refuse(format!("event {target} was already retracted by event {}", by.seq));
             if let Error::Input(l) = &mut e {
                 l.key = Some(key.to_string());
+                l.conflict = true;
             }
             return Err(e);
         }
@@ -504,6 +509,7 @@ fn invalid_amendment(line: usize, key: &Key, seq: Seq, problem: &str) -> Error {
         key: Some(key.to_string()),
         field: Some("patch".into()),
         reason: format!("the amendment (event {seq}) would leave an invalid record: {problem}"),
+        conflict: true,
     }
     .into()
 }
@@ -515,7 +521,7 @@ fn rule_error(line: usize, key: &Key, seq: Seq, v: lifecycle::Violation, entries
         let when = entries.iter().find(|e| e.seq == v.seq).map(KeyEntry::effective_text).unwrap_or_default();
         format!("{} — event {} (effective {when}) would break this rule once this event is added", v.rule, v.seq)
     };
-    LineError { line, key: Some(key.to_string()), field: None, reason }.into()
+    LineError { line, key: Some(key.to_string()), field: None, reason, conflict: true }.into()
 }
 
 /// Reading one authority's designations whole: for what compares the ledger with an outside

@@ -50,6 +50,7 @@ pub mod time;
 pub mod tree;
 pub mod validate;
 pub mod verify;
+pub mod view;
 
 pub use error::{Error, Result};
 pub use ledger::Ledger;

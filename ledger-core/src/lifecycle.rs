@@ -80,6 +80,24 @@ pub struct KeyIndex {
 }
 
 impl KeyIndex {
+    /// Whether the index holds an event after `head` (or a retraction after it of an earlier one).
+    pub fn beyond(&self, head: Seq) -> bool {
+        self.entries.iter().any(|e| e.seq > head || e.retracted_by.is_some_and(|r| r.seq > head))
+    }
+
+    /// The index as it stood when `head` was the ledger's last event: the events after it, and
+    /// the retractions after it, left out. Entries up to a head never change afterwards (a later
+    /// event only adds entries, or marks an earlier one retracted by a later seq), so this is a
+    /// function of the head alone, whenever the index is read.
+    pub fn pin(&mut self, head: Seq) {
+        self.entries.retain(|e| e.seq <= head);
+        for e in &mut self.entries {
+            if e.retracted_by.is_some_and(|r| r.seq > head) {
+                e.retracted_by = None;
+            }
+        }
+    }
+
     /// Whether the events that count at (`at`, `as_of`) are all the key's events not retracted,
     /// so that the stored record is the answer.
     pub fn latest_at(&self, at: Micros, as_of: Micros) -> bool {

@@ -9,13 +9,14 @@
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::event::Key;
 use crate::event::{Record, RecordedEvent};
 use crate::fold;
-use crate::ledger::Ledger;
 use crate::lifecycle::{Act, KeyEntry, KeyIndex};
 use crate::reader::EventReader;
 use crate::seq::Seq;
 use crate::time::Micros;
+use crate::view::View;
 
 /// A point on both axes: legal effect and knowledge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,19 +110,19 @@ pub fn standing(entries: &[KeyEntry], when: When) -> Standing {
 /// Reads the records of keys at points on both axes: the stored record when it is the answer,
 /// else folded from the events of the episode, read through an [`EventReader`].
 pub struct Reader<'a> {
-    ledger: &'a Ledger,
+    view: View<'a>,
     events: EventReader<'a>,
 }
 
 impl<'a> Reader<'a> {
-    /// A reader over `ledger`.
-    pub fn new(ledger: &'a Ledger) -> Self {
-        Reader { ledger, events: EventReader::new(ledger.store()) }
+    /// A reader of the ledger at the view's head.
+    pub fn new(view: View<'a>) -> Self {
+        Reader { view, events: EventReader::new(view.ledger().store()) }
     }
 
-    /// The ledger read.
-    pub fn ledger(&self) -> &'a Ledger {
-        self.ledger
+    /// The view read.
+    pub fn view(&self) -> View<'a> {
+        self.view
     }
 
     /// One recorded event.
@@ -139,14 +140,26 @@ impl<'a> Reader<'a> {
         fold::fold(&events).map_err(|e| Error::Internal(e.to_string()))
     }
 
-    /// The record of a key at `when`: the index's stored record when every event of the key
-    /// counts there (the common case: the latest state), else folded from the episode's events.
-    pub fn record_at(&mut self, index: &KeyIndex, standing: &Standing, when: When) -> Result<Option<Record>> {
-        if standing.status != Status::Absent
-            && let Some(bytes) = &index.record
-            && index.latest_at(when.at, when.as_of)
-        {
-            return serde_json::from_slice(bytes)
+    /// The key's stored record, when it is the answer at `when`: every event of the key (at the
+    /// view's head) counts there, the common case of the latest state.
+    fn stored_record(&self, key: &Key, index: &KeyIndex, standing: &Standing, when: When) -> Result<Option<Vec<u8>>> {
+        if standing.status == Status::Absent || !index.latest_at(when.at, when.as_of) {
+            return Ok(None);
+        }
+        self.view.record(key)
+    }
+
+    /// The record of a key at `when`: the stored record when it is the answer, else folded from
+    /// the episode's events.
+    pub fn record_at(
+        &mut self,
+        key: &Key,
+        index: &KeyIndex,
+        standing: &Standing,
+        when: When,
+    ) -> Result<Option<Record>> {
+        if let Some(bytes) = self.stored_record(key, index, standing, when)? {
+            return serde_json::from_slice(&bytes)
                 .map(Some)
                 .map_err(|e| self.damaged(format!("a stored record does not parse: {e}")));
         }
@@ -155,14 +168,15 @@ impl<'a> Reader<'a> {
 
     /// [`Reader::record_at`] as JSON text: the stored record as it is when it is the answer, else
     /// the folded record serialized.
-    pub fn record_json_at(&mut self, index: &KeyIndex, standing: &Standing, when: When) -> Result<Option<String>> {
-        if standing.status != Status::Absent
-            && let Some(bytes) = &index.record
-            && index.latest_at(when.at, when.as_of)
-        {
-            return String::from_utf8(bytes.clone())
-                .map(Some)
-                .map_err(|_| self.damaged("a stored record is not UTF-8".into()));
+    pub fn record_json_at(
+        &mut self,
+        key: &Key,
+        index: &KeyIndex,
+        standing: &Standing,
+        when: When,
+    ) -> Result<Option<String>> {
+        if let Some(bytes) = self.stored_record(key, index, standing, when)? {
+            return String::from_utf8(bytes).map(Some).map_err(|_| self.damaged("a stored record is not UTF-8".into()));
         }
         let Some(record) = self.record(standing)? else { return Ok(None) };
         // In canonical form, as the stored records are.
@@ -172,7 +186,7 @@ impl<'a> Reader<'a> {
     }
 
     fn damaged(&self, detail: String) -> Error {
-        Error::Damaged { path: self.ledger.path().to_owned(), detail }
+        Error::Damaged { path: self.view.ledger().path().to_owned(), detail }
     }
 }
 

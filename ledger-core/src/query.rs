@@ -12,13 +12,13 @@ use serde_json::Value;
 use crate::chain::Head;
 use crate::error::{Error, Result};
 use crate::event::{Key, NameType, Record, SubjectKind};
-use crate::ledger::Ledger;
 use crate::lifecycle::{Act, KeyEntry, KeyIndex};
 use crate::names;
 use crate::projection::{Reader, Standing, Status, When, standing};
 use crate::seq::Seq;
 use crate::store::KeyRange;
 use crate::time::{Micros, format_instant};
+use crate::view::View;
 
 /// Filters of `state`.
 #[derive(Debug, Clone, Default)]
@@ -59,6 +59,9 @@ pub struct StateOutput {
     pub count: usize,
     /// The designations, in key order.
     pub designations: Vec<StateRow>,
+    /// When the answer is one page of a longer list: the key to ask the next page after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// One designation in a state.
@@ -305,29 +308,26 @@ struct Projected {
     delisted: Option<String>,
 }
 
-fn project(reader: &mut Reader, index: &KeyIndex, when: When) -> Result<Projected> {
+fn project(reader: &mut Reader, key: &Key, index: &KeyIndex, when: When) -> Result<Projected> {
     let standing = standing(&index.entries, when);
-    let record = reader.record_at(index, &standing, when)?;
+    let record = reader.record_at(key, index, &standing, when)?;
     let designated = standing.designation().map(KeyEntry::effective_text);
     let delisted = standing.delisting().map(KeyEntry::effective_text);
     Ok(Projected { standing, record, designated, delisted })
 }
 
-/// Runs `visit` over every key of the index (with its record when `records`), on every core,
-/// and gathers what it returns, in key order.
+/// Runs `visit` over every key of the index at the view's head, on every core, and gathers
+/// what it returns, in key order.
 fn par_keys<T: Send>(
-    ledger: &Ledger,
-    records: bool,
+    view: &View,
     visit: impl Fn(&mut Reader, Key, KeyIndex) -> Result<Option<T>> + Sync,
 ) -> Result<Vec<T>> {
     let parts = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
-    let ranges = ledger.store().key_ranges(parts)?;
+    let ranges = view.key_ranges(parts)?;
     let run = |range: &KeyRange| -> Result<Vec<T>> {
-        let mut reader = Reader::new(ledger);
+        let mut reader = Reader::new(*view);
         let mut out = Vec::new();
-        let items: Box<dyn Iterator<Item = Result<(Key, KeyIndex)>>> =
-            if records { Box::new(ledger.store().keys_in(range)) } else { Box::new(ledger.store().entries_in(range)) };
-        for item in items {
+        for item in view.entries_in(range) {
             let (key, index) = item?;
             out.extend(visit(&mut reader, key, index)?);
         }
@@ -347,50 +347,96 @@ fn par_keys<T: Send>(
 }
 
 /// Counts the designations in force (index only: no event is read).
-pub fn count(ledger: &Ledger, when: When, filter: &StateFilter) -> Result<CountOutput> {
-    let listed = par_keys(ledger, false, |_, key, index| {
+pub fn count(view: &View, when: When, filter: &StateFilter) -> Result<CountOutput> {
+    let listed = par_keys(view, |_, key, index| {
         Ok((filter.admits(&key, &index) && filter.lists(standing(&index.entries, when).status)).then_some(()))
     })?;
     Ok(CountOutput {
-        head: ledger.head()?,
+        head: view.head(),
         at: format_instant(when.at),
         as_of: format_instant(when.as_of),
         count: listed.len(),
     })
 }
 
+/// The row of one key in a `state` answer, if the key is listed there.
+fn state_row(
+    reader: &mut Reader,
+    key: Key,
+    index: KeyIndex,
+    when: When,
+    filter: &StateFilter,
+) -> Result<Option<StateRow>> {
+    if !filter.admits(&key, &index) {
+        return Ok(None);
+    }
+    let standing = standing(&index.entries, when);
+    if !filter.lists(standing.status) {
+        return Ok(None);
+    }
+    let text = reader
+        .record_json_at(&key, &index, &standing, when)?
+        .ok_or_else(|| Error::Internal(format!("{key} is listed without a record")))?;
+    let name = primary_name_of(&text)?;
+    Ok(Some(StateRow {
+        key: key.to_string(),
+        status: standing.status,
+        designated: standing.designation().map(KeyEntry::effective_text).unwrap_or_default(),
+        delisted: standing.delisting().map(KeyEntry::effective_text),
+        events: standing.episode.iter().map(|e| e.seq).collect(),
+        regime: index.regime,
+        kind: index.kind,
+        name,
+        record: RecordJson::new(text)?,
+    }))
+}
+
 /// The designations in force, with their records.
-pub fn state(ledger: &Ledger, when: When, filter: &StateFilter) -> Result<StateOutput> {
-    let rows = par_keys(ledger, true, |reader, key, index| {
-        if !filter.admits(&key, &index) {
-            return Ok(None);
-        }
-        let standing = standing(&index.entries, when);
-        if !filter.lists(standing.status) {
-            return Ok(None);
-        }
-        let text = reader
-            .record_json_at(&index, &standing, when)?
-            .ok_or_else(|| Error::Internal(format!("{key} is listed without a record")))?;
-        let name = primary_name_of(&text)?;
-        Ok(Some(StateRow {
-            key: key.to_string(),
-            status: standing.status,
-            designated: standing.designation().map(KeyEntry::effective_text).unwrap_or_default(),
-            delisted: standing.delisting().map(KeyEntry::effective_text),
-            events: standing.episode.iter().map(|e| e.seq).collect(),
-            regime: index.regime,
-            kind: index.kind,
-            name,
-            record: RecordJson::new(text)?,
-        }))
-    })?;
+pub fn state(view: &View, when: When, filter: &StateFilter) -> Result<StateOutput> {
+    let rows = par_keys(view, |reader, key, index| state_row(reader, key, index, when, filter))?;
     Ok(StateOutput {
-        head: ledger.head()?,
+        head: view.head(),
         at: format_instant(when.at),
         as_of: format_instant(when.as_of),
         count: rows.len(),
         designations: rows,
+        next: None,
+    })
+}
+
+/// One page of [`state`]: at most `limit` designations, in key order, after the key `after`;
+/// `next` names the last one listed when more follow.
+pub fn state_page(
+    view: &View,
+    when: When,
+    filter: &StateFilter,
+    after: Option<&Key>,
+    limit: usize,
+) -> Result<StateOutput> {
+    // The range starts at the key after `after`: its bytes with a 0 byte added.
+    let from = after.map(|k| [k.to_string().as_bytes(), &[0u8]].concat());
+    let mut reader = Reader::new(*view);
+    let mut rows = Vec::new();
+    let mut next = None;
+    for item in view.entries_in(&KeyRange { from, to: None }) {
+        let (key, index) = item?;
+        if rows.len() == limit {
+            // Another listed key after a full page: the page says where the next one starts.
+            if filter.admits(&key, &index) && filter.lists(standing(&index.entries, when).status) {
+                next = rows.last().map(|r: &StateRow| r.key.clone());
+                break;
+            }
+            continue;
+        }
+        rows.extend(state_row(&mut reader, key, index, when, filter)?);
+    }
+    Ok(StateOutput {
+        head: view.head(),
+        at: format_instant(when.at),
+        as_of: format_instant(when.as_of),
+        count: rows.len(),
+        designations: rows,
+        next,
     })
 }
 
@@ -416,17 +462,17 @@ fn primary_name_of(record: &str) -> Result<String> {
     Ok(names.into_iter().nth(primary).map(|n| n.name).unwrap_or_default())
 }
 
-fn index_of(ledger: &Ledger, key: &Key) -> Result<KeyIndex> {
-    ledger.key_index(key)?.ok_or_else(|| Error::NotFound { key: key.to_string() })
+fn index_of(view: &View, key: &Key) -> Result<KeyIndex> {
+    view.key_index(key)?.ok_or_else(|| Error::NotFound { key: key.to_string() })
 }
 
 /// One designation at a point. A key the ledger has never held is [`Error::NotFound`].
-pub fn show(ledger: &Ledger, key: &Key, when: When) -> Result<ShowOutput> {
-    let index = index_of(ledger, key)?;
-    let mut reader = Reader::new(ledger);
-    let p = project(&mut reader, &index, when)?;
+pub fn show(view: &View, key: &Key, when: When) -> Result<ShowOutput> {
+    let index = index_of(view, key)?;
+    let mut reader = Reader::new(*view);
+    let p = project(&mut reader, key, &index, when)?;
     Ok(ShowOutput {
-        head: ledger.head()?,
+        head: view.head(),
         at: format_instant(when.at),
         as_of: format_instant(when.as_of),
         key: key.to_string(),
@@ -439,9 +485,9 @@ pub fn show(ledger: &Ledger, key: &Key, when: When) -> Result<ShowOutput> {
 }
 
 /// The answer of [`show`] for a key the ledger has never held: status unknown, no events.
-pub fn show_unknown(ledger: &Ledger, key: &Key, when: When) -> Result<ShowOutput> {
+pub fn show_unknown(view: &View, key: &Key, when: When) -> Result<ShowOutput> {
     Ok(ShowOutput {
-        head: ledger.head()?,
+        head: view.head(),
         at: format_instant(when.at),
         as_of: format_instant(when.as_of),
         key: key.to_string(),
@@ -454,9 +500,9 @@ pub fn show_unknown(ledger: &Ledger, key: &Key, when: When) -> Result<ShowOutput
 }
 
 /// The answer of [`history`] for a key the ledger has never held: no events.
-pub fn history_unknown(ledger: &Ledger, key: &Key, as_of: Micros) -> Result<HistoryOutput> {
+pub fn history_unknown(view: &View, key: &Key, as_of: Micros) -> Result<HistoryOutput> {
     Ok(HistoryOutput {
-        head: ledger.head()?,
+        head: view.head(),
         at: None,
         as_of: format_instant(as_of),
         key: key.to_string(),
@@ -475,7 +521,7 @@ pub struct Near {
 }
 
 /// The keys near `key` (read only when `key` is not held: it scans the authority's keys).
-pub fn near(ledger: &Ledger, key: &Key) -> Result<Near> {
+pub fn near(view: &View, key: &Key) -> Result<Near> {
     // The authority's keys are `AUTHORITY/...`; `0` is the byte after `/`.
     let range = KeyRange {
         from: Some(format!("{}/", key.authority()).into_bytes()),
@@ -483,7 +529,7 @@ pub fn near(ledger: &Ledger, key: &Key) -> Result<Near> {
     };
     let folded = key.id().to_lowercase();
     let mut near = Near::default();
-    for item in ledger.store().entries_in(&range) {
+    for item in view.entries_in(&range) {
         let (held, _) = item?;
         near.authority_held = true;
         if held.id() != key.id() && held.id().to_lowercase() == folded {
@@ -495,9 +541,9 @@ pub fn near(ledger: &Ledger, key: &Key) -> Result<Near> {
 
 /// The (authority, regime code) pairs of every key the ledger holds, at any time: what tells a
 /// `state` filter that matches nothing from one that names nothing the ledger ever held.
-pub fn held_regimes(ledger: &Ledger) -> Result<std::collections::BTreeSet<(String, String)>> {
+pub fn held_regimes(view: &View) -> Result<std::collections::BTreeSet<(String, String)>> {
     let mut pairs = std::collections::BTreeSet::new();
-    for item in ledger.store().all_entries() {
+    for item in view.all_entries() {
         let (key, index) = item?;
         pairs.insert((key.authority().to_owned(), index.regime));
     }
@@ -505,9 +551,9 @@ pub fn held_regimes(ledger: &Ledger) -> Result<std::collections::BTreeSet<(Strin
 }
 
 /// Every event of one key recorded by `as_of`, with the retractions of them.
-pub fn history(ledger: &Ledger, key: &Key, as_of: Micros) -> Result<HistoryOutput> {
-    let index = index_of(ledger, key)?;
-    let mut reader = Reader::new(ledger);
+pub fn history(view: &View, key: &Key, as_of: Micros) -> Result<HistoryOutput> {
+    let index = index_of(view, key)?;
+    let mut reader = Reader::new(*view);
     let mut known: Vec<&KeyEntry> = index.entries.iter().filter(|e| e.recorded_at <= as_of).collect();
     known.sort_by_key(|e| e.seq);
     let mut rows = Vec::new();
@@ -542,30 +588,23 @@ pub fn history(ledger: &Ledger, key: &Key, as_of: Micros) -> Result<HistoryOutpu
         }
     }
     rows.sort_by_key(|r| r.seq);
-    Ok(HistoryOutput {
-        head: ledger.head()?,
-        at: None,
-        as_of: format_instant(as_of),
-        key: key.to_string(),
-        events: rows,
-    })
+    Ok(HistoryOutput { head: view.head(), at: None, as_of: format_instant(as_of), key: key.to_string(), events: rows })
 }
 
 /// What changed in law between `from` and `to`, as known at `as_of`. Only keys with an event
 /// effective in (`from`, `to`] are folded.
-pub fn diff(ledger: &Ledger, from: Micros, to: Micros, as_of: Micros) -> Result<DiffOutput> {
+pub fn diff(view: &View, from: Micros, to: Micros, as_of: Micros) -> Result<DiffOutput> {
     let (w1, w2) = (When { at: from, as_of }, When { at: to, as_of });
-    let mut reader = Reader::new(ledger);
+    let mut reader = Reader::new(*view);
     let (mut designated, mut delisted, mut amended) = (Vec::new(), Vec::new(), Vec::new());
-    for item in ledger.store().all_entries() {
-        let (key, mut index) = item?;
+    for item in view.all_entries() {
+        let (key, index) = item?;
         let moved = index.entries.iter().any(|e| e.effective > from && e.effective <= to && e.known_as_of(as_of));
         if !moved {
             continue;
         }
-        index.record = ledger.store().record(&key)?;
-        let a = project(&mut reader, &index, w1)?;
-        let b = project(&mut reader, &index, w2)?;
+        let a = project(&mut reader, &key, &index, w1)?;
+        let b = project(&mut reader, &key, &index, w2)?;
         let active = |p: &Projected| p.standing.status == Status::Active;
         let name_of = |p: &Projected| p.record.as_ref().map(primary_name).unwrap_or_default();
         let change = |p: &Projected, effective: Option<String>, changes| DiffChange {
@@ -593,7 +632,7 @@ pub fn diff(ledger: &Ledger, from: Micros, to: Micros, as_of: Micros) -> Result<
         }
     }
     Ok(DiffOutput {
-        head: ledger.head()?,
+        head: view.head(),
         at: format_instant(to),
         from: format_instant(from),
         to: format_instant(to),
@@ -625,16 +664,16 @@ pub fn field_changes(path: &str, old: Option<&Value>, new: Option<&Value>, out: 
 }
 
 /// Names and aliases of every designation known at `when` (active or delisted) matching `query`.
-pub fn search(ledger: &Ledger, query: &str, when: When) -> Result<SearchOutput> {
+pub fn search(view: &View, query: &str, when: When) -> Result<SearchOutput> {
     let tokens = names::tokens(query);
     let mut matches = Vec::new();
     if !tokens.is_empty() {
-        let found = par_keys(ledger, true, |reader, key, index| {
+        let found = par_keys(view, |reader, key, index| {
             let s = standing(&index.entries, when);
             if s.status == Status::Absent {
                 return Ok(None);
             }
-            let Some(text) = reader.record_json_at(&index, &s, when)? else { return Ok(None) };
+            let Some(text) = reader.record_json_at(&key, &index, &s, when)? else { return Ok(None) };
             let hits: Vec<SearchMatch> = names_of(&text)?
                 .into_iter()
                 .filter(|n| names::matches(&tokens, &n.name))
@@ -651,7 +690,7 @@ pub fn search(ledger: &Ledger, query: &str, when: When) -> Result<SearchOutput> 
         matches = found.into_iter().flatten().collect();
     }
     Ok(SearchOutput {
-        head: ledger.head()?,
+        head: view.head(),
         at: format_instant(when.at),
         as_of: format_instant(when.as_of),
         query: query.to_owned(),

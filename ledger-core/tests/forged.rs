@@ -28,7 +28,7 @@ fn forged_bundle(edit: impl FnOnce(&mut Vec<Map<String, Value>>)) -> Vec<u8> {
         .append(&[Numbered { line: 1, event: parse_line(1, GOOD).expect("a good line") }], "tester", &clock)
         .expect("append");
     let mut out = Vec::new();
-    bundle::export(&ledger, &mut out, None).expect("export");
+    bundle::export(&ledger_core::view::View::now(&ledger).expect("view"), &mut out, None).expect("export");
     let mut events: Vec<Map<String, Value>> = Vec::new();
     for line in String::from_utf8(out).expect("UTF-8").lines() {
         let v: Value = serde_json::from_str(line).expect("a JSON line");

@@ -1210,7 +1210,8 @@ fn real_bundle() -> &'static RealBundle {
         let batch = input::read_batch(EXAMPLES.as_bytes()).expect("the examples");
         ledger.append(&batch, "alice", &clock).expect("appended");
         let mut bytes = Vec::new();
-        let cp = bundle::export(&ledger, &mut bytes, Some(&signer())).expect("exported");
+        let cp = bundle::export(&ledger_core::view::View::now(&ledger).expect("view"), &mut bytes, Some(&signer()))
+            .expect("exported");
         let older = (1..=cp.size)
             .map(|size| {
                 let old = Checkpoint {

@@ -279,16 +279,18 @@ fn names(code: &str, word: &str) -> bool {
     })
 }
 
-/// The front ends are shells over the core's operations: the command line builds no JSON by hand
-/// (every answer is a typed output of `ops`, described by a schema), and neither it nor the
-/// importers reach below the ledger's public API into the store.
+/// The front ends are shells over the core's operations: the command line and the server build
+/// no JSON by hand (every answer is a typed output of `ops`, described by a schema; the server's
+/// errors and log lines are typed too), and neither they nor the importers reach below the
+/// ledger's public API into the store.
 #[test]
 fn front_ends_build_no_json_by_hand_and_know_no_store() {
-    for (file, code) in crate_code("ledger-cli") {
+    for (file, code) in crate_code("ledger-cli").into_iter().chain(crate_code("ledger-server")) {
         let file = file.display();
         assert!(!code.contains("json!"), "{file} builds JSON by hand (`json!`): answers are typed outputs of the core");
     }
-    for (file, code) in crate_code("ledger-cli").into_iter().chain(crate_code("ledger-import")) {
+    let front_ends = [crate_code("ledger-cli"), crate_code("ledger-server"), crate_code("ledger-import")];
+    for (file, code) in front_ends.into_iter().flatten() {
         let file = file.display();
         assert!(!names(&code, "sled"), "{file} names sled: only the core's store module knows it");
         for path in ["ledger_core::store", ".store()"] {

@@ -22,6 +22,7 @@ use ledger_core::ledger::Ledger;
 use ledger_core::lifecycle::KeyIndex;
 use ledger_core::projection::{Reader, Status, When, standing};
 use ledger_core::time::{Clock, Date, Effective, Micros, format_instant, parse_query_time};
+use ledger_core::view::View;
 
 /// The importer's name and version, recorded in every imported event.
 pub const IMPORTER: &str = concat!("ledger-import/", env!("CARGO_PKG_VERSION"));
@@ -271,7 +272,7 @@ pub fn plan(
     let when = When { at: day_end, as_of: Micros::MAX };
     let mut in_force = in_force(ledger, &snapshot.authority, when)?;
     let in_force_count = in_force.len();
-    let mut planner = Planner::new(ledger, snapshot, file, when);
+    let mut planner = Planner::new(ledger, snapshot, file, when)?;
     let mut seen = BTreeSet::new();
     for listed in &snapshot.designations {
         let key = planner.listed_key(listed, &mut seen)?;
@@ -379,7 +380,7 @@ enum Slot {
 }
 
 impl<'a> Planner<'a> {
-    fn new(ledger: &'a Ledger, snapshot: &'a Snapshot, file: &SourceFile, when: When) -> Self {
+    fn new(ledger: &'a Ledger, snapshot: &'a Snapshot, file: &SourceFile, when: When) -> Result<Self> {
         let provenance = Provenance {
             format: snapshot.format.name().to_owned(),
             file: file.name.clone(),
@@ -388,9 +389,9 @@ impl<'a> Planner<'a> {
             report_date: snapshot.report_date,
             importer: IMPORTER.to_owned(),
         };
-        Planner {
+        Ok(Planner {
             ledger,
-            reader: Reader::new(ledger),
+            reader: Reader::new(View::now(ledger)?),
             snapshot,
             provenance,
             when,
@@ -400,7 +401,7 @@ impl<'a> Planner<'a> {
                 mark: (snapshot.authority.clone(), snapshot.report_date),
                 summary: Summary { listed: snapshot.designations.len(), ..Summary::default() },
             },
-        }
+        })
     }
 
     fn push(&mut self, event: InputEvent, location: String, regime: &str, slot: Slot) {

@@ -24,6 +24,7 @@ mod e2e {
     mod property;
     mod queries;
     mod schemas;
+    mod serve;
     mod tamper;
     mod time_axes;
     mod typed_keys;

@@ -12,10 +12,10 @@ use std::fmt;
 
 use crate::error::{Error, Result};
 use crate::event::Key;
-use crate::ledger::Ledger;
 use crate::projection::When;
 use crate::query::{self, CountOutput, DiffOutput, HistoryOutput, SearchOutput, ShowOutput, StateFilter, StateOutput};
 use crate::time::{AsOf, At, Micros, Point};
+use crate::view::View;
 
 fn when(point: Point) -> When {
     When { at: point.at.0, as_of: point.as_of.0 }
@@ -23,8 +23,8 @@ fn when(point: Point) -> When {
 
 /// The point a question answers for: the axes given, the others "now" ([`Point::now`]: the
 /// clock's `now`, and on the knowledge axis never before the head).
-pub fn point(ledger: &Ledger, now: Micros, at: Option<At>, as_of: Option<AsOf>) -> Result<Point> {
-    Ok(Point::now(now, ledger.head()?.recorded_at).with(at, as_of))
+pub fn point(view: &View, now: Micros, at: Option<At>, as_of: Option<AsOf>) -> Point {
+    Point::now(now, view.head().recorded_at).with(at, as_of)
 }
 
 /// An answer about a key, and whether the ledger has ever held the key at all.
@@ -37,28 +37,43 @@ pub struct Held<T> {
 }
 
 /// The designations in force at a point.
-pub fn state(ledger: &Ledger, point: Point, filter: &StateFilter) -> Result<StateOutput> {
-    query::state(ledger, when(point), filter)
+pub fn state(view: &View, point: Point, filter: &StateFilter) -> Result<StateOutput> {
+    query::state(view, when(point), filter)
+}
+
+/// Most states listed whole in one page of [`state_page`].
+pub const MAX_PAGE: usize = 10_000;
+
+/// One page of the designations in force at a point: at most `limit` (at most [`MAX_PAGE`]) in
+/// key order after the key `after`; the answer's `next` says where the next page starts.
+pub fn state_page(
+    view: &View,
+    point: Point,
+    filter: &StateFilter,
+    after: Option<&Key>,
+    limit: usize,
+) -> Result<StateOutput> {
+    query::state_page(view, when(point), filter, after, limit.clamp(1, MAX_PAGE))
 }
 
 /// How many designations are in force at a point.
-pub fn count(ledger: &Ledger, point: Point, filter: &StateFilter) -> Result<CountOutput> {
-    query::count(ledger, when(point), filter)
+pub fn count(view: &View, point: Point, filter: &StateFilter) -> Result<CountOutput> {
+    query::count(view, when(point), filter)
 }
 
 /// One designation at a point; a key the ledger has never held has status unknown.
-pub fn show(ledger: &Ledger, key: &Key, point: Point) -> Result<ShowOutput> {
-    match query::show(ledger, key, when(point)) {
-        Err(Error::NotFound { .. }) => query::show_unknown(ledger, key, when(point)),
+pub fn show(view: &View, key: &Key, point: Point) -> Result<ShowOutput> {
+    match query::show(view, key, when(point)) {
+        Err(Error::NotFound { .. }) => query::show_unknown(view, key, when(point)),
         other => other,
     }
 }
 
 /// Every event of one key recorded by `as_of`.
-pub fn history(ledger: &Ledger, key: &Key, as_of: AsOf) -> Result<Held<HistoryOutput>> {
-    match query::history(ledger, key, as_of.0) {
+pub fn history(view: &View, key: &Key, as_of: AsOf) -> Result<Held<HistoryOutput>> {
+    match query::history(view, key, as_of.0) {
         Ok(answer) => Ok(Held { answer, held: true }),
-        Err(Error::NotFound { .. }) => Ok(Held { answer: query::history_unknown(ledger, key, as_of.0)?, held: false }),
+        Err(Error::NotFound { .. }) => Ok(Held { answer: query::history_unknown(view, key, as_of.0)?, held: false }),
         Err(e) => Err(e),
     }
 }
@@ -100,8 +115,8 @@ impl Span {
 }
 
 /// What changed in law over a span, as the ledger knew it `as_of`.
-pub fn diff(ledger: &Ledger, span: Span, as_of: AsOf) -> Result<DiffOutput> {
-    query::diff(ledger, span.from.0, span.to.0, as_of.0)
+pub fn diff(view: &View, span: Span, as_of: AsOf) -> Result<DiffOutput> {
+    query::diff(view, span.from.0, span.to.0, as_of.0)
 }
 
 /// A name to search for: it has at least one letter or digit to match.
@@ -140,8 +155,8 @@ impl SearchName {
 
 /// The names and aliases matching `name` at a point. An empty answer is for the front end to
 /// report as "nothing found" ([`no_match`]).
-pub fn search(ledger: &Ledger, name: &SearchName, point: Point) -> Result<SearchOutput> {
-    query::search(ledger, &name.0, when(point))
+pub fn search(view: &View, name: &SearchName, point: Point) -> Result<SearchOutput> {
+    query::search(view, &name.0, when(point))
 }
 
 /// What to say of a search that matched nothing.
@@ -154,8 +169,8 @@ pub fn no_match(answer: &SearchOutput, name: &SearchName) -> String {
 
 /// What to say of a key the ledger has never held, suggesting the key meant when only the case
 /// of its id differs.
-pub fn not_held(ledger: &Ledger, key: &Key) -> Result<String> {
-    let near = query::near(ledger, key)?;
+pub fn not_held(view: &View, key: &Key) -> Result<String> {
+    let near = query::near(view, key)?;
     let mut message = format!("{key} is not in the ledger: no event of it was ever recorded");
     if !near.same_but_case.is_empty() {
         let keys: Vec<String> = near.same_but_case.iter().map(Key::to_string).collect();
@@ -169,12 +184,12 @@ pub fn not_held(ledger: &Ledger, key: &Key) -> Result<String> {
 /// After a `state` answer listing `listed` designations: when it is empty and its authority or
 /// regime filter names something no designation in the ledger has ever had (a typo, most
 /// likely), what to say of it; `None` otherwise.
-pub fn unheld_filter(ledger: &Ledger, filter: &StateFilter, listed: usize) -> Result<Option<String>> {
+pub fn unheld_filter(view: &View, filter: &StateFilter, listed: usize) -> Result<Option<String>> {
     let (authority, regime) = (filter.authority.as_deref(), filter.regime.as_deref());
     if listed > 0 || (authority.is_none() && regime.is_none()) {
         return Ok(None);
     }
-    let pairs = query::held_regimes(ledger)?;
+    let pairs = query::held_regimes(view)?;
     let authority_ok = |a: &str| authority.is_none_or(|x| x.eq_ignore_ascii_case(a));
     let regime_ok = |r: &str| regime.is_none_or(|x| x.eq_ignore_ascii_case(r));
     if pairs.iter().any(|(a, r)| authority_ok(a) && regime_ok(r)) {

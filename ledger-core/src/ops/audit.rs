@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::ledger::Ledger;
 use crate::merkle;
 use crate::seq::Seq;
+use crate::view::View;
 
 /// An event named by its position and hash, as checkpoints and bundles name their last event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -138,8 +139,8 @@ pub struct CheckpointOutput {
 }
 
 /// The checkpoint of the ledger now, signed by `key` when one is given.
-pub fn checkpoint(ledger: &Ledger, key: Option<&SignerKey>) -> Result<CheckpointOutput, Error> {
-    let (cp, note) = bundle::checkpoint(ledger, key)?;
+pub fn checkpoint(view: &View, key: Option<&SignerKey>) -> Result<CheckpointOutput, Error> {
+    let (cp, note) = bundle::checkpoint(view, key)?;
     Ok(CheckpointOutput {
         head: cp.head().map(|(seq, hash)| EventRef { seq, hash }),
         origin: cp.origin,
@@ -297,18 +298,15 @@ impl Proof {
 }
 
 /// The size a proof is for: `size`, or the whole ledger.
-fn size_or_head(ledger: &Ledger, size: Option<u64>) -> Result<u64, Error> {
-    match size {
-        Some(s) => Ok(s),
-        None => Ok(ledger.head()?.seq.size()),
-    }
+fn size_or_head(view: &View, size: Option<u64>) -> u64 {
+    size.unwrap_or(view.head().seq.size())
 }
 
 /// `prove SEQ`: the inclusion proof of event `seq` in the tree of `size` events (the whole ledger
 /// by default). A size or seq the ledger cannot prove is refused ([`Error::Refused`]); an event
 /// that is not there is [`Error::NotFound`]-like: `None`.
-pub fn prove_inclusion(ledger: &Ledger, seq: Seq, size: Option<u64>) -> Result<Option<InclusionProof>, Error> {
-    let size = size_or_head(ledger, size)?;
+pub fn prove_inclusion(view: &View, seq: Seq, size: Option<u64>) -> Result<Option<InclusionProof>, Error> {
+    let (ledger, size) = (view.ledger(), size_or_head(view, size));
     let path = ledger.inclusion_proof(seq, size)?;
     let Some(event) = ledger.event(seq)? else { return Ok(None) };
     Ok(Some(InclusionProof {
@@ -324,8 +322,8 @@ pub fn prove_inclusion(ledger: &Ledger, seq: Seq, size: Option<u64>) -> Result<O
 
 /// `prove --consistency OLD`: the consistency proof from the tree of `old` events to the tree of
 /// `size` (the whole ledger by default).
-pub fn prove_consistency(ledger: &Ledger, old: u64, size: Option<u64>) -> Result<ConsistencyProof, Error> {
-    let size = size_or_head(ledger, size)?;
+pub fn prove_consistency(view: &View, old: u64, size: Option<u64>) -> Result<ConsistencyProof, Error> {
+    let (ledger, size) = (view.ledger(), size_or_head(view, size));
     let path = ledger.consistency_proof(old, size)?;
     Ok(ConsistencyProof {
         ledger: ledger.name()?,

@@ -6,6 +6,7 @@
 //! front end shows the preview, asks, and then [`Preview::append`]s it (checked again against
 //! the head of that moment).
 
+use crate::view::View;
 use std::fmt;
 
 use schemars::JsonSchema;
@@ -191,7 +192,9 @@ pub fn preview(ledger: &Ledger, event: InputEvent, actor: &str, clock: &dyn Cloc
         InputEvent::Designation(_) | InputEvent::Retraction(_) => None,
     };
     let before = match (&key, effective) {
-        (Some(k), Some(at)) => ask::show(ledger, k, Point { at: At(at.micros()), as_of: AsOf::EVERYTHING })?,
+        (Some(k), Some(at)) => {
+            ask::show(&View::now(ledger)?, k, Point { at: At(at.micros()), as_of: AsOf::EVERYTHING })?
+        }
         _ => empty_show(),
     };
     let batch = [Numbered { line: 1, event }];
@@ -307,7 +310,7 @@ fn retracted(ledger: &Ledger, key: &Key, target: Seq, seq: Seq, now: Micros) -> 
         })
         .collect();
     let s = standing(&entries, When { at: now, as_of: AsOf::EVERYTHING.0 });
-    let record = Reader::new(ledger).record(&s)?;
+    let record = Reader::new(View::now(ledger)?).record(&s)?;
     let effective_of = |e: Option<&KeyEntry>| -> Result<Option<String>, Error> {
         let Some(e) = e else { return Ok(None) };
         let written = ledger.event(e.seq)?.and_then(|r| r.event.effective());
@@ -381,7 +384,7 @@ pub fn amendment(
     reason: String,
     note: Option<String>,
 ) -> Result<Amendment, OperateError> {
-    let base = ask::show(ledger, key, Point { at: At(effective.micros()), as_of: AsOf::EVERYTHING })?;
+    let base = ask::show(&View::now(ledger)?, key, Point { at: At(effective.micros()), as_of: AsOf::EVERYTHING })?;
     let record = base.record.filter(|_| base.status == Status::Active);
     let Some(record) = record else { return Err(OperateError::NotInForce { key: key.clone(), effective }) };
     let old = serde_json::to_value(&record).map_err(|e| Error::Internal(e.to_string()))?;

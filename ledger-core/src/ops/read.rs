@@ -9,6 +9,7 @@ use crate::event::RecordedEvent;
 use crate::ledger::Ledger;
 use crate::progress::Progress;
 use crate::seq::Seq;
+use crate::view::View;
 
 /// A ledger and its head: the answer of `ledger head`, and of `ledger init` (the genesis event).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -40,10 +41,13 @@ pub fn head(ledger: &Ledger) -> Result<HeadOutput> {
     HeadOutput::of(ledger)
 }
 
-/// `ledger log`: the recorded events from seq `from` on, at most `limit` of them. Each is
-/// written as [`RecordedEvent::to_value`] gives it (its members in canonical order), one a line.
-pub fn log(ledger: &Ledger, from: Seq, limit: Option<u64>) -> impl Iterator<Item = Result<RecordedEvent>> + '_ {
-    ledger.events(from).take(usize::try_from(limit.unwrap_or(u64::MAX)).unwrap_or(usize::MAX))
+/// `ledger log`: the recorded events from seq `from` on to the view's head, at most `limit` of
+/// them. Each is written as [`RecordedEvent::to_value`] gives it (its members in canonical
+/// order), one a line.
+pub fn log<'a>(view: &View<'a>, from: Seq, limit: Option<u64>) -> impl Iterator<Item = Result<RecordedEvent>> + 'a {
+    let to_head = view.head().seq.get().saturating_add(1).saturating_sub(from.get());
+    let n = limit.unwrap_or(u64::MAX).min(to_head);
+    view.ledger().events(from).take(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 pub use crate::verify::Failure as VerifyFailure;

@@ -310,12 +310,18 @@ impl<B: Backend> Store<B> {
 
     /// The index of one key, with its record (`None` if the key has no events).
     pub fn key_index(&self, key: &Key) -> Result<Option<KeyIndex>> {
+        let Some(mut index) = self.entries_of(key)? else { return Ok(None) };
+        index.record = self.record(key)?;
+        Ok(Some(index))
+    }
+
+    /// The index of one key without its record (`record` is `None`).
+    pub fn entries_of(&self, key: &Key) -> Result<Option<KeyIndex>> {
         let Some(v) = self.backend.get(&index_key(key))? else {
             return Ok(None);
         };
-        let mut index =
+        let index =
             decode_index(v.as_ref()).ok_or_else(|| self.damaged(&format!("the index of {key} is malformed")))?;
-        index.record = self.record(key)?;
         Ok(Some(index))
     }
 

@@ -389,7 +389,7 @@ fn spot_checks_on_a_100k_event_ledger() {
     }
     // The bundle of the whole ledger verifies in process too.
     let mut out = Vec::new();
-    bundle::export(&ledger, &mut out, None).expect("export");
+    bundle::export(&ledger_core::view::View::now(&ledger).expect("view"), &mut out, None).expect("export");
     let v = bundle::verify(&out[..], bundle::Checks::default()).expect("the bundle verifies");
     assert_eq!(v.events, 100_000);
 }

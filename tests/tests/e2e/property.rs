@@ -21,6 +21,7 @@ use ledger_core::projection::{Status, When};
 use ledger_core::query::{self, DiffChange, FieldChange, HistoryRow, SearchMatch, StateFilter};
 use ledger_core::seq::Seq;
 use ledger_core::time::{Effective, FixedClock, Micros, format_instant};
+use ledger_core::view::View;
 use ledger_core::{Error, Ledger, names, patch};
 use serde_json::{Map, Value, json};
 
@@ -812,7 +813,7 @@ impl Case<'_> {
             let filter = StateFilter { include_delisted, ..Default::default() };
             let listed = |s: &NaiveState| s.active() || (include_delisted && s.status == Status::Delisted);
             let want: Vec<(&Key, &NaiveState)> = states.iter().filter(|(_, s)| listed(s)).collect();
-            let out = answer(query::state(ledger, when, &filter), "state", &ctx);
+            let out = answer(query::state(&View::now(ledger).expect("view"), when, &filter), "state", &ctx);
             let got: Vec<Seen> = out
                 .designations
                 .iter()
@@ -841,7 +842,7 @@ impl Case<'_> {
                 .collect();
             assert_eq!(got_meta, expected_meta, "state rows' regime, kind and name, {ctx}");
             assert_eq!(out.count, want.len(), "state count, {ctx}");
-            let count = answer(query::count(ledger, when, &filter), "count", &ctx);
+            let count = answer(query::count(&View::now(ledger).expect("view"), when, &filter), "count", &ctx);
             assert_eq!(count.count, want.len(), "count (include_delisted {include_delisted}), {ctx}");
             if include_delisted {
                 tally.active_rows += want.iter().filter(|(_, s)| s.active()).count() as u64;
@@ -851,7 +852,7 @@ impl Case<'_> {
 
         // show, for every key.
         for (key, s) in &states {
-            let out = answer(query::show(ledger, key, when), "show", &ctx);
+            let out = answer(query::show(&View::now(ledger).expect("view"), key, when), "show", &ctx);
             let got = Seen {
                 key: out.key.clone(),
                 status: out.status,
@@ -865,7 +866,7 @@ impl Case<'_> {
 
         // history, for every key.
         for key in naive.keys.keys() {
-            let out = answer(query::history(ledger, key, as_of), "history", &ctx);
+            let out = answer(query::history(&View::now(ledger).expect("view"), key, as_of), "history", &ctx);
             let want = naive.history(key, as_of);
             assert_eq!(out.key, key.to_string());
             assert_eq!(out.events, want, "history {key}, {ctx}");
@@ -899,7 +900,7 @@ impl Case<'_> {
             }
         }
         let dctx = format!("from {} ({from}) to {} ({to}), {ctx}", format_instant(from), format_instant(to));
-        let out = answer(query::diff(ledger, from, to, as_of), "diff", &dctx);
+        let out = answer(query::diff(&View::now(ledger).expect("view"), from, to, as_of), "diff", &dctx);
         assert_eq!(out.designated, designated, "diff designated, {dctx}");
         assert_eq!(out.delisted, delisted, "diff delisted, {dctx}");
         assert_eq!(out.amended, amended, "diff amended, {dctx}");
@@ -938,7 +939,7 @@ impl Case<'_> {
                     }
                 }
             }
-            let out = answer(query::search(ledger, &q, when), "search", &ctx);
+            let out = answer(query::search(&View::now(ledger).expect("view"), &q, when), "search", &ctx);
             assert_eq!(out.matches, want, "search {q:?}, {ctx}");
             tally.search_matches += want.len() as u64;
         }
@@ -1034,9 +1035,9 @@ fn run_case(seed: u64, tally: &mut Tally) {
         .filter(|k| !naive.keys.contains_key(k))
         .collect();
     for key in &unknown {
-        let show = query::show(&ledger, key, head_when);
+        let show = query::show(&View::now(&ledger).expect("view"), key, head_when);
         assert!(matches!(show, Err(Error::NotFound { .. })), "seed {seed}: show {key}: {show:?}");
-        let history = query::history(&ledger, key, far_future());
+        let history = query::history(&View::now(&ledger).expect("view"), key, far_future());
         assert!(matches!(history, Err(Error::NotFound { .. })), "seed {seed}: history {key}: {history:?}");
     }
 

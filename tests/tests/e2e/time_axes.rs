@@ -5,6 +5,7 @@ use ledger_core::input::{Numbered, parse_value};
 use ledger_core::projection::{Status, When};
 use ledger_core::query;
 use ledger_core::time::{FixedClock, parse_query_time};
+use ledger_core::view::View;
 use ledger_core::{Ledger, event::Key};
 use serde_json::{Value, json};
 
@@ -206,24 +207,32 @@ fn both_axes() {
     for c in cases {
         let when = When { at: parse_query_time(c.at).expect("at"), as_of: parse_query_time(c.as_of).expect("as_of") };
         let key = Key::parse(&format!("UK/{}", c.key)).expect("key");
-        let shown = query::show(&ledger, &key, when).expect("show");
+        let shown = query::show(&View::now(&ledger).expect("view"), &key, when).expect("show");
         assert_eq!(shown.status, c.status, "{}: status", c.what);
         let names = shown.record.as_ref().map_or(0, |r| r.subject.names.len());
         let measures: Vec<&str> =
             shown.record.as_ref().map_or(vec![], |r| r.measures.iter().map(String::as_str).collect());
         assert_eq!((names, measures.as_slice()), (c.names, c.measures), "{}: record", c.what);
         // state agrees with show.
-        let listed = query::state(&ledger, when, &query::StateFilter { include_delisted: true, ..Default::default() })
-            .expect("state")
-            .designations
-            .into_iter()
-            .find(|r| r.key == key.to_string());
+        let listed = query::state(
+            &View::now(&ledger).expect("view"),
+            when,
+            &query::StateFilter { include_delisted: true, ..Default::default() },
+        )
+        .expect("state")
+        .designations
+        .into_iter()
+        .find(|r| r.key == key.to_string());
         assert_eq!(listed.map(|r| r.status).unwrap_or(Status::Absent), c.status, "{}: state", c.what);
     }
 
     // The history shows both axes, the retraction, and the backdated delisting.
-    let h = query::history(&ledger, &Key::parse("UK/K4").expect("key"), parse_query_time(now).expect("t"))
-        .expect("history");
+    let h = query::history(
+        &View::now(&ledger).expect("view"),
+        &Key::parse("UK/K4").expect("key"),
+        parse_query_time(now).expect("t"),
+    )
+    .expect("history");
     assert_eq!(
         h.events
             .iter()
@@ -231,21 +240,29 @@ fn both_axes() {
             .collect::<Vec<_>>(),
         vec![(3, None, None), (7, Some(8), None), (8, None, Some(7))]
     );
-    let h = query::history(&ledger, &Key::parse("UK/K3").expect("key"), parse_query_time(now).expect("t"))
-        .expect("history");
+    let h = query::history(
+        &View::now(&ledger).expect("view"),
+        &Key::parse("UK/K3").expect("key"),
+        parse_query_time(now).expect("t"),
+    )
+    .expect("history");
     let backdated: Vec<(u64, bool)> = h.events.iter().map(|r| (r.seq.get(), r.backdated)).collect();
     assert_eq!(
         backdated,
         vec![(2, false), (6, false), (9, false)],
         "a delisting effective after the designation is not backdated"
     );
-    let h1 = query::history(&ledger, &Key::parse("UK/K2").expect("key"), parse_query_time(now).expect("t"))
-        .expect("history");
+    let h1 = query::history(
+        &View::now(&ledger).expect("view"),
+        &Key::parse("UK/K2").expect("key"),
+        parse_query_time(now).expect("t"),
+    )
+    .expect("history");
     assert!(h1.events.iter().all(|r| !r.backdated));
 
     // diff over the first quarter as known now: K1 designated (backdated), K3 delisted and relisted.
     let d = query::diff(
-        &ledger,
+        &View::now(&ledger).expect("view"),
         parse_query_time("2025-01-05").expect("t"),
         parse_query_time("2025-03-31").expect("t"),
         parse_query_time(now).expect("t"),
@@ -257,7 +274,7 @@ fn both_axes() {
     assert!(d.amended.is_empty(), "the K4 amendment was retracted: {:?}", d.amended);
     // ... and as known on 5 March, before the retraction, K4 was amended.
     let d = query::diff(
-        &ledger,
+        &View::now(&ledger).expect("view"),
         parse_query_time("2025-01-05").expect("t"),
         parse_query_time("2025-03-31").expect("t"),
         parse_query_time("2025-03-05").expect("t"),

@@ -1,0 +1,46 @@
+//! The server's log: one JSON object a line on stderr, for a person tailing it or a collector
+//! reading it. Every line is one of these types.
+
+use serde::Serialize;
+
+/// A log line.
+#[derive(Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Line<'a> {
+    /// The server accepts requests.
+    Listening {
+        /// Where.
+        url: &'a str,
+        /// The ledger directory.
+        ledger: &'a str,
+        /// How many tokens the tokens file holds (0: no writes).
+        tokens: usize,
+        /// Whether questions need a token.
+        read_token: bool,
+    },
+    /// One request answered.
+    Request {
+        /// The method.
+        method: &'a str,
+        /// The path (without its query).
+        path: &'a str,
+        /// The status answered.
+        status: u16,
+        /// How long it took, in milliseconds.
+        ms: f64,
+    },
+    /// A streamed answer (a log, a bundle) failed half-way; the client saw a broken response.
+    StreamFailed {
+        /// Why.
+        detail: String,
+    },
+    /// SIGTERM or Ctrl-C: the requests in flight are being finished.
+    Shutdown,
+}
+
+/// Writes one log line to stderr.
+pub fn write(line: &Line) {
+    if let Ok(text) = serde_json::to_string(line) {
+        eprintln!("{text}");
+    }
+}
