@@ -50,9 +50,12 @@
     for (const [k, v] of Object.entries(params || {})) {
       if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
     }
+    const headers = { Accept: 'application/json' };
+    const token = storedToken();
+    if (token) headers.Authorization = 'Bearer ' + token;
     let response;
     try {
-      response = await fetch(url, { headers: { Accept: 'application/json' } });
+      response = await fetch(url, { headers });
     } catch (e) {
       throw new ApiError(0, 'unreachable', 'The ledger server did not answer (' + e.message + ').', null);
     }
@@ -71,7 +74,31 @@
     throw new ApiError(response.status, 'http', 'HTTP ' + response.status + ' ' + response.statusText + excerpt, null);
   }
 
+  // ---- a token, for a server that asks one for questions (`serve --read-token`) ----
+
+  function storedToken() {
+    try {
+      return window.sessionStorage.getItem('ledger-token') || '';
+    } catch (_) {
+      return '';
+    }
+  }
+
+  let retry = null; // the question a missing token stopped, asked again once one is given
+
+  function needToken(again) {
+    retry = again;
+    $('token-box').hidden = false;
+    $('token').focus();
+  }
+
   // ---- errors ----
+
+  // Shows a refusal; one for a missing or unknown token also asks for a token.
+  function refused(err, again) {
+    showError(err);
+    if (err.status === 401 || err.status === 403) needToken(again);
+  }
 
   function showError(err) {
     const box = clear($('error'));
@@ -139,9 +166,9 @@
         el('span', { text: ' re-checks every hash and link of the chain up to the head, the lifecycle rules and the index the answer was read from.' })),
     );
     list.append(el('li', { class: 'muted' },
-      'Run these with ', el('code', { text: '--ledger PATH' }), ' on the ledger (or a copy restored from ',
+      'Run these with ', el('code', { text: '--ledger PATH' }), ' on the ledger (or on a copy restored from ',
       el('code', { text: 'ledger export' }), ' with ', el('code', { text: 'ledger import-bundle' }),
-      '), or ask this server with ', el('code', { text: '--remote ' + window.location.origin }), '.'));
+      '); the first two can also ask this server: ', el('code', { text: '--remote ' + window.location.origin }), '.'));
   }
 
   let ticket = 0; // the latest question; answers to earlier ones are dropped
@@ -210,7 +237,7 @@
       } else {
         section.hidden = true;
         busy(section, false);
-        showError(err);
+        refused(err, () => search(q, at, asOf));
         return;
       }
     }
@@ -264,7 +291,7 @@
       } else {
         section.hidden = true;
         busy(section, false);
-        showError(show);
+        refused(show, () => showDesignation(key, at, asOf, focus));
         return;
       }
     }
@@ -467,7 +494,7 @@
       if (mine !== diffTicket) return;
       section.hidden = true;
       busy(section, false);
-      showError(err);
+      refused(err, diff);
       return;
     }
     if (mine !== diffTicket) return;
@@ -551,6 +578,22 @@
   $('diff-form').addEventListener('submit', (e) => {
     e.preventDefault();
     diff();
+  });
+  $('token-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const token = $('token').value.trim();
+    if (!token) return;
+    try {
+      window.sessionStorage.setItem('ledger-token', token);
+    } catch (_) {
+      // Storage refused (a private window): the token is lost with the page, nothing else.
+    }
+    $('token').value = '';
+    $('token-box').hidden = true;
+    hideError();
+    const again = retry;
+    retry = null;
+    if (again) again();
   });
   $('print-answer').addEventListener('click', () => printAnswer('answer'));
   $('print-diff').addEventListener('click', () => printAnswer('diff'));

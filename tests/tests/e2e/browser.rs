@@ -23,10 +23,10 @@ struct Server {
 }
 
 impl Server {
-    fn start(s: &Sandbox) -> Server {
+    fn start(s: &Sandbox, args: &[&str]) -> Server {
         let log = s.dir.path().join("serve.log");
         let mut child = s
-            .command(&["serve", "--listen", "127.0.0.1:0"])
+            .command(&[&["serve", "--listen", "127.0.0.1:0"], args].concat())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("the server's log file"))
@@ -80,7 +80,7 @@ fn driver() -> Chromedriver {
 fn open_page() -> (Chromedriver, Sandbox, Server, Session) {
     let driver = driver();
     let s = Sandbox::gim();
-    let server = Server::start(&s);
+    let server = Server::start(&s, &[]);
     let browser = driver.session(1280, 1000).unwrap_or_else(|e| panic!("a Chromium session: {e}"));
     browser.goto(&format!("{}/", server.url)).expect("open the page");
     (driver, s, server, browser)
@@ -147,7 +147,7 @@ fn a_reviewer_finds_seferovic_not_designated_on_21_october_and_active_from_the_2
     // The server holds the ledger's lock while it runs: ask the command line first.
     let (seq, hash) = s.head();
     let log = s.log();
-    let server = Server::start(&s);
+    let server = Server::start(&s, &[]);
     // A laptop's width; tall enough for the screenshot to hold the history too.
     let b = driver.session(1280, 1500).unwrap_or_else(|e| panic!("a Chromium session: {e}"));
     b.goto(&format!("{}/", server.url)).expect("open the page");
@@ -300,4 +300,38 @@ fn the_page_shows_unknown_keys_refusals_and_a_diff_readably() {
     assert!(designated.contains("UK/GIM0047") && designated.contains("Nusret SEFEROVIC"), "{designated:?}");
     let head = text_of(&b, "diff-head");
     assert!(head.contains("seq 38"), "{head:?}");
+}
+
+#[test]
+fn a_server_that_asks_a_token_for_questions_gets_one_from_the_page() {
+    let driver = driver();
+    let s = Sandbox::gim();
+    let tokens = s.dir.path().join("tokens.txt");
+    let made = s.run(&["token", "reviewer", "--role", "reader", "--add", tokens.to_str().expect("utf-8")]).expect(0);
+    let token = made.stdout.lines().next().expect("the token").trim().to_owned();
+    let server = Server::start(&s, &["--tokens", tokens.to_str().expect("utf-8"), "--read-token"]);
+    let b = driver.session(1280, 1000).unwrap_or_else(|e| panic!("a Chromium session: {e}"));
+    b.goto(&format!("{}/", server.url)).expect("open the page");
+
+    type_into(&b, "query", &format!("UK/GIM0047{ENTER}"));
+    let shown =
+        |b: &Session, id: &str| -> Result<bool, String> { b.displayed(&b.find(&format!("[data-testid={id}]"))?) };
+    b.wait_for("the question for a token", WAIT, |b| Ok(shown(b, "token")?.then_some(())))
+        .unwrap_or_else(|e| fail(&b, &server, e));
+    let error = text_of(&b, "error");
+    assert!(error.contains("a bearer token is needed") && error.contains("401"), "{error:?}");
+    assert_eq!(b.execute("return document.activeElement.id", &[]).expect("focus"), json!("token"));
+
+    // A wrong token is refused in turn; the right one answers the question that was stopped.
+    type_into(&b, "token", &format!("ldg_not-a-token{ENTER}"));
+    b.wait_for("the wrong token refused", WAIT, |b| {
+        let refused =
+            shown(b, "token")? && b.text(&b.find("[data-testid=error]")?)?.contains("not one this server knows");
+        Ok(refused.then_some(()))
+    })
+    .unwrap_or_else(|e| fail(&b, &server, e));
+    type_into(&b, "token", &token);
+    b.click(&testid(&b, "token-submit")).expect("use the token");
+    assert_eq!(answer_at(&b, &server, "UK/GIM0047", ""), "active");
+    assert!(!shown(&b, "token").expect("displayed"), "the token's question is gone once answered");
 }
