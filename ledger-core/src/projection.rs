@@ -146,7 +146,12 @@ impl<'a> Reader<'a> {
         if standing.status == Status::Absent || !index.latest_at(when.at, when.as_of) {
             return Ok(None);
         }
-        self.view.record(key)
+        match &index.record {
+            // Read with the index, by a reader that checks the head did not move meanwhile
+            // ([`View::records_in`]).
+            Some(record) => Ok(Some(record.clone())),
+            None => self.view.record(key),
+        }
     }
 
     /// The record of a key at `when`: the stored record when it is the answer, else folded from

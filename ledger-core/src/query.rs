@@ -317,17 +317,36 @@ fn project(reader: &mut Reader, key: &Key, index: &KeyIndex, when: When) -> Resu
 }
 
 /// Runs `visit` over every key of the index at the view's head, on every core, and gathers
-/// what it returns, in key order.
+/// what it returns, in key order. With `records`, each key's stored record comes with its index
+/// (read beside it, the fast way) when no batch lands during the reading; when one does, the
+/// reading is done again with the records read key by key, as [`View::record`] checks them.
 fn par_keys<T: Send>(
     view: &View,
+    records: bool,
     visit: impl Fn(&mut Reader, Key, KeyIndex) -> Result<Option<T>> + Sync,
+) -> Result<Vec<T>> {
+    if records && view.is_current()? {
+        let all = par_ranges(view, true, &visit)?;
+        if view.is_current()? {
+            return Ok(all);
+        }
+    }
+    par_ranges(view, false, &visit)
+}
+
+fn par_ranges<T: Send>(
+    view: &View,
+    records: bool,
+    visit: &(impl Fn(&mut Reader, Key, KeyIndex) -> Result<Option<T>> + Sync),
 ) -> Result<Vec<T>> {
     let parts = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
     let ranges = view.key_ranges(parts)?;
     let run = |range: &KeyRange| -> Result<Vec<T>> {
         let mut reader = Reader::new(*view);
         let mut out = Vec::new();
-        for item in view.entries_in(range) {
+        let items: Box<dyn Iterator<Item = Result<(Key, KeyIndex)>>> =
+            if records { Box::new(view.records_in(range)) } else { Box::new(view.entries_in(range)) };
+        for item in items {
             let (key, index) = item?;
             out.extend(visit(&mut reader, key, index)?);
         }
@@ -348,7 +367,7 @@ fn par_keys<T: Send>(
 
 /// Counts the designations in force (index only: no event is read).
 pub fn count(view: &View, when: When, filter: &StateFilter) -> Result<CountOutput> {
-    let listed = par_keys(view, |_, key, index| {
+    let listed = par_keys(view, false, |_, key, index| {
         Ok((filter.admits(&key, &index) && filter.lists(standing(&index.entries, when).status)).then_some(()))
     })?;
     Ok(CountOutput {
@@ -393,7 +412,7 @@ fn state_row(
 
 /// The designations in force, with their records.
 pub fn state(view: &View, when: When, filter: &StateFilter) -> Result<StateOutput> {
-    let rows = par_keys(view, |reader, key, index| state_row(reader, key, index, when, filter))?;
+    let rows = par_keys(view, true, |reader, key, index| state_row(reader, key, index, when, filter))?;
     Ok(StateOutput {
         head: view.head(),
         at: format_instant(when.at),
@@ -668,7 +687,7 @@ pub fn search(view: &View, query: &str, when: When) -> Result<SearchOutput> {
     let tokens = names::tokens(query);
     let mut matches = Vec::new();
     if !tokens.is_empty() {
-        let found = par_keys(view, |reader, key, index| {
+        let found = par_keys(view, true, |reader, key, index| {
             let s = standing(&index.entries, when);
             if s.status == Status::Absent {
                 return Ok(None);

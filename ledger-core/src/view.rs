@@ -7,8 +7,9 @@
 //! stood then ([`KeyIndex::pin`]: the events after the head left out, which makes the pinned
 //! index a function of the head alone). The key's stored record (the fold of all its events) is
 //! used only when it is known to be the record at the head: it is read first, and the index
-//! read after it holds nothing beyond the head. Otherwise the record is folded from the
-//! episode's events, which are immutable.
+//! read after it holds nothing beyond the head; or, read beside the index over a range of keys,
+//! when the store's head was the view's before and after the whole reading. Otherwise the
+//! record is folded from the episode's events, which are immutable.
 //!
 //! The head pinned is the last durable one: the store's head for a process that holds the
 //! ledger alone, or, in a server, the head of the last acknowledged append, so that no answer
@@ -83,6 +84,20 @@ impl<'a> View<'a> {
             }
             Err(e) => Some(Err(e)),
         })
+    }
+
+    /// Whether the store's head is the view's: no batch landed after it. Between two such
+    /// readings no batch was applied at all (every batch moves the store's head, and a read
+    /// never sees half of one), so everything read between them is the ledger at the head.
+    pub fn is_current(&self) -> Result<bool> {
+        Ok(self.ledger.store().head()? == Some(self.head))
+    }
+
+    /// The keys of one range of the index with their stored records, read side by side: faster
+    /// than [`View::record`] key by key, and right only if [`View::is_current`] holds both
+    /// before and after the reading, which the caller checks.
+    pub fn records_in(&self, range: &KeyRange) -> impl Iterator<Item = Result<(Key, KeyIndex)>> + '_ {
+        self.ledger.store().keys_in(range)
     }
 
     /// Every key of the index at the head, without records.
