@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod webdriver;
+
 /// The instant `LEDGER_CLOCK` fixes for every command the tests run but `import`.
 pub const CLOCK: &str = "2026-01-15T09:00:00Z";
 

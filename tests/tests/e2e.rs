@@ -6,6 +6,7 @@ mod e2e {
     mod audit_schemas;
     mod bad_input;
     mod bench;
+    mod browser;
     mod cautions;
     mod concurrency;
     mod crash;
