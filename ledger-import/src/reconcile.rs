@@ -136,7 +136,7 @@ pub struct ImportPlan {
 }
 
 /// Counts of an import plan.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Designations listed in the file.
     pub listed: usize,
