@@ -23,6 +23,7 @@ mod e2e {
     mod progress;
     mod property;
     mod queries;
+    mod remote;
     mod schemas;
     mod tamper;
     mod time_axes;
