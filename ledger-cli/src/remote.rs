@@ -64,6 +64,7 @@ impl Remote {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
+            .timeout_connect(Some(std::time::Duration::from_secs(10)))
             .user_agent(concat!("ledger/", env!("CARGO_PKG_VERSION")))
             .build();
         let token = token.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
@@ -79,28 +80,34 @@ impl Remote {
         format!("{}{path}", self.base)
     }
 
-    fn unreachable(&self, e: ureq::Error) -> Failure {
+    /// A request that got no answer: exit 69 when the server could not be reached at all (so
+    /// nothing was asked of it), else 74; a write then may or may not have been made.
+    fn unanswered(&self, e: ureq::Error, write: bool) -> Failure {
         let reach = matches!(
             &e,
             ureq::Error::ConnectionFailed
                 | ureq::Error::HostNotFound
                 | ureq::Error::BadUri(_)
-                | ureq::Error::Timeout(_)
+                | ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)
         ) || matches!(&e, ureq::Error::Io(io) if matches!(
             io.kind(),
             io::ErrorKind::ConnectionRefused
-                | io::ErrorKind::ConnectionReset
-                | io::ErrorKind::ConnectionAborted
-                | io::ErrorKind::NotConnected
                 | io::ErrorKind::AddrNotAvailable
                 | io::ErrorKind::HostUnreachable
                 | io::ErrorKind::NetworkUnreachable
-                | io::ErrorKind::TimedOut
         ));
         if reach {
             Failure::new(exit::UNAVAILABLE, format!("cannot reach the server at {}: {e}", self.base))
+        } else if write {
+            Failure::new(
+                exit::IO,
+                format!(
+                    "the server at {} did not answer ({e}): the batch may or may not have been written; `ledger --remote {} head` shows the head",
+                    self.base, self.base
+                ),
+            )
         } else {
-            Failure::new(exit::IO, format!("the server at {}: {e}", self.base))
+            Failure::new(exit::IO, format!("the server at {} did not answer: {e}", self.base))
         }
     }
 
@@ -127,7 +134,7 @@ impl Remote {
                 r.content_type("application/octet-stream").send(bytes)
             }
         };
-        response.map_err(|e| self.unreachable(e))
+        response.map_err(|e| self.unanswered(e, body.is_some()))
     }
 
     /// `GET path?query`: the answer, or for a 404 that carries one, the answer and the message.
