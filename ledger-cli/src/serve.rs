@@ -23,6 +23,17 @@ pub fn serving(path: &Path) -> Option<String> {
     (url.starts_with("http://") && url.len() < 200 && url.chars().all(|c| c.is_ascii_graphic())).then(|| url.to_owned())
 }
 
+/// The log line saying that the server listens (its members in the order of a JSON object's
+/// keys, sorted).
+#[derive(serde::Serialize)]
+struct Listening<'a> {
+    event: &'static str,
+    ledger: String,
+    read_token: bool,
+    tokens: usize,
+    url: &'a str,
+}
+
 /// What `ledger serve` was asked for.
 pub struct Options<'a> {
     /// `--listen`.
@@ -76,13 +87,14 @@ pub fn run(cli: &Cli, out: &mut impl Write, opts: &Options) -> Result<u8, Failur
         let _ = std::fs::write(&marker, format!("{url}\n"));
         eprintln!(
             "{}",
-            serde_json::json!({
-                "event": "listening",
-                "url": url,
-                "ledger": cli.ledger.display().to_string(),
-                "tokens": writers,
-                "read_token": opts.read_token,
+            serde_json::to_string(&Listening {
+                event: "listening",
+                ledger: cli.ledger.display().to_string(),
+                read_token: opts.read_token,
+                tokens: writers,
+                url: &url,
             })
+            .unwrap_or_default()
         );
     });
     let _ = std::fs::remove_file(&marker);
