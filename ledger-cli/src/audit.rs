@@ -1,13 +1,13 @@
 //! The auditor's toolkit: keys, checkpoints, proofs and bundles.
 
-use std::io::{BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 use ledger_core::bundle::{self, Checks};
 use ledger_core::checkpoint::{SignerKey, VerifierKey};
 use ledger_core::ops::audit::{
-    self as ops, Anchor, AuditError, BundleCheck, CheckpointCheck, ExportOutput, Proof, ProofAnchors, Remedy,
-    RestoreOutput,
+    self as ops, Anchor, AuditError, BundleCheck, CheckpointCheck, CheckpointOutput, ExportOutput, Proof, ProofAnchors,
+    Remedy, RestoreOutput,
 };
 use ledger_core::progress::Progress;
 use ledger_core::seq::Seq;
@@ -15,6 +15,7 @@ use ledger_core::view::View;
 use ledger_core::{Error, Ledger};
 
 use crate::cli::Format;
+use crate::remote::Remote;
 use crate::{Failure, exit, progress};
 
 fn read_text(path: &Path) -> Result<String, Failure> {
@@ -108,9 +109,32 @@ fn anchor(path: &Path) -> Result<Anchor, Failure> {
 pub fn checkpoint(ledger: &Ledger, out: &mut impl Write, format: Format, sign: Option<&Path>) -> Result<u8, Failure> {
     crate::queries::no_csv(format, "checkpoint")?;
     let key = sign.map(signer).transpose()?;
-    let cp = ops::checkpoint(&View::now(ledger)?, key.as_ref())?;
+    print_checkpoint(out, format, &ops::checkpoint(&View::now(ledger)?, key.as_ref())?)
+}
+
+/// `ledger --remote URL checkpoint`: the server's checkpoint, signed with the server's key if it
+/// was started with one.
+pub fn checkpoint_remote(r: &Remote, out: &mut impl Write, format: Format, sign: Option<&Path>) -> Result<u8, Failure> {
+    crate::queries::no_csv(format, "checkpoint")?;
+    if sign.is_some() {
+        return Err(server_signs("checkpoint"));
+    }
+    print_checkpoint(out, format, &r.checkpoint()?)
+}
+
+/// `--sign` with `--remote`: refused.
+fn server_signs(command: &str) -> Failure {
+    Failure::new(
+        exit::USAGE,
+        format!(
+            "`ledger {command} --sign` signs with a local key; through --remote, the server signs with the key it was started with (`ledger serve --sign KEYFILE`): leave --sign out"
+        ),
+    )
+}
+
+fn print_checkpoint(out: &mut impl Write, format: Format, cp: &CheckpointOutput) -> Result<u8, Failure> {
     match format {
-        Format::Json => json(out, &cp)?,
+        Format::Json => json(out, cp)?,
         Format::Table | Format::Csv => write!(out, "{}", cp.note)?,
     }
     Ok(exit::OK)
@@ -158,7 +182,12 @@ pub fn prove(
         }
         (None, None) => return Err(Failure::new(exit::USAGE, "give an event SEQ or --consistency OLD_SIZE")),
     };
-    json(out, &proof)?;
+    print_proof(out, &proof)
+}
+
+/// Prints a proof (JSON, whatever the format: it is a file for `verify-proof`).
+pub fn print_proof(out: &mut impl Write, proof: &Proof) -> Result<u8, Failure> {
+    json(out, proof)?;
     Ok(exit::OK)
 }
 
@@ -208,6 +237,13 @@ pub fn verify_proof(
     Ok(exit::OK)
 }
 
+/// What an export wrote: the bundle's checkpoint.
+struct Exported {
+    size: u64,
+    root: ledger_core::hash::Hash,
+    signed: bool,
+}
+
 /// `ledger export`.
 pub fn export(
     ledger: &Ledger,
@@ -219,8 +255,64 @@ pub fn export(
     let key = sign.map(signer).transpose()?;
     let bar = progress::Bar::new();
     bar.phase("exporting events", Some(ledger.head()?.seq.size()));
+    let view = View::now(ledger)?;
+    write_bundle(out, format, file, &bar, |w| {
+        let cp = bundle::export(&view, &mut bar.line_writer(w), key.as_ref())?;
+        Ok(Exported { size: cp.size, root: cp.root, signed: key.is_some() })
+    })
+}
+
+/// `ledger --remote URL export`: the server's bundle, written as it streams in.
+pub fn export_remote(
+    r: &Remote,
+    out: &mut impl Write,
+    format: Format,
+    file: &Path,
+    sign: Option<&Path>,
+) -> Result<u8, Failure> {
+    if sign.is_some() {
+        return Err(server_signs("export"));
+    }
+    let bar = progress::Bar::new();
+    bar.bytes(&format!("exporting from {}", r.url()), None);
+    let mut input = BufReader::with_capacity(1 << 16, bar.reader(r.export()?));
+    write_bundle(out, format, file, &bar, |w| {
+        let broken = |e: std::io::Error| Failure::new(exit::IO, format!("reading the bundle from {}: {e}", r.url()));
+        let (mut line, mut last) = (Vec::new(), Vec::new());
+        loop {
+            line.clear();
+            if input.read_until(b'\n', &mut line).map_err(broken)? == 0 {
+                break;
+            }
+            w.write_all(&line)?;
+            std::mem::swap(&mut line, &mut last);
+        }
+        // The last line is the bundle's checkpoint: `{"checkpoint": NOTE}`.
+        let note = serde_json::from_slice::<serde_json::Value>(&last)
+            .ok()
+            .and_then(|v| v.get("checkpoint").and_then(|n| n.as_str()).map(str::to_owned));
+        let parsed = note.as_deref().map(ledger_core::checkpoint::Checkpoint::parse);
+        match parsed {
+            Some(Ok((cp, signatures))) => Ok(Exported { size: cp.size, root: cp.root, signed: !signatures.is_empty() }),
+            _ => Err(Failure::new(
+                exit::IO,
+                format!("the bundle from {} does not end with its checkpoint: it was cut short", r.url()),
+            )),
+        }
+    })
+}
+
+/// Writes a bundle to `file` (or standard output for `-`) with `write`, then says what was
+/// exported. A file appears whole or not at all.
+fn write_bundle(
+    out: &mut impl Write,
+    format: Format,
+    file: &Path,
+    bar: &progress::Bar,
+    write: impl FnOnce(&mut dyn Write) -> Result<Exported, Failure>,
+) -> Result<u8, Failure> {
     if file.as_os_str() == "-" {
-        bundle::export(&View::now(ledger)?, &mut bar.line_writer(&mut *out), key.as_ref())?;
+        write(out)?;
         return Ok(exit::OK);
     }
     check_export_target(file)?;
@@ -242,7 +334,7 @@ pub fn export(
         .open(&tmp)
         .map_err(|e| Failure::new(exit::IO, format!("cannot create {}: {e}", tmp.display())))?;
     let mut w = std::io::BufWriter::new(f);
-    let cp = bundle::export(&View::now(ledger)?, &mut bar.line_writer(&mut w), key.as_ref())?;
+    let cp = write(&mut w)?;
     let f = w.into_inner().map_err(|e| Failure::new(exit::IO, format!("writing {}: {e}", file.display())))?;
     f.sync_all()?;
     // The bundle appears whole or not at all.
@@ -251,7 +343,7 @@ pub fn export(
     match format {
         Format::Json => json(
             out,
-            &ExportOutput { file: file.display().to_string(), size: cp.size, root: cp.root, signed: key.is_some() },
+            &ExportOutput { file: file.display().to_string(), size: cp.size, root: cp.root, signed: cp.signed },
         )?,
         _ => writeln!(
             out,
@@ -259,7 +351,7 @@ pub fn export(
             cp.size,
             file.display(),
             cp.root,
-            if key.is_some() { ", signed" } else { "" }
+            if cp.signed { ", signed" } else { "" }
         )?,
     }
     Ok(exit::OK)

@@ -35,7 +35,8 @@ pub struct Cli {
     pub quiet: bool,
 
     /// Ask a running `ledger serve` at this URL instead of opening the ledger (questions,
-    /// append, import, head, log, checkpoint, prove, export).
+    /// append, import, head, log, checkpoint, prove, export), for the same output. Plain
+    /// http://HOST:PORT: reach an https server through a local TLS proxy.
     #[arg(long, global = true, env = "LEDGER_REMOTE", value_name = "URL")]
     pub remote: Option<String>,
 

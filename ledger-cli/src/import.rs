@@ -15,6 +15,7 @@ use ledger_import::{Format as ImportFormat, ListFile, Parsed, ReadError};
 use crate::cli::Format;
 use crate::output::{self, Table};
 use crate::progress;
+use crate::remote::Remote;
 use crate::{Failure, exit};
 
 /// What to import and how.
@@ -65,13 +66,53 @@ pub fn run(
         crate::committed(head);
     }
     bar.done();
+    print(out, format, &output)
+}
 
+/// `ledger --remote URL import`: the list file sent to the server, which reads, reconciles and
+/// appends it (as the token's holder). A list of several files (ofac-csv) is refused by the
+/// server: one request body carries one file.
+pub fn run_remote(r: &Remote, out: &mut impl Write, format: Format, req: &Request) -> Result<u8, Failure> {
+    let bar = progress::Bar::new();
+    let (name, body) = if req.list.is_several_files() {
+        let names: Vec<String> = req.files.iter().map(|p| p.display().to_string()).collect();
+        (names.join(" "), Vec::new())
+    } else {
+        let mut files = read_one(req.list, req, &bar)?;
+        let file = files.pop().ok_or_else(|| usage("no list file was given".into()))?;
+        (file.name, file.bytes)
+    };
+    let limit = |l: DelistLimit| match l {
+        DelistLimit::Count(n) => n.to_string(),
+        DelistLimit::Percent(p) => format!("{p}%"),
+    };
+    let flag = |b: bool| if b { "true".to_owned() } else { String::new() };
+    let query = vec![
+        ("name", name.clone()),
+        ("published", req.published.map(|d| d.to_string()).unwrap_or_default()),
+        ("dry_run", flag(req.dry_run)),
+        ("max_delist", limit(req.max_delist)),
+        ("max_amend", limit(req.max_amend)),
+        ("allow_older", flag(req.allow_older)),
+        ("override_manual", flag(req.override_manual)),
+    ];
+    bar.phase(&format!("importing {name} at {}", r.url()), None);
+    let output: ImportOutput = r.post(&format!("/v1/import/{}", req.list.name()), &query, &body)?;
+    if let Some(head) = &output.head {
+        crate::committed(head);
+    }
+    bar.done();
+    print(out, format, &output)
+}
+
+/// Prints the answer of an import.
+fn print(out: &mut impl Write, format: Format, answer: &ImportOutput) -> Result<u8, Failure> {
     match format {
         Format::Json => {
-            let v = serde_json::to_value(&output).map_err(|e| Failure::new(exit::INTERNAL, e.to_string()))?;
+            let v = serde_json::to_value(answer).map_err(|e| Failure::new(exit::INTERNAL, e.to_string()))?;
             output::write_json(out, &v)?;
         }
-        Format::Table | Format::Csv => write_text(out, format, &output)?,
+        Format::Table | Format::Csv => write_text(out, format, answer)?,
     }
     Ok(exit::OK)
 }
@@ -120,17 +161,25 @@ fn write_text(out: &mut impl Write, format: Format, output: &ImportOutput) -> Re
 
 /// A list the reconciliation refuses, with how to lift the limit it met.
 fn refused(name: &str, e: PlanError) -> Failure {
-    let hint = match e {
-        PlanError::Ledger(e) => return e.into(),
-        PlanError::Older { .. } => "; pass --allow-older to import it anyway",
-        PlanError::TooManyDelistings { .. } => " Check the file, or raise the limit with --max-delist",
-        PlanError::TooManyAmendments { .. } => " Check the file and a --dry-run, or raise the limit with --max-amend",
-        PlanError::HandEntered { .. } => {
+    if let PlanError::Ledger(e) = e {
+        return e.into();
+    }
+    let hint = plan_hint(e.code());
+    Failure::new(exit::DATA, format!("{name}: {e}{hint}\n  nothing was written"))
+}
+
+/// How to lift the limit a refused list met (by [`PlanError::code`], which is also the server's
+/// error code), in the command line's flags.
+pub fn plan_hint(code: &str) -> &'static str {
+    match code {
+        "older" => "; pass --allow-older to import it anyway",
+        "too_many_delistings" => " Check the file, or raise the limit with --max-delist",
+        "too_many_amendments" => " Check the file and a --dry-run, or raise the limit with --max-amend",
+        "hand_entered" => {
             "\n  the list is the authority's word: to let its values win over those entered by hand, import it again with --override-manual"
         }
         _ => "",
-    };
-    Failure::new(exit::DATA, format!("{name}: {e}{hint}\n  nothing was written"))
+    }
 }
 
 fn usage(msg: String) -> Failure {

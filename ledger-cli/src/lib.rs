@@ -1,15 +1,17 @@
 //! The `ledger` command: a thin layer over `ledger-core` that parses arguments, formats output
 //! and maps errors to exit codes. `main` returns an [`ExitCode`] so that everything is flushed.
 
-use std::io::{self, BufReader, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::FromArgMatches;
 use ledger_core::chain::Head;
+use ledger_core::event::RecordedEvent;
 use ledger_core::ops::read::{self, HeadOutput};
 use ledger_core::ops::{ask, write};
+use ledger_core::progress::Progress;
 use ledger_core::query::StateFilter;
 use ledger_core::seq::Seq;
 use ledger_core::time::{AsOf, At, Clock, FixedClock, Point, SystemClock};
@@ -24,10 +26,12 @@ pub mod operate;
 pub mod output;
 pub mod progress;
 pub mod queries;
+pub mod remote;
 pub mod serve;
 
 use cli::{Cli, Command, Format};
 use output::Table;
+use remote::Remote;
 
 /// Exit codes (sysexits-style, as the design fixes them).
 pub mod exit {
@@ -44,6 +48,8 @@ pub mod exit {
     pub const DATA: u8 = 65;
     /// No ledger at that path.
     pub const NO_LEDGER: u8 = 66;
+    /// The server `--remote` names cannot be reached.
+    pub const UNAVAILABLE: u8 = 69;
     /// Internal error (a bug).
     pub const INTERNAL: u8 = 70;
     /// I/O error.
@@ -52,6 +58,8 @@ pub mod exit {
     pub const DAMAGED: u8 = 76;
     /// The ledger is in use by another process.
     pub const LOCKED: u8 = 75;
+    /// The server `--remote` names refused the token given, or the lack of one.
+    pub const NOPERM: u8 = 77;
     /// The batch was written and is durable, but what should have followed failed (printing the
     /// acknowledgement, recording the acknowledged head): it is in the ledger.
     pub const WRITTEN: u8 = 3;
@@ -220,16 +228,59 @@ fn operator<W: Write>(
 
 /// Opens the ledger and asks a question of it at its head, at the point `at`/`as_of` (the axes
 /// not given are "now", [`ledger_core::ops::ask::point`]).
-fn ask_at(
+fn ask_at<T>(
     cli: &Cli,
     at: Option<At>,
     as_of: Option<AsOf>,
-    question: impl FnOnce(&View, Point) -> Result<u8, Failure>,
-) -> Result<u8, Failure> {
+    question: impl FnOnce(&View, Point) -> Result<T, Failure>,
+) -> Result<T, Failure> {
     let ledger = open(cli)?;
     let view = View::now(&ledger)?;
     let point = ask::point(&view, clock()?.now(), at, as_of);
     question(&view, point)
+}
+
+/// The server `--remote` (or `LEDGER_REMOTE`) names, if one is named.
+fn server(cli: &Cli) -> Result<Option<Remote>, Failure> {
+    cli.remote.as_deref().filter(|u| !u.trim().is_empty()).map(|url| Remote::new(url, cli.token.as_deref())).transpose()
+}
+
+/// Why a command does not run through `--remote`, if it does not.
+fn local_only(command: &Command) -> Option<String> {
+    let name = match command {
+        Command::Init { .. } => "init",
+        Command::Verify { .. } => "verify",
+        Command::ImportBundle { .. } => "import-bundle",
+        Command::Designate(_) => "designate",
+        Command::Amend(_) => "amend",
+        Command::Delist(_) => "delist",
+        Command::Retract(_) => "retract",
+        Command::Keygen { .. } => {
+            return Some(
+                "`ledger keygen` makes a key file here; a server signs with the key it was started with (`ledger serve --sign KEYFILE`): run keygen without --remote (unset LEDGER_REMOTE)".into(),
+            );
+        }
+        Command::Serve { .. } => {
+            return Some(
+                "`ledger serve` serves the ledger at --ledger PATH itself: run it without --remote (unset LEDGER_REMOTE)".into(),
+            );
+        }
+        Command::Token { .. } => {
+            return Some(
+                "`ledger token` makes a line for the tokens file of the machine running `ledger serve`: run it there, without --remote (unset LEDGER_REMOTE)".into(),
+            );
+        }
+        _ => return None,
+    };
+    let hint = match command {
+        Command::Designate(_) | Command::Amend(_) | Command::Delist(_) | Command::Retract(_) => {
+            "; through a server, send the event as a line of JSON with `ledger --remote URL append FILE`"
+        }
+        _ => "",
+    };
+    Some(format!(
+        "`ledger {name}` works on a local ledger (--ledger PATH), not through --remote: run it without --remote (unset LEDGER_REMOTE) where the ledger is{hint}"
+    ))
 }
 
 pub(crate) fn open(cli: &Cli) -> Result<Ledger, Failure> {
@@ -272,6 +323,13 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
     {
         eprintln!("ledger: {note}");
     }
+    let remote = server(cli)?;
+    if remote.is_some()
+        && let Some(why) = local_only(&cli.command)
+    {
+        return Err(Failure::new(exit::USAGE, why));
+    }
+    let remote = remote.as_ref();
     let stdout = io::stdout();
     // Buffered: a large answer (`state --format json` of 100k designations) is written in big
     // chunks, not one write(2) per line. Flushed below, and before any question is asked.
@@ -283,16 +341,26 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             report_head(&mut out, cli.format, "created", &created)?;
             exit::OK
         }
-        Command::Append { file, init, yes } => append(cli, &mut out, file, *init, *yes)?,
-        Command::Log { from, limit } => log(cli, &mut out, *from, *limit)?,
+        Command::Append { file, init, yes } => append(cli, remote, &mut out, file, *init, *yes)?,
+        Command::Log { from, limit } => log(cli, remote, &mut out, *from, *limit)?,
         Command::Head => {
-            report_head(&mut out, cli.format, "head", &read::head(&open(cli)?)?)?;
+            let head = match remote {
+                Some(r) => r.head()?,
+                None => read::head(&open(cli)?)?,
+            };
+            report_head(&mut out, cli.format, "head", &head)?;
             exit::OK
         }
         Command::Verify { checkpoint, key } => verify(cli, &mut out, checkpoint.as_deref(), key.as_deref())?,
         Command::Keygen { out: file, name } => audit::keygen(&mut out, file, name)?,
-        Command::Checkpoint { sign } => audit::checkpoint(&open(cli)?, &mut out, cli.format, sign.as_deref())?,
-        Command::Prove { seq, size, consistency } => audit::prove(&open(cli)?, &mut out, *seq, *size, *consistency)?,
+        Command::Checkpoint { sign } => match remote {
+            Some(r) => audit::checkpoint_remote(r, &mut out, cli.format, sign.as_deref())?,
+            None => audit::checkpoint(&open(cli)?, &mut out, cli.format, sign.as_deref())?,
+        },
+        Command::Prove { seq, size, consistency } => match remote {
+            Some(r) => audit::print_proof(&mut out, &r.prove(*seq, *size, *consistency)?)?,
+            None => audit::prove(&open(cli)?, &mut out, *seq, *size, *consistency)?,
+        },
         Command::VerifyProof { proof, checkpoint, old_checkpoint, key } => audit::verify_proof(
             &mut out,
             cli.format,
@@ -301,7 +369,10 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             old_checkpoint.as_deref(),
             key.as_deref(),
         )?,
-        Command::Export { file, sign } => audit::export(&open(cli)?, &mut out, cli.format, file, sign.as_deref())?,
+        Command::Export { file, sign } => match remote {
+            Some(r) => audit::export_remote(r, &mut out, cli.format, file, sign.as_deref())?,
+            None => audit::export(&open(cli)?, &mut out, cli.format, file, sign.as_deref())?,
+        },
         Command::VerifyBundle { file, checkpoint, key } => {
             audit::verify_bundle(&mut out, cli.format, file, checkpoint.as_deref(), key.as_deref())?
         }
@@ -335,7 +406,6 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             exit::OK
         }
         Command::Import { list, files, published, dry_run, max_delist, max_amend, allow_older, override_manual } => {
-            let ledger = open(cli)?;
             let req = import::Request {
                 list: *list,
                 files,
@@ -346,21 +416,26 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
                 allow_older: *allow_older,
                 override_manual: *override_manual,
             };
-            import::run(&ledger, &mut out, cli.format, &actor(cli), clock()?.as_ref(), &req)?
+            match remote {
+                Some(r) => import::run_remote(r, &mut out, cli.format, &req)?,
+                None => import::run(&open(cli)?, &mut out, cli.format, &actor(cli), clock()?.as_ref(), &req)?,
+            }
         }
         Command::State { .. }
         | Command::Show { .. }
         | Command::History { .. }
         | Command::Diff { .. }
-        | Command::Search { .. } => question(cli, &mut out)?,
+        | Command::Search { .. } => question(cli, remote, &mut out)?,
     };
     out.flush()?;
     Ok(code)
 }
 
-/// The point-in-time questions: state, show, history, diff and search.
-fn question(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
+/// The point-in-time questions: state, show, history, diff and search. Each is asked of the
+/// ledger, or of the server `--remote` names, for the same typed answer, printed the same way.
+fn question(cli: &Cli, remote: Option<&Remote>, out: &mut impl Write) -> Result<u8, Failure> {
     let out = &mut *out;
+    let format = cli.format;
     Ok(match &cli.command {
         Command::State { time, authority, regime, kind, include_delisted, count } => {
             let filter = StateFilter {
@@ -369,24 +444,63 @@ fn question(cli: &Cli, out: &mut impl Write) -> Result<u8, Failure> {
                 kind: kind.map(Into::into),
                 include_delisted: *include_delisted,
             };
-            ask_at(cli, time.at, time.as_of, |view, point| {
-                queries::state(view, out, cli.format, point, &filter, *count)
-            })?
+            let (at, as_of) = (time.at, time.as_of);
+            if *count {
+                let found = match remote {
+                    Some(r) => r.count(&filter, at, as_of)?,
+                    None => ask_at(cli, at, as_of, |view, point| queries::count(view, point, &filter))?,
+                };
+                queries::print_count(out, format, found)?
+            } else {
+                let found = match remote {
+                    Some(r) => r.state(&filter, at, as_of)?,
+                    None => ask_at(cli, at, as_of, |view, point| queries::state(view, point, &filter))?,
+                };
+                queries::print_state(out, format, *include_delisted, found)?
+            }
         }
         Command::Show { key, time } => {
-            ask_at(cli, time.at, time.as_of, |view, point| queries::show(view, out, cli.format, key, point))?
+            let found = match remote {
+                Some(r) => {
+                    queries::no_csv(format, "show")?;
+                    r.show(key, time.at, time.as_of)?
+                }
+                None => ask_at(cli, time.at, time.as_of, |view, point| {
+                    queries::no_csv(format, "show")?;
+                    queries::show(view, key, point)
+                })?,
+            };
+            queries::print_show(out, format, found)?
         }
         Command::History { key, as_of } => {
-            ask_at(cli, None, *as_of, |view, point| queries::history(view, out, cli.format, key, point.as_of))?
+            let found = match remote {
+                Some(r) => {
+                    queries::no_csv(format, "history")?;
+                    r.history(key, *as_of)?
+                }
+                None => ask_at(cli, None, *as_of, |view, point| {
+                    queries::no_csv(format, "history")?;
+                    queries::history(view, key, point.as_of)
+                })?,
+            };
+            queries::print_history(out, format, found)?
         }
         Command::Diff { from, to, as_of } => {
             let span = ask::Span::new(*from, *to)
                 .map_err(|_| Failure::new(exit::USAGE, "--from must not be later than --to"))?;
-            ask_at(cli, None, *as_of, |view, point| queries::diff(view, out, cli.format, span, point.as_of))?
+            let found = match remote {
+                Some(r) => r.diff(span, *as_of)?,
+                None => ask_at(cli, None, *as_of, |view, point| queries::diff(view, span, point.as_of))?,
+            };
+            queries::print_diff(out, format, found)?
         }
         Command::Search { name, time } => {
             let name = ask::SearchName::new(name).map_err(|e| Failure::new(exit::USAGE, e.to_string()))?;
-            ask_at(cli, time.at, time.as_of, |view, point| queries::search(view, out, cli.format, &name, point))?
+            let found = match remote {
+                Some(r) => r.search(&name, time.at, time.as_of)?,
+                None => ask_at(cli, time.at, time.as_of, |view, point| queries::search(view, &name, point))?,
+            };
+            queries::print_search(out, format, found)?
         }
         _ => return Err(Failure::new(exit::INTERNAL, "a command that is not a question was asked as one")),
     })
@@ -407,34 +521,82 @@ fn head_table(out: &mut impl Write, format: Format, what: &str, head: &Head) -> 
     if format == Format::Csv { t.write_csv(out) } else { t.write_text(out) }
 }
 
-fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool, yes: bool) -> Result<u8, Failure> {
+fn append(
+    cli: &Cli,
+    remote: Option<&Remote>,
+    out: &mut impl Write,
+    file: &Path,
+    init: bool,
+    yes: bool,
+) -> Result<u8, Failure> {
+    if init && remote.is_some() {
+        return Err(Failure::new(
+            exit::USAGE,
+            "--init creates a local ledger; the server's ledger exists already: leave --init out with --remote",
+        ));
+    }
     let clock = clock()?;
     let actor = actor(cli);
     let name = file.display().to_string();
     let bar = progress::Bar::new();
-    // Read and check the whole batch before touching the ledger.
+    let cannot_read = |e: io::Error| Failure::new(exit::NO_LEDGER, format!("cannot read {name}: {e}"));
+    // Read and check the whole batch before touching the ledger. For a server, the bytes read
+    // are kept: they are what is sent.
+    let mut sent = Vec::new();
     let batch = if name == "-" {
         bar.bytes("reading standard input", None);
-        input::read_batch(BufReader::new(bar.reader(io::stdin().lock())))
+        if remote.is_some() {
+            bar.reader(io::stdin().lock())
+                .read_to_end(&mut sent)
+                .map_err(|e| Failure::new(exit::IO, format!("{name}: {e}")))?;
+            input::read_batch(&sent[..])
+        } else {
+            input::read_batch(BufReader::new(bar.reader(io::stdin().lock())))
+        }
     } else {
-        let f =
-            std::fs::File::open(file).map_err(|e| Failure::new(exit::NO_LEDGER, format!("cannot read {name}: {e}")))?;
+        let f = std::fs::File::open(file).map_err(cannot_read)?;
         bar.bytes(&format!("reading {name}"), f.metadata().ok().map(|m| m.len()));
-        input::read_batch(BufReader::new(bar.reader(f)))
+        if remote.is_some() {
+            bar.reader(f).read_to_end(&mut sent).map_err(cannot_read)?;
+            input::read_batch(&sent[..])
+        } else {
+            input::read_batch(BufReader::new(bar.reader(f)))
+        }
     };
     let batch = batch.map_err(|e| match e {
         input::ReadError::Line(l) => Failure::new(exit::DATA, format!("{name}: {l}\n  nothing was written")),
         input::ReadError::Io(e) => Failure::new(exit::IO, format!("{name}: {e}")),
     })?;
+    let cautioned = !ledger_core::caution::unusual_dates(&batch, clock.now()).is_empty();
     if !bar.suspend(|| caution::settle_batch(&batch, &name, clock.now(), yes))? {
         writeln!(out, "not appended: nothing was written")?;
         return Ok(exit::OK);
     }
-    let ledger = write::open_to_append(&cli.ledger, init, &actor, clock.as_ref(), wait(cli)?)?;
-    let appended = write::append(&ledger, &batch, &actor, clock.as_ref(), &bar).map_err(|e| match e {
-        Error::Input(l) => Failure::new(exit::DATA, format!("{name}: {l}\n  nothing was written")),
-        e => e.into(),
-    })?;
+    let appended = match remote {
+        Some(r) => {
+            // Confirmed here (by --yes, or at the terminal): the server is told so; otherwise
+            // the server's own check (by its clock) stands.
+            let confirm = if yes || cautioned { "true" } else { "" };
+            bar.phase(&format!("sending {} events to {}", batch.len(), r.url()), None);
+            drop(batch);
+            r.post::<write::AppendOutput>("/v1/events", &vec![("confirm", confirm.to_owned())], &sent).map_err(
+                |mut f| {
+                    // The server names the body; the file is what was sent.
+                    if let Some(rest) = f.message.strip_prefix("the request body: ") {
+                        f.message = format!("{name}: {rest}");
+                    }
+                    f
+                },
+            )?
+        }
+        None => {
+            let ledger = write::open_to_append(&cli.ledger, init, &actor, clock.as_ref(), wait(cli)?)?;
+            write::append(&ledger, &batch, &actor, clock.as_ref(), &bar).map_err(|e| match e {
+                Error::Input(l) => Failure::new(exit::DATA, format!("{name}: {l}\n  nothing was written")),
+                e => e.into(),
+            })?
+        }
+    };
     bar.done();
     committed(&appended.head);
     match cli.format {
@@ -449,11 +611,25 @@ fn append(cli: &Cli, out: &mut impl Write, file: &Path, init: bool, yes: bool) -
     Ok(exit::OK)
 }
 
-fn log(cli: &Cli, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result<u8, Failure> {
-    let ledger = open(cli)?;
-    let view = View::now(&ledger)?;
-    let events = read::log(&view, Seq::new(from), limit);
-    match cli.format {
+/// `ledger log`, read from the ledger or streamed from the server.
+fn log(cli: &Cli, remote: Option<&Remote>, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result<u8, Failure> {
+    match remote {
+        Some(r) => print_log(out, cli.format, r.log(from, limit)?),
+        None => {
+            let ledger = open(cli)?;
+            let view = View::now(&ledger)?;
+            print_log(out, cli.format, read::log(&view, Seq::new(from), limit).map(|e| e.map_err(Failure::from)))
+        }
+    }
+}
+
+/// Prints the events of `ledger log`: JSON Lines, or a table.
+fn print_log(
+    out: &mut impl Write,
+    format: Format,
+    events: impl Iterator<Item = Result<RecordedEvent, Failure>>,
+) -> Result<u8, Failure> {
+    match format {
         Format::Json => {
             for e in events {
                 serde_json::to_writer(&mut *out, &e?.to_value()).map_err(io::Error::from)?;
@@ -469,7 +645,7 @@ fn log(cli: &Cli, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result
                     ledger_core::event::Event::Genesis(g) => g.ledger.clone(),
                     ev => ev.key().map(|k| k.to_string()).unwrap_or_default(),
                 };
-                let hash = if cli.format == Format::Csv { e.hash.to_hex() } else { output::short(&e.hash.to_hex()) };
+                let hash = if format == Format::Csv { e.hash.to_hex() } else { output::short(&e.hash.to_hex()) };
                 t.row(vec![
                     e.seq.to_string(),
                     e.recorded_at.to_string(),
@@ -480,7 +656,7 @@ fn log(cli: &Cli, out: &mut impl Write, from: u64, limit: Option<u64>) -> Result
                     hash,
                 ]);
             }
-            if cli.format == Format::Csv {
+            if format == Format::Csv {
                 t.write_csv(out)?;
             } else {
                 t.write_text(out)?;

@@ -12,7 +12,7 @@ use ledger_core::chain::Head;
 use ledger_core::event::Key;
 use ledger_core::ops::ask::{self, SearchName, Span};
 use ledger_core::projection::Status;
-use ledger_core::query::{self, ShowOutput, StateFilter};
+use ledger_core::query::{CountOutput, DiffOutput, HistoryOutput, SearchOutput, ShowOutput, StateFilter, StateOutput};
 use ledger_core::seq::Seq;
 use ledger_core::time::{AsOf, Point};
 use ledger_core::view::View;
@@ -51,31 +51,75 @@ pub fn no_csv(format: Format, command: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `ledger state` (with `--count`, only the number).
-pub fn state(
-    view: &View,
+/// An answer, and what was not found when it is the empty answer for something the ledger has
+/// never held (a key, a name, an authority or regime): the message the command fails with (exit
+/// 1), after printing the answer. Asked of the ledger here, or of a server ([`crate::remote`]);
+/// printed the same way either way.
+#[derive(Debug)]
+pub struct Found<T> {
+    /// The answer.
+    pub answer: T,
+    /// What was not found, if anything.
+    pub missing: Option<String>,
+}
+
+impl<T> Found<T> {
+    /// An answer that found what it was asked for.
+    pub fn ok(answer: T) -> Found<T> {
+        Found { answer, missing: None }
+    }
+}
+
+/// After an answer is printed: exit 0, or exit 1 with the message of what was not found.
+fn finish(out: &mut impl Write, missing: Option<String>) -> Result<u8, Failure> {
+    match missing {
+        None => Ok(exit::OK),
+        Some(message) => {
+            out.flush()?;
+            Err(Failure::new(exit::FAILED, message))
+        }
+    }
+}
+
+/// `ledger state`, asked of the ledger: the whole list, and whether its empty answer names an
+/// authority or regime no designation in the ledger has ever had (a typo, most likely).
+pub fn state(view: &View, point: Point, filter: &StateFilter) -> Result<Found<StateOutput>, Failure> {
+    let answer = ask::state(view, point, filter)?;
+    let missing = ask::unheld_filter(view, filter, answer.count)?;
+    Ok(Found { answer, missing })
+}
+
+/// `ledger state --count`, asked of the ledger.
+pub fn count(view: &View, point: Point, filter: &StateFilter) -> Result<Found<CountOutput>, Failure> {
+    let answer = ask::count(view, point, filter)?;
+    let missing = ask::unheld_filter(view, filter, answer.count)?;
+    Ok(Found { answer, missing })
+}
+
+/// Prints `ledger state --count`.
+pub fn print_count(out: &mut impl Write, format: Format, c: Found<CountOutput>) -> Result<u8, Failure> {
+    match format {
+        Format::Json => json(out, &c.answer)?,
+        Format::Table | Format::Csv => writeln!(out, "{}", c.answer.count)?,
+    }
+    finish(out, c.missing)
+}
+
+/// Prints `ledger state` (the delisted column with `--include-delisted`).
+pub fn print_state(
     out: &mut impl Write,
     format: Format,
-    point: Point,
-    filter: &StateFilter,
-    count: bool,
+    include_delisted: bool,
+    found: Found<StateOutput>,
 ) -> Result<u8, Failure> {
-    if count {
-        let c = ask::count(view, point, filter)?;
-        match format {
-            Format::Json => json(out, &c)?,
-            Format::Table | Format::Csv => writeln!(out, "{}", c.count)?,
-        }
-        return unheld_filter(view, out, filter, c.count);
-    }
-    let s = ask::state(view, point, filter)?;
+    let s = &found.answer;
     if format == Format::Json {
-        json(out, &s)?;
-        return unheld_filter(view, out, filter, s.count);
+        json(out, s)?;
+        return finish(out, found.missing);
     }
     // The delisted column only when delisted keys can be listed.
     let mut header = vec!["key", "status", "regime", "kind", "designated"];
-    if filter.include_delisted {
+    if include_delisted {
         header.push("delisted");
     }
     header.push("name");
@@ -89,7 +133,7 @@ pub fn state(
             r.kind.as_str().into(),
             r.designated.clone().into(),
         ];
-        if filter.include_delisted {
+        if include_delisted {
             row.push(r.delisted.clone().unwrap_or_default().into());
         }
         row.push(r.name.clone().into());
@@ -100,36 +144,27 @@ pub fn state(
         writeln!(out, "{} designation{}", s.count, if s.count == 1 { "" } else { "s" })?;
         provenance(out, &s.head, Some(&s.at), &s.as_of)?;
     }
-    unheld_filter(view, out, filter, s.count)
+    finish(out, found.missing)
 }
 
-/// After a `state` answer: exit 1 when it is empty and its --authority or --regime names
-/// something no designation in the ledger has ever had (a typo, most likely); exit 0 otherwise.
-fn unheld_filter(view: &View, out: &mut impl Write, filter: &StateFilter, listed: usize) -> Result<u8, Failure> {
-    match ask::unheld_filter(view, filter, listed)? {
-        None => Ok(exit::OK),
-        Some(message) => {
-            out.flush()?;
-            Err(Failure::new(exit::FAILED, message))
-        }
-    }
+/// `ledger show KEY`, asked of the ledger: a key it has never held has status unknown.
+pub fn show(view: &View, key: &Key, point: Point) -> Result<Found<ShowOutput>, Failure> {
+    let answer = ask::show(view, key, point)?;
+    let missing = if answer.status == Status::Unknown { Some(ask::not_held(view, key)?) } else { None };
+    Ok(Found { answer, missing })
 }
 
-/// `ledger show KEY`.
-pub fn show(view: &View, out: &mut impl Write, format: Format, key: &Key, point: Point) -> Result<u8, Failure> {
+/// Prints `ledger show KEY`.
+pub fn print_show(out: &mut impl Write, format: Format, found: Found<ShowOutput>) -> Result<u8, Failure> {
     no_csv(format, "show")?;
-    let s = ask::show(view, key, point)?;
+    let s = &found.answer;
     if format == Format::Json {
-        json(out, &s)?;
+        json(out, s)?;
     } else {
-        print_designation(out, &s)?;
+        print_designation(out, s)?;
         provenance(out, &s.head, Some(&s.at), &s.as_of)?;
     }
-    if s.status == Status::Unknown {
-        out.flush()?;
-        return Err(Failure::new(exit::FAILED, ask::not_held(view, key)?));
-    }
-    Ok(exit::OK)
+    finish(out, found.missing)
 }
 
 /// Prints one designation as `show` does, as key-value lines.
@@ -175,23 +210,25 @@ pub fn print_designation(out: &mut impl Write, s: &ShowOutput) -> Result<(), Fai
     Ok(())
 }
 
-/// `ledger history KEY`.
-pub fn history(view: &View, out: &mut impl Write, format: Format, key: &Key, as_of: AsOf) -> Result<u8, Failure> {
-    no_csv(format, "history")?;
+/// `ledger history KEY`, asked of the ledger.
+pub fn history(view: &View, key: &Key, as_of: AsOf) -> Result<Found<HistoryOutput>, Failure> {
     let h = ask::history(view, key, as_of)?;
-    if format == Format::Json {
-        json(out, &h.answer)?;
-    } else {
-        history_table(out, &h.answer)?;
-    }
-    if !h.held {
-        out.flush()?;
-        return Err(Failure::new(exit::FAILED, ask::not_held(view, key)?));
-    }
-    Ok(exit::OK)
+    let missing = if h.held { None } else { Some(ask::not_held(view, key)?) };
+    Ok(Found { answer: h.answer, missing })
 }
 
-fn history_table(out: &mut impl Write, h: &query::HistoryOutput) -> Result<(), Failure> {
+/// Prints `ledger history KEY`.
+pub fn print_history(out: &mut impl Write, format: Format, found: Found<HistoryOutput>) -> Result<u8, Failure> {
+    no_csv(format, "history")?;
+    if format == Format::Json {
+        json(out, &found.answer)?;
+    } else {
+        history_table(out, &found.answer)?;
+    }
+    finish(out, found.missing)
+}
+
+fn history_table(out: &mut impl Write, h: &HistoryOutput) -> Result<(), Failure> {
     let mut t = Table::new(&["seq", "type", "effective", "recorded_at", "actor", "notes"]);
     for r in &h.events {
         let mut notes = Vec::new();
@@ -223,12 +260,17 @@ fn history_table(out: &mut impl Write, h: &query::HistoryOutput) -> Result<(), F
     Ok(())
 }
 
-/// `ledger diff`.
-pub fn diff(view: &View, out: &mut impl Write, format: Format, span: Span, as_of: AsOf) -> Result<u8, Failure> {
-    let d = ask::diff(view, span, as_of)?;
+/// `ledger diff`, asked of the ledger.
+pub fn diff(view: &View, span: Span, as_of: AsOf) -> Result<Found<DiffOutput>, Failure> {
+    Ok(Found::ok(ask::diff(view, span, as_of)?))
+}
+
+/// Prints `ledger diff`.
+pub fn print_diff(out: &mut impl Write, format: Format, found: Found<DiffOutput>) -> Result<u8, Failure> {
+    let d = &found.answer;
     if format == Format::Json {
-        json(out, &d)?;
-        return Ok(exit::OK);
+        json(out, d)?;
+        return finish(out, found.missing);
     }
     let mut t = Table::new(&["change", "key", "effective", "name", "field", "old", "new"]);
     let text = |v: &Option<Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
@@ -256,20 +298,21 @@ pub fn diff(view: &View, out: &mut impl Write, format: Format, span: Span, as_of
         )?;
         provenance(out, &d.head, None, &d.as_of)?;
     }
-    Ok(exit::OK)
+    finish(out, found.missing)
 }
 
-/// `ledger search NAME`: exit 1 when nothing matches.
-pub fn search(
-    view: &View,
-    out: &mut impl Write,
-    format: Format,
-    name: &SearchName,
-    point: Point,
-) -> Result<u8, Failure> {
-    let s = ask::search(view, name, point)?;
+/// `ledger search NAME`, asked of the ledger: nothing matching is "not found".
+pub fn search(view: &View, name: &SearchName, point: Point) -> Result<Found<SearchOutput>, Failure> {
+    let answer = ask::search(view, name, point)?;
+    let missing = answer.matches.is_empty().then(|| ask::no_match(&answer, name));
+    Ok(Found { answer, missing })
+}
+
+/// Prints `ledger search NAME`: exit 1 when nothing matches.
+pub fn print_search(out: &mut impl Write, format: Format, found: Found<SearchOutput>) -> Result<u8, Failure> {
+    let s = &found.answer;
     if format == Format::Json {
-        json(out, &s)?;
+        json(out, s)?;
     } else {
         let mut t = Table::new(&["key", "name", "name_type", "status", "regime"]);
         for m in &s.matches {
@@ -286,10 +329,6 @@ pub fn search(
             provenance(out, &s.head, Some(&s.at), &s.as_of)?;
         }
     }
-    if s.matches.is_empty() {
-        out.flush()?;
-        return Err(Failure::new(exit::FAILED, ask::no_match(&s, name)));
-    }
     debug_assert!(s.matches.iter().all(|m| m.status != Status::Absent));
-    Ok(exit::OK)
+    finish(out, found.missing)
 }

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use ledger_core::event::Event;
 
 /// One changed field of a designation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct FieldChange {
     /// The field's path in the record (`subject.names`, `measures`, `reason`).
     pub field: String,
@@ -27,7 +27,7 @@ pub struct FieldChange {
 }
 
 /// What an import does to one designation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct KeyChange {
     /// `AUTHORITY/ID`.
     pub key: String,
@@ -42,7 +42,7 @@ pub struct KeyChange {
 }
 
 /// A hand-entered fact an import would overwrite, remove or reverse.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct HandEntered {
     /// `AUTHORITY/ID`.
     pub key: String,

@@ -11,7 +11,7 @@ use crate::format::Parsed;
 use crate::reconcile::{ImportPlan, Summary};
 
 /// What an import read, what it appended (or, in a dry run, would append), and the head after it.
-#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ImportOutput {
     /// The list's layout.
     pub list: Format,

@@ -162,7 +162,7 @@ pub struct ImportPlan {
 }
 
 /// Counts of an import plan.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Designations listed in the file.
     pub listed: usize,
@@ -288,6 +288,25 @@ pub enum PlanError {
     /// The ledger could not be read.
     #[error(transparent)]
     Ledger(#[from] Error),
+}
+
+impl PlanError {
+    /// A stable name for the refusal, for a front end that words how to lift it (the server's
+    /// error code): `older`, `from_the_future`, `too_many_delistings`, `too_many_amendments`,
+    /// `hand_entered`, `invalid_list`, or `ledger` when the ledger failed.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PlanError::Older { .. } => "older",
+            PlanError::FromTheFuture { .. } => "from_the_future",
+            PlanError::TooManyDelistings { .. } => "too_many_delistings",
+            PlanError::TooManyAmendments { .. } => "too_many_amendments",
+            PlanError::HandEntered { .. } => "hand_entered",
+            PlanError::OtherAuthority { .. } | PlanError::ListedTwice { .. } | PlanError::IdentityChanged { .. } => {
+                "invalid_list"
+            }
+            PlanError::Ledger(_) => "ledger",
+        }
+    }
 }
 
 /// The first few hand-entered facts, for a message.

@@ -592,7 +592,11 @@ async fn import(
             .map_err(|e| match e {
                 ImportError::Plan(e) => match *e {
                     PlanError::Ledger(e) => e.into(),
-                    e => ApiError::invalid(format!("{name}: {e}; nothing was written")),
+                    e => ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        e.code(),
+                        format!("{name}: {e}; nothing was written"),
+                    ),
                 },
                 ImportError::Refused { .. } => ApiError::invalid(format!("{name}: {e}; nothing was written")),
                 ImportError::Ledger(e) => e.into(),

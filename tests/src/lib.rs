@@ -459,3 +459,83 @@ pub fn synthetic_uk_list(first: usize, n: usize, seed: u64, with_real: bool) -> 
     }
     out
 }
+
+// A running `ledger serve`, for the tests that ask it over HTTP.
+
+/// A `ledger serve` started by a test, on the port it chose (`--listen 127.0.0.1:0`); stopped
+/// with SIGTERM when stopped or dropped.
+pub struct Server {
+    child: std::process::Child,
+    /// Its address, `http://127.0.0.1:PORT`, from the first line it prints.
+    pub url: String,
+    /// Its standard error (the request log), gathered until it exits.
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Server {
+    /// Starts `command` (a `ledger … serve --listen 127.0.0.1:0 …`) and waits for the line
+    /// `listening on http://ADDR`. Panics when it exits first, or after a minute.
+    pub fn start(mut command: Command) -> Server {
+        use std::io::BufRead;
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ledger serve");
+        let mut err = child.stderr.take().expect("stderr");
+        let stderr = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = err.read_to_string(&mut s);
+            s
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let out = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            let mut lines = std::io::BufReader::new(out).lines();
+            let _ = tx.send(lines.next().and_then(Result::ok));
+            // Whatever follows is read and dropped, so that the server never blocks on it.
+            lines.for_each(drop);
+        });
+        let first = rx.recv_timeout(Duration::from_secs(60)).ok().flatten();
+        let Some(url) = first.as_deref().and_then(|l| l.strip_prefix("listening on ")).map(str::to_owned) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = stderr.join().unwrap_or_default();
+            panic!("ledger serve did not start: first line {first:?}\nstderr:\n{err}");
+        };
+        Server { child, url, stderr: Some(stderr) }
+    }
+
+    /// Sends SIGTERM and waits for the server to exit (a minute at most, then SIGKILL): its exit
+    /// code and standard error.
+    pub fn stop(mut self) -> (i32, String) {
+        self.terminate()
+    }
+
+    fn terminate(&mut self) -> (i32, String) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break status.code().unwrap_or(-1),
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+                _ => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    break -1;
+                }
+            }
+        };
+        let stderr = self.stderr.take().and_then(|h| h.join().ok()).unwrap_or_default();
+        (status, stderr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.stderr.is_some() {
+            self.terminate();
+        }
+    }
+}

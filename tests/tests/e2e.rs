@@ -24,6 +24,7 @@ mod e2e {
     mod progress;
     mod property;
     mod queries;
+    mod remote;
     mod schemas;
     mod serve;
     mod tamper;
