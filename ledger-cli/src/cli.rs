@@ -228,15 +228,21 @@ pub enum Command {
     #[command(after_help = "Examples:
   ledger import uk-csv UK-Sanctions-List-GIM-2026-04-29.csv --dry-run
   ledger import un-xml consolidated.xml --max-delist 2%
-  ledger import ofac-csv ofac/ --published 2026-05-01")]
+  ledger import ofac-csv ofac/ --published 2026-05-01
+  ledger import uk-csv --series archive/uk/")]
     Import {
         /// The list's layout.
         #[arg(value_parser = list_layouts())]
         list: ledger_import::Format,
         /// The list file, or `-` for standard input. For ofac-csv: the directory holding sdn.csv,
-        /// add.csv, alt.csv and sdn_comments.csv, or those files.
-        #[arg(required = true, num_args = 1.., value_name = "FILE")]
+        /// add.csv, alt.csv and sdn_comments.csv, or those files. Several files of another
+        /// layout are a series: dated lists imported in report-date order, one batch each.
+        #[arg(required_unless_present = "series", num_args = 1.., value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Import every list file of the layout in DIR (`.csv` or `.xml`) as a series, in
+        /// report-date order: years of archived lists become the ledger's history.
+        #[arg(long, value_name = "DIR")]
+        series: Option<PathBuf>,
         /// The date the list was published, for a layout that carries none (ofac-csv).
         #[arg(long, value_name = "DATE", value_parser = Date::parse)]
         published: Option<Date>,

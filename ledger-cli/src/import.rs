@@ -8,7 +8,7 @@ use ledger_core::progress::Progress;
 use ledger_core::time::{Clock, Date};
 use ledger_import::ofac::CsvRole;
 use ledger_import::operation::{self, ImportError};
-use ledger_import::output::ImportOutput;
+use ledger_import::output::{ImportOutput, SeriesOutput};
 use ledger_import::reconcile::{DelistLimit, Options, PlanError};
 use ledger_import::{Format as ImportFormat, ListFile, Parsed, ReadError};
 
@@ -50,23 +50,197 @@ pub fn run(
     // Progress for a person watching; nothing when stderr is a file or a pipe, or with --quiet.
     let bar = progress::Bar::new();
     let (name, parsed) = read_list(req, &bar)?;
+    let output = import_parsed(ledger, &name, &parsed, actor, clock, req, &bar)?;
+    if let Some(head) = &output.head {
+        crate::committed(head);
+    }
+    bar.done();
+    print(out, format, &output)
+}
+
+/// One parsed list imported into the ledger, as `req` asks.
+fn import_parsed(
+    ledger: &Ledger,
+    name: &str,
+    parsed: &Parsed,
+    actor: &str,
+    clock: &dyn Clock,
+    req: &Request,
+    progress: &dyn Progress,
+) -> Result<ImportOutput, Failure> {
     let options = Options {
         max_delist: req.max_delist,
         max_amend: req.max_amend,
         allow_older: req.allow_older,
         override_manual: req.override_manual,
     };
-    let request = operation::Request { name: &name, options: &options, dry_run: req.dry_run };
-    let output = operation::import(ledger, &parsed, request, actor, clock, &bar).map_err(|e| match e {
-        ImportError::Plan(e) => refused(&name, *e),
+    let request = operation::Request { name, options: &options, dry_run: req.dry_run };
+    operation::import(ledger, parsed, request, actor, clock, progress).map_err(|e| match e {
+        ImportError::Plan(e) => refused(name, *e),
         ImportError::Refused { .. } => Failure::new(exit::DATA, format!("{name}: {e}\n  nothing was written")),
         ImportError::Ledger(e) => e.into(),
-    })?;
-    if let Some(head) = &output.head {
-        crate::committed(head);
+    })
+}
+
+/// Where a series is imported: this process's ledger, or a server.
+pub enum Target<'a> {
+    /// The ledger, opened here.
+    Local {
+        /// The ledger.
+        ledger: &'a Ledger,
+        /// Who imports.
+        actor: &'a str,
+        /// The clock.
+        clock: &'a dyn Clock,
+    },
+    /// A `ledger serve`.
+    Remote(&'a Remote),
+}
+
+/// `ledger import FORMAT FILE FILE...` or `--series DIR`: dated lists of one layout imported in
+/// report-date order, one reconciliation and one batch each, so that a ledger can start with
+/// years of archived lists. Each list is read twice (once for its date, once to import it), so
+/// that only one is held at a time. A refused list stops the series; the lists before it stay
+/// imported, and the message says how far it went.
+pub fn series(
+    target: Target,
+    out: &mut impl Write,
+    format: Format,
+    req: &Request,
+    dir: Option<&Path>,
+) -> Result<u8, Failure> {
+    let layout = req.list;
+    if layout.is_several_files() {
+        return Err(usage(format!("a {layout} list is several files: import one list at a time, with --published")));
+    }
+    if req.dry_run {
+        return Err(usage(
+            "--dry-run plans one list: in a series each list is compared with what the ones before it imported".into(),
+        ));
+    }
+    if req.published.is_some() {
+        return Err(usage(format!(
+            "--published is for a list that carries no date (ofac-csv); a {layout} list carries its own"
+        )));
+    }
+    let mut paths: Vec<PathBuf> = req.files.to_vec();
+    if let Some(dir) = dir {
+        paths.extend(list_files(dir, layout)?);
+    }
+    if paths.iter().any(|p| p == Path::new("-")) {
+        return Err(usage("a series is read from files: standard input (`-`) is one list".into()));
+    }
+    let bar = progress::Bar::new();
+    let started = std::time::Instant::now();
+    bar.phase(&format!("reading the dates of {} lists", paths.len()), Some(paths.len() as u64));
+    let mut dated = Vec::with_capacity(paths.len());
+    for path in paths {
+        let (_, parsed) = read_path(layout, &path)?;
+        dated.push((parsed.snapshot.report_date, path));
+        bar.advance(1);
+    }
+    dated.sort();
+    let total = dated.len();
+    let mut imports: Vec<ImportOutput> = Vec::with_capacity(total);
+    for (i, (date, path)) in dated.iter().enumerate() {
+        bar.phase(&format!("importing list {} of {total} ({layout} of {date})", i + 1), None);
+        let done = match &target {
+            Target::Local { ledger, actor, clock } => read_path(layout, path)
+                .and_then(|(name, parsed)| import_parsed(ledger, &name, &parsed, actor, *clock, req, &())),
+            Target::Remote(r) => post(r, req, &path.display().to_string(), &read_file(path, &bar)?),
+        };
+        match done {
+            Ok(mut output) => {
+                output.changes.clear();
+                imports.push(output);
+            }
+            Err(f) => {
+                let so_far = match imports.last() {
+                    Some(last) => format!(
+                        "{} of {total} lists were imported, through the {} list of {}; they stay in the ledger. ",
+                        imports.len(),
+                        last.authority,
+                        last.report_date
+                    ),
+                    None => format!("none of the {total} lists was imported. "),
+                };
+                return Err(Failure::new(f.code, format!("{so_far}Then: {}", f.message)));
+            }
+        }
     }
     bar.done();
-    print(out, format, &output)
+    let events: usize = imports.iter().map(ImportOutput::events).sum();
+    let seconds = started.elapsed().as_secs_f64();
+    if !crate::progress::quiet() {
+        eprintln!(
+            "ledger: {total} lists imported in {seconds:.2} s ({:.1} lists/s, {:.0} events/s)",
+            total as f64 / seconds.max(1e-9),
+            events as f64 / seconds.max(1e-9)
+        );
+    }
+    let head = imports.iter().rev().find_map(|o| o.head);
+    let answer = SeriesOutput { lists: imports.len(), events, head, imports };
+    match format {
+        Format::Json => {
+            let v = serde_json::to_value(&answer).map_err(|e| Failure::new(exit::INTERNAL, e.to_string()))?;
+            output::write_json(out, &v)?;
+        }
+        Format::Table | Format::Csv => {
+            let mut t = Table::new(&["report_date", "file", "designations", "amendments", "delistings", "head"]);
+            for o in &answer.imports {
+                let s = &o.summary;
+                t.row(vec![
+                    o.report_date.to_string(),
+                    o.file.clone(),
+                    s.designations.to_string(),
+                    s.amendments.to_string(),
+                    s.delistings.to_string(),
+                    o.head.map(|h| h.seq.to_string()).unwrap_or_default(),
+                ]);
+            }
+            if format == Format::Csv {
+                t.write_csv(out)?;
+            } else {
+                t.write_text(out)?;
+                writeln!(out, "imported {total} {layout} lists: {events} events")?;
+                if let Some(h) = &answer.head {
+                    writeln!(out, "head {} {}", h.seq, h.hash)?;
+                }
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// The list files of `layout` in `dir` (by extension), in name order.
+fn list_files(dir: &Path, layout: ImportFormat) -> Result<Vec<PathBuf>, Failure> {
+    let ext = if matches!(layout, ImportFormat::UkCsv) { "csv" } else { "xml" };
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Failure::new(exit::NO_LEDGER, format!("cannot read {}: {e}", dir.display())))?;
+    let mut found = Vec::new();
+    for entry in entries {
+        let p = entry.map_err(|e| Failure::new(exit::NO_LEDGER, format!("cannot read {}: {e}", dir.display())))?.path();
+        if p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case(ext)) {
+            found.push(p);
+        }
+    }
+    found.sort();
+    if found.is_empty() {
+        return Err(usage(format!("{}: no .{ext} file to import as a {layout} series", dir.display())));
+    }
+    Ok(found)
+}
+
+/// One list file read and parsed: its name (as given) and what it says.
+fn read_path(layout: ImportFormat, path: &Path) -> Result<(String, Parsed), Failure> {
+    let name = path.display().to_string();
+    let bytes = read_file(path, &progress::Bar::new())?;
+    let parsed =
+        ledger_import::parse(layout, &[ListFile { name: name.clone(), bytes }], None).map_err(|e| match e {
+            ReadError::Parse(e) => Failure::new(exit::DATA, format!("{name}: {e}\n  nothing was written")),
+            e => usage(e.to_string()),
+        })?;
+    Ok((name, parsed))
 }
 
 /// `ledger --remote URL import`: the list file sent to the server, which reads, reconciles and
@@ -82,13 +256,24 @@ pub fn run_remote(r: &Remote, out: &mut impl Write, format: Format, req: &Reques
         let file = files.pop().ok_or_else(|| usage("no list file was given".into()))?;
         (file.name, file.bytes)
     };
+    bar.phase(&format!("importing {name} at {}", r.url()), None);
+    let output = post(r, req, &name, &body)?;
+    if let Some(head) = &output.head {
+        crate::committed(head);
+    }
+    bar.done();
+    print(out, format, &output)
+}
+
+/// One list file, named `name`, imported by the server as `req` asks.
+fn post(r: &Remote, req: &Request, name: &str, body: &[u8]) -> Result<ImportOutput, Failure> {
     let limit = |l: DelistLimit| match l {
         DelistLimit::Count(n) => n.to_string(),
         DelistLimit::Percent(p) => format!("{p}%"),
     };
     let flag = |b: bool| if b { "true".to_owned() } else { String::new() };
     let query = vec![
-        ("name", name.clone()),
+        ("name", name.to_owned()),
         ("published", req.published.map(|d| d.to_string()).unwrap_or_default()),
         ("dry_run", flag(req.dry_run)),
         ("max_delist", limit(req.max_delist)),
@@ -96,13 +281,7 @@ pub fn run_remote(r: &Remote, out: &mut impl Write, format: Format, req: &Reques
         ("allow_older", flag(req.allow_older)),
         ("override_manual", flag(req.override_manual)),
     ];
-    bar.phase(&format!("importing {name} at {}", r.url()), None);
-    let output: ImportOutput = r.post(&format!("/v1/import/{}", req.list.name()), &query, &body)?;
-    if let Some(head) = &output.head {
-        crate::committed(head);
-    }
-    bar.done();
-    print(out, format, &output)
+    r.post(&format!("/v1/import/{}", req.list.name()), &query, body)
 }
 
 /// Prints the answer of an import.

@@ -405,7 +405,17 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             clap_mangen::Man::new(cmd).render(&mut out)?;
             exit::OK
         }
-        Command::Import { list, files, published, dry_run, max_delist, max_amend, allow_older, override_manual } => {
+        Command::Import {
+            list,
+            files,
+            series,
+            published,
+            dry_run,
+            max_delist,
+            max_amend,
+            allow_older,
+            override_manual,
+        } => {
             let req = import::Request {
                 list: *list,
                 files,
@@ -416,9 +426,18 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
                 allow_older: *allow_older,
                 override_manual: *override_manual,
             };
-            match remote {
-                Some(r) => import::run_remote(r, &mut out, cli.format, &req)?,
-                None => import::run(&open(cli)?, &mut out, cli.format, &actor(cli), clock()?.as_ref(), &req)?,
+            let several = files.len() > 1 && !list.is_several_files();
+            match (remote, several || series.is_some()) {
+                (Some(r), true) => {
+                    import::series(import::Target::Remote(r), &mut out, cli.format, &req, series.as_deref())?
+                }
+                (None, true) => {
+                    let (ledger, actor, clock) = (open(cli)?, actor(cli), clock()?);
+                    let target = import::Target::Local { ledger: &ledger, actor: &actor, clock: clock.as_ref() };
+                    import::series(target, &mut out, cli.format, &req, series.as_deref())?
+                }
+                (Some(r), false) => import::run_remote(r, &mut out, cli.format, &req)?,
+                (None, false) => import::run(&open(cli)?, &mut out, cli.format, &actor(cli), clock()?.as_ref(), &req)?,
             }
         }
         Command::State { .. }

@@ -42,7 +42,27 @@ pub struct ImportOutput {
     pub hand_entered: Vec<HandEntered>,
 }
 
+/// A series of dated lists of one layout imported in report-date order (`ledger import FORMAT
+/// FILE FILE...` or `--series DIR`), one reconciliation and one batch each.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct SeriesOutput {
+    /// Each list's import, in report-date order (without the field-by-field changes, which a
+    /// list of its own prints).
+    pub imports: Vec<ImportOutput>,
+    /// How many lists were imported.
+    pub lists: usize,
+    /// How many events they appended in all.
+    pub events: usize,
+    /// The ledger's head after the last.
+    pub head: Option<Head>,
+}
+
 impl ImportOutput {
+    /// How many events the import appended (or, in a dry run, would append).
+    pub fn events(&self) -> usize {
+        self.summary.designations + self.summary.amendments + self.summary.delistings
+    }
+
     /// The answer for `parsed` (named `file`), planned as `plan`: appended with `head` as the new
     /// head, or, without one, a dry run that lists the planned events.
     pub fn new(file: &str, parsed: &Parsed, plan: &ImportPlan, head: Option<Head>) -> Self {

@@ -695,3 +695,69 @@ fn an_import_reports_each_changed_field_in_words() {
         r.stdout
     );
 }
+
+/// A series of dated lists, given in any order (as files, or a directory), imported in
+/// report-date order, one batch each; a refused list stops the series, and the lists before it
+/// stay imported.
+#[test]
+fn a_series_of_archived_lists_becomes_the_ledgers_history_in_report_date_order() {
+    let s = Sandbox::init();
+    let real = std::fs::read_to_string(shared(UK_CSV)).expect("the real list");
+    let dated = |date: &str, text: &str| text.replacen("Report Date: 29-Apr-2026", &format!("Report Date: {date}"), 1);
+    // 6 May: GIM0047 gone (delisted); 13 May: GIM0030's name changed (amended).
+    let rows: Vec<&str> = real.split("\r\n").collect();
+    let without_47: String = rows.iter().filter(|r| !r.contains(",GIM0047,")).map(|r| format!("{r}\r\n")).collect();
+    let without_47 = without_47.trim_end_matches("\r\n").to_owned() + "\r\n";
+    assert!(without_47.len() < real.len(), "a row of GIM0047 is left out");
+    let renamed = without_47.replacen("ALPA TRADING FZCO", "ALPA GENERAL TRADING FZCO", 1);
+    let dir = s.dir.path().join("archive");
+    std::fs::create_dir(&dir).expect("a directory");
+    // Named so that name order is not date order.
+    std::fs::write(dir.join("c.csv"), &real).expect("write");
+    std::fs::write(dir.join("a.csv"), dated("13-May-2026", &renamed)).expect("write");
+    std::fs::write(dir.join("b.csv"), dated("06-May-2026", &without_47)).expect("write");
+
+    let v = s.run(&["import", "uk-csv", "--series", dir.to_str().expect("utf-8"), "--format", "json"]).expect(0).json();
+    let dates: Vec<&str> =
+        v["imports"].as_array().expect("imports").iter().map(|i| i["report_date"].as_str().expect("date")).collect();
+    assert_eq!(dates, ["2026-04-29", "2026-05-06", "2026-05-13"]);
+    let counts: Vec<(u64, u64, u64)> = v["imports"]
+        .as_array()
+        .expect("imports")
+        .iter()
+        .map(|i| {
+            let s = &i["summary"];
+            (
+                s["designations"].as_u64().expect("n"),
+                s["amendments"].as_u64().expect("n"),
+                s["delistings"].as_u64().expect("n"),
+            )
+        })
+        .collect();
+    assert_eq!(counts, [(38, 0, 0), (0, 0, 1), (0, 1, 0)]);
+    assert_eq!((v["lists"].as_u64(), v["events"].as_u64()), (Some(3), Some(40)));
+    assert_eq!(v["head"]["seq"], 40);
+    let history = s.run(&["history", "UK/GIM0047", "--format", "json"]).expect(0).json();
+    let last = history["events"].as_array().expect("events").last().expect("an event").clone();
+    assert_eq!((last["type"].as_str(), last["effective"].as_str()), (Some("delisting"), Some("2026-05-06")));
+    s.run(&["verify"]).expect(0);
+
+    // Files given on the command line work alike; a list the guards refuse stops the series.
+    let t = Sandbox::init();
+    let mut gutted: String = rows.iter().take(2).map(|r| format!("{r}\r\n")).collect();
+    gutted = dated("20-May-2026", &gutted);
+    let files = [("x.csv", dated("06-May-2026", &without_47)), ("y.csv", gutted), ("z.csv", real.clone())];
+    let paths: Vec<String> = files.iter().map(|(n, text)| t.file(n, text.as_bytes())).collect();
+    let mut args = vec!["import", "uk-csv"];
+    args.extend(paths.iter().map(String::as_str));
+    let r = t.run(&args).expect(65);
+    assert!(
+        r.stderr.contains("2 of 3 lists were imported, through the UK list of 2026-05-06; they stay in the ledger"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("would delist"), "{}", r.stderr);
+    assert_eq!(t.head().0, 39, "the two lists before the refused one are imported");
+    let r = t.run(&["import", "uk-csv", &paths[0], &paths[2], "--dry-run"]).expect(2);
+    assert!(r.stderr.contains("--dry-run plans one list"), "{}", r.stderr);
+}

@@ -54,6 +54,10 @@ fn import_outputs_validate() {
     let done = s.run(&["import", "uk-csv", list, "--format", "json"]).expect(0).json();
     assert_valid(&v, &done, "an import");
     assert!(done.get("events").is_none() && done["head"]["seq"] == 38, "{done}");
+    // A series: the same list twice (the second appends nothing).
+    let series = s.run(&["import", "uk-csv", list, list, "--format", "json"]).expect(0).json();
+    assert_valid(&validator("import-series.schema.json"), &series, "a series");
+    assert_eq!((series["lists"].as_u64(), series["events"].as_u64()), (Some(2), Some(0)), "{series}");
 }
 
 #[test]
@@ -311,7 +315,8 @@ fn every_output_schema_has_a_command_in_the_table() {
             continue;
         }
         // `import` needs list files: its answers are checked in `import_outputs_validate`.
-        let audited = super::audit_schemas::AUDIT_SCHEMAS.contains(&name) || name == "import.schema.json";
+        let imports = ["import.schema.json", "import-series.schema.json"];
+        let audited = super::audit_schemas::AUDIT_SCHEMAS.contains(&name) || imports.contains(&name);
         assert!(
             audited || CASES.iter().any(|c| c.schema == name),
             "no command of the table writes what schemas/{name} describes"
