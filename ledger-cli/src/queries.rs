@@ -202,6 +202,11 @@ pub fn print_designation(out: &mut impl Write, s: &ShowOutput) -> Result<(), Fai
         if let Some(reason) = &r.reason {
             row("reason", reason.clone().into());
         }
+        // A list that publishes no designation date (OFAC's legacy CSV, an EU entity without
+        // one): the date shown is when the list first showed it, or the act's, and it says so.
+        if let Some(basis) = r.other.as_ref().and_then(|o| o.get("effective_from")).and_then(Value::as_str) {
+            row("date basis", basis.to_owned().into());
+        }
     }
     if !s.events.is_empty() {
         row("events", s.events.iter().map(Seq::to_string).collect::<Vec<_>>().join(", ").into());
@@ -240,6 +245,9 @@ fn history_table(out: &mut impl Write, h: &HistoryOutput) -> Result<(), Failure>
         }
         if r.backdated {
             notes.push("backdated".to_owned());
+        }
+        if let Some(basis) = r.event.pointer("/other/effective_from").and_then(Value::as_str) {
+            notes.push(format!("date basis: {basis}"));
         }
         if let Some(reason) = r.event.get("reason").and_then(Value::as_str)
             && r.event_type != "designation"

@@ -438,6 +438,12 @@ fn the_ofac_csv_files_give_17_designations_on_the_published_date() {
     let show = s.run(&["show", "OFAC/11195", "--format", "json"]).expect(0).json();
     assert_eq!(show["record"]["regime"]["code"], "NPWMD", "the first programme is the regime");
     assert_eq!(show["record"]["measures"], serde_json::json!(["asset_freeze"]));
+    // The list publishes no designation date: show and history say what the date is.
+    let basis = "no designation date in the legacy CSV: the publication date of the first list imported that shows it";
+    let shown = s.run(&["show", "OFAC/11195"]).expect(0).stdout;
+    assert!(shown.contains(&format!("date basis  {basis}")), "{shown}");
+    let history = s.run(&["history", "OFAC/11195"]).expect(0).stdout;
+    assert!(history.contains(&format!("date basis: {basis}")), "{history}");
     // Provenance: the files' names, and the BLAKE3 of their b3sum manifest.
     let manifest: String = ["sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv"]
         .iter()
