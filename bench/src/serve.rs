@@ -310,7 +310,7 @@ pub fn run(cfg: &ServeConfig) -> Result<ServeReport> {
         )
         .into());
     }
-    if cfg.clients == 0 || cfg.append_batch == 0 || !(cfg.seconds > 0.0) {
+    if cfg.clients == 0 || cfg.append_batch == 0 || cfg.seconds.is_nan() || cfg.seconds <= 0.0 {
         return Err("--clients, --append-batch and --seconds must be above 0".into());
     }
     let load_start = measure::load_average();
@@ -566,7 +566,7 @@ fn exchange(
 
 fn client(load: &Load, q: Query, n: usize, start: &Barrier, seconds: f64) -> Tally {
     let agent = agent();
-    let mut r = Rng::new(load.seed ^ 0xC11E_17, n as u64);
+    let mut r = Rng::new(load.seed ^ 0x00C1_1E17, n as u64);
     let mut tally = Tally::default();
     let (show, search, count) = (
         format!("{}/v1/designations", load.base),
