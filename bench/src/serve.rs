@@ -885,6 +885,18 @@ impl ServeReport {
             ]);
         }
         out.push_str(&grid(&rows));
+        for s in &self.scenarios {
+            let appends = s.appends.as_ref();
+            for e in [s.first_error.as_ref(), appends.and_then(|a| a.first_error.as_ref())].into_iter().flatten() {
+                let _ = writeln!(
+                    out,
+                    "first error of {} ({} clients{}): {e}",
+                    s.query,
+                    s.clients,
+                    if s.with_appends { ", appends" } else { "" }
+                );
+            }
+        }
         let _ = writeln!(out);
         let runs = self.processes.first().map_or(0, |p| p.runs_ms.len());
         let _ = writeln!(out, "== the same questions as one-shot `ledger` processes (no server), median of {runs} ==");
