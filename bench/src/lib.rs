@@ -18,6 +18,8 @@
 //! [`run`] returns a [`Report`]: every figure's median over the repetitions and its runs, each
 //! beside its baseline as a ratio (ours / baseline), and the targets. [`Report::table`]
 //! renders it for a terminal; the JSON form is the report serialized.
+//!
+//! [`serve`] is the benchmark of `ledger serve` under load (`ledger-bench serve`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +37,7 @@ use serde::{Deserialize, Serialize};
 pub mod baseline;
 pub mod history;
 pub mod measure;
+pub mod serve;
 
 use history::{date, day_micros};
 use measure::{in_process, median, ms_since, run_process};
@@ -326,7 +329,11 @@ const NOTES: &[&str] = &[
 ];
 
 fn progress(cfg: &Config, msg: impl AsRef<str>) {
-    if cfg.progress {
+    progress_if(cfg.progress, msg);
+}
+
+fn progress_if(on: bool, msg: impl AsRef<str>) {
+    if on {
         eprintln!("ledger-bench: {}", msg.as_ref());
     }
 }
@@ -361,18 +368,47 @@ pub fn run(cfg: &Config) -> Result<Report> {
 }
 
 /// The points the queries are made at.
-struct Points {
-    key: Key,
-    name: String,
-    at: String,
-    at_micros: i64,
+pub(crate) struct Points {
+    pub(crate) key: Key,
+    pub(crate) name: String,
+    /// Legal effect: the end of the history's last effective day (every key has its final
+    /// standing).
+    pub(crate) at: String,
+    pub(crate) at_micros: i64,
     from: String,
     from_micros: i64,
     to: String,
     to_micros: i64,
     as_of_micros: i64,
-    clock: String,
-    first_append_day: i64,
+    /// `LEDGER_CLOCK` of the `ledger` processes: two days after the last recorded day.
+    pub(crate) clock: String,
+    /// The day after `at`'s.
+    pub(crate) first_append_day: i64,
+    /// The day of `clock`.
+    pub(crate) clock_day: i64,
+}
+
+impl Points {
+    pub(crate) fn of(history: &history::History) -> Result<Points> {
+        let at_day = history.last_effective_day;
+        let as_of_day = history.recorded_day.iter().copied().max().unwrap_or(at_day) + 2;
+        // The diff's month ends on the day the middle event was recorded: the thick of the history.
+        let diff_to = history.recorded_day.get(history.recorded_day.len() / 2).copied().unwrap_or(at_day);
+        Ok(Points {
+            key: Key::parse(&history.query_key)?,
+            name: history.search_name.clone(),
+            at: date(at_day),
+            at_micros: end_of_day(at_day),
+            from: date(diff_to - 30),
+            from_micros: end_of_day(diff_to - 30),
+            to: date(diff_to),
+            to_micros: end_of_day(diff_to),
+            as_of_micros: day_micros(as_of_day),
+            clock: format!("{}T00:00:00Z", date(as_of_day)),
+            first_append_day: at_day + 1,
+            clock_day: as_of_day,
+        })
+    }
 }
 
 fn end_of_day(day: i64) -> i64 {
@@ -392,23 +428,7 @@ fn run_size(cfg: &Config, n: usize) -> Result<SizeReport> {
             history.raw_bytes()
         ),
     );
-    let at_day = history.last_effective_day;
-    let as_of_day = history.recorded_day.iter().copied().max().unwrap_or(at_day) + 2;
-    // The diff's month ends on the day the middle event was recorded: the thick of the history.
-    let diff_to = history.recorded_day.get(history.recorded_day.len() / 2).copied().unwrap_or(at_day);
-    let points = Points {
-        key: Key::parse(&history.query_key)?,
-        name: history.search_name.clone(),
-        at: date(at_day),
-        at_micros: end_of_day(at_day),
-        from: date(diff_to - 30),
-        from_micros: end_of_day(diff_to - 30),
-        to: date(diff_to),
-        to_micros: end_of_day(diff_to),
-        as_of_micros: day_micros(as_of_day),
-        clock: format!("{}T00:00:00Z", date(as_of_day)),
-        first_append_day: at_day + 1,
-    };
+    let points = Points::of(&history)?;
     let mut figures: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
     let mut baselines: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
     let mut answers = BTreeMap::new();
@@ -493,29 +513,7 @@ fn measure_ours(
     let per_s = |events: usize, ms: f64| events as f64 / (ms / 1e3);
 
     // Bulk append: batches of BATCH events, the clock moving on with the history.
-    let first_day = history.recorded_day.first().copied().unwrap_or(0);
-    let clock = FixedClock::new(day_micros(first_day - 1));
-    let ((parse_ms, append_ms), _, build_peak) = in_process(|| {
-        let ledger = Ledger::init(path, "bench", ACTOR, &clock)?;
-        let (mut parse_ms, mut append_ms) = (0.0, 0.0);
-        for (b, chunk) in history.events.chunks(BATCH).enumerate() {
-            let t = Instant::now();
-            let mut batch = Vec::with_capacity(chunk.len());
-            for (i, bytes) in chunk.iter().enumerate() {
-                let text = std::str::from_utf8(bytes)?;
-                batch.push(Numbered { line: i + 1, event: parse_line(i + 1, text)? });
-            }
-            parse_ms += ms_since(t);
-            clock.set(day_micros(history.recorded_day[b * BATCH]) + 12 * 3_600_000_000);
-            let t = Instant::now();
-            let appended = ledger.append(&batch, ACTOR, &clock).map_err(|e| format!("append of batch {b}: {e}"))?;
-            append_ms += ms_since(t);
-            if appended.count != chunk.len() {
-                return Err(format!("batch {b}: appended {} of {} events", appended.count, chunk.len()).into());
-            }
-        }
-        Ok((parse_ms, append_ms))
-    })?;
+    let ((parse_ms, append_ms), _, build_peak) = in_process(|| build(history, path))?;
     add("bulk_append_events_per_s", per_s(n, append_ms));
     add("bulk_append_peak_mem_kib", build_peak);
     add("input_parse_events_per_s", per_s(n, parse_ms));
@@ -640,6 +638,33 @@ fn measure_ours(
         std::fs::remove_file(f)?;
     }
     Ok(())
+}
+
+/// Builds a new ledger at `path` from `history`: batches of [`BATCH`] events, each appended with
+/// [`Ledger::append`] (durable when it returns), the clock moving on with the history. Returns
+/// the time spent parsing the input and appending it, in ms.
+pub(crate) fn build(history: &history::History, path: &Path) -> Result<(f64, f64)> {
+    let first_day = history.recorded_day.first().copied().unwrap_or(0);
+    let clock = FixedClock::new(day_micros(first_day - 1));
+    let ledger = Ledger::init(path, "bench", ACTOR, &clock)?;
+    let (mut parse_ms, mut append_ms) = (0.0, 0.0);
+    for (b, chunk) in history.events.chunks(BATCH).enumerate() {
+        let t = Instant::now();
+        let mut batch = Vec::with_capacity(chunk.len());
+        for (i, bytes) in chunk.iter().enumerate() {
+            let text = std::str::from_utf8(bytes)?;
+            batch.push(Numbered { line: i + 1, event: parse_line(i + 1, text)? });
+        }
+        parse_ms += ms_since(t);
+        clock.set(day_micros(history.recorded_day[b * BATCH]) + 12 * 3_600_000_000);
+        let t = Instant::now();
+        let appended = ledger.append(&batch, ACTOR, &clock).map_err(|e| format!("append of batch {b}: {e}"))?;
+        append_ms += ms_since(t);
+        if appended.count != chunk.len() {
+            return Err(format!("batch {b}: appended {} of {} events", appended.count, chunk.len()).into());
+        }
+    }
+    Ok((parse_ms, append_ms))
 }
 
 /// Opens the ledger; returns it and the time the successful open took, in ms. The store closed

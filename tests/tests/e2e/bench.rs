@@ -177,3 +177,71 @@ fn the_documented_command_prints_the_table_and_writes_the_json() {
         json["process_measurement"]
     );
 }
+
+/// `ledger-bench serve` keeps working: at a tiny size (2,000 events, 4 clients, 1 s a scenario)
+/// it starts the real `ledger serve`, asks every question alone and while batches are appended,
+/// runs the same questions as processes, and reports them all, without errors. No timing is
+/// asserted.
+#[test]
+fn the_serve_mode_loads_a_real_server_and_reports_every_scenario() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("serve.json");
+    let run = Command::new(bench_bin())
+        .args(["serve", "--events", "2000", "--clients", "4", "--seconds", "1", "--cli-runs", "3", "--quiet"])
+        .arg("--ledger-bin")
+        .arg(ledger_bin())
+        .arg("--out")
+        .arg(&out)
+        .arg("--tmp")
+        .arg(dir.path())
+        .output()
+        .expect("run ledger-bench serve");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "ledger-bench serve failed\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for label in ["show KEY", "search NAME", "state --count", "one-shot `ledger` processes", "req/s", "p99 ms"] {
+        assert!(stdout.contains(label), "the table shows {label}:\n{stdout}");
+    }
+    let json: Value = serde_json::from_slice(&std::fs::read(&out).expect("the JSON report")).expect("valid JSON");
+    assert_eq!(json["events"], 2000);
+    assert_eq!(json["clients"], 4);
+    assert_eq!(json["verified"], true, "the ledger verifies after the load");
+    assert!(json["state_count"].as_u64().is_some_and(|n| n > 0), "{}", json["state_count"]);
+    let scenarios = json["scenarios"].as_array().expect("scenarios");
+    assert_eq!(scenarios.len(), 9, "three questions, each from one client, from every client, and with appends");
+    for query in ["show", "search", "state_count"] {
+        for (clients, with_appends) in [(1, false), (4, false), (4, true)] {
+            let s = scenarios
+                .iter()
+                .find(|s| s["query"] == query && s["clients"] == clients && s["with_appends"] == with_appends)
+                .unwrap_or_else(|| panic!("a scenario {query} clients={clients} with_appends={with_appends}"));
+            assert!(s["requests"].as_u64().is_some_and(|n| n > 0), "{query}: {s}");
+            assert_eq!(s["errors"], 0, "{query}: {s}");
+            for f in ["requests_per_s", "p50_ms", "p99_ms", "max_ms"] {
+                assert!(s[f].as_f64().is_some_and(|v| v > 0.0), "{query}.{f}: {s}");
+            }
+            if with_appends {
+                let a = &s["appends"];
+                assert!(a["batches"].as_u64().is_some_and(|n| n > 0), "{query}: batches were appended: {s}");
+                assert_eq!(a["errors"], 0, "{query}: {s}");
+                assert_eq!(a["events"].as_u64(), a["batches"].as_u64().map(|b| b * 1000), "{query}: {s}");
+                let [before, after] = [&s["head_seq"][0], &s["head_seq"][1]].map(|v| v.as_u64().expect("a seq"));
+                assert!(after >= before + 1000, "{query}: the head moved on: {s}");
+            } else {
+                assert!(s["appends"].is_null(), "{query}: {s}");
+            }
+        }
+    }
+    let processes = json["processes"].as_array().expect("processes");
+    assert_eq!(processes.len(), 3);
+    for p in processes {
+        assert_eq!(p["runs_ms"].as_array().map(Vec::len), Some(3), "{p}");
+        assert!(p["median_ms"].as_f64().is_some_and(|v| v > 0.0), "{p}");
+        for f in ["ratio_one_client", "ratio_loaded", "loaded_requests_per_s"] {
+            assert!(p[f].as_f64().is_some_and(|v| v > 0.0), "{f}: {p}");
+        }
+    }
+}
