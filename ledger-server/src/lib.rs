@@ -7,7 +7,8 @@
 //!   each is acknowledged once durable, and only then becomes the head that questions see;
 //! - readers that never queue behind it: each question runs on the blocking pool through a
 //!   [`View`] pinned at the last acknowledged head ([`Shared::view`]), so that its answer is the
-//!   ledger at that head even while the next batch lands;
+//!   ledger at that head even while the next batch lands; questions that scan every key take
+//!   turns, as many at a time as there are cores, and questions of one key never wait;
 //! - tokens with roles ([`tokens`]), limits (body size, query length, a time limit for
 //!   questions), request logs on stderr, and a graceful shutdown that lets in-flight writes end.
 
@@ -70,6 +71,8 @@ pub struct Shared {
     head: RwLock<Head>,
     /// Held while a batch is checked and written: appends and imports one at a time.
     writer: Mutex<()>,
+    /// The turns of questions that scan every key or the log: as many as the machine has cores.
+    scans: Arc<tokio::sync::Semaphore>,
     config: Config,
 }
 
@@ -118,7 +121,9 @@ pub enum ServeError {
 pub fn serve(ledger: Ledger, config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
     let head = ledger.head()?;
     let listen = config.listen.clone();
-    let shared = Arc::new(Shared { ledger, head: RwLock::new(head), writer: Mutex::new(()), config });
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let scans = Arc::new(tokio::sync::Semaphore::new(cores.max(2)));
+    let shared = Arc::new(Shared { ledger, head: RwLock::new(head), writer: Mutex::new(()), scans, config });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("ledger-serve")

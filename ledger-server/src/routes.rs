@@ -140,12 +140,35 @@ fn authorize(app: &Shared, headers: &HeaderMap, need: Role) -> Result<Holder, Ap
     Ok(holder.clone())
 }
 
+/// What a question costs: reading a few keys, or scanning every key (or the log).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cost {
+    /// One key, a proof, the head: answered at once, never queued.
+    Key,
+    /// Every key or every event (`state`, `search`, `diff`, the log, a bundle): as many at a
+    /// time as the machine has cores; the others wait their turn (within the time limit), so
+    /// that many of them at once neither starve the writer nor all finish late together.
+    Scan,
+}
+
+/// A turn for a question of `cost`: for a scan, one of the scan permits, held until the work
+/// on the blocking pool ends (even if its client has gone).
+async fn turn(app: &App, cost: Cost) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, ApiError> {
+    if cost == Cost::Key {
+        return Ok(None);
+    }
+    app.scans.clone().acquire_owned().await.map(Some).map_err(|_| ApiError::internal("the server is stopping"))
+}
+
 /// Runs a question on the blocking pool, on the ledger at the last acknowledged head.
 async fn ask_view<T: Send + 'static>(
     app: App,
+    cost: Cost,
     question: impl FnOnce(&Shared, &View) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
+    let permit = turn(&app, cost).await?;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let view = app.view();
         question(&app, &view)
     })
@@ -233,7 +256,7 @@ async fn head(
     q: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Json<HeadOutput>, ApiError> {
     Params::new(q, &[])?;
-    ask_view(app, |app, view| Ok(HeadOutput::new(&app.ledger, view.head()))).await.map(Json)
+    ask_view(app, Cost::Key, |app, view| Ok(HeadOutput::new(&app.ledger, view.head()))).await.map(Json)
 }
 
 async fn state(
@@ -260,7 +283,7 @@ async fn state(
     if count && (after.is_some() || p.get("limit").is_some()) {
         return Err(ApiError::bad_request("count=true answers with a number: it takes no after or limit"));
     }
-    ask_view(app, move |app, view| {
+    ask_view(app, Cost::Scan, move |app, view| {
         let point = point(app, view, at, as_of);
         let (answer, listed) = if count {
             let c = ask::count(view, point, &filter)?;
@@ -285,7 +308,7 @@ async fn show(
 ) -> Result<Response, ApiError> {
     let p = Params::new(q, &["at", "as_of"])?;
     let (key, at, as_of) = (key_of(&authority, &id)?, p.at()?, p.as_of()?);
-    ask_view(app, move |app, view| {
+    ask_view(app, Cost::Key, move |app, view| {
         let answer = ask::show(view, &key, point(app, view, at, as_of))?;
         if answer.status == ledger_core::projection::Status::Unknown {
             return Err(ApiError::not_found(ask::not_held(view, &key)?, json_value(&answer)));
@@ -302,7 +325,7 @@ async fn history(
 ) -> Result<Response, ApiError> {
     let p = Params::new(q, &["as_of"])?;
     let (key, as_of) = (key_of(&authority, &id)?, p.as_of()?);
-    ask_view(app, move |app, view| {
+    ask_view(app, Cost::Key, move |app, view| {
         let h = ask::history(view, &key, point(app, view, None, as_of).as_of)?;
         if !h.held {
             return Err(ApiError::not_found(ask::not_held(view, &key)?, json_value(&h.answer)));
@@ -322,7 +345,7 @@ async fn diff(
     let to = p.parse("to", At::parse)?.ok_or_else(|| ApiError::bad_request("to= is needed: a date or instant"))?;
     let span = ask::Span::new(from, to).map_err(|_| ApiError::bad_request("from must not be later than to"))?;
     let as_of = p.as_of()?;
-    ask_view(app, move |app, view| {
+    ask_view(app, Cost::Scan, move |app, view| {
         let as_of = point(app, view, None, as_of).as_of;
         Ok(Json(ask::diff(view, span, as_of)?).into_response())
     })
@@ -337,7 +360,7 @@ async fn search(
     let name = p.get("q").ok_or_else(|| ApiError::bad_request("q= is needed: a name to search for"))?;
     let name = ask::SearchName::new(name).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let (at, as_of) = (p.at()?, p.as_of()?);
-    ask_view(app, move |app, view| {
+    ask_view(app, Cost::Scan, move |app, view| {
         let answer = ask::search(view, &name, point(app, view, at, as_of))?;
         if answer.matches.is_empty() {
             return Err(ApiError::not_found(ask::no_match(&answer, &name), json_value(&answer)));
@@ -352,7 +375,8 @@ async fn checkpoint(
     q: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     Params::new(q, &[])?;
-    ask_view(app, |app, view| Ok(Json(audit::checkpoint(view, app.config.sign.as_ref())?).into_response())).await
+    ask_view(app, Cost::Key, |app, view| Ok(Json(audit::checkpoint(view, app.config.sign.as_ref())?).into_response()))
+        .await
 }
 
 async fn prove_inclusion(
@@ -363,7 +387,7 @@ async fn prove_inclusion(
     let p = Params::new(q, &["size"])?;
     let seq = seq.parse::<u64>().map_err(|_| ApiError::bad_request(format!("{seq}: a seq is a whole number")))?;
     let size = p.number("size")?;
-    ask_view(app, move |_, view| {
+    ask_view(app, Cost::Key, move |_, view| {
         let size = checked_size(view, size)?;
         match audit::prove_inclusion(view, Seq::new(seq), size).map_err(refused)? {
             Some(proof) => Ok(Json(Proof::Inclusion(proof)).into_response()),
@@ -380,7 +404,7 @@ async fn prove_consistency(
     let p = Params::new(q, &["old", "size"])?;
     let old = p.number("old")?.ok_or_else(|| ApiError::bad_request("old= is needed: the older tree's size"))?;
     let size = p.number("size")?;
-    ask_view(app, move |_, view| {
+    ask_view(app, Cost::Key, move |_, view| {
         let size = checked_size(view, size)?;
         Ok(Json(Proof::Consistency(audit::prove_consistency(view, old, size).map_err(refused)?)).into_response())
     })
@@ -411,14 +435,15 @@ async fn log(
     let p = Params::new(q, &["from", "limit"])?;
     let from = Seq::new(p.number("from")?.unwrap_or(0));
     let limit = p.number("limit")?;
-    Ok(stream(app, "application/x-ndjson", move |app, out| {
+    stream(app, "application/x-ndjson", move |app, out| {
         let view = app.view();
         for e in read::log(&view, from, limit) {
             serde_json::to_writer(&mut *out, &e?.to_value()).map_err(io::Error::from).map_err(io_error)?;
             out.write_all(b"\n").map_err(io_error)?;
         }
         Ok(())
-    }))
+    })
+    .await
 }
 
 async fn export(
@@ -426,10 +451,11 @@ async fn export(
     q: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     Params::new(q, &[])?;
-    Ok(stream(app, "application/x-ndjson", |app, out| {
+    stream(app, "application/x-ndjson", |app, out| {
         ledger_core::bundle::export(&app.view(), out, app.config.sign.as_ref())?;
         Ok(())
-    }))
+    })
+    .await
 }
 
 fn io_error(e: io::Error) -> ledger_core::Error {
@@ -439,13 +465,15 @@ fn io_error(e: io::Error) -> ledger_core::Error {
 /// A body written on the blocking pool as it is produced, a chunk at a time: a large log or
 /// bundle is never held whole. A failure half-way ends the body with an error, which the client
 /// sees as a broken response, not as a short one that looks complete.
-fn stream(
+async fn stream(
     app: App,
     content_type: &'static str,
     produce: impl FnOnce(&Shared, &mut ChannelWriter) -> Result<(), ledger_core::Error> + Send + 'static,
-) -> Response {
+) -> Result<Response, ApiError> {
+    let permit = turn(&app, Cost::Scan).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(4);
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let mut out = ChannelWriter { tx: tx.clone(), buf: Vec::with_capacity(CHUNK) };
         let done = produce(&app, &mut out).and_then(|()| out.flush().map_err(io_error));
         if let Err(e) = done {
@@ -454,7 +482,7 @@ fn stream(
         }
     });
     let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
-    ([(header::CONTENT_TYPE, content_type)], Body::from_stream(body)).into_response()
+    Ok(([(header::CONTENT_TYPE, content_type)], Body::from_stream(body)).into_response())
 }
 
 struct ChannelWriter {
