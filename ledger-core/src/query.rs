@@ -413,14 +413,20 @@ fn state_row(
 /// The designations in force, with their records.
 pub fn state(view: &View, when: When, filter: &StateFilter) -> Result<StateOutput> {
     let rows = par_keys(view, true, |reader, key, index| state_row(reader, key, index, when, filter))?;
-    Ok(StateOutput {
-        head: view.head(),
-        at: format_instant(when.at),
-        as_of: format_instant(when.as_of),
-        count: rows.len(),
-        designations: rows,
-        next: None,
-    })
+    Ok(StateOutput::new(view, when, rows, None))
+}
+
+impl StateOutput {
+    fn new(view: &View, when: When, rows: Vec<StateRow>, next: Option<String>) -> StateOutput {
+        StateOutput {
+            head: view.head(),
+            at: format_instant(when.at),
+            as_of: format_instant(when.as_of),
+            count: rows.len(),
+            designations: rows,
+            next,
+        }
+    }
 }
 
 /// One page of [`state`]: at most `limit` designations, in key order, after the key `after`;
@@ -449,14 +455,7 @@ pub fn state_page(
         }
         rows.extend(state_row(&mut reader, key, index, when, filter)?);
     }
-    Ok(StateOutput {
-        head: view.head(),
-        at: format_instant(when.at),
-        as_of: format_instant(when.as_of),
-        count: rows.len(),
-        designations: rows,
-        next,
-    })
+    Ok(StateOutput::new(view, when, rows, next))
 }
 
 /// The names of a record, read from its JSON without the rest of it.
