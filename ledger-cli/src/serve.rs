@@ -16,11 +16,30 @@ use crate::{Failure, exit};
 /// command finding the ledger locked can say where to ask instead.
 const SERVING: &str = "ledger.serving";
 
-/// The URL of the `ledger serve` holding the ledger at `path`, if one said so.
+/// The URL of the `ledger serve` holding the ledger at `path`, if one said so and its process
+/// is still running (a server that was killed leaves its note behind).
 pub fn serving(path: &Path) -> Option<String> {
-    let url = std::fs::read_to_string(path.join(SERVING)).ok()?;
-    let url = url.trim();
-    (url.starts_with("http://") && url.len() < 200 && url.chars().all(|c| c.is_ascii_graphic())).then(|| url.to_owned())
+    let note = std::fs::read_to_string(path.join(SERVING)).ok()?;
+    let mut parts = note.split_whitespace();
+    let (url, pid) = (parts.next()?, parts.next()?);
+    let pid: u32 = pid.parse().ok()?;
+    let running = !cfg!(target_os = "linux") || Path::new(&format!("/proc/{pid}")).exists();
+    let plausible = url.starts_with("http://") && url.len() < 200 && url.chars().all(|c| c.is_ascii_graphic());
+    (running && plausible).then(|| url.to_owned())
+}
+
+/// Writes the note of the URL this process serves at, beside the store: a new file, never
+/// through a link planted in its place.
+fn note_serving(marker: &Path, url: &str) {
+    let _ = std::fs::remove_file(marker);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(marker)
+        .and_then(|mut f| writeln!(f, "{url} {}", std::process::id()));
+    if let Err(e) = written {
+        eprintln!("ledger: could not note the server's address in {}: {e}", marker.display());
+    }
 }
 
 /// What `ledger serve` was asked for.
@@ -73,7 +92,7 @@ pub fn run(cli: &Cli, out: &mut impl Write, opts: &Options) -> Result<u8, Failur
     let served = ledger_server::serve(ledger, config, |addr| {
         let url = format!("http://{addr}");
         printed = writeln!(out, "listening on {url}").and_then(|()| out.flush());
-        let _ = std::fs::write(&marker, format!("{url}\n"));
+        note_serving(&marker, &url);
         ledger_server::log::write(&ledger_server::log::Line::Listening {
             url: &url,
             ledger: &cli.ledger.display().to_string(),

@@ -326,9 +326,12 @@ fn par_keys<T: Send>(
     visit: impl Fn(&mut Reader, Key, KeyIndex) -> Result<Option<T>> + Sync,
 ) -> Result<Vec<T>> {
     if records && view.is_current()? {
-        let all = par_ranges(view, true, &visit)?;
-        if view.is_current()? {
-            return Ok(all);
+        // A batch landing meanwhile may also make the index and the records read side by side
+        // disagree: that is a moved head, not damage, and the reading is done again.
+        match par_ranges(view, true, &visit) {
+            Ok(all) if view.is_current()? => return Ok(all),
+            Err(e) if view.is_current()? => return Err(e),
+            _ => {}
         }
     }
     par_ranges(view, false, &visit)

@@ -173,6 +173,18 @@ impl Setters {
         enclosing.or(nested)
     }
 
+    /// The hand-entered amendment that removed `path` (set it, or a field around it, to
+    /// nothing), if one did: a list putting a value back there overrides it. A field the
+    /// hand-entered designation simply lacked has no such setter.
+    pub fn removed_by_hand(&self, path: &str) -> Option<ledger_core::seq::Seq> {
+        self.by_path
+            .iter()
+            .filter(|(p, _)| !p.is_empty() && (path == p.as_str() || path.starts_with(&format!("{p}."))))
+            .max_by_key(|(p, _)| p.len())
+            .filter(|(_, (_, manual))| *manual)
+            .map(|(_, (seq, _))| *seq)
+    }
+
     /// Whether any event of the episode came from a list.
     pub fn any_imported(&self) -> bool {
         self.by_path.values().any(|(_, manual)| !manual)

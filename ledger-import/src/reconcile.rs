@@ -575,9 +575,12 @@ impl<'a> Planner<'a> {
         let value = |r: &Record| serde_json::to_value(r).map_err(|e| Error::Internal(e.to_string()));
         let fields = field_changes(&value(&current)?, &value(&d.record())?, &patch);
         let setters = self.setters(&s.episode)?;
-        // A field the hand-entered record lacked is added, not overwritten.
-        for f in fields.iter().filter(|f| f.old.is_some()) {
-            if let Some(seq) = setters.manual_setter(&f.field) {
+        // A field the hand-entered record lacked is added, not overwritten; one an amendment
+        // made by hand removed is overridden if the list puts it back.
+        for f in &fields {
+            let setter =
+                if f.old.is_some() { setters.manual_setter(&f.field) } else { setters.removed_by_hand(&f.field) };
+            if let Some(seq) = setter {
                 self.out.hand_entered.push(HandEntered {
                     key: key.to_string(),
                     field: f.field.clone(),

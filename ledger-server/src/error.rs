@@ -91,6 +91,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The error's code (`invalid`, `conflict`, `unacknowledged`, ...).
+    pub fn code(&self) -> &'static str {
+        self.body.error.code
+    }
 }
 
 impl From<Error> for ApiError {

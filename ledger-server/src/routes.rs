@@ -37,6 +37,8 @@ type App = Arc<Shared>;
 const MAX_QUERY: usize = 8 << 10;
 /// Events or bundle bytes sent to a client at a time.
 const CHUNK: usize = 64 << 10;
+/// How long a streamed answer waits for a client that has stopped reading.
+const STALLED_CLIENT: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub(crate) fn router(app: App) -> Router {
     let max_body = app.config.max_body;
@@ -76,16 +78,22 @@ async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
     let response = if req.uri().query().is_some_and(|q| q.len() > MAX_QUERY) {
         ApiError::new(StatusCode::URI_TOO_LONG, "too_long", format!("the query is over {MAX_QUERY} bytes"))
             .into_response()
-    } else if method == Method::GET && app.config.read_token && path.starts_with("/v1/") {
+    } else if method == Method::POST {
+        // The token is checked before the body is read: no one without it makes the server
+        // hold a body. A write is not cut short: it ends written or not, and its answer says
+        // which.
+        match authorize(&app, req.headers(), Role::Operator) {
+            Ok(_) => next.run(req).await,
+            Err(e) => e.into_response(),
+        }
+    } else if app.config.read_token && path.starts_with("/v1/") {
+        // Every other method (GET, and HEAD, which runs the GET handler) is a question.
         match authorize(&app, req.headers(), Role::Reader) {
             Ok(_) => timed(&app, req, next).await,
             Err(e) => e.into_response(),
         }
-    } else if method == Method::GET {
-        timed(&app, req, next).await
     } else {
-        // A write is not cut short: it ends written or not, and its answer says which.
-        next.run(req).await
+        timed(&app, req, next).await
     };
     log::write(&log::Line::Request {
         method: method.as_str(),
@@ -125,7 +133,9 @@ fn authorize(app: &Shared, headers: &HeaderMap, need: Role) -> Result<Holder, Ap
     };
     let token = match headers.get(header::AUTHORIZATION).map(HeaderValue::to_str) {
         None => return Err(unauthorized("a bearer token is needed (Authorization: Bearer TOKEN)")),
-        Some(Ok(v)) => v.strip_prefix("Bearer ").map(str::trim),
+        Some(Ok(v)) => {
+            v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, t)| t.trim())
+        }
         Some(Err(_)) => None,
     };
     let token = token.ok_or_else(|| unauthorized("the Authorization header must be `Bearer TOKEN`"))?;
@@ -503,8 +513,25 @@ impl Write for ChannelWriter {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx.blocking_send(Ok(chunk)).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client left"))
+        let mut chunk = Ok(Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK))));
+        // A client that stops reading is given up on after a while: it must not hold a scan's
+        // turn, or the shutdown, for ever.
+        let deadline = Instant::now() + STALLED_CLIENT;
+        loop {
+            match self.tx.try_send(chunk) {
+                Ok(()) => return Ok(()),
+                Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => {
+                    return Err(io::Error::new(io::ErrorKind::BrokenPipe, "the client left"));
+                }
+                Err(tokio::sync::mpsc::error::TrySendError::Full(back)) if Instant::now() < deadline => {
+                    chunk = back;
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading"));
+                }
+            }
+        }
     }
 }
 
@@ -566,11 +593,24 @@ async fn write_batch(
 ) -> Result<Response, ApiError> {
     tokio::task::spawn_blocking(move || {
         let _writer = app.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let (head, response) = work(&app)?;
-        if let Some(head) = head {
-            app.acknowledge(head);
+        match work(&app) {
+            Ok((head, response)) => {
+                if let Some(head) = head {
+                    app.acknowledge(head);
+                }
+                Ok(response)
+            }
+            Err(e) => {
+                // Durable, though recording that beside the store failed: the events are in the
+                // ledger, as the answer says, and the questions that follow see them.
+                if e.code() == "unacknowledged"
+                    && let Ok(head) = app.ledger.head()
+                {
+                    app.acknowledge(head);
+                }
+                Err(e)
+            }
         }
-        Ok(response)
     })
     .await
     .map_err(|_| {

@@ -767,3 +767,15 @@ fn a_series_of_archived_lists_becomes_the_ledgers_history_in_report_date_order()
     let r = t.run(&["import", "uk-csv", &paths[0], &paths[2], "--dry-run"]).expect(2);
     assert!(r.stderr.contains("--dry-run plans one list"), "{}", r.stderr);
 }
+
+/// A value an operator removed by hand is not silently put back by the next list; a field the
+/// hand-entered designation simply lacked is added.
+#[test]
+fn a_value_removed_by_hand_is_not_silently_put_back() {
+    let s = uk_ledger();
+    let removal = r#"{"type":"amendment","authority":"UK","id":"GIM0047","effective":"2026-04-01","patch":{"regime":{"name":null}},"reason":"the regime's name is being corrected"}"#;
+    s.run_stdin(&["append", "-"], format!("{removal}\n").as_bytes()).expect(0);
+    let r = s.run(&["import", "uk-csv", &shared(UK_CSV)]).expect(65);
+    assert!(r.stderr.contains("UK/GIM0047 regime.name: (none) → The Global Irregular Migration"), "{}", r.stderr);
+    s.run(&["import", "uk-csv", &shared(UK_CSV), "--override-manual"]).expect(0);
+}

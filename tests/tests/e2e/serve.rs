@@ -263,6 +263,8 @@ fn writes_need_an_operator_token_and_record_its_holder() {
     drop(server);
     let server = Server::start(&s, &["--tokens", &tokens_file(&s), "--read-token"]);
     get(&a, &format!("{}/v1/head", server.url)).expect(401);
+    // HEAD runs a question's handler too: it needs the token as GET does.
+    reply(a.head(&format!("{}/v1/search?q=seferovic", server.url)).call()).expect(401);
     let with =
         reply(a.get(&format!("{}/v1/head", server.url)).header("Authorization", &format!("Bearer {reader}")).call());
     with.expect(200);
@@ -291,6 +293,8 @@ fn refusals_are_json_with_the_status_of_their_class_and_nothing_is_written() {
     assert_eq!(send(far).expect(422).json()["error"]["code"], "unconfirmed");
     let big = designations("BIG", 40);
     assert_eq!(send(&big).expect(413).json()["error"]["code"], "too_large");
+    // Without a token the body is not even read: the refusal is the token's, whatever its size.
+    post(&a, &events, None, big.as_bytes()).expect(401);
     assert_eq!(get(&a, &format!("{u}/v1/head")).json()["head"]["seq"], 38, "nothing was written");
 
     for (path, code) in [
