@@ -227,8 +227,7 @@ pub enum Command {
     /// comparing it with what it holds for that authority. One import is one atomic batch.
     #[command(after_help = "Examples:
   ledger import uk-csv UK-Sanctions-List-GIM-2026-04-29.csv --dry-run
-  ledger import un-xml consolidated.xml --max-delist 2%
-  ledger import ofac-csv ofac/ --published 2026-05-01
+  ledger import ofac-csv ofac/ --published 2026-05-01 --max-delist 2%
   ledger import uk-csv --series archive/uk/")]
     Import {
         /// The list's layout.
