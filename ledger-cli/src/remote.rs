@@ -311,38 +311,30 @@ impl Remote {
         at: Option<At>,
         as_of: Option<AsOf>,
     ) -> Result<Found<StateOutput>, Failure> {
-        // A page is answered at the server's last head when it arrives: should an append land
-        // between two pages, the list is read again from the start.
-        for _ in 0..3 {
-            let mut q = Remote::state_query(filter, at, as_of);
+        let mut q = Remote::state_query(filter, at, as_of);
+        q.push(("limit", PAGE.to_string()));
+        let mut found: Found<StateOutput> = self.get("/v1/state", &q)?;
+        let s = &mut found.answer;
+        let mut next = s.next.take();
+        while let Some(after) = next {
+            // The later pages at the first one's point and head, whatever lands meanwhile.
+            let point = (At::parse(&s.at).ok(), AsOf::parse(&s.as_of).ok());
+            let mut q = Remote::state_query(filter, point.0.or(at), point.1.or(as_of));
+            q.push(("after", after));
             q.push(("limit", PAGE.to_string()));
-            let mut found: Found<StateOutput> = self.get("/v1/state", &q)?;
-            let s = &mut found.answer;
-            let mut next = s.next.take();
-            let mut moved = false;
-            while let Some(after) = next {
-                // The later pages at the first one's point, whatever the server's clock says now.
-                let point = (At::parse(&s.at).ok(), AsOf::parse(&s.as_of).ok());
-                let mut q = Remote::state_query(filter, point.0.or(at), point.1.or(as_of));
-                q.push(("after", after));
-                q.push(("limit", PAGE.to_string()));
-                let page: Found<StateOutput> = self.get("/v1/state", &q)?;
-                if page.answer.head != s.head {
-                    moved = true;
-                    break;
-                }
-                s.designations.extend(page.answer.designations);
-                next = page.answer.next;
+            q.push(("head", s.head.seq.to_string()));
+            let page: Found<StateOutput> = self.get("/v1/state", &q)?;
+            if page.answer.head != s.head {
+                return Err(Failure::new(
+                    exit::IO,
+                    format!("the server at {} answered a page at another head than the first's", self.base),
+                ));
             }
-            if !moved {
-                s.count = s.designations.len();
-                return Ok(found);
-            }
+            s.designations.extend(page.answer.designations);
+            next = page.answer.next;
         }
-        Err(Failure::new(
-            exit::IO,
-            format!("the ledger at {} kept changing while its state was read page by page; ask again", self.base),
-        ))
+        s.count = s.designations.len();
+        Ok(found)
     }
 
     /// `ledger show KEY`.

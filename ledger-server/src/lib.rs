@@ -87,6 +87,17 @@ impl Shared {
         View::at(&self.ledger, self.head())
     }
 
+    /// The ledger at an earlier head, event `seq` (at most the acknowledged head): what later
+    /// pages of one answer are read at. `None` when there is no such event.
+    pub fn view_at(&self, seq: ledger_core::seq::Seq) -> Result<Option<View<'_>>, ledger_core::Error> {
+        if seq > self.head().seq {
+            return Ok(None);
+        }
+        let Some(event) = self.ledger.event(seq)? else { return Ok(None) };
+        let head = Head { seq: event.seq, hash: event.hash, recorded_at: event.recorded_at };
+        Ok(Some(View::at(&self.ledger, head)))
+    }
+
     /// Notes a durable append's head as acknowledged (never moving the head back).
     fn acknowledge(&self, head: Head) {
         let mut h = self.head.write().unwrap_or_else(|e| e.into_inner());

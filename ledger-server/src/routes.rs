@@ -273,7 +273,7 @@ async fn state(
     State(app): State<App>,
     q: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let known = ["at", "as_of", "authority", "regime", "kind", "include_delisted", "count", "after", "limit"];
+    let known = ["at", "as_of", "authority", "regime", "kind", "include_delisted", "count", "after", "limit", "head"];
     let p = Params::new(q, &known)?;
     let (at, as_of, count) = (p.at()?, p.as_of()?, p.flag("count")?);
     let kind = p.parse("kind", |k| {
@@ -293,7 +293,16 @@ async fn state(
     if count && (after.is_some() || p.get("limit").is_some()) {
         return Err(ApiError::bad_request("count=true answers with a number: it takes no after or limit"));
     }
-    ask_view(app, Cost::Scan, move |app, view| {
+    // The later pages of one answer are asked at the first page's head.
+    let head = p.number("head")?.map(Seq::new);
+    ask_view(app, Cost::Scan, move |app, latest| {
+        let earlier = match head {
+            Some(seq) => Some(app.view_at(seq)?.ok_or_else(|| {
+                ApiError::bad_request(format!("head={seq}: the ledger has no such event acknowledged"))
+            })?),
+            None => None,
+        };
+        let view = earlier.as_ref().unwrap_or(latest);
         let point = point(app, view, at, as_of);
         let (answer, listed) = if count {
             let c = ask::count(view, point, &filter)?;
@@ -318,14 +327,23 @@ async fn show(
 ) -> Result<Response, ApiError> {
     let p = Params::new(q, &["at", "as_of"])?;
     let (key, at, as_of) = (key_of(&authority, &id)?, p.at()?, p.as_of()?);
-    ask_view(app, Cost::Key, move |app, view| {
-        let answer = ask::show(view, &key, point(app, view, at, as_of))?;
-        if answer.status == ledger_core::projection::Status::Unknown {
-            return Err(ApiError::not_found(ask::not_held(view, &key)?, json_value(&answer)));
-        }
-        Ok(Json(answer).into_response())
-    })
-    .await
+    let asked = key.clone();
+    let answer =
+        ask_view(app.clone(), Cost::Key, move |app, view| Ok(ask::show(view, &asked, point(app, view, at, as_of))?))
+            .await?;
+    if answer.status == ledger_core::projection::Status::Unknown {
+        return Err(not_held(app, key, json_value(&answer)).await);
+    }
+    Ok(Json(answer).into_response())
+}
+
+/// The 404 of a key never held: what the ledger holds near it (the authority's keys, read in a
+/// scan's turn).
+async fn not_held(app: App, key: Key, answer: Option<Value>) -> ApiError {
+    match ask_view(app, Cost::Scan, move |_, view| Ok(ask::not_held(view, &key)?)).await {
+        Ok(message) => ApiError::not_found(message, answer),
+        Err(e) => e,
+    }
 }
 
 async fn history(
@@ -335,14 +353,15 @@ async fn history(
 ) -> Result<Response, ApiError> {
     let p = Params::new(q, &["as_of"])?;
     let (key, as_of) = (key_of(&authority, &id)?, p.as_of()?);
-    ask_view(app, Cost::Key, move |app, view| {
-        let h = ask::history(view, &key, point(app, view, None, as_of).as_of)?;
-        if !h.held {
-            return Err(ApiError::not_found(ask::not_held(view, &key)?, json_value(&h.answer)));
-        }
-        Ok(Json(h.answer).into_response())
+    let asked = key.clone();
+    let h = ask_view(app.clone(), Cost::Key, move |app, view| {
+        Ok(ask::history(view, &asked, point(app, view, None, as_of).as_of)?)
     })
-    .await
+    .await?;
+    if !h.held {
+        return Err(not_held(app, key, json_value(&h.answer)).await);
+    }
+    Ok(Json(h.answer).into_response())
 }
 
 async fn diff(

@@ -426,3 +426,39 @@ fn sigterm_amid_appends_keeps_every_acknowledged_batch() {
     s.run(&["verify"]).expect(0);
     assert!(!s.ledger.join("ledger.serving").exists(), "the server's address note is removed when it stops");
 }
+
+/// The pages of one state are read at the first page's head (`head=`), so appends landing
+/// between them change nothing in the whole.
+#[test]
+fn state_pages_read_at_one_head_are_one_answer_whatever_lands_between_them() {
+    let s = Sandbox::gim();
+    let before = copy_of(&s).run(&["state", "--format", "json"]).json();
+    let operator = token(&s, "alice", "operator");
+    let server = Server::start(&s, &["--tokens", &tokens_file(&s)]);
+    let (a, u) = (agent(), server.url.clone());
+    let first = get(&a, &format!("{u}/v1/state?limit=10")).expect(200).json();
+    let head = first["head"]["seq"].as_u64().expect("seq");
+    let mut rows: Vec<Value> = first["designations"].as_array().expect("rows").clone();
+    let mut after = first["next"].as_str().expect("more pages").to_owned();
+    // Keys before and after those already read, and an amendment of one not yet read.
+    let batch = format!(
+        "{}{}{}\n",
+        designations("AAA", 2),
+        designations("ZZZ", 2),
+        r#"{"type":"amendment","authority":"UK","id":"GIM0047","effective":"2025-11-01","patch":{"reason":"varied"}}"#
+    );
+    post(&a, &format!("{u}/v1/events"), Some(&operator), batch.as_bytes()).expect(200);
+    loop {
+        let page = get(&a, &format!("{u}/v1/state?limit=10&after={after}&head={head}")).expect(200).json();
+        assert_eq!(page["head"], first["head"]);
+        rows.extend(page["designations"].as_array().expect("rows").iter().cloned());
+        match page["next"].as_str() {
+            Some(next) => after = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(Value::Array(rows), before["designations"]);
+    let now = get(&a, &format!("{u}/v1/state?count=true")).expect(200).json();
+    assert_eq!(now["count"], 42, "the appended keys are in the answers at the new head");
+    get(&a, &format!("{u}/v1/state?head=999")).expect(400);
+}
