@@ -234,7 +234,8 @@ fn list_files(dir: &Path, layout: ImportFormat) -> Result<Vec<PathBuf>, Failure>
 /// One list file read and parsed: its name (as given) and what it says.
 fn read_path(layout: ImportFormat, path: &Path) -> Result<(String, Parsed), Failure> {
     let name = path.display().to_string();
-    let bytes = read_file(path, &progress::Bar::new())?;
+    // The series' own bar counts the lists; a file is read without one of its own.
+    let bytes = std::fs::read(path).map_err(|e| Failure::new(exit::NO_LEDGER, format!("cannot read {name}: {e}")))?;
     let parsed =
         ledger_import::parse(layout, &[ListFile { name: name.clone(), bytes }], None).map_err(|e| match e {
             ReadError::Parse(e) => Failure::new(exit::DATA, format!("{name}: {e}\n  nothing was written")),

@@ -88,17 +88,13 @@ pub fn patch_paths(patch: &Map<String, Value>) -> Vec<String> {
     out
 }
 
-/// The value at a dotted path.
-pub fn at_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(v, |v, k| v.get(k)).filter(|v| !v.is_null())
-}
-
-/// The fields a patch changes, old and new as text.
-pub fn field_changes(old: &Value, new: &Value, patch: &Map<String, Value>) -> Vec<FieldChange> {
-    patch_paths(patch)
-        .into_iter()
-        .map(|field| FieldChange { old: at_path(old, &field).map(text), new: at_path(new, &field).map(text), field })
-        .collect()
+/// The fields that differ between two records (as `diff` compares them: objects member by
+/// member, anything else whole), old and new as text.
+pub fn field_changes(old: &Value, new: &Value) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    ledger_core::query::field_changes("", Some(old), Some(new), &mut changes);
+    let as_text = |v: Option<Value>| v.filter(|v| !v.is_null()).map(|v| text(&v));
+    changes.into_iter().map(|c| FieldChange { field: c.field, old: as_text(c.old), new: as_text(c.new) }).collect()
 }
 
 /// A value as a person reads it: names as `NAME (type)`, lists joined, objects as `key: value`.
@@ -212,7 +208,7 @@ mod tests {
         assert_eq!(patch_paths(&patch), vec!["reason", "subject.names", "subject.title"]);
         let old = json!({"subject": {"names": [{"name": "A", "type": "primary"}], "title": "Mr"}, "reason": "y"});
         let new = json!({"subject": {"names": [], "title": null}, "reason": "x"});
-        let changes = field_changes(&old, &new, &patch);
+        let changes = field_changes(&old, &new);
         assert_eq!(changes[2], FieldChange { field: "subject.title".into(), old: Some("Mr".into()), new: None });
     }
 }

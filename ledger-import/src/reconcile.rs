@@ -573,7 +573,7 @@ impl<'a> Planner<'a> {
         let last_change = index.entries.iter().filter(|e| e.known_as_of(as_of)).map(|e| e.effective).max();
         let report_date = self.snapshot.report_date;
         let value = |r: &Record| serde_json::to_value(r).map_err(|e| Error::Internal(e.to_string()));
-        let fields = field_changes(&value(&current)?, &value(&d.record())?, &patch);
+        let fields = field_changes(&value(&current)?, &value(&d.record())?);
         let setters = self.setters(&s.episode)?;
         // A field the hand-entered record lacked is added, not overwritten; one an amendment
         // made by hand removed is overridden if the list puts it back.
