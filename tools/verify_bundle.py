@@ -3,7 +3,7 @@
 with the ledger. Checks that the bundle is in its one encoding (every line the RFC 8785 canonical
 JSON of its object, no member name twice, every time value in the one form the ledger writes,
 absent members left out), every event's hash, seq and prev link, and that the events' Merkle root
-and count are those of the bundle's checkpoint. It does not check the checkpoint's signature, the
+(RFC 6962, SHA-256 over each line) and count are those of the bundle's checkpoint. It does not check the checkpoint's signature, the
 lifecycle rules or the event schemas (`ledger verify-bundle --key` does). Needs the `blake3`
 package (pip install blake3).
 
@@ -11,6 +11,7 @@ Exit status: 0 if the bundle verifies, 1 (with a reason naming the line) if not,
 """
 import argparse
 import base64
+import hashlib
 import json
 import re
 import sys
@@ -154,15 +155,13 @@ def check_forms(event):
 
 
 def mth(leaves):
-    """RFC 9162 2.1.1 with BLAKE3: leaves are already leaf hashes."""
-    import blake3
-
+    """RFC 6962 / RFC 9162 2.1.1 with SHA-256: leaves are already leaf hashes."""
     if len(leaves) == 1:
         return leaves[0]
     k = 1
     while k * 2 < len(leaves):
         k *= 2
-    return blake3.blake3(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
+    return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
 
 
 def check_line(number, raw):
@@ -190,8 +189,6 @@ def check_line(number, raw):
 
 
 def verify(path):
-    import blake3
-
     leaves, prev, last_time, checkpoint = [], "0" * 64, "", None
     with open(path, "rb") as f:
         data = f.read()
@@ -225,7 +222,8 @@ def verify(path):
         if (seq == 0) != (obj.get("type") == "genesis"):
             raise Refused(f"line {number}: event {seq}: only event 0 is the genesis event")
         prev, last_time = obj["hash"], obj["recorded_at"]
-        leaves.append(blake3.blake3(b"\x00" + bytes.fromhex(prev)).digest())
+        # The line is the event's entry (its canonical bytes with its hash): the leaf hashes it.
+        leaves.append(hashlib.sha256(b"\x00" + raw).digest())
     if not leaves:
         raise Refused("the bundle holds no events")
     if checkpoint is None:

@@ -435,10 +435,16 @@ pub fn verify_bundle(
             if let Some(old) = b.extends {
                 writeln!(out, "extends the older checkpoint of {old} events")?;
             }
+            if b.tree == bundle::TreeKind::Layout2 {
+                writeln!(out, "{LAYOUT2_NOTE}")?;
+            }
         }
     }
     Ok(exit::OK)
 }
+
+/// What a bundle of layout 2's tree means for its reader.
+const LAYOUT2_NOTE: &str = "its checkpoint is of the BLAKE3 tree of store layout 2 (an earlier build exported it): `ledger import-bundle` restores it into a ledger with the RFC 6962 tree, whose checkpoints are the ones to keep from now on";
 
 /// `ledger import-bundle`.
 pub fn import_bundle(
@@ -458,7 +464,16 @@ pub fn import_bundle(
     crate::committed(&head);
     match format {
         Format::Json => json(out, &RestoreOutput { ledger: path.display().to_string(), events: b.events, head })?,
-        _ => writeln!(out, "restored {} events into {}; head {} {}", b.events, path.display(), head.seq, head.hash)?,
+        _ => {
+            writeln!(out, "restored {} events into {}; head {} {}", b.events, path.display(), head.seq, head.hash)?;
+            if b.tree == bundle::TreeKind::Layout2 {
+                let root = ledger.tree_root(head.seq.size())?;
+                writeln!(
+                    out,
+                    "the bundle's checkpoint was of the BLAKE3 tree of store layout 2; the restored ledger's tree is RFC 6962 (SHA-256), root {root}: take a new checkpoint (`ledger checkpoint --sign KEY`)"
+                )?;
+            }
+        }
     }
     Ok(exit::OK)
 }

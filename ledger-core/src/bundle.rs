@@ -92,12 +92,42 @@ pub struct Verified {
     pub head: Head,
     /// The checkpoint it carries.
     pub checkpoint: Checkpoint,
+    /// The tree whose root the checkpoint names.
+    pub tree: TreeKind,
     /// The name of the key whose signature was checked, if one was.
     pub signed_by: Option<String>,
     /// The size of the older checkpoint it was shown to extend, if one was given.
     pub extends: Option<u64>,
     /// The events with their canonical bytes (kept only when asked for).
     pub kept: Vec<(Vec<u8>, RecordedEvent)>,
+}
+
+/// The Merkle tree a bundle's checkpoint names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeKind {
+    /// RFC 6962 with SHA-256 over the entries: what this build writes (store layout 3 and later).
+    Rfc6962,
+    /// The BLAKE3 tree over event hashes of store layout 2 ([`merkle::layout2`]): a bundle
+    /// exported by an earlier build, read to restore it.
+    Layout2,
+}
+
+impl TreeKind {
+    /// Its name in answers.
+    pub fn name(self) -> &'static str {
+        match self {
+            TreeKind::Rfc6962 => "rfc6962-sha256",
+            TreeKind::Layout2 => "layout2-blake3",
+        }
+    }
+}
+
+/// The trees a bundle's events make, for checking an older checkpoint against the one its
+/// checkpoint names.
+struct Trees<'a> {
+    kind: TreeKind,
+    leaves: &'a mut Leaves,
+    event_hashes: &'a [Hash],
 }
 
 /// What to check a bundle against.
@@ -122,7 +152,7 @@ pub fn verify(input: impl BufRead, checks: Checks) -> Result<Verified, BundleErr
         };
         return fail(None, what);
     };
-    let Lines { mut index, mut tree, kept, origin, seq, prev, last_recorded, .. } = read;
+    let Lines { mut index, mut tree, event_hashes, kept, origin, seq, prev, last_recorded, .. } = read;
     if seq == 0 {
         return fail(None, "the bundle holds no events");
     }
@@ -137,19 +167,24 @@ pub fn verify(input: impl BufRead, checks: Checks) -> Result<Verified, BundleErr
             .map_err(|e| BundleError { line: None, what: format!("the bundle's checkpoint: {e}") })?;
         signed_by = Some(key.name().to_owned());
     }
-    let root = check_checkpoint(&cp, &origin, &mut tree, seq, &prev)?;
+    let (root, tree_kind) = check_checkpoint(&cp, &origin, &mut tree, &event_hashes, seq, &prev)?;
     let extends = match checks.older {
-        Some((old, old_sigs)) => Some(check_extends(&cp, &root, old, &old_sigs, checks.key, &mut tree, seq)?),
+        Some((old, old_sigs)) => {
+            let trees = Trees { kind: tree_kind, leaves: &mut tree, event_hashes: &event_hashes };
+            Some(check_extends(&cp, &root, old, &old_sigs, checks.key, trees, seq)?)
+        }
         None => None,
     };
     let head = Head { seq: Seq::new(seq - 1), hash: prev, recorded_at: crate::time::Timestamp(last_recorded) };
-    Ok(Verified { events: seq, head, checkpoint: cp, signed_by, extends, kept })
+    Ok(Verified { events: seq, head, checkpoint: cp, tree: tree_kind, signed_by, extends, kept })
 }
 
 /// What reading a bundle's lines gives: its events checked in chain order, and its checkpoint.
 struct Lines {
     index: ChainIndex,
     tree: Leaves,
+    /// The events' hashes, for a checkpoint of the tree layout 2 stores made ([`merkle::layout2`]).
+    event_hashes: Vec<Hash>,
     kept: Vec<(Vec<u8>, RecordedEvent)>,
     note: Option<String>,
     /// The ledger's name, from the genesis event.
@@ -167,6 +202,7 @@ fn read_lines(mut input: impl BufRead, keep: bool) -> Result<Lines, BundleError>
     let mut out = Lines {
         index: ChainIndex::default(),
         tree: Leaves::new(Vec::new()),
+        event_hashes: Vec::new(),
         kept: Vec::new(),
         note: None,
         origin: String::new(),
@@ -211,7 +247,7 @@ fn read_lines(mut input: impl BufRead, keep: bool) -> Result<Lines, BundleError>
             out.note = Some(text);
             continue;
         }
-        out.add_event(n, text.len(), &members, keep)?;
+        out.add_event(n, text, &members, keep)?;
     }
     Ok(out)
 }
@@ -221,7 +257,7 @@ impl Lines {
     fn add_event(
         &mut self,
         n: Option<usize>,
-        len: usize,
+        text: &[u8],
         members: &crate::canonical::Members<'_>,
         keep: bool,
     ) -> Result<(), BundleError> {
@@ -233,14 +269,16 @@ impl Lines {
                 .map_err(|e| BundleError { line: n, what: format!("event {seq}: `hash`: {e}") })?,
             None => return fail(n, format!("event {seq}: no `hash`")),
         };
-        let bytes = without_hash(members, len);
+        let bytes = without_hash(members, text.len());
         let (rec, ix) = check_event(Seq::new(seq), &self.prev, self.last_recorded, &stated, &bytes)
             .map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
         self.index.add(ix).map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
         if let Event::Genesis(g) = &rec.event {
             self.origin = g.ledger.clone();
         }
-        self.tree.push(&rec.hash);
+        // The line is the event's entry: its leaf is the hash of the line's bytes.
+        self.tree.push(merkle::leaf_hash(text));
+        self.event_hashes.push(rec.hash);
         self.prev = rec.hash;
         self.last_recorded = rec.recorded_at.0;
         self.seq += 1;
@@ -268,14 +306,16 @@ fn without_hash(members: &crate::canonical::Members<'_>, len: usize) -> Vec<u8> 
 }
 
 /// The checkpoint must be of this ledger, of all its events, with their Merkle root, and name
-/// their last event (when it names a head). Returns the root.
+/// their last event (when it names a head). Returns the root, and which tree it is the root of:
+/// a bundle exported by a build of store layout 2 names the root of that layout's tree.
 fn check_checkpoint(
     cp: &Checkpoint,
     origin: &str,
     tree: &mut Leaves,
+    event_hashes: &[Hash],
     seq: u64,
     prev: &Hash,
-) -> Result<Hash, BundleError> {
+) -> Result<(Hash, TreeKind), BundleError> {
     if cp.origin != origin {
         return fail(
             None,
@@ -285,9 +325,16 @@ fn check_checkpoint(
     if cp.size != seq {
         return fail(None, format!("the checkpoint is for {} events; the bundle holds {seq}", cp.size));
     }
-    let root = merkle::root(tree, seq).map_err(|m| BundleError { line: None, what: format!("tree {m:?}") })?;
+    let mut root = merkle::root(tree, seq).map_err(|m| BundleError { line: None, what: format!("tree {m:?}") })?;
+    let mut kind = TreeKind::Rfc6962;
     if root != cp.root {
-        return fail(None, format!("the bundle's events make the Merkle root {root}; the checkpoint says {}", cp.root));
+        if merkle::layout2::root(event_hashes) != cp.root {
+            return fail(
+                None,
+                format!("the bundle's events make the Merkle root {root}; the checkpoint says {}", cp.root),
+            );
+        }
+        (root, kind) = (cp.root, TreeKind::Layout2);
     }
     if let Some((head_seq, head_hash)) = cp.head()
         && (head_seq.size() != seq || head_hash != *prev)
@@ -297,7 +344,7 @@ fn check_checkpoint(
             format!("the checkpoint names head {head_seq} {head_hash}; the bundle's last event is {} {prev}", seq - 1),
         );
     }
-    Ok(root)
+    Ok((root, kind))
 }
 
 /// The bundle must extend the older checkpoint (signed by `key`, when given): same ledger, and
@@ -308,7 +355,7 @@ fn check_extends(
     old: Checkpoint,
     old_sigs: &[NoteSignature],
     key: Option<&VerifierKey>,
-    tree: &mut Leaves,
+    trees: Trees<'_>,
     seq: u64,
 ) -> Result<u64, BundleError> {
     if let Some(key) = key {
@@ -324,9 +371,15 @@ fn check_extends(
             format!("the older checkpoint is of {} events; the bundle holds {seq}: it does not extend it", old.size),
         );
     }
-    let proof = merkle::consistency_path(tree, old.size, seq)
-        .map_err(|m| BundleError { line: None, what: format!("tree {m:?}") })?;
-    if !merkle::verify_consistency(old.size, seq, &old.root, root, &proof) {
+    let consistent = match trees.kind {
+        TreeKind::Rfc6962 => {
+            let proof = merkle::consistency_path(trees.leaves, old.size, seq)
+                .map_err(|m| BundleError { line: None, what: format!("tree {m:?}") })?;
+            merkle::verify_consistency(old.size, seq, &old.root, root, &proof)
+        }
+        TreeKind::Layout2 => merkle::layout2::root(&trees.event_hashes[..old.size as usize]) == old.root,
+    };
+    if !consistent {
         return fail(
             None,
             format!(
@@ -369,8 +422,13 @@ pub fn restore(path: &Path, bundle: &Verified) -> Result<Ledger> {
     index.fold_records().map_err(|f| Error::Refused(format!("event {}: {}", f.seq, f.what)))?;
     let keys: Vec<(crate::event::Key, KeyIndex)> = index.into_keys().into_iter().collect();
     let records = keys.iter().map(|(k, i)| (k.clone(), i.record.clone())).collect();
-    let hashes: Vec<Hash> = bundle.kept.iter().map(|(_, rec)| rec.hash).collect();
-    let nodes = StoreTree::new(&store).complete(0, &hashes)?;
+    let leaves = bundle
+        .kept
+        .iter()
+        .map(|(bytes, rec)| crate::entry::leaf(&rec.hash, bytes))
+        .collect::<Option<Vec<Hash>>>()
+        .ok_or_else(|| Error::Internal("a verified event is not a JSON object".into()))?;
+    let nodes = StoreTree::new(&store).complete(0, &leaves)?;
     let events =
         bundle.kept.iter().map(|(bytes, rec)| SealedEvent { hash: rec.hash, bytes: Cow::Borrowed(&bytes[..]) });
     store.commit(Commit {

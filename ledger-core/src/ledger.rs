@@ -128,6 +128,16 @@ impl Ledger {
         reader::event(&self.store, seq)
     }
 
+    /// One event's hash and entry (its canonical bytes with its hash: [`crate::entry`]).
+    pub fn entry(&self, seq: Seq) -> Result<Option<(Hash, Vec<u8>)>> {
+        let Some((hash, bytes)) = self.store.event(seq.get())? else { return Ok(None) };
+        let entry = crate::entry::to_vec(&hash, &bytes).ok_or_else(|| Error::Damaged {
+            path: self.path().to_owned(),
+            detail: format!("event {seq} is not a JSON object"),
+        })?;
+        Ok(Some((hash, entry)))
+    }
+
     /// Appends a batch of input events: all of them or, on the first broken rule, none. The batch
     /// is on disk when this returns `Ok`.
     pub fn append(&self, batch: &[Numbered<InputEvent>], actor: &str, clock: &dyn Clock) -> Result<Appended> {
@@ -483,8 +493,13 @@ impl Plan<'_> {
     fn commit(self) -> Result<Commit<'static>> {
         let last = self.sealed.last().ok_or_else(|| Error::Internal("empty append".into()))?;
         let head = Head { seq: last.rec.seq, hash: last.rec.hash, recorded_at: last.rec.recorded_at };
-        let hashes: Vec<Hash> = self.sealed.iter().map(|s| s.rec.hash).collect();
-        let nodes = StoreTree::new(self.ledger.store()).complete(self.head.seq.size(), &hashes)?;
+        let leaves = self
+            .sealed
+            .iter()
+            .map(|s| crate::entry::leaf(&s.rec.hash, &s.bytes))
+            .collect::<Option<Vec<Hash>>>()
+            .ok_or_else(|| Error::Internal("a sealed event is not a JSON object".into()))?;
+        let nodes = StoreTree::new(self.ledger.store()).complete(self.head.seq.size(), &leaves)?;
         let mut keys = Vec::with_capacity(self.keys.len());
         let mut records = Vec::with_capacity(self.keys.len());
         for (key, w) in self.keys {

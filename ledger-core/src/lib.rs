@@ -15,6 +15,7 @@
 //! ```
 //!
 //! Module map: [`event`] (the model), [`canonical`], [`hash`] and [`chain`] (bytes and hashes),
+//! [`entry`] and [`merkle`] (the log's entries and its RFC 6962 tree),
 //! [`input`] and [`validate`] (reading batches), [`lifecycle`] (the rules), [`store`] (the only
 //! module that knows sled and the block layout), [`reader`] (events by seq), [`fold`] (a key's
 //! record from its events), [`ledger`] (append and read), [`verify`], [`time`] (both axes and
@@ -28,6 +29,7 @@ pub mod canonical;
 pub mod caution;
 pub mod chain;
 pub mod checkpoint;
+pub mod entry;
 pub mod error;
 pub mod event;
 pub mod fold;

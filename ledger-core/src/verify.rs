@@ -693,8 +693,9 @@ pub(crate) fn check_position(
 const CHUNK_BLOCKS: usize = 64;
 
 /// One block's events, decompressed and parsed: `None` if the block is malformed, else each
-/// event's stored hash and what parsing it gave (the event and its part of its key's record).
-type ParsedBlock = Option<Vec<(Hash, Result<Indexed, EventProblem>)>>;
+/// event's Merkle leaf (`None` if its bytes are not an object) and what parsing it gave (the
+/// event and its part of its key's record).
+type ParsedBlock = Option<Vec<(Option<Hash>, Result<Indexed, EventProblem>)>>;
 
 /// A block's number, the seq its first event must have, and its events parsed.
 struct Parsed {
@@ -711,7 +712,8 @@ fn parse_blocks(blocks: Vec<Packed>) -> Vec<Parsed> {
             let events = packed.events(&mut buf).map(|evs| {
                 evs.into_iter()
                     .map(|(hash, bytes)| {
-                        (hash, parse_checked(&hash, bytes).and_then(|(rec, patch)| Indexed::new(rec, patch)))
+                        let parsed = parse_checked(&hash, bytes).and_then(|(rec, patch)| Indexed::new(rec, patch));
+                        (crate::entry::leaf(&hash, bytes), parsed)
                     })
                     .collect()
             });
@@ -811,7 +813,7 @@ impl LogState {
         // A block holds the events of its own seqs only: one beyond them would be where the
         // layout puts the next block, and no reader would find it there.
         let end = crate::store::block::first_of(block.number + 1);
-        for (hash, parsed) in events {
+        for (leaf, parsed) in events {
             if self.checked >= end {
                 return fail(
                     self.checked,
@@ -829,8 +831,11 @@ impl LogState {
             if let Err(what) = self.index.add(ix) {
                 return fail(self.checked, what.to_string());
             }
+            let Some(leaf) = leaf else {
+                return fail(self.checked, "the event's bytes are not a JSON object".into());
+            };
             self.checked += 1;
-            self.tree.push_leaf(hash);
+            self.tree.push_leaf(leaf);
         }
         None
     }

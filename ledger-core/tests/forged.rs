@@ -41,7 +41,7 @@ fn forged_bundle(edit: impl FnOnce(&mut Vec<Map<String, Value>>)) -> Vec<u8> {
     }
     edit(&mut events);
     let mut prev = Hash::ZERO;
-    let mut hashes = Vec::new();
+    let mut leaves = Vec::new();
     let mut text = Vec::new();
     for (i, m) in events.iter_mut().enumerate() {
         m.insert("seq".into(), json!(i));
@@ -50,13 +50,14 @@ fn forged_bundle(edit: impl FnOnce(&mut Vec<Map<String, Value>>)) -> Vec<u8> {
         let h = hash_canonical(&bytes);
         let mut full = m.clone();
         full.insert("hash".into(), json!(h.to_hex()));
-        text.extend(serde_json::to_vec(&Value::Object(full)).expect("serializes"));
+        let line = serde_json::to_vec(&Value::Object(full)).expect("serializes");
+        text.extend(&line);
         text.push(b'\n');
-        hashes.push(h);
+        leaves.push(merkle::leaf_hash(&line));
         prev = h;
     }
-    let size = hashes.len() as u64;
-    let root = merkle::root(&mut Leaves::new(hashes), size).expect("a root");
+    let size = leaves.len() as u64;
+    let root = merkle::root(&mut Leaves::new(leaves), size).expect("a root");
     let cp = Checkpoint {
         origin: "forged".into(),
         size,

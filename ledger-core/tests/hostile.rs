@@ -1391,10 +1391,11 @@ fn forge(
     for (seq, (event, delta)) in events.enumerate() {
         at += i64::from(delta);
         let (_, rec) = chain::seal(Seq::new(seq as u64), prev, Timestamp(at), "mallory", event).expect("sealable");
-        serde_json::to_writer(&mut out, &rec.to_value()).expect("writes");
+        let line = serde_json::to_vec(&rec.to_value()).expect("writes");
+        out.extend_from_slice(&line);
         out.push(b'\n');
         prev = rec.hash;
-        leaves.push(&rec.hash);
+        leaves.push(merkle::leaf_hash(&line));
         let size = seq as u64 + 1;
         let cp = Checkpoint {
             origin: name.to_owned(),

@@ -239,10 +239,15 @@ pub struct InclusionProof {
     pub size: u64,
     /// The event's hash.
     pub event_hash: Hash,
-    /// The event's leaf hash, `H(0x00 || event_hash)`: written by `prove`; a proof may leave it
-    /// out, and one that gives it must give the right one.
+    /// The event's leaf hash, `SHA-256(0x00 || entry)`: written by `prove`. A proof that also
+    /// gives the entry must give that entry's leaf.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leaf_hash: Option<Hash>,
+    /// The event's entry: its canonical JSON with its `hash` (a bundle's line), from which the
+    /// leaf is computed and whose `hash` must be `event_hash`. Written by `prove`; without it
+    /// the proof shows only that the leaf hash is in the tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
     /// The root of the tree of `size` events.
     pub root: Hash,
     /// The audit path, leaf to root.
@@ -308,13 +313,14 @@ fn size_or_head(view: &View, size: Option<u64>) -> u64 {
 pub fn prove_inclusion(view: &View, seq: Seq, size: Option<u64>) -> Result<Option<InclusionProof>, Error> {
     let (ledger, size) = (view.ledger(), size_or_head(view, size));
     let path = ledger.inclusion_proof(seq, size)?;
-    let Some(event) = ledger.event(seq)? else { return Ok(None) };
+    let Some((event_hash, entry)) = ledger.entry(seq)? else { return Ok(None) };
     Ok(Some(InclusionProof {
         ledger: ledger.name()?,
         seq,
         size,
-        event_hash: event.hash,
-        leaf_hash: Some(merkle::leaf_hash(&event.hash)),
+        event_hash,
+        leaf_hash: Some(merkle::leaf_hash(&entry)),
+        entry: Some(String::from_utf8(entry).map_err(|_| Error::Internal(format!("event {seq} is not UTF-8")))?),
         root: ledger.tree_root(size)?,
         path,
     }))
@@ -358,6 +364,8 @@ pub enum NotChecked {
     OlderRootOwn,
     /// The checkpoints' signatures were not checked: no key.
     Signature,
+    /// The event itself: an inclusion proof that gives only its leaf hash, not its entry.
+    Entry,
 }
 
 impl NotChecked {
@@ -371,6 +379,7 @@ impl NotChecked {
             NotChecked::NewerRootOwn => "the newer root is the proof's own: no --checkpoint given",
             NotChecked::OlderRootOwn => "the older root is the proof's own: no --old-checkpoint given",
             NotChecked::Signature => "signature not checked: no --key given",
+            NotChecked::Entry => "the event itself not checked: the proof gives its leaf hash, not its entry",
         }
     }
 }
@@ -472,6 +481,11 @@ pub fn verify_proof(proof: &Proof, anchors: ProofAnchors) -> Result<ProofCheck, 
         (Some(_), None) => against.push(CheckedAgainst::CheckpointRoot),
         (Some(_), Some(_)) => against.push(CheckedAgainst::BothRoots),
     }
+    if let Proof::Inclusion(p) = proof
+        && p.entry.is_none()
+    {
+        unchecked.push(NotChecked::Entry);
+    }
     let anchored = newer.is_some() || older.is_some();
     match (anchors.key, anchored) {
         (Some(k), true) => against.push(CheckedAgainst::SignedBy(k.name().to_owned())),
@@ -553,22 +567,48 @@ fn check_inclusion(p: &InclusionProof, newer: Option<&Checkpoint>, newer_name: &
         }
         root = cp.root;
     }
-    let leaf = merkle::leaf_hash(&p.event_hash);
+    let leaf = proof_leaf(p)?;
     if !merkle::verify_inclusion(seq.get(), size, &leaf, &p.path, &root) {
         return Err(AuditError::failed(format!(
             "the proof does not put event {seq} in the tree of {size} events with root {root}"
         )));
     }
-    // The path holds for the event's own leaf; a leaf hash the proof also gives must be that one.
+    Ok(root)
+}
+
+/// The leaf an inclusion proof is for: its entry's, when it carries the entry (whose `hash` must
+/// be the proof's `event_hash` and whose leaf must be any `leaf_hash` it also gives), else its
+/// `leaf_hash`.
+fn proof_leaf(p: &InclusionProof) -> Result<Hash, AuditError> {
+    let Some(entry) = &p.entry else {
+        return p.leaf_hash.ok_or_else(|| {
+            AuditError::failed(
+                "the proof holds neither the event's entry nor its leaf hash: a leaf is the hash of the whole event (docs/FORMAT.md)",
+            )
+        });
+    };
+    let leaf = merkle::leaf_hash(entry.as_bytes());
+    let members = canonical::members(entry.as_bytes())
+        .map_err(|e| AuditError::failed(format!("the proof's entry is not an event in its one encoding: {e}")))?;
+    let hash = members
+        .iter()
+        .find(|(name, _)| name == "hash")
+        .and_then(|(_, raw)| serde_json::from_slice::<String>(raw).ok().and_then(|h| Hash::from_hex(&h).ok()));
+    if hash != Some(p.event_hash) {
+        return Err(AuditError::failed(format!(
+            "the proof's entry is not the event {} names: its `hash` is {}",
+            p.event_hash,
+            hash.map_or_else(|| "missing".to_owned(), |h| h.to_string())
+        )));
+    }
     if let Some(given) = p.leaf_hash
         && given != leaf
     {
         return Err(AuditError::failed(format!(
-            "the proof's leaf_hash {given} is not the leaf of its event_hash {} (that is {leaf})",
-            p.event_hash
+            "the proof's leaf_hash {given} is not the leaf of its entry (that is {leaf})"
         )));
     }
-    Ok(root)
+    Ok(leaf)
 }
 
 /// `export` to a file: what was written.
@@ -603,6 +643,10 @@ pub struct BundleCheck {
     pub not_checked: Option<String>,
     /// The size of the older checkpoint the bundle was shown to extend.
     pub extends: Option<u64>,
+    /// The tree the checkpoint's root is of: `rfc6962-sha256`, or `layout2-blake3` for a bundle
+    /// an earlier build exported (restore it with `import-bundle`, whose ledger has the RFC 6962
+    /// tree).
+    pub tree: String,
 }
 
 impl BundleCheck {
@@ -617,6 +661,7 @@ impl BundleCheck {
             signature_checked: b.signed_by.is_some(),
             not_checked: b.signed_by.is_none().then(|| NotChecked::Signature.describe().to_owned()),
             extends: b.extends,
+            tree: b.tree.name().to_owned(),
         }
     }
 }

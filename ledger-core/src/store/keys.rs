@@ -18,8 +18,9 @@ pub const RECORD_PREFIX: &[u8] = b"r/";
 /// The key of the store layout version.
 pub const LAYOUT_KEY: &[u8] = b"m/layout";
 /// The store layout this build reads and writes. Layout 1 (uncompressed blocks, records inside
-/// the index) was written by earlier development builds.
-pub const LAYOUT: u32 = 2;
+/// the index) was written by earlier development builds; layout 2 kept a Merkle tree of BLAKE3
+/// over event hashes (its bundles are still restored: [`crate::merkle::layout2`]).
+pub const LAYOUT: u32 = 3;
 /// The prefix of Merkle tree nodes (perfect subtrees of 64 leaves and more).
 pub const TREE_PREFIX: &[u8] = b"t/";
 /// The prefix of the last import of each authority's list.

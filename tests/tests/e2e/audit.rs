@@ -306,14 +306,34 @@ fn forged_proofs_are_rejected() {
     sibling["path"][1] = Value::String("ef".repeat(32));
     let mut index = proof.clone();
     index["seq"] = 28.into();
+    // Another event's entry, with that event's hash: its leaf is not on the path.
+    let other = a.s.run(&["prove", "30", "--size", "39"]).expect(0).json();
     let mut event = proof.clone();
-    event["event_hash"] = Value::String("01".repeat(32));
-    for (what, forged) in [("a sibling changed", sibling), ("the wrong index", index), ("another event", event)] {
+    event["entry"] = other["entry"].clone();
+    event["event_hash"] = other["event_hash"].clone();
+    event.as_object_mut().expect("an object").remove("leaf_hash");
+    // The entry edited (a name changed): another leaf.
+    let mut edited = proof.clone();
+    let text = proof["entry"].as_str().expect("the entry").replacen("\"primary\"", "\"alias\"", 1);
+    edited["entry"] = Value::String(text);
+    edited.as_object_mut().expect("an object").remove("leaf_hash");
+    for (what, forged) in [
+        ("a sibling changed", sibling),
+        ("the wrong index", index),
+        ("another event", event),
+        ("an edited event", edited),
+    ] {
         let f = a.s.file("forged.proof", forged.to_string().as_bytes());
         let r = a.s.run(&["verify-proof", &f, "--checkpoint", &a.checkpoint, "--key", &a.public]);
         assert_eq!(r.code, 1, "{what}: {}", r.stderr);
         assert!(r.stderr.contains("does not put event"), "{what}: {}", r.stderr);
     }
+    // The event hash changed without its entry: the entry is not that event.
+    let mut hash = proof.clone();
+    hash["event_hash"] = Value::String("01".repeat(32));
+    let f = a.s.file("forged.proof", hash.to_string().as_bytes());
+    let r = a.s.run(&["verify-proof", &f, "--checkpoint", &a.checkpoint, "--key", &a.public]).expect(1);
+    assert!(r.stderr.contains("is not the event"), "{}", r.stderr);
     // Consistency proofs too.
     let c = a.s.run(&["prove", "--consistency", "10"]).expect(0).json();
     let f = a.s.file("c.proof", c.to_string().as_bytes());
@@ -324,7 +344,8 @@ fn forged_proofs_are_rejected() {
     rejected(a.s.run(&["verify-proof", &f, "--checkpoint", &a.checkpoint]), "prefix");
 }
 
-/// A ledger of `n` events (genesis and designations) built in process, and its event hashes.
+/// A ledger of `n` events (genesis and designations) built in process, and its Merkle leaves:
+/// the hash of each event's bundle line (its entry), computed here from the recorded events.
 fn ledger_of(dir: &std::path::Path, n: usize) -> (Ledger, Vec<Hash>) {
     let clock = FixedClock::new(1_767_225_600_000_000);
     let ledger = Ledger::init(&dir.join("l.sled"), "tree", "tester", &clock).expect("init");
@@ -340,8 +361,11 @@ fn ledger_of(dir: &std::path::Path, n: usize) -> (Ledger, Vec<Hash>) {
     for chunk in all.chunks(10_000) {
         ledger.append(chunk, "tester", &clock).expect("append");
     }
-    let hashes = ledger.events(ledger_core::seq::Seq::GENESIS).map(|e| e.expect("event").hash).collect();
-    (ledger, hashes)
+    let leaves = ledger
+        .events(ledger_core::seq::Seq::GENESIS)
+        .map(|e| merkle::leaf_hash(&ledger_core::canonical::to_vec(&e.expect("event").to_value()).expect("canonical")))
+        .collect();
+    (ledger, leaves)
 }
 
 #[test]
@@ -355,10 +379,7 @@ fn every_proof_of_trees_of_1_to_64_events_and_beyond_a_block() {
         assert_eq!(root, merkle::root(&mut memory, size).expect("root"), "root of {size}");
         for seq in 0..size {
             let path = ledger.inclusion_proof(ledger_core::seq::Seq::new(seq), size).expect("proof");
-            assert!(
-                merkle::verify_inclusion(seq, size, &merkle::leaf_hash(&hashes[seq as usize]), &path, &root),
-                "{seq} in {size}"
-            );
+            assert!(merkle::verify_inclusion(seq, size, &hashes[seq as usize], &path, &root), "{seq} in {size}");
         }
         for old in 1..=size {
             let proof = ledger.consistency_proof(old, size).expect("proof");
@@ -383,7 +404,7 @@ fn spot_checks_on_a_100k_event_ledger() {
         let root = ledger.tree_root(size).expect("root");
         assert_eq!(root, merkle::root(&mut memory, size).expect("root"));
         let path = ledger.inclusion_proof(ledger_core::seq::Seq::new(seq), size).expect("proof");
-        assert!(merkle::verify_inclusion(seq, size, &merkle::leaf_hash(&hashes[seq as usize]), &path, &root));
+        assert!(merkle::verify_inclusion(seq, size, &hashes[seq as usize], &path, &root));
         let proof = ledger.consistency_proof(old, size).expect("proof");
         assert!(merkle::verify_consistency(old, size, &ledger.tree_root(old).expect("root"), &root, &proof));
     }

@@ -114,8 +114,9 @@ fn a_failed_checkpoint_check_follows_the_verification_answer() {
     assert_eq!((v["ok"].clone(), v["checkpoint"].clone()), (true.into(), Value::Null), "{v}");
 }
 
-/// A proof's `leaf_hash` may be left out (the check derives it from `event_hash`), and one that
-/// gives a wrong one is refused.
+/// A proof's `leaf_hash` may be left out (the check derives it from the entry), and one that
+/// gives a wrong one is refused; a proof without its entry holds by its leaf hash alone, and
+/// says that the event itself was not checked; one with neither is refused.
 #[test]
 fn a_proofs_leaf_hash_is_optional_and_checked_when_given() {
     let a = Audited::new(false);
@@ -128,5 +129,15 @@ fn a_proofs_leaf_hash_is_optional_and_checked_when_given() {
     wrong["leaf_hash"] = proof["event_hash"].clone();
     let file = a.s.file("wrong.json", wrong.to_string().as_bytes());
     let r = a.s.run(&["verify-proof", &file, "--checkpoint", &a.checkpoint]).expect(1);
-    assert!(r.stderr.contains("is not the leaf of its event_hash"), "{}", r.stderr);
+    assert!(r.stderr.contains("is not the leaf of its entry"), "{}", r.stderr);
+    let mut leaf_only = proof.clone();
+    leaf_only.as_object_mut().expect("an object").remove("entry");
+    let file = a.s.file("leaf-only.json", leaf_only.to_string().as_bytes());
+    let v = a.s.run(&["--format", "json", "verify-proof", &file, "--checkpoint", &a.checkpoint]).expect(0).json();
+    let unchecked = v["not_checked"].to_string();
+    assert!(unchecked.contains("the event itself not checked"), "{v}");
+    leaf_only.as_object_mut().expect("an object").remove("leaf_hash");
+    let file = a.s.file("neither.json", leaf_only.to_string().as_bytes());
+    let r = a.s.run(&["verify-proof", &file, "--checkpoint", &a.checkpoint]).expect(1);
+    assert!(r.stderr.contains("neither the event's entry nor its leaf hash"), "{}", r.stderr);
 }

@@ -57,6 +57,28 @@ fn the_format_document_has_at_least_three_vectors_and_they_hold() {
     }
 }
 
+/// RFC 6962's definitions, written here from the document (not the ledger's code): the leaf of an
+/// entry and the root of a list of leaves.
+fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {
+    match leaves.len() {
+        0 => sha256(&[]),
+        1 => leaves[0],
+        n => {
+            let k = 1 << (usize::BITS - 1 - (n - 1).leading_zeros());
+            sha256(&[&[1], &mth(&leaves[..k]), &mth(&leaves[k..])])
+        }
+    }
+}
+
 #[test]
 fn the_tree_vector_holds() {
     use ledger_core::chain::Hash;
@@ -67,20 +89,33 @@ fn the_tree_vector_holds() {
     let v: Value =
         serde_json::from_str(&section[start..start + section[start..].find("```").expect("end")]).expect("json");
     let hash = |v: &Value| Hash::from_hex(v.as_str().expect("a string")).expect("a hash");
-    let events: Vec<Hash> = v["event_hashes"].as_array().expect("hashes").iter().map(hash).collect();
-    let mut tree = Leaves::new(events.clone());
+    // Each entry is its vector's event in canonical form, hash included.
+    let entries: Vec<&str> =
+        v["entries"].as_array().expect("entries").iter().map(|e| e.as_str().expect("text")).collect();
+    let events = vectors();
+    assert_eq!(entries.len(), events.len(), "an entry per vector");
+    for (entry, vector) in entries.iter().zip(&events) {
+        let event: Value = serde_json::from_str(&vector.event).expect("json");
+        let canonical = ledger_core::canonical::to_vec(&event).expect("canonical");
+        assert_eq!(entry.as_bytes(), &canonical[..], "{}: its entry", vector.title);
+    }
+    let leaves: Vec<[u8; 32]> = entries.iter().map(|e| sha256(&[&[0], e.as_bytes()])).collect();
+    let stated: Vec<Hash> = v["leaves"].as_array().expect("leaves").iter().map(hash).collect();
+    assert_eq!(stated, leaves.iter().map(|l| Hash(*l)).collect::<Vec<_>>(), "the leaves");
+    let mut tree = Leaves::new(stated.clone());
     let roots = v["roots"].as_object().expect("roots");
-    assert_eq!(roots.len(), events.len());
+    assert_eq!(roots.len(), entries.len());
     for (n, root) in roots {
-        let n: u64 = n.parse().expect("a size");
-        assert_eq!(merkle::root(&mut tree, n).expect("root"), hash(root), "root of {n}");
+        let n: usize = n.parse().expect("a size");
+        assert_eq!(Hash(mth(&leaves[..n])), hash(root), "root of {n}, by the definition");
+        assert_eq!(merkle::root(&mut tree, n as u64).expect("root"), hash(root), "root of {n}, by the ledger");
     }
     let path = |v: &Value| v["path"].as_array().expect("path").iter().map(hash).collect::<Vec<_>>();
     let inc = &v["inclusion"];
     let (seq, size) = (inc["seq"].as_u64().expect("seq"), inc["size"].as_u64().expect("size"));
     assert_eq!(merkle::inclusion_path(&mut tree, seq, size).expect("path"), path(inc));
     let root = hash(&roots[&size.to_string()]);
-    assert!(merkle::verify_inclusion(seq, size, &merkle::leaf_hash(&events[seq as usize]), &path(inc), &root));
+    assert!(merkle::verify_inclusion(seq, size, &stated[seq as usize], &path(inc), &root));
     let con = &v["consistency"];
     let (old, size) = (con["old_size"].as_u64().expect("old"), con["size"].as_u64().expect("size"));
     assert_eq!(merkle::consistency_path(&mut tree, old, size).expect("path"), path(con));

@@ -30,6 +30,7 @@ fn resealed(lines: &[String], at: usize, edit: impl Fn(&str) -> String) -> Strin
     let events = &lines[..lines.len() - 1];
     let mut out = Vec::new();
     let mut hashes = Vec::new();
+    let mut leaves = Vec::new();
     let mut prev: Option<String> = None;
     for (i, line) in events.iter().enumerate() {
         let mut line = if i == at { edit(line) } else { line.clone() };
@@ -47,6 +48,7 @@ fn resealed(lines: &[String], at: usize, edit: impl Fn(&str) -> String) -> Strin
         let hash = hash_canonical(unhashed.as_bytes());
         let line = line.replacen(&member, &format!(",\"hash\":\"{hash}\""), 1);
         hashes.push(hash);
+        leaves.push(merkle::leaf_hash(line.as_bytes()));
         prev = Some(hash.to_hex());
         out.push(line);
     }
@@ -55,7 +57,7 @@ fn resealed(lines: &[String], at: usize, edit: impl Fn(&str) -> String) -> Strin
     let cp = Checkpoint {
         origin: "test-ledger".into(),
         size,
-        root: merkle::root(&mut Leaves::new(hashes), size).expect("a root"),
+        root: merkle::root(&mut Leaves::new(leaves), size).expect("a root"),
         extensions: vec![Checkpoint::head_extension(ledger_core::seq::Seq::new(size - 1), &last)],
     };
     out.push(serde_json::json!({ "checkpoint": cp.sign(None) }).to_string());
