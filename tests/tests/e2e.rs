@@ -19,6 +19,7 @@ mod e2e {
     mod hardening_store;
     mod help;
     mod import;
+    mod layout;
     mod not_found;
     mod operator;
     mod progress;
