@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 use ledger_core::bundle::{self, Checks};
-use ledger_core::checkpoint::{SignerKey, VerifierKey};
+use ledger_core::checkpoint::{KeyKind, SignerKey, VerifierKey};
 use ledger_core::ops::audit::{
     self as ops, Anchor, AuditError, BundleCheck, CheckpointCheck, CheckpointOutput, ExportOutput, Proof, ProofAnchors,
     Remedy, RestoreOutput,
@@ -28,8 +28,15 @@ fn read_text(path: &Path) -> Result<String, Failure> {
         .map_err(|e| Failure::new(exit::NO_LEDGER, format!("cannot read {}: {e}", path.display())))
 }
 
-fn signer(path: &Path) -> Result<SignerKey, Failure> {
-    SignerKey::parse(&read_text(path)?).map_err(|e| Failure::new(exit::DATA, format!("{}: {e}", path.display())))
+/// A log's private key from its file.
+pub(crate) fn signer(path: &Path) -> Result<SignerKey, Failure> {
+    signer_of(path, KeyKind::Note)
+}
+
+/// A private key of `kind` from its file.
+pub(crate) fn signer_of(path: &Path, kind: KeyKind) -> Result<SignerKey, Failure> {
+    SignerKey::parse_kind(&read_text(path)?, kind)
+        .map_err(|e| Failure::new(exit::DATA, format!("{}: {e}", path.display())))
 }
 
 /// A verifier key given inline (NAME+HASH+DATA) or as a file holding it.
@@ -50,9 +57,10 @@ fn failed(what: String) -> Failure {
     Failure::new(exit::FAILED, format!("verification failed: {what}"))
 }
 
-/// `ledger keygen`.
-pub fn keygen(out: &mut impl Write, file: &Path, name: &str) -> Result<u8, Failure> {
-    let key = SignerKey::generate(name).map_err(|e| Failure::new(exit::USAGE, e.to_string()))?;
+/// `ledger keygen`: a log's key, or with `witness` a witness's cosigner key.
+pub fn keygen(out: &mut impl Write, file: &Path, name: &str, witness: bool) -> Result<u8, Failure> {
+    let kind = if witness { KeyKind::Cosigner } else { KeyKind::Note };
+    let key = SignerKey::generate_kind(name, kind).map_err(|e| Failure::new(exit::USAGE, e.to_string()))?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

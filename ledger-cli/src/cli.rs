@@ -128,9 +128,11 @@ pub enum Command {
         #[arg(long, value_name = "PUBKEY", requires = "checkpoint")]
         key: Option<String>,
     },
-    /// Create an Ed25519 key for signing checkpoints; prints the public (verifier) key.
+    /// Create an Ed25519 key for signing checkpoints (or, with --witness, a witness's key for
+    /// cosigning them); prints the public (verifier) key.
     #[command(after_help = "Examples:
-  ledger keygen --out ledger.key --name example.org/uk-gim > ledger.pub")]
+  ledger keygen --out ledger.key --name example.org/uk-gim > ledger.pub
+  ledger keygen --witness --out witness.key --name witness.example.org/w1 > witness.pub")]
     Keygen {
         /// Where to write the private key (created with mode 0600; never overwritten).
         #[arg(long, value_name = "KEYFILE")]
@@ -138,6 +140,10 @@ pub enum Command {
         /// The key's name, as signature lines show it (the ledger's name is a good choice).
         #[arg(long, default_value = ledger_core::ledger::DEFAULT_NAME)]
         name: String,
+        /// A witness's cosigner key (C2SP tlog-cosignature, timestamped Ed25519) instead of a
+        /// log's key.
+        #[arg(long)]
+        witness: bool,
     },
     /// Print a checkpoint of the ledger: its name, size and Merkle root as a signed note.
     #[command(after_help = "Examples:
@@ -220,6 +226,23 @@ pub enum Command {
         /// The verifier key that must have signed its checkpoint.
         #[arg(long, value_name = "PUBKEY")]
         key: Option<String>,
+    },
+    /// Publish the log as static files in DIR (C2SP tlog-tiles): a signed checkpoint, hash tiles
+    /// and entry bundles, which any web server or object store can serve.
+    ///
+    /// A later run adds what the ledger gained since DIR's checkpoint (the files already there
+    /// never change) and replaces the checkpoint last, so a plain `rsync` or object-store sync of
+    /// DIR publishes it. DIR's checkpoint must be this ledger's, signed by the key, and a prefix
+    /// of the ledger: another log, a fork or a log ahead of the ledger is refused (exit 1).
+    #[command(after_help = "Examples:
+  ledger publish public/log --sign ledger.key
+  ledger publish public/log --sign ledger.key && rsync -a public/log/ web:/srv/www/log/")]
+    Publish {
+        /// The directory (created if missing).
+        dir: PathBuf,
+        /// The log's private key (from `ledger keygen`), which signs the checkpoint.
+        #[arg(long, value_name = "KEYFILE")]
+        sign: PathBuf,
     },
     /// Reconcile a published list into events: designations, amendments and delistings.
     ///
@@ -696,6 +719,7 @@ pub const GROUPS: &[(&str, &[&str])] = &[
         "Auditing",
         &["verify", "keygen", "checkpoint", "prove", "verify-proof", "export", "verify-bundle", "import-bundle"],
     ),
+    ("Publishing", &["publish"]),
     ("Lists", &["import"]),
     ("Serving", &["serve", "token"]),
     ("Setting up", &["completions", "man"]),

@@ -28,6 +28,7 @@ pub mod progress;
 pub mod queries;
 pub mod remote;
 pub mod serve;
+pub mod tlog;
 
 use cli::{Cli, Command, Format};
 use output::Table;
@@ -251,6 +252,7 @@ fn local_only(command: &Command) -> Option<String> {
         Command::Init { .. } => "init",
         Command::Verify { .. } => "verify",
         Command::ImportBundle { .. } => "import-bundle",
+        Command::Publish { .. } => "publish",
         Command::Designate(_) => "designate",
         Command::Amend(_) => "amend",
         Command::Delist(_) => "delist",
@@ -352,7 +354,8 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             exit::OK
         }
         Command::Verify { checkpoint, key } => verify(cli, &mut out, checkpoint.as_deref(), key.as_deref())?,
-        Command::Keygen { out: file, name } => audit::keygen(&mut out, file, name)?,
+        Command::Keygen { out: file, name, witness } => audit::keygen(&mut out, file, name, *witness)?,
+        Command::Publish { dir, sign } => tlog::publish(&open(cli)?, &mut out, cli.format, dir, sign)?,
         Command::Checkpoint { sign } => match remote {
             Some(r) => audit::checkpoint_remote(r, &mut out, cli.format, sign.as_deref())?,
             None => audit::checkpoint(&open(cli)?, &mut out, cli.format, sign.as_deref())?,

@@ -128,6 +128,30 @@ impl Ledger {
         reader::event(&self.store, seq)
     }
 
+    /// The entries of the events from `from` on, in chain order: (seq, event hash, entry), read
+    /// from the stored bytes without parsing them (for publishing the log).
+    pub fn entries(&self, from: Seq) -> impl Iterator<Item = Result<(Seq, Hash, Vec<u8>)>> + '_ {
+        let damaged = |detail: String| Error::Damaged { path: self.path().to_owned(), detail };
+        self.store.blocks(from.get()).flat_map(move |block| -> Vec<Result<(Seq, Hash, Vec<u8>)>> {
+            let block = match block {
+                Ok(b) => b,
+                Err(e) => return vec![Err(e)],
+            };
+            let Some(events) = block.events() else {
+                return vec![Err(damaged(format!("block {} is malformed", block.number)))];
+            };
+            events
+                .into_iter()
+                .filter(|(seq, _, _)| *seq >= from.get())
+                .map(|(seq, hash, bytes)| {
+                    let entry = crate::entry::to_vec(&hash, bytes)
+                        .ok_or_else(|| damaged(format!("event {seq} is not a JSON object")))?;
+                    Ok((Seq::new(seq), hash, entry))
+                })
+                .collect()
+        })
+    }
+
     /// One event's hash and entry (its canonical bytes with its hash: [`crate::entry`]).
     pub fn entry(&self, seq: Seq) -> Result<Option<(Hash, Vec<u8>)>> {
         let Some((hash, bytes)) = self.store.event(seq.get())? else { return Ok(None) };
@@ -190,6 +214,20 @@ impl Ledger {
             let at = start.saturating_add(i as i64);
             let (bytes, rec) = seal(seq, prev, Timestamp(at), actor, n.event.clone().into())
                 .map_err(|e| LineError::new(n.line, e.to_string()))?;
+            let recorded = crate::entry::len(bytes.len());
+            if recorded > limits::MAX_EVENT_BYTES {
+                return Err(LineError {
+                    line: n.line,
+                    key: n.event.key().map(|k| k.to_string()),
+                    field: None,
+                    reason: format!(
+                        "as recorded (with its envelope and hash) the event is {recorded} bytes; the ledger records events of at most {} bytes, the most an entry of its published log holds",
+                        limits::MAX_EVENT_BYTES
+                    ),
+                    conflict: false,
+                }
+                .into());
+            }
             prev = rec.hash;
             plan.sealed.push(Sealed { line: n.line, bytes, rec });
             plan.admit(plan.sealed.len() - 1)?;

@@ -5,7 +5,7 @@ use schemars::{JsonSchema, Schema, generate::SchemaSettings};
 use serde_json::{Value, json};
 
 use crate::event::{Event, InputEvent};
-use crate::ops::{audit, operate, read, write};
+use crate::ops::{audit, operate, publish, read, write};
 use crate::query;
 
 fn generate<T: JsonSchema>() -> Schema {
@@ -34,6 +34,7 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("export.schema.json", output::<audit::ExportOutput>("export")),
         ("verify-bundle.schema.json", output::<audit::BundleCheck>("verify-bundle")),
         ("import-bundle.schema.json", output::<audit::RestoreOutput>("import-bundle")),
+        ("publish.schema.json", output::<publish::PublishOutput>("publish")),
     ]
 }
 

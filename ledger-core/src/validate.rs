@@ -11,7 +11,12 @@ use crate::seq::Seq;
 pub mod limits {
     /// The longest input line, in bytes.
     pub const MAX_LINE_BYTES: usize = 1 << 20;
-    /// The longest recorded event, in bytes: an input line with the envelope the ledger adds
+    /// The longest event a new append records, in bytes, as its entry (its canonical JSON with
+    /// the envelope the ledger adds and its hash): the most an entry of the published log can
+    /// hold (C2SP tlog-tiles entry bundles give each entry a 16-bit length). The largest event of
+    /// the real lists, an OFAC party with many aliases, is under 3 KB.
+    pub const MAX_EVENT_BYTES: usize = u16::MAX as usize;
+    /// The longest recorded event a store or bundle may hold, in bytes: an input line with the envelope the ledger adds
     /// (seq, prev, recorded_at and an actor of up to [`MAX_ACTOR_BYTES`] bytes) and its hash, with room to
     /// spare. Bundle lines and the store's blocks are bounded by it.
     pub const MAX_RECORDED_EVENT_BYTES: usize = MAX_LINE_BYTES + 4096;

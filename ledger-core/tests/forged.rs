@@ -145,35 +145,40 @@ fn an_amendment_that_leaves_an_invalid_record_is_refused_even_if_a_later_one_rep
 
 #[test]
 fn a_block_of_the_largest_events_stays_readable() {
-    // 127 events of just under the 1 MiB line limit, by the longest actor: two blocks of about
-    // 64 MiB each, the second holding the head.
+    // 127 events of just under the limit of a recorded event (64 KiB, the most an entry of the
+    // published log holds), by the longest actor: two blocks, the second holding the head.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.sled");
     let clock = FixedClock::new(1_700_000_000_000_000);
     let actor = "a".repeat(256);
     let ledger = Ledger::init(&path, "big", &actor, &clock).unwrap();
-    let limit = ledger_core::validate::limits::MAX_LINE_BYTES;
-    let mut batch = Vec::new();
-    for i in 0..127 {
-        let mut other = Map::new();
+    let limit = ledger_core::validate::limits::MAX_EVENT_BYTES;
+    // The envelope: seq, prev, recorded_at, the actor and the hash, with their names.
+    let envelope = 400 + actor.len();
+    let event = |i: usize, len: usize| {
         let mut v: Value = serde_json::from_str(GOOD).unwrap();
         v["id"] = json!(format!("BIG{i:04}"));
-        let base = serde_json::to_string(&v).unwrap().len();
-        let mut room = limit - base - 40;
-        let mut k = 0;
-        while room > 100 {
-            let n = (room - 20).min(65536);
-            other.insert(format!("k{k:03}"), json!("x".repeat(n)));
-            room -= n + 12;
-            k += 1;
-        }
-        v["other"] = Value::Object(other);
-        let line = serde_json::to_string(&v).unwrap();
-        assert!(line.len() < limit, "{}", line.len());
+        let base = serde_json::to_string(&v).unwrap().len() + r#","other":{"k":""}"#.len();
+        v["other"] = json!({ "k": "x".repeat(len - base) });
+        serde_json::to_string(&v).unwrap()
+    };
+    let mut batch = Vec::new();
+    for i in 0..127 {
+        let line = event(i, limit - envelope);
         batch.push(Numbered { line: i + 1, event: parse_line(i + 1, &line).unwrap() });
     }
     ledger.append(&batch, &actor, &clock).unwrap();
+    let big = ledger.entry(Seq::new(64)).unwrap().unwrap().1.len();
+    assert!(big > limit - 200 && big <= limit, "an entry of {big} bytes");
     assert_eq!(ledger.event(Seq::new(64)).unwrap().unwrap().seq, Seq::new(64));
+    // One over the limit: refused, naming the line and the limit; nothing written.
+    let over = event(200, limit - envelope + 300);
+    let e = ledger
+        .append(&[Numbered { line: 7, event: parse_line(7, &over).unwrap() }], &actor, &clock)
+        .expect_err("an event over the limit");
+    let text = e.to_string();
+    assert!(text.contains("line 7") && text.contains(&format!("at most {limit} bytes")), "{text}");
+    assert_eq!(ledger.head().unwrap().seq, Seq::new(127));
     drop(ledger);
     let ledger = Ledger::open(&path).expect("reopens");
     assert_eq!(ledger.head().unwrap().seq, Seq::new(127));

@@ -12,10 +12,12 @@
 //!   times typed by axis ([`crate::time::At`], [`crate::time::AsOf`], [`crate::time::Point`]);
 //! - [`operate`]: the operators' `designate`, `amend`, `delist`, `retract`, and the [`operate::preview`]
 //!   of an event's effect;
-//! - [`audit`]: checkpoints, proofs and bundles.
+//! - [`audit`]: checkpoints, proofs and bundles;
+//! - [`publish`]: the log as static files (C2SP tlog-tiles).
 
 pub mod ask;
 pub mod audit;
 pub mod operate;
+pub mod publish;
 pub mod read;
 pub mod write;

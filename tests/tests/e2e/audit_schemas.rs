@@ -23,6 +23,7 @@ pub const AUDIT_SCHEMAS: &[&str] = &[
     "export.schema.json",
     "verify-bundle.schema.json",
     "import-bundle.schema.json",
+    "publish.schema.json",
 ];
 
 #[test]
@@ -35,6 +36,7 @@ fn every_auditors_json_output_validates_against_its_schema() {
     let consistency_file = s.file("consistency.json", consistency.as_bytes());
     let restored = a.path("restored.sled");
     let export = a.path("again.bundle");
+    let published = a.path("log");
     let rows: Vec<(&str, Vec<&str>)> = vec![
         ("checkpoint.schema.json", vec!["checkpoint", "--sign", &a.key]),
         ("verify.schema.json", vec!["verify", "--checkpoint", &a.checkpoint, "--key", &a.public]),
@@ -49,6 +51,8 @@ fn every_auditors_json_output_validates_against_its_schema() {
         ("export.schema.json", vec!["export", &export]),
         ("verify-bundle.schema.json", vec!["verify-bundle", &a.bundle, "--key", &a.public]),
         ("verify-bundle.schema.json", vec!["verify-bundle", &a.bundle]),
+        ("publish.schema.json", vec!["publish", &published, "--sign", &a.key]),
+        ("publish.schema.json", vec!["publish", &published, "--sign", &a.key]),
     ];
     let mut checked = vec!["import-bundle.schema.json"];
     for (schema, args) in rows {

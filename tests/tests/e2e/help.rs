@@ -5,10 +5,11 @@ use std::process::Command;
 
 use ledger_tests::{CLOCK, Sandbox, TOUR_AMENDMENTS, ledger_bin, repo_file};
 
-const GROUPS: [&str; 6] = [
+const GROUPS: [&str; 7] = [
     "Recording commands:",
     "Asking commands:",
     "Auditing commands:",
+    "Publishing commands:",
     "Lists commands:",
     "Serving commands:",
     "Setting up commands:",
@@ -64,7 +65,7 @@ fn the_commands_are_listed_in_groups() {
     let recording = &groups[0].1;
     assert_eq!(recording, &["init", "append", "designate", "amend", "delist", "retract"]);
     assert!(groups[1].1.iter().any(|c| c == "search") && groups[2].1.iter().any(|c| c == "verify"));
-    assert_eq!(groups[3].1, ["import"]);
+    assert_eq!(groups[4].1, ["import"]);
     // Every command the completions know (but `help`) is listed, once.
     let bash = Sandbox::new().run(&["completions", "bash"]).expect(0).stdout;
     let mut known: Vec<&str> = bash
