@@ -325,7 +325,8 @@ pub enum Command {
     /// requests in flight. The API: docs/API.md.
     #[command(after_help = "Examples:
   ledger --ledger gim.sled serve --tokens tokens.txt
-  ledger --ledger gim.sled serve --listen 127.0.0.1:9000 --tokens tokens.txt --read-token")]
+  ledger --ledger gim.sled serve --listen 127.0.0.1:9000 --tokens tokens.txt --read-token
+  ledger --ledger gim.sled serve --tokens tokens.txt --sign ledger.key --publish public/log")]
     Serve {
         /// The address to listen on (port 0 picks a free port; the first line printed names it).
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
@@ -345,6 +346,10 @@ pub enum Command {
         /// Sign checkpoints and exported bundles with this key (from `ledger keygen`).
         #[arg(long, value_name = "KEYFILE")]
         sign: Option<PathBuf>,
+        /// Keep the log published in DIR (as `ledger publish DIR`) after every write, and serve
+        /// it read-only under /log/ (C2SP tlog-tiles), for mirrors and witnesses. Needs --sign.
+        #[arg(long, value_name = "DIR", requires = "sign")]
+        publish: Option<PathBuf>,
     },
     /// Make a bearer token for `ledger serve`: prints the token (shown only now) and its line
     /// for the tokens file, which holds only the token's SHA-256.

@@ -103,6 +103,16 @@ impl Failure {
     pub fn new(code: u8, message: impl Into<String>) -> Self {
         Failure { code, message: message.into(), broken_pipe: false }
     }
+
+    /// Its exit code.
+    pub fn code(&self) -> u8 {
+        self.code
+    }
+
+    /// Its message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<Error> for Failure {
@@ -386,7 +396,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Amend(a) => operator(cli, &mut out, |cx, out| operate::amend(cx, out, a))?,
         Command::Delist(a) => operator(cli, &mut out, |cx, out| operate::delist(cx, out, a))?,
         Command::Retract(a) => operator(cli, &mut out, |cx, out| operate::retract(cx, out, a))?,
-        Command::Serve { listen, tokens, read_token, max_body, timeout, sign } => {
+        Command::Serve { listen, tokens, read_token, max_body, timeout, sign, publish } => {
             let opts = serve::Options {
                 listen,
                 tokens: tokens.as_deref(),
@@ -394,6 +404,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
                 max_body: *max_body,
                 timeout: *timeout,
                 sign: sign.as_deref(),
+                publish: publish.as_deref(),
             };
             serve::run(cli, &mut out, &opts)?
         }

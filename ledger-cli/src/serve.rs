@@ -56,6 +56,8 @@ pub struct Options<'a> {
     pub timeout: f64,
     /// `--sign`.
     pub sign: Option<&'a Path>,
+    /// `--publish`.
+    pub publish: Option<&'a Path>,
 }
 
 /// `ledger serve`: prints `listening on http://ADDR` once it accepts requests, then serves
@@ -74,7 +76,8 @@ pub fn run(cli: &Cli, out: &mut impl Write, opts: &Options) -> Result<u8, Failur
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .map_err(|e| Failure::new(exit::NO_LEDGER, format!("cannot read {}: {e}", p.display())))?;
-            Some(SignerKey::parse(&text).map_err(|e| Failure::new(exit::DATA, format!("{}: {e}", p.display())))?)
+            let key = SignerKey::parse_kind(&text, ledger_core::checkpoint::KeyKind::Note);
+            Some(key.map_err(|e| Failure::new(exit::DATA, format!("{}: {e}", p.display())))?)
         }
         None => None,
     };
@@ -87,6 +90,7 @@ pub fn run(cli: &Cli, out: &mut impl Write, opts: &Options) -> Result<u8, Failur
     config.max_body = opts.max_body;
     config.timeout = timeout;
     config.sign = sign;
+    config.publish = opts.publish.map(Path::to_owned);
     let marker: PathBuf = cli.ledger.join(SERVING);
     let mut printed = Ok(());
     let served = ledger_server::serve(ledger, config, |addr| {
@@ -106,6 +110,10 @@ pub fn run(cli: &Cli, out: &mut impl Write, opts: &Options) -> Result<u8, Failur
         Ok(()) => Ok(exit::OK),
         Err(ServeError::Ledger(e)) => Err(e.into()),
         Err(e @ ServeError::Listen { .. }) => Err(Failure::new(exit::USAGE, e.to_string())),
+        Err(ServeError::Publish(e)) => {
+            let f = Failure::from(e);
+            Err(Failure::new(f.code(), format!("--publish: {}", f.message())))
+        }
         Err(e) => Err(Failure::new(exit::IO, e.to_string())),
     }
 }

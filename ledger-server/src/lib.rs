@@ -15,6 +15,7 @@
 pub mod error;
 pub mod log;
 pub mod page;
+mod published;
 mod routes;
 pub mod tokens;
 
@@ -43,8 +44,11 @@ pub struct Config {
     pub max_body: usize,
     /// How long a question may take before it is answered 503.
     pub timeout: Duration,
-    /// The key that signs checkpoints and exported bundles.
+    /// The key that signs checkpoints and exported bundles (and the published log's checkpoint).
     pub sign: Option<SignerKey>,
+    /// Keep the log published in this directory at the acknowledged head, and serve it under
+    /// `/log/` (needs `sign`).
+    pub publish: Option<std::path::PathBuf>,
     /// The clock that stamps appended events.
     pub clock: Arc<dyn Clock>,
 }
@@ -59,6 +63,7 @@ impl Config {
             max_body: 256 << 20,
             timeout: Duration::from_secs(30),
             sign: None,
+            publish: None,
             clock,
         }
     }
@@ -73,6 +78,8 @@ pub struct Shared {
     writer: Mutex<()>,
     /// The turns of questions that scan every key or the log: as many as the machine has cores.
     scans: Arc<tokio::sync::Semaphore>,
+    /// Asks the publishing thread for a run (with `--publish`).
+    publisher: Arc<published::Publisher>,
     config: Config,
 }
 
@@ -98,11 +105,19 @@ impl Shared {
         Ok(Some(View::at(&self.ledger, head)))
     }
 
-    /// Notes a durable append's head as acknowledged (never moving the head back).
+    /// Notes a durable append's head as acknowledged (never moving the head back), and asks
+    /// for the log to be published at it.
     fn acknowledge(&self, head: Head) {
-        let mut h = self.head.write().unwrap_or_else(|e| e.into_inner());
-        if head.seq > h.seq {
-            *h = head;
+        let moved = {
+            let mut h = self.head.write().unwrap_or_else(|e| e.into_inner());
+            let moved = head.seq > h.seq;
+            if moved {
+                *h = head;
+            }
+            moved
+        };
+        if moved && self.config.publish.is_some() {
+            self.publisher.request();
         }
     }
 }
@@ -124,6 +139,9 @@ pub enum ServeError {
     /// The runtime failed.
     #[error("the server failed: {0}")]
     Runtime(std::io::Error),
+    /// The log could not be published (`--publish`) when the server started.
+    #[error("--publish: {0}")]
+    Publish(#[from] ledger_core::publish::PublishError),
 }
 
 /// Serves `ledger` until SIGTERM or Ctrl-C; `ready` is called with the address listened on once
@@ -134,7 +152,16 @@ pub fn serve(ledger: Ledger, config: Config, ready: impl FnOnce(SocketAddr)) -> 
     let listen = config.listen.clone();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let scans = Arc::new(tokio::sync::Semaphore::new(cores.max(2)));
-    let shared = Arc::new(Shared { ledger, head: RwLock::new(head), writer: Mutex::new(()), scans, config });
+    let publish = config.publish.clone();
+    let publisher = Arc::new(published::Publisher::default());
+    let shared = Arc::new(Shared { ledger, head: RwLock::new(head), writer: Mutex::new(()), scans, publisher, config });
+    if let Some(dir) = publish {
+        let key = shared.config.sign.as_ref().ok_or_else(|| {
+            ledger_core::Error::Refused("--publish needs the key that signs the log's checkpoints (--sign)".into())
+        })?;
+        published::publish_now(&shared, &dir, key)?;
+        published::start(&shared, dir);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("ledger-serve")

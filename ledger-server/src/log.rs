@@ -34,6 +34,22 @@ pub enum Line<'a> {
         /// Why.
         detail: String,
     },
+    /// The log was published (`--publish DIR`) at the acknowledged head.
+    Published {
+        /// The directory.
+        dir: &'a str,
+        /// The tree size published.
+        size: u64,
+        /// Files written (0: it was up to date).
+        files: u64,
+    },
+    /// Publishing the log failed; the server goes on, and the next write tries again.
+    PublishFailed {
+        /// The directory.
+        dir: &'a str,
+        /// Why.
+        detail: String,
+    },
     /// SIGTERM or Ctrl-C: the requests in flight are being finished.
     Shutdown,
 }

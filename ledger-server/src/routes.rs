@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::tokens::{Holder, Role};
-use crate::{Shared, log, page};
+use crate::{Shared, log, page, published};
 
 type App = Arc<Shared>;
 
@@ -60,6 +60,8 @@ pub(crate) fn router(app: App) -> Router {
         .route("/v1/export", get(export))
         .route("/v1/events", post(append))
         .route("/v1/import/{format}", post(import))
+        .route("/log/checkpoint", get(published::checkpoint))
+        .route("/log/tile/{*rest}", get(published::tile))
         .fallback(|| async { ApiError::not_found("no such path (see docs/API.md)", None) })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(app.clone(), guard))

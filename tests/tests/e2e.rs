@@ -24,6 +24,7 @@ mod e2e {
     mod operator;
     mod progress;
     mod property;
+    mod publish;
     mod queries;
     mod remote;
     mod schemas;
