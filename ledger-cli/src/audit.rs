@@ -199,34 +199,104 @@ pub fn print_proof(out: &mut impl Write, proof: &Proof) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
+/// What `ledger prove SEQ --tlog-proof` was asked for.
+pub struct TlogRequest<'a> {
+    /// The event.
+    pub seq: u64,
+    /// `--size`.
+    pub size: Option<u64>,
+    /// `--checkpoint`: the checkpoint to carry, verbatim.
+    pub checkpoint: Option<&'a Path>,
+    /// `--sign`: the key of a new checkpoint.
+    pub sign: Option<&'a Path>,
+}
+
+/// `ledger prove SEQ --tlog-proof`: a C2SP tlog-proof (text, whatever the format: it is a file
+/// for `verify-proof`).
+pub fn prove_tlog(ledger: &Ledger, out: &mut impl Write, req: &TlogRequest) -> Result<u8, Failure> {
+    let text = req.checkpoint.map(read_text).transpose()?;
+    let given = match (req.checkpoint, &text) {
+        (Some(p), Some(t)) => Some(Anchor::parse(&p.display().to_string(), t)?),
+        _ => None,
+    };
+    let key = req.sign.map(signer).transpose()?;
+    let checkpoint = match (&given, &text, &key) {
+        (Some(a), Some(t), _) => ops::TlogCheckpoint::Given(t, a),
+        (_, _, Some(k)) => ops::TlogCheckpoint::Signed(k),
+        _ => ops::TlogCheckpoint::Unsigned,
+    };
+    let view = View::now(ledger)?;
+    let proof = ops::prove_tlog(&view, Seq::new(req.seq), req.size, checkpoint).map_err(|e| match e {
+        AuditError::Ledger(Error::Refused(r)) => Failure::new(exit::USAGE, r),
+        e => e.into(),
+    })?;
+    let proof = proof.ok_or_else(|| Failure::new(exit::FAILED, format!("no event {}", req.seq)))?;
+    write!(out, "{}", proof.render())?;
+    Ok(exit::OK)
+}
+
+/// What `ledger verify-proof` was asked for.
+pub struct ProofRequest<'a> {
+    /// The proof's file.
+    pub file: &'a Path,
+    /// `--checkpoint`.
+    pub checkpoint: Option<&'a Path>,
+    /// `--old-checkpoint`.
+    pub old_checkpoint: Option<&'a Path>,
+    /// `--key`.
+    pub key: Option<&'a str>,
+    /// `--witness`, each.
+    pub witnesses: &'a [String],
+    /// `--min-witnesses`.
+    pub min_witnesses: Option<usize>,
+}
+
 /// `ledger verify-proof`: an inclusion proof against a checkpoint, or a consistency proof against
-/// the newer checkpoint and the older one. The answer says what the proof was anchored to and
-/// what was not checked.
-pub fn verify_proof(
-    out: &mut impl Write,
-    format: Format,
-    file: &Path,
-    checkpoint: Option<&Path>,
-    old_checkpoint: Option<&Path>,
-    key: Option<&str>,
-) -> Result<u8, Failure> {
-    if key.is_some() && checkpoint.is_none() && old_checkpoint.is_none() {
+/// the newer checkpoint and the older one; or a tlog-proof against the checkpoint it carries. The
+/// answer says what the proof was anchored to and what was not checked.
+pub fn verify_proof(out: &mut impl Write, format: Format, req: &ProofRequest) -> Result<u8, Failure> {
+    let text = read_text(req.file)?;
+    let tlog = ops::TlogProof::is_one(text.as_bytes());
+    if req.key.is_some() && req.checkpoint.is_none() && req.old_checkpoint.is_none() && !tlog {
         return Err(Failure::new(
             exit::USAGE,
             "--key checks a checkpoint's signature: give the checkpoint with --checkpoint FILE",
         ));
     }
-    let key = key.map(verifier).transpose()?;
-    let proof = Proof::parse(read_text(file)?.as_bytes()).map_err(|e| failed(format!("{}: {e}", file.display())))?;
-    if old_checkpoint.is_some() && matches!(proof, Proof::Inclusion(_)) {
+    if tlog && (req.checkpoint.is_some() || req.old_checkpoint.is_some()) {
+        return Err(Failure::new(
+            exit::USAGE,
+            "a tlog-proof carries its checkpoint: check it with --key (and --witness), not --checkpoint",
+        ));
+    }
+    let key = req.key.map(verifier).transpose()?;
+    let witnesses: Vec<VerifierKey> = req.witnesses.iter().map(|w| witness(w)).collect::<Result<_, _>>()?;
+    let name = req.file.display().to_string();
+    let (proof, carried) = if tlog {
+        let parsed = ops::TlogProof::parse(&text).map_err(|e| failed(format!("{name}: {e}")))?;
+        let (proof, anchor) = parsed.to_inclusion(&name)?;
+        (Proof::Inclusion(proof), Some(anchor))
+    } else {
+        (Proof::parse(text.as_bytes()).map_err(|e| failed(format!("{name}: {e}")))?, None)
+    };
+    if req.old_checkpoint.is_some() && matches!(proof, Proof::Inclusion(_)) {
         return Err(Failure::new(
             exit::USAGE,
             "--old-checkpoint is for a consistency proof; this is an inclusion proof: give its checkpoint with --checkpoint",
         ));
     }
-    let newer = checkpoint.map(anchor).transpose()?;
-    let older = old_checkpoint.map(anchor).transpose()?;
-    let anchors = ProofAnchors { checkpoint: newer.as_ref(), old_checkpoint: older.as_ref(), key: key.as_ref() };
+    let newer = match carried {
+        Some(a) => Some(a),
+        None => req.checkpoint.map(anchor).transpose()?,
+    };
+    let older = req.old_checkpoint.map(anchor).transpose()?;
+    let anchors = ProofAnchors {
+        checkpoint: newer.as_ref(),
+        old_checkpoint: older.as_ref(),
+        key: key.as_ref(),
+        witnesses: &witnesses,
+        min_witnesses: req.min_witnesses,
+    };
     let check = ops::verify_proof(&proof, anchors)?;
     match format {
         Format::Json => json(out, &check)?,
@@ -243,6 +313,21 @@ pub fn verify_proof(
         }
     }
     Ok(exit::OK)
+}
+
+/// A witness's verifier key given inline or as a file: a cosigner key (algorithm 0x04).
+pub(crate) fn witness(key: &str) -> Result<VerifierKey, Failure> {
+    let parse = |text: &str| VerifierKey::parse_kind(text, KeyKind::Cosigner);
+    match parse(key) {
+        Ok(k) => Ok(k),
+        Err(inline) => {
+            let path = Path::new(key);
+            if !path.is_file() {
+                return Err(Failure::new(exit::USAGE, format!("--witness: {inline} (and no file `{key}` exists)")));
+            }
+            parse(&read_text(path)?).map_err(|e| Failure::new(exit::DATA, format!("{key}: {e}")))
+        }
+    }
 }
 
 /// What an export wrote: the bundle's checkpoint.

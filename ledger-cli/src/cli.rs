@@ -155,10 +155,12 @@ pub enum Command {
         sign: Option<PathBuf>,
     },
     /// Print a Merkle proof (JSON): that event SEQ is in the tree, or with --consistency that the
-    /// tree extends its older self.
+    /// tree extends its older self. With --tlog-proof, the inclusion proof is a C2SP tlog-proof:
+    /// one small text file holding the event, its audit path and a checkpoint.
     #[command(after_help = "Examples:
   ledger prove 2 > event2.proof
-  ledger prove --consistency 39 > since-39.proof")]
+  ledger prove --consistency 39 > since-39.proof
+  ledger prove 29 --tlog-proof --checkpoint public/log/checkpoint > GIM0030.tlog-proof")]
     Prove {
         /// The event to prove included.
         #[arg(required_unless_present = "consistency", conflicts_with = "consistency")]
@@ -169,6 +171,16 @@ pub enum Command {
         /// Prove that the tree of OLD_SIZE events is a prefix of the tree of --size events.
         #[arg(long, value_name = "OLD_SIZE")]
         consistency: Option<u64>,
+        /// Write a C2SP tlog-proof (c2sp.org/tlog-proof@v1), the event's entry as its `extra`.
+        #[arg(long, conflicts_with = "consistency")]
+        tlog_proof: bool,
+        /// The checkpoint the tlog-proof carries, verbatim (a published log's, with its witnesses'
+        /// cosignatures): the proof is for its tree. Default: a new checkpoint.
+        #[arg(long, value_name = "FILE", requires = "tlog_proof", conflicts_with = "sign")]
+        checkpoint: Option<PathBuf>,
+        /// Sign the tlog-proof's new checkpoint with this key.
+        #[arg(long, value_name = "KEYFILE", requires = "tlog_proof")]
+        sign: Option<PathBuf>,
     },
     /// Check a proof from `ledger prove`, against a checkpoint when one is given.
     ///
@@ -177,9 +189,10 @@ pub enum Command {
     #[command(after_help = "Examples:
   ledger verify-proof event2.proof --checkpoint 2026-04-30.checkpoint --key ledger.pub
   ledger verify-proof c.proof --old-checkpoint 2025.checkpoint \\
-      --checkpoint 2026.checkpoint --key ledger.pub")]
+      --checkpoint 2026.checkpoint --key ledger.pub
+  ledger verify-proof GIM0030.tlog-proof --key ledger.pub --witness witness.pub")]
     VerifyProof {
-        /// The proof (JSON).
+        /// The proof (JSON, or a C2SP tlog-proof, which carries its own checkpoint).
         proof: PathBuf,
         /// The checkpoint whose root the proof must reach (for a consistency proof, the newer tree's).
         #[arg(long, value_name = "FILE")]
@@ -190,6 +203,13 @@ pub enum Command {
         /// The verifier key that must have signed the checkpoints.
         #[arg(long, value_name = "PUBKEY")]
         key: Option<String>,
+        /// A witness whose cosignature of the checkpoint counts (repeatable; `ledger keygen
+        /// --witness` makes one).
+        #[arg(long, value_name = "PUBKEY")]
+        witness: Vec<String>,
+        /// How many of the --witness keys must have cosigned the checkpoint (default: all).
+        #[arg(long, value_name = "N", requires = "witness")]
+        min_witnesses: Option<usize>,
     },
     /// Write every recorded event and a checkpoint as a bundle (JSON Lines) to FILE or `-`.
     #[command(after_help = "Examples:

@@ -370,18 +370,34 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             Some(r) => audit::checkpoint_remote(r, &mut out, cli.format, sign.as_deref())?,
             None => audit::checkpoint(&open(cli)?, &mut out, cli.format, sign.as_deref())?,
         },
-        Command::Prove { seq, size, consistency } => match remote {
-            Some(r) => audit::print_proof(&mut out, &r.prove(*seq, *size, *consistency)?)?,
-            None => audit::prove(&open(cli)?, &mut out, *seq, *size, *consistency)?,
+        Command::Prove { seq, size, consistency, tlog_proof, checkpoint, sign } => match (remote, *tlog_proof) {
+            (Some(_), true) => {
+                return Err(Failure::new(
+                    exit::USAGE,
+                    "--tlog-proof is made where the ledger is (its checkpoint, or a published log's): run it without --remote",
+                ));
+            }
+            (Some(r), false) => audit::print_proof(&mut out, &r.prove(*seq, *size, *consistency)?)?,
+            (None, true) => {
+                let seq =
+                    seq.ok_or_else(|| Failure::new(exit::USAGE, "--tlog-proof proves one event: give its SEQ"))?;
+                let req =
+                    audit::TlogRequest { seq, size: *size, checkpoint: checkpoint.as_deref(), sign: sign.as_deref() };
+                audit::prove_tlog(&open(cli)?, &mut out, &req)?
+            }
+            (None, false) => audit::prove(&open(cli)?, &mut out, *seq, *size, *consistency)?,
         },
-        Command::VerifyProof { proof, checkpoint, old_checkpoint, key } => audit::verify_proof(
-            &mut out,
-            cli.format,
-            proof,
-            checkpoint.as_deref(),
-            old_checkpoint.as_deref(),
-            key.as_deref(),
-        )?,
+        Command::VerifyProof { proof, checkpoint, old_checkpoint, key, witness, min_witnesses } => {
+            let req = audit::ProofRequest {
+                file: proof,
+                checkpoint: checkpoint.as_deref(),
+                old_checkpoint: old_checkpoint.as_deref(),
+                key: key.as_deref(),
+                witnesses: witness,
+                min_witnesses: *min_witnesses,
+            };
+            audit::verify_proof(&mut out, cli.format, &req)?
+        }
         Command::Export { file, sign } => match remote {
             Some(r) => audit::export_remote(r, &mut out, cli.format, file, sign.as_deref())?,
             None => audit::export(&open(cli)?, &mut out, cli.format, file, sign.as_deref())?,

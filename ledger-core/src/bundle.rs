@@ -31,13 +31,30 @@ use crate::view::View;
 
 /// The checkpoint of the ledger at the view's head, signed when `key` is given.
 pub fn checkpoint(view: &View, key: Option<&SignerKey>) -> Result<(Checkpoint, String)> {
-    let (ledger, head) = (view.ledger(), view.head());
-    let size = head.seq.size();
+    checkpoint_at(view, view.head().seq.size(), key)
+}
+
+/// The checkpoint of the tree of the first `size` events (at most the view's head), signed when
+/// `key` is given: its `head` extension names event `size - 1`.
+pub fn checkpoint_at(view: &View, size: u64, key: Option<&SignerKey>) -> Result<(Checkpoint, String)> {
+    let ledger = view.ledger();
+    let head = view.head();
+    let last = match size.checked_sub(1).map(Seq::new) {
+        Some(seq) if seq <= head.seq => seq,
+        _ => {
+            return Err(Error::Refused(format!("the tree size must be between 1 and {}, not {size}", head.seq.size())));
+        }
+    };
+    let hash = if last == head.seq {
+        head.hash
+    } else {
+        ledger.event(last)?.map(|e| e.hash).ok_or_else(|| Error::Internal(format!("event {last} is missing")))?
+    };
     let cp = Checkpoint {
         origin: ledger.name()?,
         size,
         root: ledger.tree_root(size)?,
-        extensions: vec![Checkpoint::head_extension(head.seq, &head.hash)],
+        extensions: vec![Checkpoint::head_extension(last, &hash)],
     };
     let note = cp.sign(key);
     Ok((cp, note))
@@ -269,7 +286,7 @@ impl Lines {
                 .map_err(|e| BundleError { line: n, what: format!("event {seq}: `hash`: {e}") })?,
             None => return fail(n, format!("event {seq}: no `hash`")),
         };
-        let bytes = without_hash(members, text.len());
+        let bytes = crate::entry::without_hash(members, text.len());
         let (rec, ix) = check_event(Seq::new(seq), &self.prev, self.last_recorded, &stated, &bytes)
             .map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
         self.index.add(ix).map_err(|what| BundleError { line: n, what: format!("event {seq}: {what}") })?;
@@ -287,22 +304,6 @@ impl Lines {
         }
         Ok(())
     }
-}
-
-/// The line without its `hash` member: still canonical, and what the hash is over.
-fn without_hash(members: &crate::canonical::Members<'_>, len: usize) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(len);
-    bytes.push(b'{');
-    for (name, raw) in members.iter().filter(|(name, _)| name != "hash") {
-        if bytes.len() > 1 {
-            bytes.push(b',');
-        }
-        crate::canonical::write_str(name, &mut bytes);
-        bytes.push(b':');
-        bytes.extend_from_slice(raw);
-    }
-    bytes.push(b'}');
-    bytes
 }
 
 /// The checkpoint must be of this ledger, of all its events, with their Merkle root, and name

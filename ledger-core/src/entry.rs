@@ -156,6 +156,60 @@ pub fn leaf(hash: &Hash, canonical: &[u8]) -> Option<Hash> {
     Some(Hash(h.finalize().into()))
 }
 
+/// An entry's members without its `hash` (from [`crate::canonical::members`], in order): still
+/// canonical, and what the event's hash is over. `len` is the entry's length (a capacity hint).
+pub fn without_hash(members: &crate::canonical::Members<'_>, len: usize) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(len);
+    bytes.push(b'{');
+    for (name, raw) in members.iter().filter(|(name, _)| name != HASH_MEMBER) {
+        if bytes.len() > 1 {
+            bytes.push(b',');
+        }
+        crate::canonical::write_str(name, &mut bytes);
+        bytes.push(b':');
+        bytes.extend_from_slice(raw);
+    }
+    bytes.push(b'}');
+    bytes
+}
+
+/// Why bytes are not an entry whose `hash` is the event's hash.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    /// Not canonical JSON (the reason names the byte and the member).
+    #[error("not an event in its one encoding: {0}")]
+    NotCanonical(String),
+    /// No `hash` member, or not 64 lowercase hex digits.
+    #[error("no `hash` member of 64 lowercase hex digits")]
+    NoHash,
+    /// The `hash` is not the BLAKE3 hash of the rest.
+    #[error("its `hash` {stated} is not the hash of the event ({computed})")]
+    WrongHash {
+        /// The `hash` member.
+        stated: Hash,
+        /// The hash of the event without it.
+        computed: Hash,
+    },
+}
+
+/// Checks that `entry` is canonical JSON whose `hash` member is the event hash of the rest of
+/// it; returns that hash and the bytes it is over.
+pub fn check(entry: &[u8]) -> Result<(Hash, Vec<u8>), EntryError> {
+    let members = crate::canonical::members(entry).map_err(|e| EntryError::NotCanonical(e.to_string()))?;
+    let stated = members
+        .iter()
+        .find(|(name, _)| name == HASH_MEMBER)
+        .and_then(|(_, raw)| serde_json::from_slice::<String>(raw).ok())
+        .and_then(|h| Hash::from_hex(&h).ok())
+        .ok_or(EntryError::NoHash)?;
+    let unhashed = without_hash(&members, entry.len());
+    let computed = crate::chain::hash_canonical(&unhashed);
+    if computed != stated {
+        return Err(EntryError::WrongHash { stated, computed });
+    }
+    Ok((stated, unhashed))
+}
+
 /// The length of the entry of an event whose canonical bytes are `canonical_len` long.
 pub fn len(canonical_len: usize) -> usize {
     // The member, and a comma unless the object was empty.
@@ -207,6 +261,20 @@ mod tests {
         let (bytes, rec) = crate::chain::seal(crate::seq::Seq::new(3), Hash::ZERO, at, "a\"ctor", event).unwrap();
         let line = crate::canonical::to_vec(&rec.to_value()).unwrap();
         assert_eq!(to_vec(&rec.hash, &bytes).unwrap(), line);
+    }
+
+    #[test]
+    fn an_entry_checks_only_with_its_own_hash() {
+        let line = r#"{"type":"retraction","target":2,"reason":"in error"}"#;
+        let event: crate::event::Event = crate::input::parse_line(1, line).unwrap().into();
+        let at = crate::time::Timestamp(1_700_000_000_000_001);
+        let (bytes, rec) = crate::chain::seal(crate::seq::Seq::new(3), Hash::ZERO, at, "a", event).unwrap();
+        let entry = to_vec(&rec.hash, &bytes).unwrap();
+        assert_eq!(check(&entry), Ok((rec.hash, bytes.clone())));
+        let other = String::from_utf8(entry.clone()).unwrap().replace("in error", "in errxr");
+        assert!(matches!(check(other.as_bytes()), Err(EntryError::WrongHash { .. })));
+        assert_eq!(check(&bytes), Err(EntryError::NoHash));
+        assert!(matches!(check(b"{ }"), Err(EntryError::NotCanonical(_))));
     }
 
     #[test]

@@ -351,6 +351,10 @@ pub struct ProofAnchors<'a> {
     pub old_checkpoint: Option<&'a Anchor>,
     /// The key that signed the checkpoints.
     pub key: Option<&'a VerifierKey>,
+    /// Witnesses whose cosignatures of the checkpoint (of the proof's tree) count.
+    pub witnesses: &'a [VerifierKey],
+    /// How many of `witnesses` must have cosigned it (default: all of them).
+    pub min_witnesses: Option<usize>,
 }
 
 /// What a checked proof was not checked against, so that an "ok" never claims more than it shows.
@@ -395,6 +399,8 @@ pub enum CheckedAgainst {
     BothRoots,
     /// The checkpoints' signatures, by this key.
     SignedBy(String),
+    /// The checkpoint's cosignatures, by these witnesses.
+    CosignedBy(Vec<String>),
 }
 
 impl CheckedAgainst {
@@ -405,6 +411,7 @@ impl CheckedAgainst {
             CheckedAgainst::OlderCheckpointRoot => "the older checkpoint's root".into(),
             CheckedAgainst::BothRoots => "the roots of both checkpoints".into(),
             CheckedAgainst::SignedBy(k) => format!("signed by {k}"),
+            CheckedAgainst::CosignedBy(w) => format!("cosigned by {}", w.join(", ")),
         }
     }
 }
@@ -451,6 +458,15 @@ pub fn verify_proof(proof: &Proof, anchors: ProofAnchors) -> Result<ProofCheck, 
     };
     let newer = anchor(anchors.checkpoint, "the checkpoint")?;
     let older = anchor(anchors.old_checkpoint, "the older checkpoint")?;
+    let cosigned = match (anchors.checkpoint, anchors.witnesses) {
+        (_, []) => Vec::new(),
+        (None, _) => return Err(AuditError::failed("witnesses cosign a checkpoint: none was given")),
+        (Some(a), witnesses) => {
+            let min = anchors.min_witnesses.unwrap_or(witnesses.len());
+            crate::checkpoint::check_witnesses(&a.checkpoint, &a.signatures, witnesses, min)
+                .map_err(|e| AuditError::failed(format!("{}: {e}", a.name)))?
+        }
+    };
     let name = |a: Option<&Anchor>| a.map(|a| a.name.clone()).unwrap_or_default();
     let (what, root, old_root) = match proof {
         Proof::Consistency(p) => {
@@ -491,6 +507,9 @@ pub fn verify_proof(proof: &Proof, anchors: ProofAnchors) -> Result<ProofCheck, 
         (Some(k), true) => against.push(CheckedAgainst::SignedBy(k.name().to_owned())),
         (None, true) => unchecked.push(NotChecked::Signature),
         _ => {}
+    }
+    if !cosigned.is_empty() {
+        against.push(CheckedAgainst::CosignedBy(cosigned.into_iter().map(|c| c.name).collect()));
     }
     Ok(ProofCheck {
         ok: true,
@@ -588,17 +607,22 @@ fn proof_leaf(p: &InclusionProof) -> Result<Hash, AuditError> {
         });
     };
     let leaf = merkle::leaf_hash(entry.as_bytes());
-    let members = canonical::members(entry.as_bytes())
-        .map_err(|e| AuditError::failed(format!("the proof's entry is not an event in its one encoding: {e}")))?;
-    let hash = members
-        .iter()
-        .find(|(name, _)| name == "hash")
-        .and_then(|(_, raw)| serde_json::from_slice::<String>(raw).ok().and_then(|h| Hash::from_hex(&h).ok()));
-    if hash != Some(p.event_hash) {
+    let (hash, _) =
+        crate::entry::check(entry.as_bytes()).map_err(|e| AuditError::failed(format!("the proof's entry is {e}")))?;
+    if hash != p.event_hash {
         return Err(AuditError::failed(format!(
-            "the proof's entry is not the event {} names: its `hash` is {}",
-            p.event_hash,
-            hash.map_or_else(|| "missing".to_owned(), |h| h.to_string())
+            "the proof's entry is not the event {} names: its `hash` is {hash}",
+            p.event_hash
+        )));
+    }
+    let seq = canonical::members(entry.as_bytes()).ok().and_then(|m| {
+        m.iter().find(|(name, _)| name == "seq").and_then(|(_, raw)| serde_json::from_slice::<u64>(raw).ok())
+    });
+    if seq != Some(p.seq.get()) {
+        return Err(AuditError::failed(format!(
+            "the proof is for event {}, but its entry is event {}",
+            p.seq,
+            seq.map_or_else(|| "without a seq".to_owned(), |s| s.to_string())
         )));
     }
     if let Some(given) = p.leaf_hash
@@ -609,6 +633,181 @@ fn proof_leaf(p: &InclusionProof) -> Result<Hash, AuditError> {
         )));
     }
     Ok(leaf)
+}
+
+/// The first line of a C2SP tlog-proof.
+pub const TLOG_PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
+
+/// The most proof lines a tlog-proof may hold: a tree of 2^63 leaves needs no more.
+const MAX_PATH: usize = 63;
+
+/// An inclusion proof as one small text file, C2SP tlog-proof (<https://c2sp.org/tlog-proof>):
+/// the header, `extra` (this ledger writes the event's entry there, base64), `index SEQ`, the
+/// audit path (base64, one hash a line), a blank line, and the checkpoint of the tree, with its
+/// signature and any witnesses' cosignatures, verbatim. It travels alone: checking it needs only
+/// the log's key (and the witnesses').
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlogProof {
+    /// The extra data: the event's entry, in proofs this ledger writes.
+    pub extra: Option<Vec<u8>>,
+    /// The event's seq (its leaf index).
+    pub index: u64,
+    /// The audit path, leaf to root.
+    pub path: Vec<Hash>,
+    /// The checkpoint, as its note's text.
+    pub checkpoint: String,
+}
+
+impl TlogProof {
+    /// Whether `text` is a tlog-proof (its first line is the header).
+    pub fn is_one(text: &[u8]) -> bool {
+        text.strip_prefix(TLOG_PROOF_HEADER.as_bytes()).is_some_and(|rest| rest.starts_with(b"\n"))
+    }
+
+    /// The proof's text.
+    pub fn render(&self) -> String {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut s = format!("{TLOG_PROOF_HEADER}\n");
+        if let Some(extra) = &self.extra {
+            s.push_str(&format!("extra {}\n", b64.encode(extra)));
+        }
+        s.push_str(&format!("index {}\n", self.index));
+        for h in &self.path {
+            s.push_str(&b64.encode(h.0));
+            s.push('\n');
+        }
+        s.push('\n');
+        s.push_str(&self.checkpoint);
+        s
+    }
+
+    /// Reads a tlog-proof, refusing anything but its one form.
+    pub fn parse(text: &str) -> Result<TlogProof, ProofFileError> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let bad = |what: &str| ProofFileError::NotAProof(format!("a C2SP tlog-proof: {what}"));
+        let rest = text.strip_prefix(TLOG_PROOF_HEADER).and_then(|r| r.strip_prefix('\n'));
+        let rest = rest.ok_or_else(|| bad("its first line must be `c2sp.org/tlog-proof@v1`"))?;
+        let (head, checkpoint) = rest.split_once("\n\n").ok_or_else(|| bad("no blank line before its checkpoint"))?;
+        let mut lines = head.split('\n').peekable();
+        let extra = match lines.peek().and_then(|l| l.strip_prefix("extra ")) {
+            Some(data) => {
+                let bytes = b64.decode(data).map_err(|_| bad("its `extra` line is not base64"))?;
+                lines.next();
+                Some(bytes)
+            }
+            None => None,
+        };
+        let index = lines
+            .next()
+            .and_then(|l| l.strip_prefix("index "))
+            .filter(|n| *n == "0" || !n.starts_with('0'))
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or_else(|| bad("no `index N` line (a decimal without leading zeros)"))?;
+        let mut path = Vec::new();
+        for line in lines {
+            let hash = b64.decode(line).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()).ok_or_else(|| {
+                bad(&format!("`{}` is not a base64 SHA-256 hash", line.chars().take(60).collect::<String>()))
+            })?;
+            path.push(Hash(hash));
+            if path.len() > MAX_PATH {
+                return Err(bad("more than 63 proof lines"));
+            }
+        }
+        Ok(TlogProof { extra, index, path, checkpoint: checkpoint.to_owned() })
+    }
+
+    /// The proof as an inclusion proof of its entry, and its checkpoint as the anchor it must
+    /// reach (named `name` in messages).
+    pub fn to_inclusion(&self, name: &str) -> Result<(InclusionProof, Anchor), AuditError> {
+        let anchor = Anchor::parse(&format!("{name}'s checkpoint"), &self.checkpoint)?;
+        let entry = self.extra.as_ref().ok_or_else(|| {
+            AuditError::failed(format!(
+                "{name} carries no entry (`extra`): a proof of this ledger's tree needs the event it proves"
+            ))
+        })?;
+        let entry = String::from_utf8(entry.clone())
+            .map_err(|_| AuditError::failed(format!("{name}: its entry is not UTF-8")))?;
+        let (event_hash, _) = crate::entry::check(entry.as_bytes())
+            .map_err(|e| AuditError::failed(format!("{name}: its entry is {e}")))?;
+        let cp = &anchor.checkpoint;
+        let proof = InclusionProof {
+            ledger: cp.origin.clone(),
+            seq: Seq::new(self.index),
+            size: cp.size,
+            event_hash,
+            leaf_hash: None,
+            entry: Some(entry),
+            root: cp.root,
+            path: self.path.clone(),
+        };
+        Ok((proof, anchor))
+    }
+}
+
+/// The checkpoint a tlog-proof carries.
+pub enum TlogCheckpoint<'a> {
+    /// One read from a file (a published log's, with its cosignatures), kept verbatim: its
+    /// text and its parse. The proof is for its tree size.
+    Given(&'a str, &'a Anchor),
+    /// A new one of the proof's tree size, signed by this key.
+    Signed(&'a SignerKey),
+    /// A new one, unsigned.
+    Unsigned,
+}
+
+/// `prove SEQ --tlog-proof`: the inclusion proof of event `seq` as a C2SP tlog-proof, for the
+/// tree of the given checkpoint (which must be this ledger's) or of `size` events (default: the
+/// whole ledger). `None` if the ledger has no event `seq`.
+pub fn prove_tlog(
+    view: &View,
+    seq: Seq,
+    size: Option<u64>,
+    checkpoint: TlogCheckpoint,
+) -> Result<Option<TlogProof>, AuditError> {
+    let ledger = view.ledger();
+    let size = match &checkpoint {
+        TlogCheckpoint::Given(_, a) => {
+            let cp = &a.checkpoint;
+            let name = ledger.name()?;
+            if cp.origin != name {
+                return Err(AuditError::failed(format!(
+                    "{} is a checkpoint of `{}`, not of this ledger (`{name}`)",
+                    a.name, cp.origin
+                )));
+            }
+            if size.is_some_and(|s| s != cp.size) {
+                return Err(AuditError::failed(format!(
+                    "{} is of the tree of {} events: a proof against it is for that size",
+                    a.name, cp.size
+                )));
+            }
+            let held = view.head().seq.size();
+            if cp.size == 0 || cp.size > held {
+                return Err(AuditError::failed(format!(
+                    "{} records {} events; this ledger holds {held}",
+                    a.name, cp.size
+                )));
+            }
+            if ledger.tree_root(cp.size)? != cp.root {
+                return Err(AuditError::failed(format!(
+                    "{}: this ledger's tree of {} events has another root: it is not this ledger's history",
+                    a.name, cp.size
+                )));
+            }
+            cp.size
+        }
+        _ => size_or_head(view, size),
+    };
+    let path = ledger.inclusion_proof(seq, size)?;
+    let Some((_, entry)) = ledger.entry(seq)? else { return Ok(None) };
+    let note = match checkpoint {
+        TlogCheckpoint::Given(text, _) => text.to_owned(),
+        TlogCheckpoint::Signed(key) => bundle::checkpoint_at(view, size, Some(key))?.1,
+        TlogCheckpoint::Unsigned => bundle::checkpoint_at(view, size, None)?.1,
+    };
+    Ok(Some(TlogProof { extra: Some(entry), index: seq.get(), path, checkpoint: note }))
 }
 
 /// `export` to a file: what was written.

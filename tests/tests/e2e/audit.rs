@@ -317,17 +317,25 @@ fn forged_proofs_are_rejected() {
     let text = proof["entry"].as_str().expect("the entry").replacen("\"primary\"", "\"alias\"", 1);
     edited["entry"] = Value::String(text);
     edited.as_object_mut().expect("an object").remove("leaf_hash");
-    for (what, forged) in [
-        ("a sibling changed", sibling),
-        ("the wrong index", index),
-        ("another event", event),
-        ("an edited event", edited),
+    for (what, forged, says) in [
+        ("a sibling changed", sibling, "does not put event"),
+        ("the wrong index", index, "but its entry is event 29"),
+        ("another event", event, "but its entry is event 30"),
+        ("an edited event", edited, "is not the hash of the event"),
     ] {
         let f = a.s.file("forged.proof", forged.to_string().as_bytes());
         let r = a.s.run(&["verify-proof", &f, "--checkpoint", &a.checkpoint, "--key", &a.public]);
         assert_eq!(r.code, 1, "{what}: {}", r.stderr);
-        assert!(r.stderr.contains("does not put event"), "{what}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{what}: {}", r.stderr);
     }
+    // The wrong index with an entry that claims it: the path does not lead there.
+    let mut claimed = proof.clone();
+    claimed["seq"] = 28.into();
+    claimed.as_object_mut().expect("an object").remove("entry");
+    claimed.as_object_mut().expect("an object").insert("leaf_hash".into(), proof["leaf_hash"].clone());
+    let f = a.s.file("forged.proof", claimed.to_string().as_bytes());
+    let r = a.s.run(&["verify-proof", &f, "--checkpoint", &a.checkpoint, "--key", &a.public]).expect(1);
+    assert!(r.stderr.contains("does not put event 28"), "{}", r.stderr);
     // The event hash changed without its entry: the entry is not that event.
     let mut hash = proof.clone();
     hash["event_hash"] = Value::String("01".repeat(32));

@@ -260,3 +260,77 @@ fn a_server_does_not_start_over_a_directory_of_another_log() {
     let r = s.run(&["serve", "--listen", "127.0.0.1:0", "--publish", dir.to_str().expect("utf-8")]);
     assert_eq!(r.code, 2, "--publish needs --sign: {}", r.stderr);
 }
+
+/// A C2SP tlog-proof of one event against the published, witnessed checkpoint: one file that
+/// `verify-proof` checks with the log's key and the witness's, and every forgery of it refused.
+#[test]
+fn a_tlog_proof_travels_alone_and_forgeries_are_refused() {
+    use ledger_core::checkpoint::{Checkpoint, KeyKind, SignerKey};
+    let (s, key) = signed();
+    let public = std::fs::read_to_string(key.replace("log.key", "log.pub")).unwrap_or_default();
+    let public = if public.is_empty() {
+        // `signed()` printed the verifier key; make it again from the private key's file.
+        let text = std::fs::read_to_string(&key).expect("the key");
+        SignerKey::parse(&text).expect("a key").verifier().to_note_format()
+    } else {
+        public.trim().to_owned()
+    };
+    let dir = s.dir.path().join("log");
+    s.run(&["publish", dir.to_str().expect("utf-8"), "--sign", &key]).expect(0);
+    // A witness cosigns the published checkpoint.
+    let witness = SignerKey::of_kind("witness.example/w1", [7; 32], KeyKind::Cosigner);
+    let note_path = dir.join("checkpoint");
+    let note = std::fs::read_to_string(&note_path).expect("the checkpoint");
+    let (cp, mut sigs) = Checkpoint::parse(&note).expect("a checkpoint");
+    sigs.push(cp.cosign(&witness, 1_760_000_000).expect("a cosignature"));
+    std::fs::write(&note_path, cp.note(&sigs)).expect("write");
+    let cp_file = note_path.to_str().expect("utf-8");
+    let text = s.run(&["prove", "29", "--tlog-proof", "--checkpoint", cp_file]).expect(0).stdout;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "c2sp.org/tlog-proof@v1");
+    assert!(lines[1].starts_with("extra ") && lines[2] == "index 29", "{text}");
+    assert!(text.ends_with(&cp.note(&sigs)), "the checkpoint is carried verbatim");
+    let proof = s.file("GIM0030.tlog-proof", text.as_bytes());
+    let w = witness.verifier().to_note_format();
+    let v = s.run(&["--format", "json", "verify-proof", &proof, "--key", &public, "--witness", &w]).expect(0).json();
+    assert_eq!(v["what"], "event 29 is in the tree of 39 events", "{v}");
+    assert_eq!(v["not_checked"], serde_json::json!([]), "{v}");
+    assert!(v["checked_against"].to_string().contains("cosigned by witness.example/w1"), "{v}");
+    // Another witness did not cosign: refused, naming it.
+    let other = SignerKey::of_kind("witness.example/w2", [8; 32], KeyKind::Cosigner).verifier().to_note_format();
+    let r = s.run(&["verify-proof", &proof, "--key", &public, "--witness", &w, "--witness", &other]).expect(1);
+    assert!(r.stderr.contains("not witness.example/w2"), "{}", r.stderr);
+    s.run(&["verify-proof", &proof, "--key", &public, "--witness", &w, "--witness", &other, "--min-witnesses", "1"])
+        .expect(0);
+    // Forgeries.
+    let entry_b64 = lines[1].trim_start_matches("extra ");
+    let other_proof = s.run(&["prove", "30", "--tlog-proof", "--checkpoint", cp_file]).expect(0).stdout;
+    let other_entry = other_proof.lines().nth(1).expect("an extra line").to_owned();
+    let path_line = lines[3];
+    let flipped =
+        if path_line.starts_with('A') { path_line.replacen('A', "B", 1) } else { format!("A{}", &path_line[1..]) };
+    let forged_note =
+        note.replace(note.lines().nth(2).expect("the root line"), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    let forgeries = [
+        ("another event's entry", text.replacen(lines[1], &other_entry, 1), "is event 30"),
+        ("another index", text.replacen("index 29", "index 28", 1), "its entry is event 29"),
+        ("a changed path", text.replacen(path_line, &flipped, 1), "does not put event 29"),
+        ("no entry", text.replacen(&format!("{}\n", lines[1]), "", 1), "carries no entry"),
+        ("an edited entry", text.replacen(entry_b64, &entry_b64.replacen('e', "f", 1), 1), "entry is"),
+        ("a checkpoint of another root", text.replacen(&cp.note(&sigs), &forged_note, 1), "signature"),
+    ];
+    for (what, forged, says) in forgeries {
+        let f = s.file("forged.tlog-proof", forged.as_bytes());
+        let r = s.run(&["verify-proof", &f, "--key", &public, "--witness", &w]);
+        assert_eq!(r.code, 1, "{what}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(says), "{what}: {}", r.stderr);
+    }
+    let f = s.file("v2.tlog-proof", text.replacen("tlog-proof@v1", "tlog-proof@v2", 1).as_bytes());
+    let r = s.run(&["verify-proof", &f]).expect(1);
+    assert!(r.stderr.contains("not a proof"), "{}", r.stderr);
+    // A checkpoint from another ledger cannot carry this ledger's proof.
+    let other_ledger = Sandbox::init();
+    other_ledger.run_stdin(&["append", "-"], designations("F", 50).as_bytes()).expect(0);
+    let r = other_ledger.run(&["prove", "0", "--tlog-proof", "--checkpoint", cp_file]).expect(1);
+    assert!(r.stderr.contains("not this ledger's history"), "{}", r.stderr);
+}
