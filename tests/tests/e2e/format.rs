@@ -122,3 +122,52 @@ fn the_tree_vector_holds() {
     let (old_root, root) = (hash(&roots[&old.to_string()]), hash(&roots[&size.to_string()]));
     assert!(merkle::verify_consistency(old, size, &old_root, &root, &path(con)));
 }
+
+/// The JSON block of the section under `heading`.
+fn json_block(heading: &str) -> Value {
+    let doc = std::fs::read_to_string(repo_file("docs/FORMAT.md")).expect("docs/FORMAT.md");
+    let section = doc.split(&format!("\n### {heading}")).nth(1).unwrap_or_else(|| panic!("no section {heading}"));
+    let start = section.find("```json\n").expect("a json block") + 8;
+    serde_json::from_str(&section[start..start + section[start..].find("```").expect("end")]).expect("json")
+}
+
+#[test]
+fn the_published_log_vector_holds() {
+    let tree = json_block("Tree vector");
+    let v = json_block("Published log vector");
+    let entries: Vec<&str> =
+        tree["entries"].as_array().expect("entries").iter().map(|e| e.as_str().expect("text")).collect();
+    // The level-0 tile: each leaf, 32 bytes, in order.
+    let tile: String = entries.iter().flat_map(|e| sha256(&[&[0], e.as_bytes()])).map(|b| format!("{b:02x}")).collect();
+    assert_eq!(v["tile/0/000.p/4"], Value::String(tile), "the level-0 tile");
+    // The entry bundle: a big-endian uint16 length before each entry.
+    let mut bundle = Vec::new();
+    for e in &entries {
+        bundle.extend_from_slice(&u16::try_from(e.len()).expect("short").to_be_bytes());
+        bundle.extend_from_slice(e.as_bytes());
+    }
+    let b = &v["tile/entries/000.p/4"];
+    assert_eq!(b["bytes"], bundle.len());
+    let lengths: Vec<usize> = entries.iter().map(|e| e.len()).collect();
+    assert_eq!(b["entry_lengths"], serde_json::json!(lengths));
+    let first: String = bundle[..8].iter().map(|x| format!("{x:02x}")).collect();
+    assert_eq!(b["first_bytes"], Value::String(first));
+    let digest: String = sha256(&[&bundle]).iter().map(|x| format!("{x:02x}")).collect();
+    assert_eq!(b["sha256"], Value::String(digest));
+    assert_eq!(ledger_core::tlog::read_entries(&bundle, 4).expect("the ledger reads it").len(), 4);
+    // The checkpoint's body: origin, size, the tree's root in base64, the head.
+    let root = ledger_core::chain::Hash::from_hex(tree["roots"]["4"].as_str().expect("a root")).expect("hex");
+    let cp = ledger_core::checkpoint::Checkpoint {
+        origin: "example.org/gim-ledger".into(),
+        size: 4,
+        root,
+        extensions: vec![ledger_core::checkpoint::Checkpoint::head_extension(
+            ledger_core::seq::Seq::new(3),
+            &ledger_core::chain::Hash::from_hex(&vectors()[3].hash).expect("hex"),
+        )],
+    };
+    assert_eq!(v["checkpoint_body"], Value::String(cp.body()));
+    for (n, path) in v["paths"].as_object().expect("paths") {
+        assert_eq!(ledger_core::tlog::encode_index(n.parse().expect("a number")), path.as_str().expect("text"), "{n}");
+    }
+}
