@@ -50,11 +50,12 @@ pub fn checkpoint_at(view: &View, size: u64, key: Option<&SignerKey>) -> Result<
     } else {
         ledger.event(last)?.map(|e| e.hash).ok_or_else(|| Error::Internal(format!("event {last} is missing")))?
     };
+    let keys = view.key_map(size)?.commitment();
     let cp = Checkpoint {
         origin: ledger.name()?,
         size,
         root: ledger.tree_root(size)?,
-        extensions: vec![Checkpoint::head_extension(last, &hash)],
+        extensions: vec![Checkpoint::head_extension(last, &hash), Checkpoint::keys_extension(keys.keys, &keys.root)],
     };
     let note = cp.sign(key);
     Ok((cp, note))
@@ -111,6 +112,9 @@ pub struct Verified {
     pub checkpoint: Checkpoint,
     /// The tree whose root the checkpoint names.
     pub tree: TreeKind,
+    /// The key map the checkpoint names, which the events were shown to make (`None`: the
+    /// checkpoint names none, as an earlier build's did not).
+    pub key_map: Option<crate::keymap::Commitment>,
     /// The name of the key whose signature was checked, if one was.
     pub signed_by: Option<String>,
     /// The size of the older checkpoint it was shown to extend, if one was given.
@@ -185,15 +189,17 @@ pub fn verify(input: impl BufRead, checks: Checks) -> Result<Verified, BundleErr
         signed_by = Some(key.name().to_owned());
     }
     let (root, tree_kind) = check_checkpoint(&cp, &origin, &mut tree, &event_hashes, seq, &prev)?;
+    let key_map = check_key_map(&cp, &index, "the checkpoint")?;
     let extends = match checks.older {
         Some((old, old_sigs)) => {
+            check_key_map(&old, &index, "the older checkpoint")?;
             let trees = Trees { kind: tree_kind, leaves: &mut tree, event_hashes: &event_hashes };
             Some(check_extends(&cp, &root, old, &old_sigs, checks.key, trees, seq)?)
         }
         None => None,
     };
     let head = Head { seq: Seq::new(seq - 1), hash: prev, recorded_at: crate::time::Timestamp(last_recorded) };
-    Ok(Verified { events: seq, head, checkpoint: cp, tree: tree_kind, signed_by, extends, kept })
+    Ok(Verified { events: seq, head, checkpoint: cp, tree: tree_kind, key_map, signed_by, extends, kept })
 }
 
 /// What reading a bundle's lines gives: its events checked in chain order, and its checkpoint.
@@ -346,6 +352,32 @@ fn check_checkpoint(
         );
     }
     Ok((root, kind))
+}
+
+/// The key map a checkpoint names must be the one the events up to its size make; a `keys` line
+/// that does not read is refused. Returns the map checked, if the checkpoint names one.
+fn check_key_map(
+    cp: &Checkpoint,
+    index: &ChainIndex,
+    which: &str,
+) -> Result<Option<crate::keymap::Commitment>, BundleError> {
+    let Some((keys, root)) = cp.keys() else {
+        if cp.names_keys() {
+            return fail(None, format!("{which}'s `keys` line is not `keys COUNT BASE64-ROOT`"));
+        }
+        return Ok(None);
+    };
+    let made = index.key_map(cp.size).commitment();
+    if (made.keys, made.root) != (keys, root) {
+        return fail(
+            None,
+            format!(
+                "{which} names a key map of {keys} keys with root {root}; the first {} events make {} keys with root {}",
+                cp.size, made.keys, made.root
+            ),
+        );
+    }
+    Ok(Some(made))
 }
 
 /// The bundle must extend the older checkpoint (signed by `key`, when given): same ledger, and

@@ -269,6 +269,28 @@ impl Checkpoint {
         format!("head {seq} {hash}")
     }
 
+    /// The `keys COUNT ROOT` extension line: the key map's commitment ([`crate::keymap`]).
+    pub fn keys_extension(keys: u64, root: &Hash) -> String {
+        format!("keys {keys} {}", B64.encode(root.0))
+    }
+
+    /// The key map's commitment (number of keys, root) this checkpoint's extension names, if it
+    /// names one.
+    pub fn keys(&self) -> Option<(u64, Hash)> {
+        self.extensions.iter().find_map(|l| {
+            let mut parts = l.split(' ');
+            (parts.next()? == "keys").then_some(())?;
+            let n: u64 = parts.next().filter(|n| *n == "0" || !n.starts_with('0'))?.parse().ok()?;
+            let root = B64.decode(parts.next()?).ok().and_then(|b| <[u8; 32]>::try_from(b).ok())?;
+            parts.next().is_none().then_some((n, Hash(root)))
+        })
+    }
+
+    /// Whether an extension line says `keys ...`, well formed or not.
+    pub fn names_keys(&self) -> bool {
+        self.extensions.iter().any(|l| l.starts_with("keys "))
+    }
+
     /// The head this checkpoint's extension names, if it names one.
     pub fn head(&self) -> Option<(Seq, Hash)> {
         self.extensions.iter().find_map(|l| {

@@ -35,6 +35,7 @@ pub mod event;
 pub mod fold;
 pub mod hash;
 pub mod input;
+pub mod keymap;
 pub mod ledger;
 pub mod lifecycle;
 pub mod merkle;

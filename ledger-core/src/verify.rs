@@ -234,6 +234,12 @@ impl ChainIndex {
     }
 
     /// The rebuilt index, sorted (after [`ChainIndex::check`]).
+    /// The key map at tree size `size` of the chain read so far ([`crate::keymap`]).
+    pub(crate) fn key_map(&self, size: u64) -> crate::keymap::KeyMap {
+        let names: Vec<String> = self.states.iter().map(|s| s.key.to_string()).collect();
+        crate::keymap::KeyMap::new(names.iter().map(String::as_str).zip(self.states.iter().map(|s| &s.index)), size)
+    }
+
     pub(crate) fn into_keys(self) -> HashMap<Key, KeyIndex> {
         self.states.into_iter().map(|s| (s.key, s.index)).collect()
     }

@@ -105,6 +105,39 @@ impl<'a> View<'a> {
         self.entries_in(&KeyRange::ALL)
     }
 
+    /// The key map at tree size `size` (at most the head's), from the index pinned at the head
+    /// ([`crate::keymap`]): read on every core, one key range each.
+    pub fn key_map(&self, size: u64) -> Result<crate::keymap::KeyMap> {
+        let parts = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let ranges = self.key_ranges(parts)?;
+        let built: Vec<Result<crate::keymap::Builder>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = ranges
+                .iter()
+                .map(|range| {
+                    scope.spawn(move || {
+                        let mut b = crate::keymap::Builder::default();
+                        for item in self.entries_in(range) {
+                            let (key, index) = item?;
+                            b.add(&key.to_string(), &index, size);
+                        }
+                        Ok(b)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| Err(crate::error::Error::Internal("a key map reader failed".into())))
+                })
+                .collect()
+        });
+        let mut all = crate::keymap::Builder::default();
+        for b in built {
+            all.extend(b?);
+        }
+        Ok(all.finish())
+    }
+
     /// The index split into at most `parts` ranges, to be read on several cores.
     pub fn key_ranges(&self, parts: usize) -> Result<Vec<KeyRange>> {
         self.ledger.store().key_ranges(parts)

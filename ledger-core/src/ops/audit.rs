@@ -165,6 +165,9 @@ pub struct CheckpointCheck {
     pub root: Hash,
     /// Whether the checkpoint's signature was checked.
     pub signature_checked: bool,
+    /// The key map the checkpoint names, which the ledger's first `size` events were shown to
+    /// make (null: the checkpoint names none).
+    pub key_map: Option<crate::keymap::Commitment>,
 }
 
 /// Checks that the ledger extends the checkpoint `anchor`: same ledger, the tree it recorded is
@@ -208,12 +211,29 @@ pub fn verify_checkpoint(
     if !merkle::verify_consistency(cp.size, size, &cp.root, &root, &proof) {
         return Err(AuditError::failed(format!("{name}: today's tree is not consistent with the checkpoint")));
     }
+    let key_map = match cp.keys() {
+        Some((keys, stated)) => {
+            let made = View::now(ledger)?.key_map(cp.size)?.commitment();
+            if (made.keys, made.root) != (keys, stated) {
+                return Err(AuditError::failed(format!(
+                    "{name} names a key map of {keys} keys with root {stated}; the ledger's first {} events make {} keys with root {}",
+                    cp.size, made.keys, made.root
+                )));
+            }
+            Some(made)
+        }
+        None if cp.names_keys() => {
+            return Err(AuditError::failed(format!("{name}: its `keys` line is not `keys COUNT BASE64-ROOT`")));
+        }
+        None => None,
+    };
     Ok(CheckpointCheck {
         ok: true,
         checkpoint: TreeRef { size: cp.size, root: cp.root },
         size,
         root,
         signature_checked: key.is_some(),
+        key_map,
     })
 }
 
@@ -842,6 +862,9 @@ pub struct BundleCheck {
     pub not_checked: Option<String>,
     /// The size of the older checkpoint the bundle was shown to extend.
     pub extends: Option<u64>,
+    /// The key map the checkpoint names, which the bundle's events were shown to make (null: it
+    /// names none).
+    pub key_map: Option<crate::keymap::Commitment>,
     /// The tree the checkpoint's root is of: `rfc6962-sha256`, or `layout2-blake3` for a bundle
     /// an earlier build exported (restore it with `import-bundle`, whose ledger has the RFC 6962
     /// tree).
@@ -860,6 +883,7 @@ impl BundleCheck {
             signature_checked: b.signed_by.is_some(),
             not_checked: b.signed_by.is_none().then(|| NotChecked::Signature.describe().to_owned()),
             extends: b.extends,
+            key_map: b.key_map,
             tree: b.tree.name().to_owned(),
         }
     }
