@@ -95,7 +95,7 @@ impl KeyMap {
             .map(|(key, index)| MapEntry { key_hash: key_hash(key), seqs: seqs_at(index, size) })
             .filter(|e| !e.seqs.is_empty())
             .collect();
-        entries.sort_unstable_by(|a, b| a.key_hash.cmp(&b.key_hash));
+        entries.sort_unstable_by_key(|e| e.key_hash);
         KeyMap::of_entries(entries)
     }
 
@@ -272,7 +272,7 @@ impl Builder {
 
     /// The map.
     pub fn finish(mut self) -> KeyMap {
-        self.entries.sort_unstable_by(|a, b| a.key_hash.cmp(&b.key_hash));
+        self.entries.sort_unstable_by_key(|e| e.key_hash);
         KeyMap::of_entries(self.entries)
     }
 }
