@@ -127,6 +127,9 @@ pub enum Command {
         /// The verifier key (NAME+HASH+DATA, or a file holding it) that must have signed it.
         #[arg(long, value_name = "PUBKEY", requires = "checkpoint")]
         key: Option<String>,
+        /// Witnesses.
+        #[command(flatten)]
+        witnesses: WitnessArgs,
     },
     /// Create an Ed25519 key for signing checkpoints (or, with --witness, a witness's key for
     /// cosigning them); prints the public (verifier) key.
@@ -216,6 +219,9 @@ pub enum Command {
         /// The verifier key that must have signed the checkpoints.
         #[arg(long, value_name = "PUBKEY")]
         key: Option<String>,
+        /// Witnesses of the older checkpoint.
+        #[command(flatten)]
+        witnesses: WitnessArgs,
     },
     /// Build a new ledger (at --ledger) from a verified bundle: the recovery path.
     #[command(after_help = "Examples:
@@ -470,6 +476,18 @@ impl Command {
             _ => None,
         }
     }
+}
+
+/// `--witness` and `--min-witnesses`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WitnessArgs {
+    /// A witness's verifier key (NAME+HASH+DATA, or a file holding it) whose cosignature the
+    /// checkpoint must carry; repeat for more.
+    #[arg(long = "witness", value_name = "PUBKEY", requires = "checkpoint")]
+    pub witnesses: Vec<String>,
+    /// How many of the --witness keys must have cosigned it (default: all of them).
+    #[arg(long, value_name = "N", requires = "witnesses")]
+    pub min_witnesses: Option<usize>,
 }
 
 /// What every operator command takes.

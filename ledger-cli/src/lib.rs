@@ -353,7 +353,9 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             report_head(&mut out, cli.format, "head", &head)?;
             exit::OK
         }
-        Command::Verify { checkpoint, key } => verify(cli, &mut out, checkpoint.as_deref(), key.as_deref())?,
+        Command::Verify { checkpoint, key, witnesses } => {
+            verify(cli, &mut out, checkpoint.as_deref(), key.as_deref(), witnesses)?
+        }
         Command::Keygen { out: file, name, witness } => audit::keygen(&mut out, file, name, *witness)?,
         Command::Publish { dir, sign } => tlog::publish(&open(cli)?, &mut out, cli.format, dir, sign)?,
         Command::Checkpoint { sign } => match remote {
@@ -376,8 +378,8 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             Some(r) => audit::export_remote(r, &mut out, cli.format, file, sign.as_deref())?,
             None => audit::export(&open(cli)?, &mut out, cli.format, file, sign.as_deref())?,
         },
-        Command::VerifyBundle { file, checkpoint, key } => {
-            audit::verify_bundle(&mut out, cli.format, file, checkpoint.as_deref(), key.as_deref())?
+        Command::VerifyBundle { file, checkpoint, key, witnesses } => {
+            audit::verify_bundle(&mut out, cli.format, file, checkpoint.as_deref(), key.as_deref(), witnesses)?
         }
         Command::ImportBundle { file, key } => {
             audit::import_bundle(&cli.ledger, &mut out, cli.format, file, key.as_deref())?
@@ -688,8 +690,16 @@ fn print_log(
     Ok(exit::OK)
 }
 
-/// `ledger verify [--checkpoint FILE [--key KEY]]`: one answer, the checkpoint's check in it.
-fn verify(cli: &Cli, out: &mut impl Write, checkpoint: Option<&Path>, key: Option<&str>) -> Result<u8, Failure> {
+/// `ledger verify [--checkpoint FILE [--key KEY] [--witness KEY...]]`: one answer, the
+/// checkpoint's check in it.
+fn verify(
+    cli: &Cli,
+    out: &mut impl Write,
+    checkpoint: Option<&Path>,
+    key: Option<&str>,
+    witnesses: &cli::WitnessArgs,
+) -> Result<u8, Failure> {
+    let policy = audit::witness_policy(witnesses)?;
     let ledger = Ledger::open_for_verify(&cli.ledger, wait(cli)?)?;
     let bar = progress::Bar::new();
     let mut report = read::verify(&ledger, &bar)?;
@@ -698,7 +708,7 @@ fn verify(cli: &Cli, out: &mut impl Write, checkpoint: Option<&Path>, key: Optio
     // answer, which stands: the answer is printed either way.
     let mut checkpoint_failure = None;
     if let (true, Some(file)) = (report.ok, checkpoint) {
-        match audit::verify_checkpoint(&ledger, file, key) {
+        match audit::verify_checkpoint(&ledger, file, key, policy.as_ref()) {
             Ok(check) => report.checkpoint = Some(check),
             Err(f) => checkpoint_failure = Some(f),
         }

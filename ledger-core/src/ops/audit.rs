@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::bundle::{self, Verified};
 use crate::canonical;
 use crate::chain::{Hash, Head};
-use crate::checkpoint::{Checkpoint, NoteSignature, SignerKey, VerifierKey};
+use crate::checkpoint::{self, Checkpoint, KeyKind, NoteSignature, SignerKey, VerifierKey};
 use crate::error::Error;
 use crate::ledger::Ledger;
 use crate::merkle;
@@ -165,18 +165,131 @@ pub struct CheckpointCheck {
     pub root: Hash,
     /// Whether the checkpoint's signature was checked.
     pub signature_checked: bool,
+    /// With `--witness`: the witnesses that cosigned the checkpoint, and when (null without).
+    pub witnesses: Option<WitnessCheck>,
+}
+
+/// A witness's valid cosignature of a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WitnessCosignature {
+    /// The witness's key name.
+    pub witness: String,
+    /// The witness's verifier key, in note format.
+    pub key: String,
+    /// When it cosigned: the cosignature's timestamp, POSIX seconds.
+    pub timestamp: u64,
+    /// The same instant in RFC 3339 (UTC).
+    pub time: String,
+}
+
+impl WitnessCosignature {
+    /// The cosignature of `key` at `timestamp`.
+    pub fn new(key: &VerifierKey, timestamp: u64) -> Self {
+        let time = i64::try_from(timestamp)
+            .ok()
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default();
+        WitnessCosignature { witness: key.name().to_owned(), key: key.to_note_format(), timestamp, time }
+    }
+}
+
+/// A checkpoint's check against a witness policy (`--witness`, `--min-witnesses`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WitnessCheck {
+    /// The witnesses given whose valid cosignature the checkpoint carries, in the order given.
+    pub cosigned: Vec<WitnessCosignature>,
+    /// The names of the witnesses given that did not cosign it.
+    pub not_cosigned: Vec<String>,
+    /// How many of them had to (`--min-witnesses`; all of them by default).
+    pub required: u64,
+}
+
+/// Which witnesses a checkpoint must be cosigned by: at least `min` of `keys`.
+#[derive(Debug, Clone)]
+pub struct WitnessPolicy {
+    keys: Vec<VerifierKey>,
+    min: usize,
+}
+
+/// Why a witness policy cannot be checked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// A key that is not a witness's.
+    #[error("{name} is a log's note key (algorithm 0x01), not a witness's cosigner key (0x04)")]
+    NotCosigner {
+        /// The key's name.
+        name: String,
+    },
+    /// Two keys of one name: a witness is known by its name, and counts once.
+    #[error("two witness keys are named {name}: a witness counts once, whatever keys it has")]
+    SameName {
+        /// The name.
+        name: String,
+    },
+    /// A minimum of none, or more than the witnesses given.
+    #[error("at least {min} witnesses of {given}: the minimum must be 1 to the number of witnesses given")]
+    Minimum {
+        /// The minimum asked for.
+        min: usize,
+        /// How many witnesses were given.
+        given: usize,
+    },
+}
+
+impl WitnessPolicy {
+    /// At least `min` of the cosigner keys `keys` (all of them when `min` is `None`).
+    pub fn new(keys: Vec<VerifierKey>, min: Option<usize>) -> Result<WitnessPolicy, PolicyError> {
+        for (i, k) in keys.iter().enumerate() {
+            if k.kind() != KeyKind::Cosigner {
+                return Err(PolicyError::NotCosigner { name: k.name().to_owned() });
+            }
+            if keys[..i].iter().any(|o| o.name() == k.name()) {
+                return Err(PolicyError::SameName { name: k.name().to_owned() });
+            }
+        }
+        let min = min.unwrap_or(keys.len());
+        if min == 0 || min > keys.len() {
+            return Err(PolicyError::Minimum { min, given: keys.len() });
+        }
+        Ok(WitnessPolicy { keys, min })
+    }
+}
+
+/// Checks that `anchor` carries valid cosignatures of at least the policy's minimum of its
+/// witnesses: which did, and when.
+pub fn check_witnesses(anchor: &Anchor, policy: &WitnessPolicy) -> Result<WitnessCheck, AuditError> {
+    let cosigned = checkpoint::check_witnesses(&anchor.checkpoint, &anchor.signatures, &policy.keys, policy.min)
+        .map_err(|e| AuditError::failed(format!("{}: {e}", anchor.name)))?;
+    let key_of = |name: &str| policy.keys.iter().find(|k| k.name() == name);
+    Ok(WitnessCheck {
+        cosigned: cosigned
+            .iter()
+            .filter_map(|c| key_of(&c.name).map(|k| WitnessCosignature::new(k, c.timestamp)))
+            .collect(),
+        not_cosigned: policy
+            .keys
+            .iter()
+            .filter(|k| !cosigned.iter().any(|c| c.name == k.name()))
+            .map(|k| k.name().to_owned())
+            .collect(),
+        required: policy.min as u64,
+    })
 }
 
 /// Checks that the ledger extends the checkpoint `anchor`: same ledger, the tree it recorded is
 /// the ledger's tree of that size, the head it names is that event, and today's tree is
-/// consistent with it. Its signature is checked when `key` is given.
+/// consistent with it. Its signature is checked when `key` is given, and its cosignatures when
+/// `witnesses` is.
 pub fn verify_checkpoint(
     ledger: &Ledger,
     anchor: &Anchor,
     key: Option<&VerifierKey>,
+    witnesses: Option<&WitnessPolicy>,
 ) -> Result<CheckpointCheck, AuditError> {
     let (cp, name) = (&anchor.checkpoint, &anchor.name);
     anchor.check_signature(key)?;
+    let witnesses = witnesses.map(|p| check_witnesses(anchor, p)).transpose()?;
     let ledger_name = ledger.name()?;
     if cp.origin != ledger_name {
         return Err(AuditError::failed(format!(
@@ -214,6 +327,7 @@ pub fn verify_checkpoint(
         size,
         root,
         signature_checked: key.is_some(),
+        witnesses,
     })
 }
 
@@ -647,6 +761,9 @@ pub struct BundleCheck {
     /// an earlier build exported (restore it with `import-bundle`, whose ledger has the RFC 6962
     /// tree).
     pub tree: String,
+    /// With `--witness`: the witnesses that cosigned the older checkpoint (`--checkpoint`), and
+    /// when (null without).
+    pub witnesses: Option<WitnessCheck>,
 }
 
 impl BundleCheck {
@@ -662,6 +779,7 @@ impl BundleCheck {
             not_checked: b.signed_by.is_none().then(|| NotChecked::Signature.describe().to_owned()),
             extends: b.extends,
             tree: b.tree.name().to_owned(),
+            witnesses: None,
         }
     }
 }
