@@ -29,6 +29,7 @@ pub mod queries;
 pub mod remote;
 pub mod serve;
 pub mod tlog;
+pub mod witness;
 
 use cli::{Cli, Command, Format};
 use output::Table;
@@ -96,6 +97,12 @@ pub struct Failure {
     message: String,
     /// Writing the output met a closed pipe (`| head`): not an error.
     broken_pipe: bool,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 impl Failure {
@@ -381,6 +388,14 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::VerifyBundle { file, checkpoint, key, witnesses } => {
             audit::verify_bundle(&mut out, cli.format, file, checkpoint.as_deref(), key.as_deref(), witnesses)?
         }
+        Command::Witness { command } => match command {
+            cli::WitnessCommand::Serve { key, logs, state, listen } => {
+                witness::serve(&mut out, key, logs, state, listen)?
+            }
+            cli::WitnessCommand::AddCheckpoint { dir, url, witness_key } => {
+                witness::add_checkpoint(&mut out, cli.format, dir, url, witness_key)?
+            }
+        },
         Command::ImportBundle { file, key } => {
             audit::import_bundle(&cli.ledger, &mut out, cli.format, file, key.as_deref())?
         }

@@ -31,4 +31,5 @@ mod e2e {
     mod tamper;
     mod time_axes;
     mod typed_keys;
+    mod witness;
 }
