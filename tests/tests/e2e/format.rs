@@ -122,3 +122,54 @@ fn the_tree_vector_holds() {
     let (old_root, root) = (hash(&roots[&old.to_string()]), hash(&roots[&size.to_string()]));
     assert!(merkle::verify_consistency(old, size, &old_root, &root, &path(con)));
 }
+
+/// The value of the list item `- label: VALUE` in `section`.
+fn labelled<'a>(section: &'a str, label: &str) -> &'a str {
+    section
+        .lines()
+        .find_map(|l| l.strip_prefix("- ")?.strip_prefix(label)?.strip_prefix(": "))
+        .unwrap_or_else(|| panic!("no `{label}:` line"))
+        .trim()
+}
+
+/// The cosignature vector, recomputed from the document with sha2 and ed25519-dalek (C2SP
+/// tlog-cosignature as FORMAT.md words it), then read back through the ledger's own parser.
+#[test]
+fn the_cosignature_vector_holds() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as B64;
+    use ed25519_dalek::{Signer, Verifier};
+    let doc = std::fs::read_to_string(repo_file("docs/FORMAT.md")).expect("docs/FORMAT.md");
+    let section = doc.split("\n### Cosignature vector").nth(1).expect("a cosignature vector");
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    let seed_hex = labelled(section, "witness seed (hex)");
+    let seed: Vec<u8> =
+        (0..seed_hex.len()).step_by(2).map(|i| u8::from_str_radix(&seed_hex[i..i + 2], 16).expect("hex")).collect();
+    let seed: [u8; 32] = seed.try_into().expect("a 32-byte seed");
+    let name = labelled(section, "witness name");
+    let timestamp: u64 = labelled(section, "timestamp").parse().expect("a number");
+    let start = section.find("```text\n").expect("the checkpoint's body") + 8;
+    let body = &section[start..start + section[start..].find("```").expect("end")];
+    assert!(body.ends_with('\n') && !body.contains("\n\n"), "the body's lines each end in a line feed");
+
+    let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let public = key.verifying_key();
+    let id = sha256(&[name.as_bytes(), b"\n", &[0x04], public.as_bytes()]);
+    assert_eq!(labelled(section, "key ID"), id[..4].iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let verifier =
+        format!("{name}+{}+{}", labelled(section, "key ID"), B64.encode([&[0x04][..], public.as_bytes()].concat()));
+    assert_eq!(labelled(section, "verifier key"), verifier);
+    let message = format!("cosignature/v1\ntime {timestamp}\n{body}");
+    let signature = key.sign(message.as_bytes());
+    let blob = [&id[..4], &timestamp.to_be_bytes()[..], &signature.to_bytes()[..]].concat();
+    assert_eq!(blob.len(), 76);
+    let line = format!("\u{2014} {name} {}", B64.encode(&blob));
+    assert_eq!(labelled(section, "cosignature line"), line);
+    public.verify(message.as_bytes(), &signature).expect("the signature verifies");
+
+    // The ledger reads the same key and line, and finds the cosignature valid at that time.
+    let note = format!("{body}\n{line}\n");
+    let (cp, sigs) = ledger_core::checkpoint::Checkpoint::parse(&note).expect("a note");
+    let v = ledger_core::checkpoint::VerifierKey::parse(&verifier).expect("the verifier key");
+    assert_eq!(v.verified(&cp, &sigs), Ok(Some(timestamp)));
+}
