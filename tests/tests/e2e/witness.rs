@@ -299,6 +299,11 @@ fn forged_proofs_unknown_logs_untrusted_keys_impossible_sizes_and_forks_are_refu
         assert_eq!(status, 403, "{body}");
         assert!(body.contains("not signed by a key this witness trusts"), "{body}");
     }
+    // Through the client: a log published with a key the witness does not trust, exit 1.
+    let impostor_dir = t.a.path("impostor-log");
+    s.run(&["publish", &impostor_dir, "--sign", &impostor]).expect(0);
+    let r = s.run(&["witness", "add-checkpoint", &impostor_dir, "--url", &url, "--witness-key", &t.w_public]).expect(1);
+    assert!(r.stderr.contains("does not trust the key that signed") && r.stderr.contains("HTTP 403"), "{}", r.stderr);
     // Old size beyond the checkpoint's: 400; a body that is not a request: 400; too long: 413.
     let (status, _, body) = post(&url, &format!("old 1000\n\n{note}"));
     assert_eq!(status, 400, "{body}");
