@@ -4,17 +4,17 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 use ledger_core::bundle::{self, Checks};
-use ledger_core::checkpoint::{KeyKind, SignerKey, VerifierKey};
+use ledger_core::checkpoint::{KeyFormatError, KeyKind, SignerKey, VerifierKey};
 use ledger_core::ops::audit::{
-    self as ops, Anchor, AuditError, BundleCheck, CheckpointCheck, CheckpointOutput, ExportOutput, Proof, ProofAnchors,
-    Remedy, RestoreOutput,
+    self as ops, Anchor, AuditError, BundleCheck, CheckpointCheck, CheckpointOutput, ExportOutput, PolicyError, Proof,
+    ProofAnchors, Remedy, RestoreOutput, WitnessCheck, WitnessPolicy,
 };
 use ledger_core::progress::Progress;
 use ledger_core::seq::Seq;
 use ledger_core::view::View;
 use ledger_core::{Error, Ledger};
 
-use crate::cli::Format;
+use crate::cli::{Format, WitnessArgs};
 use crate::remote::Remote;
 use crate::{Failure, exit, progress};
 
@@ -41,16 +41,66 @@ pub(crate) fn signer_of(path: &Path, kind: KeyKind) -> Result<SignerKey, Failure
 
 /// A verifier key given inline (NAME+HASH+DATA) or as a file holding it.
 fn verifier(key: &str) -> Result<VerifierKey, Failure> {
-    match VerifierKey::parse(key) {
+    verifier_for("--key", key, None)
+}
+
+/// A verifier key given to `flag`, inline (NAME+HASH+DATA) or as a file holding it; of `kind`,
+/// when one is asked for (a usage error otherwise: the wrong key was given).
+pub(crate) fn verifier_for(flag: &str, key: &str, kind: Option<KeyKind>) -> Result<VerifierKey, Failure> {
+    let parse = |text: &str| match kind {
+        Some(kind) => VerifierKey::parse_kind(text, kind),
+        None => VerifierKey::parse(text),
+    };
+    let wrong_kind = |e: &KeyFormatError| matches!(e, KeyFormatError::Kind(_));
+    match parse(key) {
         Ok(k) => Ok(k),
+        Err(e) if wrong_kind(&e) => Err(Failure::new(exit::USAGE, format!("{flag}: {e}"))),
         Err(inline) => {
             let path = Path::new(key);
             if !path.is_file() {
-                return Err(Failure::new(exit::USAGE, format!("--key: {inline} (and no file `{key}` exists)")));
+                return Err(Failure::new(exit::USAGE, format!("{flag}: {inline} (and no file `{key}` exists)")));
             }
-            VerifierKey::parse(&read_text(path)?).map_err(|e| Failure::new(exit::DATA, format!("{key}: {e}")))
+            parse(&read_text(path)?).map_err(|e| {
+                let code = if wrong_kind(&e) { exit::USAGE } else { exit::DATA };
+                Failure::new(code, format!("{flag} {key}: {e}"))
+            })
         }
     }
+}
+
+/// The witness policy of `--witness` and `--min-witnesses`, if witnesses are given.
+pub(crate) fn witness_policy(args: &WitnessArgs) -> Result<Option<WitnessPolicy>, Failure> {
+    if args.witnesses.is_empty() {
+        return Ok(None);
+    }
+    let keys = args
+        .witnesses
+        .iter()
+        .map(|w| verifier_for("--witness", w, Some(KeyKind::Cosigner)))
+        .collect::<Result<Vec<_>, _>>()?;
+    WitnessPolicy::new(keys, args.min_witnesses).map(Some).map_err(|e| {
+        let flag = match e {
+            PolicyError::Minimum { min, .. } => format!("--min-witnesses {min}"),
+            _ => "--witness".to_owned(),
+        };
+        Failure::new(exit::USAGE, format!("{flag}: {e}"))
+    })
+}
+
+/// The line saying which witnesses cosigned a checkpoint, and when.
+pub fn print_witnesses(out: &mut impl Write, check: &WitnessCheck) -> Result<(), Failure> {
+    let given = check.cosigned.len() + check.not_cosigned.len();
+    let who: Vec<String> = check.cosigned.iter().map(|c| format!("{} at {}", c.witness, c.time)).collect();
+    let not =
+        if check.not_cosigned.is_empty() { String::new() } else { format!("; not {}", check.not_cosigned.join(", ")) };
+    writeln!(
+        out,
+        "witnessed: {} of {given} witnesses cosigned the checkpoint (at least {} required): {}{not}",
+        check.cosigned.len(),
+        check.required,
+        who.join(", ")
+    )?;
+    Ok(())
 }
 
 fn failed(what: String) -> Failure {
@@ -148,12 +198,18 @@ fn print_checkpoint(out: &mut impl Write, format: Format, cp: &CheckpointOutput)
     Ok(exit::OK)
 }
 
-/// `ledger verify --checkpoint`: the ledger still has the tree the checkpoint recorded. A check
-/// that fails is an error (exit 1).
-pub fn verify_checkpoint(ledger: &Ledger, file: &Path, key: Option<&str>) -> Result<CheckpointCheck, Failure> {
+/// `ledger verify --checkpoint`: the ledger still has the tree the checkpoint recorded (and the
+/// checkpoint carries the cosignatures `witnesses` asks for). A check that fails is an error
+/// (exit 1).
+pub fn verify_checkpoint(
+    ledger: &Ledger,
+    file: &Path,
+    key: Option<&str>,
+    witnesses: Option<&WitnessPolicy>,
+) -> Result<CheckpointCheck, Failure> {
     let anchor = anchor(file)?;
     let key = key.map(verifier).transpose()?;
-    Ok(ops::verify_checkpoint(ledger, &anchor, key.as_ref())?)
+    Ok(ops::verify_checkpoint(ledger, &anchor, key.as_ref(), witnesses)?)
 }
 
 /// The line saying that the ledger extends the checkpoint.
@@ -164,6 +220,9 @@ pub fn print_checkpoint_check(out: &mut impl Write, check: &CheckpointCheck) -> 
         "ok: the ledger of {} events extends the checkpoint of {} events (root {}{signed})",
         check.size, check.checkpoint.size, check.checkpoint.root
     )?;
+    if let Some(w) = &check.witnesses {
+        print_witnesses(out, w)?;
+    }
     Ok(())
 }
 
@@ -270,7 +329,7 @@ pub fn verify_proof(out: &mut impl Write, format: Format, req: &ProofRequest) ->
         ));
     }
     let key = req.key.map(verifier).transpose()?;
-    let witnesses: Vec<VerifierKey> = req.witnesses.iter().map(|w| witness(w)).collect::<Result<_, _>>()?;
+    let policy = witness_policy(&WitnessArgs { witnesses: req.witnesses.to_vec(), min_witnesses: req.min_witnesses })?;
     let name = req.file.display().to_string();
     let (proof, carried) = if tlog {
         let parsed = ops::TlogProof::parse(&text).map_err(|e| failed(format!("{name}: {e}")))?;
@@ -294,8 +353,7 @@ pub fn verify_proof(out: &mut impl Write, format: Format, req: &ProofRequest) ->
         checkpoint: newer.as_ref(),
         old_checkpoint: older.as_ref(),
         key: key.as_ref(),
-        witnesses: &witnesses,
-        min_witnesses: req.min_witnesses,
+        witnesses: policy.as_ref(),
     };
     let check = ops::verify_proof(&proof, anchors)?;
     match format {
@@ -310,24 +368,12 @@ pub fn verify_proof(out: &mut impl Write, format: Format, req: &ProofRequest) ->
                 None => format!("with root {}", check.root),
             };
             writeln!(out, "{ok}: {}, {roots}{against}", check.what)?;
+            if let Some(w) = &check.witnesses {
+                print_witnesses(out, w)?;
+            }
         }
     }
     Ok(exit::OK)
-}
-
-/// A witness's verifier key given inline or as a file: a cosigner key (algorithm 0x04).
-pub(crate) fn witness(key: &str) -> Result<VerifierKey, Failure> {
-    let parse = |text: &str| VerifierKey::parse_kind(text, KeyKind::Cosigner);
-    match parse(key) {
-        Ok(k) => Ok(k),
-        Err(inline) => {
-            let path = Path::new(key);
-            if !path.is_file() {
-                return Err(Failure::new(exit::USAGE, format!("--witness: {inline} (and no file `{key}` exists)")));
-            }
-            parse(&read_text(path)?).map_err(|e| Failure::new(exit::DATA, format!("{key}: {e}")))
-        }
-    }
 }
 
 /// What an export wrote: the bundle's checkpoint.
@@ -492,22 +538,31 @@ fn read_bundle(file: &Path, checks: Checks, bar: &progress::Bar) -> Result<bundl
     result.map_err(|e| failed(format!("{}: {e}", file.display())))
 }
 
-/// `ledger verify-bundle`.
+/// `ledger verify-bundle`: the bundle on its own, that it extends the older checkpoint given,
+/// and that this checkpoint carries the cosignatures `witnesses` asks for.
 pub fn verify_bundle(
     out: &mut impl Write,
     format: Format,
     file: &Path,
     older: Option<&Path>,
     key: Option<&str>,
+    witnesses: &WitnessArgs,
 ) -> Result<u8, Failure> {
     let key = key.map(verifier).transpose()?;
-    let older = older.map(anchor).transpose()?.map(|a| (a.checkpoint, a.signatures));
+    let policy = witness_policy(witnesses)?;
+    let older = older.map(anchor).transpose()?;
+    // The cosignatures are checked first: a few signatures, before a whole bundle is read.
+    let witnessed = match (&policy, &older) {
+        (Some(p), Some(a)) => Some(ops::check_witnesses(a, p)?),
+        _ => None,
+    };
+    let older = older.map(|a| (a.checkpoint, a.signatures));
     let bar = progress::Bar::new();
     let b = read_bundle(file, Checks { key: key.as_ref(), older, keep: false }, &bar)?;
     bar.done();
     // Without a key, "ok" says only that the bundle agrees with itself: anyone could have written
     // it and its checkpoint. The first line says so.
-    let check = BundleCheck::new(&b);
+    let check = BundleCheck { witnesses: witnessed, ..BundleCheck::new(&b) };
     let unchecked = check.not_checked.as_deref();
     match format {
         Format::Json => json(out, &check)?,
@@ -527,6 +582,9 @@ pub fn verify_bundle(
             }
             if let Some(old) = b.extends {
                 writeln!(out, "extends the older checkpoint of {old} events")?;
+            }
+            if let Some(w) = &check.witnesses {
+                print_witnesses(out, w)?;
             }
             if b.tree == bundle::TreeKind::Layout2 {
                 writeln!(out, "{LAYOUT2_NOTE}")?;

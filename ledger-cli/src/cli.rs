@@ -127,6 +127,9 @@ pub enum Command {
         /// The verifier key (NAME+HASH+DATA, or a file holding it) that must have signed it.
         #[arg(long, value_name = "PUBKEY", requires = "checkpoint")]
         key: Option<String>,
+        /// Witnesses.
+        #[command(flatten)]
+        witnesses: WitnessArgs,
     },
     /// Create an Ed25519 key for signing checkpoints (or, with --witness, a witness's key for
     /// cosigning them); prints the public (verifier) key.
@@ -236,6 +239,9 @@ pub enum Command {
         /// The verifier key that must have signed the checkpoints.
         #[arg(long, value_name = "PUBKEY")]
         key: Option<String>,
+        /// Witnesses of the older checkpoint.
+        #[command(flatten)]
+        witnesses: WitnessArgs,
     },
     /// Build a new ledger (at --ledger) from a verified bundle: the recovery path.
     #[command(after_help = "Examples:
@@ -263,6 +269,21 @@ pub enum Command {
         /// The log's private key (from `ledger keygen`), which signs the checkpoint.
         #[arg(long, value_name = "KEYFILE")]
         sign: PathBuf,
+    },
+    /// Witness other logs' checkpoints (C2SP tlog-witness), or have a witness cosign this one's.
+    ///
+    /// `witness serve` runs a witness: it cosigns a log's checkpoint only if the log's key signed
+    /// it and it extends the last one it cosigned (a consistency proof), so that a log cannot show
+    /// two histories. `witness add-checkpoint` asks a witness to cosign the checkpoint `publish`
+    /// wrote in DIR, and keeps the cosignature in it, where `verify --checkpoint --witness` checks
+    /// it.
+    #[command(after_help = "Examples:
+  ledger witness serve --key witness.key --log ledger.pub --state witness.state
+  ledger witness add-checkpoint public/log --url http://127.0.0.1:8081 --witness-key witness.pub")]
+    Witness {
+        /// Serve a witness, or ask one.
+        #[command(subcommand)]
+        command: WitnessCommand,
     },
     /// Reconcile a published list into events: designations, amendments and delistings.
     ///
@@ -495,6 +516,69 @@ impl Command {
             _ => None,
         }
     }
+}
+
+/// `ledger witness`.
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Serve a witness (C2SP tlog-witness) of the logs whose keys are given: `POST
+    /// /add-checkpoint` cosigns a checkpoint that the log's key signed and that extends the last
+    /// one it cosigned for that log (a consistency proof from that size).
+    ///
+    /// The state (per log, the size and root last cosigned) is written to --state and flushed
+    /// before each answer, and read again when the witness starts. Prints `listening on
+    /// http://ADDR` once it accepts requests, then serves until SIGTERM or Ctrl-C; one JSON line
+    /// per request on stderr. The cosignatures' time is the system clock's (or LEDGER_CLOCK's).
+    #[command(after_help = "Examples:
+  ledger witness serve --key witness.key --log ledger.pub --state witness.state
+  ledger witness serve --key w.key --log a.pub --log b.pub --state w.state --listen 0.0.0.0:8081")]
+    Serve {
+        /// The witness's private key (`ledger keygen --witness`).
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+        /// A log to witness: its verifier key (NAME+HASH+DATA, or a file holding it), whose name is
+        /// the log's origin (a ledger's name). Repeat for more logs, or for more keys of one log.
+        #[arg(long = "log", value_name = "PUBKEY", required = true)]
+        logs: Vec<String>,
+        /// The file of the witness's state (created on the first cosignature).
+        #[arg(long, value_name = "FILE")]
+        state: PathBuf,
+        /// The address to listen on (port 0 picks a free port; the first line printed names it).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
+        listen: String,
+    },
+    /// Ask a witness to cosign the checkpoint of the log published in DIR (`ledger publish`),
+    /// and keep its cosignature in DIR/checkpoint.
+    ///
+    /// The request carries the consistency proof from the size the witness cosigned last,
+    /// computed from DIR's tiles: it starts from 0, and a witness that answers with its own size
+    /// (409) is asked once more from that size. The cosignature is verified with --witness-key,
+    /// and replaces an earlier one of the same key. Exit 1 when the witness refuses (an unknown
+    /// log, an untrusted key, a proof that does not verify, a fork), 69 when it cannot be reached.
+    #[command(after_help = "Examples:
+  ledger witness add-checkpoint public/log --url http://127.0.0.1:8081 --witness-key witness.pub")]
+    AddCheckpoint {
+        /// The directory `ledger publish` writes.
+        dir: PathBuf,
+        /// The witness's URL (http://HOST:PORT, with its path prefix if it has one).
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// The witness's verifier key (NAME+HASH+DATA, or a file holding it).
+        #[arg(long, value_name = "PUBKEY")]
+        witness_key: String,
+    },
+}
+
+/// `--witness` and `--min-witnesses`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WitnessArgs {
+    /// A witness's verifier key (NAME+HASH+DATA, or a file holding it) whose cosignature the
+    /// checkpoint must carry; repeat for more.
+    #[arg(long = "witness", value_name = "PUBKEY", requires = "checkpoint")]
+    pub witnesses: Vec<String>,
+    /// How many of the --witness keys must have cosigned it (default: all of them).
+    #[arg(long, value_name = "N", requires = "witnesses")]
+    pub min_witnesses: Option<usize>,
 }
 
 /// What every operator command takes.
@@ -744,7 +828,7 @@ pub const GROUPS: &[(&str, &[&str])] = &[
         "Auditing",
         &["verify", "keygen", "checkpoint", "prove", "verify-proof", "export", "verify-bundle", "import-bundle"],
     ),
-    ("Publishing", &["publish"]),
+    ("Publishing", &["publish", "witness"]),
     ("Lists", &["import"]),
     ("Serving", &["serve", "token"]),
     ("Setting up", &["completions", "man"]),

@@ -29,6 +29,7 @@ pub mod queries;
 pub mod remote;
 pub mod serve;
 pub mod tlog;
+pub mod witness;
 
 use cli::{Cli, Command, Format};
 use output::Table;
@@ -96,6 +97,12 @@ pub struct Failure {
     message: String,
     /// Writing the output met a closed pipe (`| head`): not an error.
     broken_pipe: bool,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 impl Failure {
@@ -363,7 +370,9 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             report_head(&mut out, cli.format, "head", &head)?;
             exit::OK
         }
-        Command::Verify { checkpoint, key } => verify(cli, &mut out, checkpoint.as_deref(), key.as_deref())?,
+        Command::Verify { checkpoint, key, witnesses } => {
+            verify(cli, &mut out, checkpoint.as_deref(), key.as_deref(), witnesses)?
+        }
         Command::Keygen { out: file, name, witness } => audit::keygen(&mut out, file, name, *witness)?,
         Command::Publish { dir, sign } => tlog::publish(&open(cli)?, &mut out, cli.format, dir, sign)?,
         Command::Checkpoint { sign } => match remote {
@@ -402,9 +411,17 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             Some(r) => audit::export_remote(r, &mut out, cli.format, file, sign.as_deref())?,
             None => audit::export(&open(cli)?, &mut out, cli.format, file, sign.as_deref())?,
         },
-        Command::VerifyBundle { file, checkpoint, key } => {
-            audit::verify_bundle(&mut out, cli.format, file, checkpoint.as_deref(), key.as_deref())?
+        Command::VerifyBundle { file, checkpoint, key, witnesses } => {
+            audit::verify_bundle(&mut out, cli.format, file, checkpoint.as_deref(), key.as_deref(), witnesses)?
         }
+        Command::Witness { command } => match command {
+            cli::WitnessCommand::Serve { key, logs, state, listen } => {
+                witness::serve(&mut out, key, logs, state, listen)?
+            }
+            cli::WitnessCommand::AddCheckpoint { dir, url, witness_key } => {
+                witness::add_checkpoint(&mut out, cli.format, dir, url, witness_key)?
+            }
+        },
         Command::ImportBundle { file, key } => {
             audit::import_bundle(&cli.ledger, &mut out, cli.format, file, key.as_deref())?
         }
@@ -715,8 +732,16 @@ fn print_log(
     Ok(exit::OK)
 }
 
-/// `ledger verify [--checkpoint FILE [--key KEY]]`: one answer, the checkpoint's check in it.
-fn verify(cli: &Cli, out: &mut impl Write, checkpoint: Option<&Path>, key: Option<&str>) -> Result<u8, Failure> {
+/// `ledger verify [--checkpoint FILE [--key KEY] [--witness KEY...]]`: one answer, the
+/// checkpoint's check in it.
+fn verify(
+    cli: &Cli,
+    out: &mut impl Write,
+    checkpoint: Option<&Path>,
+    key: Option<&str>,
+    witnesses: &cli::WitnessArgs,
+) -> Result<u8, Failure> {
+    let policy = audit::witness_policy(witnesses)?;
     let ledger = Ledger::open_for_verify(&cli.ledger, wait(cli)?)?;
     let bar = progress::Bar::new();
     let mut report = read::verify(&ledger, &bar)?;
@@ -725,7 +750,7 @@ fn verify(cli: &Cli, out: &mut impl Write, checkpoint: Option<&Path>, key: Optio
     // answer, which stands: the answer is printed either way.
     let mut checkpoint_failure = None;
     if let (true, Some(file)) = (report.ok, checkpoint) {
-        match audit::verify_checkpoint(&ledger, file, key) {
+        match audit::verify_checkpoint(&ledger, file, key, policy.as_ref()) {
             Ok(check) => report.checkpoint = Some(check),
             Err(f) => checkpoint_failure = Some(f),
         }

@@ -43,6 +43,23 @@ struct Refusal {
     answer: Option<Value>,
 }
 
+/// Whether a request failed before reaching the server at all (so that nothing was asked of it).
+pub(crate) fn unreachable(e: &ureq::Error) -> bool {
+    matches!(
+        e,
+        ureq::Error::ConnectionFailed
+            | ureq::Error::HostNotFound
+            | ureq::Error::BadUri(_)
+            | ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)
+    ) || matches!(e, ureq::Error::Io(io) if matches!(
+        io.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::AddrNotAvailable
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable
+    ))
+}
+
 impl Remote {
     /// The server at `url` (`http://HOST:PORT`, with or without a path prefix).
     pub fn new(url: &str, token: Option<&str>) -> Result<Remote, Failure> {
@@ -83,20 +100,7 @@ impl Remote {
     /// A request that got no answer: exit 69 when the server could not be reached at all (so
     /// nothing was asked of it), else 74; a write then may or may not have been made.
     fn unanswered(&self, e: ureq::Error, write: bool) -> Failure {
-        let reach = matches!(
-            &e,
-            ureq::Error::ConnectionFailed
-                | ureq::Error::HostNotFound
-                | ureq::Error::BadUri(_)
-                | ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)
-        ) || matches!(&e, ureq::Error::Io(io) if matches!(
-            io.kind(),
-            io::ErrorKind::ConnectionRefused
-                | io::ErrorKind::AddrNotAvailable
-                | io::ErrorKind::HostUnreachable
-                | io::ErrorKind::NetworkUnreachable
-        ));
-        if reach {
+        if unreachable(&e) {
             Failure::new(exit::UNAVAILABLE, format!("cannot reach the server at {}: {e}", self.base))
         } else if write {
             Failure::new(

@@ -91,6 +91,23 @@ impl NoteSignature {
         (self.signature.len() == 72).then(|| u64::from_be_bytes(self.signature[..8].try_into().unwrap_or([0; 8])))
     }
 
+    /// Parses one signature line (without its line feed): `— NAME base64(key ID || signature)`.
+    /// A witness answers with such lines alone, without the note they sign.
+    pub fn parse_line(line: &str) -> Result<NoteSignature, NoteError> {
+        let not_a_signature = || NoteError::SignatureLine { line: line.to_owned() };
+        let rest = line.strip_prefix("\u{2014} ").ok_or_else(not_a_signature)?;
+        let (name, blob) = rest.rsplit_once(' ').ok_or_else(not_a_signature)?;
+        let blob = B64.decode(blob).map_err(|_| NoteError::SignatureBase64 { name: name.to_owned() })?;
+        if blob.len() < 5 {
+            return Err(NoteError::SignatureShort { name: name.to_owned() });
+        }
+        Ok(NoteSignature {
+            name: name.to_owned(),
+            key_id: [blob[0], blob[1], blob[2], blob[3]],
+            signature: blob[4..].to_vec(),
+        })
+    }
+
     /// Whether two lines are by the same key (name and key ID).
     pub fn same_key(&self, other: &NoteSignature) -> bool {
         self.name == other.name && self.key_id == other.key_id
@@ -373,21 +390,7 @@ impl Checkpoint {
         if extensions.iter().any(String::is_empty) {
             return Err(NoteError::EmptyExtension);
         }
-        let mut signatures = Vec::new();
-        for line in sigs.lines() {
-            let not_a_signature = || NoteError::SignatureLine { line: line.to_owned() };
-            let rest = line.strip_prefix("\u{2014} ").ok_or_else(not_a_signature)?;
-            let (name, blob) = rest.rsplit_once(' ').ok_or_else(not_a_signature)?;
-            let blob = B64.decode(blob).map_err(|_| NoteError::SignatureBase64 { name: name.to_owned() })?;
-            if blob.len() < 5 {
-                return Err(NoteError::SignatureShort { name: name.to_owned() });
-            }
-            signatures.push(NoteSignature {
-                name: name.to_owned(),
-                key_id: [blob[0], blob[1], blob[2], blob[3]],
-                signature: blob[4..].to_vec(),
-            });
-        }
+        let signatures = sigs.lines().map(NoteSignature::parse_line).collect::<Result<Vec<_>, _>>()?;
         Ok((Checkpoint { origin, size, root, extensions }, signatures))
     }
 }
@@ -550,6 +553,11 @@ impl VerifierKey {
         self.kind
     }
 
+    /// Whether a signature line names this key (its name and key ID), valid or not.
+    pub fn names(&self, signature: &NoteSignature) -> bool {
+        signature.name == self.name && signature.key_id == self.key_id
+    }
+
     /// Checks that one of `signatures` is this key's valid signature of `checkpoint`: a note
     /// key's signature of its body, or a cosigner's timestamped cosignature (any timestamp).
     pub fn verify(&self, checkpoint: &Checkpoint, signatures: &[NoteSignature]) -> Result<(), SignatureError> {
@@ -562,8 +570,7 @@ impl VerifierKey {
         checkpoint: &Checkpoint,
         signatures: &[NoteSignature],
     ) -> Result<Option<u64>, SignatureError> {
-        let mine: Vec<&NoteSignature> =
-            signatures.iter().filter(|s| s.name == self.name && s.key_id == self.key_id).collect();
+        let mine: Vec<&NoteSignature> = signatures.iter().filter(|s| self.names(s)).collect();
         if mine.is_empty() {
             let key = self.to_note_format();
             return Err(match self.kind {

@@ -20,7 +20,8 @@
 //! module that knows sled and the block layout), [`reader`] (events by seq), [`fold`] (a key's
 //! record from its events), [`ledger`] (append and read), [`verify`], [`time`] (both axes and
 //! the clock), [`seq`] (event positions), [`projection`] and [`query`] (point-in-time answers),
-//! [`names`] (search matching), [`schema`]; above them all, [`ops`]: one operation per command,
+//! [`names`] (search matching), [`schema`], [`witness`] (a C2SP tlog-witness: its checks and
+//! state); above them all, [`ops`]: one operation per command,
 //! each with a typed answer, which every front end calls.
 
 pub mod acknowledged;
@@ -56,6 +57,7 @@ pub mod tree;
 pub mod validate;
 pub mod verify;
 pub mod view;
+pub mod witness;
 
 pub use error::{Error, Result};
 pub use ledger::Ledger;

@@ -5,7 +5,7 @@ use schemars::{JsonSchema, Schema, generate::SchemaSettings};
 use serde_json::{Value, json};
 
 use crate::event::{Event, InputEvent};
-use crate::ops::{audit, operate, publish, read, write};
+use crate::ops::{audit, operate, publish, read, witness, write};
 use crate::query;
 
 fn generate<T: JsonSchema>() -> Schema {
@@ -35,6 +35,7 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("verify-bundle.schema.json", output::<audit::BundleCheck>("verify-bundle")),
         ("import-bundle.schema.json", output::<audit::RestoreOutput>("import-bundle")),
         ("publish.schema.json", output::<publish::PublishOutput>("publish")),
+        ("witness-add-checkpoint.schema.json", output::<witness::WitnessedOutput>("witness-add-checkpoint")),
     ]
 }
 

@@ -11,6 +11,9 @@
 //!   turns, as many at a time as there are cores, and questions of one key never wait;
 //! - tokens with roles ([`tokens`]), limits (body size, query length, a time limit for
 //!   questions), request logs on stderr, and a graceful shutdown that lets in-flight writes end.
+//!
+//! [`witness`] is the crate's other server, `ledger witness serve`: a C2SP tlog-witness that
+//! cosigns other logs' checkpoints (no ledger behind it), with the same runtime, shutdown and log.
 
 pub mod error;
 pub mod log;
@@ -18,6 +21,7 @@ pub mod page;
 mod published;
 mod routes;
 pub mod tokens;
+pub mod witness;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -185,7 +189,7 @@ pub fn serve(ledger: Ledger, config: Config, ready: impl FnOnce(SocketAddr)) -> 
 }
 
 /// SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

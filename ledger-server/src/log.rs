@@ -50,6 +50,36 @@ pub enum Line<'a> {
         /// Why.
         detail: String,
     },
+    /// A witness (`ledger witness serve`) accepts requests.
+    Witnessing {
+        /// Where.
+        url: &'a str,
+        /// The witness's verifier key, in note format.
+        witness: &'a str,
+        /// The origins of the logs it witnesses.
+        logs: Vec<&'a str>,
+        /// Its state file.
+        state: &'a str,
+    },
+    /// One request to a witness answered.
+    WitnessRequest {
+        /// The method.
+        method: &'a str,
+        /// The path.
+        path: &'a str,
+        /// The status answered.
+        status: u16,
+        /// How long it took, in milliseconds.
+        ms: f64,
+        /// The checkpoint's origin, when the body was well-formed enough to name it.
+        origin: Option<&'a str>,
+        /// The request's old size.
+        old: Option<u64>,
+        /// The checkpoint's size.
+        size: Option<u64>,
+        /// Why it was not cosigned (null: it was, or the body was not read).
+        refused: Option<&'a str>,
+    },
     /// SIGTERM or Ctrl-C: the requests in flight are being finished.
     Shutdown,
 }

@@ -32,4 +32,5 @@ mod e2e {
     mod tamper;
     mod time_axes;
     mod typed_keys;
+    mod witness;
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::bundle::{self, Verified};
 use crate::canonical;
 use crate::chain::{Hash, Head};
-use crate::checkpoint::{Checkpoint, NoteSignature, SignerKey, VerifierKey};
+use crate::checkpoint::{self, Checkpoint, KeyKind, NoteSignature, SignerKey, VerifierKey};
 use crate::error::Error;
 use crate::ledger::Ledger;
 use crate::merkle;
@@ -168,18 +168,131 @@ pub struct CheckpointCheck {
     /// The key map the checkpoint names, which the ledger's first `size` events were shown to
     /// make (null: the checkpoint names none).
     pub key_map: Option<crate::keymap::Commitment>,
+    /// With `--witness`: the witnesses that cosigned the checkpoint, and when (null without).
+    pub witnesses: Option<WitnessCheck>,
+}
+
+/// A witness's valid cosignature of a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WitnessCosignature {
+    /// The witness's key name.
+    pub witness: String,
+    /// The witness's verifier key, in note format.
+    pub key: String,
+    /// When it cosigned: the cosignature's timestamp, POSIX seconds.
+    pub timestamp: u64,
+    /// The same instant in RFC 3339 (UTC).
+    pub time: String,
+}
+
+impl WitnessCosignature {
+    /// The cosignature of `key` at `timestamp`.
+    pub fn new(key: &VerifierKey, timestamp: u64) -> Self {
+        let time = i64::try_from(timestamp)
+            .ok()
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default();
+        WitnessCosignature { witness: key.name().to_owned(), key: key.to_note_format(), timestamp, time }
+    }
+}
+
+/// A checkpoint's check against a witness policy (`--witness`, `--min-witnesses`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WitnessCheck {
+    /// The witnesses given whose valid cosignature the checkpoint carries, in the order given.
+    pub cosigned: Vec<WitnessCosignature>,
+    /// The names of the witnesses given that did not cosign it.
+    pub not_cosigned: Vec<String>,
+    /// How many of them had to (`--min-witnesses`; all of them by default).
+    pub required: u64,
+}
+
+/// Which witnesses a checkpoint must be cosigned by: at least `min` of `keys`.
+#[derive(Debug, Clone)]
+pub struct WitnessPolicy {
+    keys: Vec<VerifierKey>,
+    min: usize,
+}
+
+/// Why a witness policy cannot be checked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// A key that is not a witness's.
+    #[error("{name} is a log's note key (algorithm 0x01), not a witness's cosigner key (0x04)")]
+    NotCosigner {
+        /// The key's name.
+        name: String,
+    },
+    /// Two keys of one name: a witness is known by its name, and counts once.
+    #[error("two witness keys are named {name}: a witness counts once, whatever keys it has")]
+    SameName {
+        /// The name.
+        name: String,
+    },
+    /// A minimum of none, or more than the witnesses given.
+    #[error("at least {min} witnesses of {given}: the minimum must be 1 to the number of witnesses given")]
+    Minimum {
+        /// The minimum asked for.
+        min: usize,
+        /// How many witnesses were given.
+        given: usize,
+    },
+}
+
+impl WitnessPolicy {
+    /// At least `min` of the cosigner keys `keys` (all of them when `min` is `None`).
+    pub fn new(keys: Vec<VerifierKey>, min: Option<usize>) -> Result<WitnessPolicy, PolicyError> {
+        for (i, k) in keys.iter().enumerate() {
+            if k.kind() != KeyKind::Cosigner {
+                return Err(PolicyError::NotCosigner { name: k.name().to_owned() });
+            }
+            if keys[..i].iter().any(|o| o.name() == k.name()) {
+                return Err(PolicyError::SameName { name: k.name().to_owned() });
+            }
+        }
+        let min = min.unwrap_or(keys.len());
+        if min == 0 || min > keys.len() {
+            return Err(PolicyError::Minimum { min, given: keys.len() });
+        }
+        Ok(WitnessPolicy { keys, min })
+    }
+}
+
+/// Checks that `anchor` carries valid cosignatures of at least the policy's minimum of its
+/// witnesses: which did, and when.
+pub fn check_witnesses(anchor: &Anchor, policy: &WitnessPolicy) -> Result<WitnessCheck, AuditError> {
+    let cosigned = checkpoint::check_witnesses(&anchor.checkpoint, &anchor.signatures, &policy.keys, policy.min)
+        .map_err(|e| AuditError::failed(format!("{}: {e}", anchor.name)))?;
+    let key_of = |name: &str| policy.keys.iter().find(|k| k.name() == name);
+    Ok(WitnessCheck {
+        cosigned: cosigned
+            .iter()
+            .filter_map(|c| key_of(&c.name).map(|k| WitnessCosignature::new(k, c.timestamp)))
+            .collect(),
+        not_cosigned: policy
+            .keys
+            .iter()
+            .filter(|k| !cosigned.iter().any(|c| c.name == k.name()))
+            .map(|k| k.name().to_owned())
+            .collect(),
+        required: policy.min as u64,
+    })
 }
 
 /// Checks that the ledger extends the checkpoint `anchor`: same ledger, the tree it recorded is
 /// the ledger's tree of that size, the head it names is that event, and today's tree is
-/// consistent with it. Its signature is checked when `key` is given.
+/// consistent with it. Its signature is checked when `key` is given, and its cosignatures when
+/// `witnesses` is.
 pub fn verify_checkpoint(
     ledger: &Ledger,
     anchor: &Anchor,
     key: Option<&VerifierKey>,
+    witnesses: Option<&WitnessPolicy>,
 ) -> Result<CheckpointCheck, AuditError> {
     let (cp, name) = (&anchor.checkpoint, &anchor.name);
     anchor.check_signature(key)?;
+    let witnesses = witnesses.map(|p| check_witnesses(anchor, p)).transpose()?;
     let ledger_name = ledger.name()?;
     if cp.origin != ledger_name {
         return Err(AuditError::failed(format!(
@@ -234,6 +347,7 @@ pub fn verify_checkpoint(
         root,
         signature_checked: key.is_some(),
         key_map,
+        witnesses,
     })
 }
 
@@ -371,10 +485,8 @@ pub struct ProofAnchors<'a> {
     pub old_checkpoint: Option<&'a Anchor>,
     /// The key that signed the checkpoints.
     pub key: Option<&'a VerifierKey>,
-    /// Witnesses whose cosignatures of the checkpoint (of the proof's tree) count.
-    pub witnesses: &'a [VerifierKey],
-    /// How many of `witnesses` must have cosigned it (default: all of them).
-    pub min_witnesses: Option<usize>,
+    /// The witnesses that must have cosigned the checkpoint of the proof's tree.
+    pub witnesses: Option<&'a WitnessPolicy>,
 }
 
 /// What a checked proof was not checked against, so that an "ok" never claims more than it shows.
@@ -457,6 +569,8 @@ pub struct ProofCheck {
     pub checked_against: Vec<String>,
     /// What it was not checked against, in words ([`NotChecked`]).
     pub not_checked: Vec<String>,
+    /// With `--witness`: the witnesses that cosigned the checkpoint, and when (null without).
+    pub witnesses: Option<WitnessCheck>,
 }
 
 /// Checks a proof, against the checkpoints given: each checkpoint's signature (when a key is
@@ -478,14 +592,10 @@ pub fn verify_proof(proof: &Proof, anchors: ProofAnchors) -> Result<ProofCheck, 
     };
     let newer = anchor(anchors.checkpoint, "the checkpoint")?;
     let older = anchor(anchors.old_checkpoint, "the older checkpoint")?;
-    let cosigned = match (anchors.checkpoint, anchors.witnesses) {
-        (_, []) => Vec::new(),
-        (None, _) => return Err(AuditError::failed("witnesses cosign a checkpoint: none was given")),
-        (Some(a), witnesses) => {
-            let min = anchors.min_witnesses.unwrap_or(witnesses.len());
-            crate::checkpoint::check_witnesses(&a.checkpoint, &a.signatures, witnesses, min)
-                .map_err(|e| AuditError::failed(format!("{}: {e}", a.name)))?
-        }
+    let witnessed = match (anchors.checkpoint, anchors.witnesses) {
+        (_, None) => None,
+        (None, Some(_)) => return Err(AuditError::failed("witnesses cosign a checkpoint: none was given")),
+        (Some(a), Some(policy)) => Some(check_witnesses(a, policy)?),
     };
     let name = |a: Option<&Anchor>| a.map(|a| a.name.clone()).unwrap_or_default();
     let (what, root, old_root) = match proof {
@@ -528,8 +638,8 @@ pub fn verify_proof(proof: &Proof, anchors: ProofAnchors) -> Result<ProofCheck, 
         (None, true) => unchecked.push(NotChecked::Signature),
         _ => {}
     }
-    if !cosigned.is_empty() {
-        against.push(CheckedAgainst::CosignedBy(cosigned.into_iter().map(|c| c.name).collect()));
+    if let Some(w) = &witnessed {
+        against.push(CheckedAgainst::CosignedBy(w.cosigned.iter().map(|c| c.witness.clone()).collect()));
     }
     Ok(ProofCheck {
         ok: true,
@@ -541,6 +651,7 @@ pub fn verify_proof(proof: &Proof, anchors: ProofAnchors) -> Result<ProofCheck, 
         signature_checked: anchors.key.is_some() && anchored,
         checked_against: against.iter().map(CheckedAgainst::describe).collect(),
         not_checked: unchecked.iter().map(|n| n.describe().to_owned()).collect(),
+        witnesses: witnessed,
     })
 }
 
@@ -869,6 +980,9 @@ pub struct BundleCheck {
     /// an earlier build exported (restore it with `import-bundle`, whose ledger has the RFC 6962
     /// tree).
     pub tree: String,
+    /// With `--witness`: the witnesses that cosigned the older checkpoint (`--checkpoint`), and
+    /// when (null without).
+    pub witnesses: Option<WitnessCheck>,
 }
 
 impl BundleCheck {
@@ -885,6 +999,7 @@ impl BundleCheck {
             extends: b.extends,
             key_map: b.key_map,
             tree: b.tree.name().to_owned(),
+            witnesses: None,
         }
     }
 }

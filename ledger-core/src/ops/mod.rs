@@ -13,11 +13,14 @@
 //! - [`operate`]: the operators' `designate`, `amend`, `delist`, `retract`, and the [`operate::preview`]
 //!   of an event's effect;
 //! - [`audit`]: checkpoints, proofs and bundles;
-//! - [`publish`]: the log as static files (C2SP tlog-tiles).
+//! - [`publish`]: the log as static files (C2SP tlog-tiles);
+//! - [`witness`]: a published checkpoint cosigned by a witness (C2SP tlog-witness), the
+//!   cosignatures kept in it.
 
 pub mod ask;
 pub mod audit;
 pub mod operate;
 pub mod publish;
 pub mod read;
+pub mod witness;
 pub mod write;

@@ -171,3 +171,113 @@ fn the_published_log_vector_holds() {
         assert_eq!(ledger_core::tlog::encode_index(n.parse().expect("a number")), path.as_str().expect("text"), "{n}");
     }
 }
+
+/// The value of the list item `- label: VALUE` in `section`.
+fn labelled<'a>(section: &'a str, label: &str) -> &'a str {
+    section
+        .lines()
+        .find_map(|l| l.strip_prefix("- ")?.strip_prefix(label)?.strip_prefix(": "))
+        .unwrap_or_else(|| panic!("no `{label}:` line"))
+        .trim()
+}
+
+/// The cosignature vector, recomputed from the document with sha2 and ed25519-dalek (C2SP
+/// tlog-cosignature as FORMAT.md words it), then read back through the ledger's own parser.
+#[test]
+fn the_cosignature_vector_holds() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as B64;
+    use ed25519_dalek::{Signer, Verifier};
+    let doc = std::fs::read_to_string(repo_file("docs/FORMAT.md")).expect("docs/FORMAT.md");
+    let section = doc.split("\n### Cosignature vector").nth(1).expect("a cosignature vector");
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    let seed_hex = labelled(section, "witness seed (hex)");
+    let seed: Vec<u8> =
+        (0..seed_hex.len()).step_by(2).map(|i| u8::from_str_radix(&seed_hex[i..i + 2], 16).expect("hex")).collect();
+    let seed: [u8; 32] = seed.try_into().expect("a 32-byte seed");
+    let name = labelled(section, "witness name");
+    let timestamp: u64 = labelled(section, "timestamp").parse().expect("a number");
+    let start = section.find("```text\n").expect("the checkpoint's body") + 8;
+    let body = &section[start..start + section[start..].find("```").expect("end")];
+    assert!(body.ends_with('\n') && !body.contains("\n\n"), "the body's lines each end in a line feed");
+
+    let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let public = key.verifying_key();
+    let id = sha256(&[name.as_bytes(), b"\n", &[0x04], public.as_bytes()]);
+    assert_eq!(labelled(section, "key ID"), id[..4].iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let verifier =
+        format!("{name}+{}+{}", labelled(section, "key ID"), B64.encode([&[0x04][..], public.as_bytes()].concat()));
+    assert_eq!(labelled(section, "verifier key"), verifier);
+    let message = format!("cosignature/v1\ntime {timestamp}\n{body}");
+    let signature = key.sign(message.as_bytes());
+    let blob = [&id[..4], &timestamp.to_be_bytes()[..], &signature.to_bytes()[..]].concat();
+    assert_eq!(blob.len(), 76);
+    let line = format!("\u{2014} {name} {}", B64.encode(&blob));
+    assert_eq!(labelled(section, "cosignature line"), line);
+    public.verify(message.as_bytes(), &signature).expect("the signature verifies");
+
+    // The ledger reads the same key and line, and finds the cosignature valid at that time.
+    let note = format!("{body}\n{line}\n");
+    let (cp, sigs) = ledger_core::checkpoint::Checkpoint::parse(&note).expect("a note");
+    let v = ledger_core::checkpoint::VerifierKey::parse(&verifier).expect("the verifier key");
+    assert_eq!(v.verified(&cp, &sigs), Ok(Some(timestamp)));
+}
+
+#[test]
+fn the_key_map_vector_holds() {
+    use ledger_core::keymap::{Commitment, MapEntry, MapProof, ProvenEntry};
+    let v = json_block("Key map vector");
+    let hex = |s: &Value| -> Vec<u8> {
+        let s = s.as_str().expect("hex");
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+    };
+    let hash = |s: &Value| ledger_core::chain::Hash(hex(s).try_into().expect("32 bytes"));
+    // The entries, by the definitions: the key's hash, the count, the seqs; sorted by the hash.
+    let keys = v["keys"].as_object().expect("keys");
+    let mut expected: Vec<(Vec<u8>, Vec<u8>)> = keys
+        .iter()
+        .map(|(k, seqs)| {
+            let kh = sha256(&[&[2], k.as_bytes()]).to_vec();
+            let seqs: Vec<u64> = seqs.as_array().expect("seqs").iter().map(|s| s.as_u64().expect("a seq")).collect();
+            let mut entry = kh.clone();
+            entry.extend_from_slice(&(seqs.len() as u32).to_be_bytes());
+            for s in seqs {
+                entry.extend_from_slice(&s.to_be_bytes());
+            }
+            (kh, entry)
+        })
+        .collect();
+    expected.sort();
+    let stated = v["entries_in_order"].as_array().expect("entries");
+    assert_eq!(stated.len(), expected.len());
+    let mut leaves = Vec::new();
+    for (s, (kh, entry)) in stated.iter().zip(&expected) {
+        assert_eq!((hex(&s["key_hash"]), hex(&s["entry"])), (kh.clone(), entry.clone()), "{s}");
+        let leaf = sha256(&[&[0], entry]);
+        assert_eq!(hex(&s["leaf"]), leaf.to_vec());
+        leaves.push(leaf);
+    }
+    let root = mth(&leaves);
+    assert_eq!(hex(&v["root"]), root.to_vec());
+    let b64 = ledger_core::checkpoint::Checkpoint::keys_extension(leaves.len() as u64, &ledger_core::chain::Hash(root));
+    assert_eq!(v["checkpoint_line"], Value::String(b64));
+    // The proofs check through the ledger's verifier.
+    let c = Commitment { keys: leaves.len() as u64, root: ledger_core::chain::Hash(root) };
+    let proven = |p: &Value, key: Option<&str>| -> ProvenEntry {
+        let index = p["index"].as_u64().expect("an index");
+        let key = key.unwrap_or_else(|| stated[index as usize]["key"].as_str().expect("a key"));
+        let seqs = keys[key].as_array().expect("seqs").iter().map(|s| s.as_u64().expect("seq")).collect();
+        let entry = MapEntry { key_hash: ledger_core::keymap::key_hash(key), seqs };
+        ProvenEntry { index, entry, path: p["path"].as_array().expect("path").iter().map(hash).collect() }
+    };
+    let present = &v["present"];
+    let key = present["key"].as_str().expect("a key");
+    let p = MapProof::Present(proven(present, Some(key)));
+    assert_eq!(p.verify(key, &c).expect("it holds"), vec![5, 9]);
+    let absent = &v["absent"];
+    let key = absent["key"].as_str().expect("a key");
+    let side = |s: &Value| (!s.is_null()).then(|| proven(s, None));
+    let p = MapProof::Absent { before: side(&absent["before"]), after: side(&absent["after"]) };
+    assert_eq!(p.verify(key, &c).expect("it holds"), Vec::<u64>::new());
+    assert!(p.verify("UK/GIM0030", &c).is_err(), "not a proof that a held key is absent");
+}
