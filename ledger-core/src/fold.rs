@@ -178,6 +178,9 @@ pub(crate) fn merge_canonical(target: &[u8], patch: &serde_json::Map<String, Val
     merge_members(target, patch).map(|(bytes, _)| bytes)
 }
 
+/// The members a patch named and left, each with its merged value.
+type Changed<'p> = Vec<(&'p str, Value)>;
+
 /// [`merge_canonical`], also giving the merged value of each member the patch named and left
 /// (in the patch's order, which is the record's: both are ordered by name). The stored record's
 /// members are found by a light walk over its bytes (it is canonical JSON the ledger wrote; a
@@ -185,7 +188,7 @@ pub(crate) fn merge_canonical(target: &[u8], patch: &serde_json::Map<String, Val
 fn merge_members<'p>(
     target: &[u8],
     patch: &'p serde_json::Map<String, Value>,
-) -> Result<(Vec<u8>, Vec<(&'p str, Value)>), RecordProblem> {
+) -> Result<(Vec<u8>, Changed<'p>), RecordProblem> {
     use std::borrow::Cow;
     let unreadable = |e: &dyn std::fmt::Display| RecordProblem::Unreadable(e.to_string());
     let split = match canonical::split_members(target) {

@@ -360,7 +360,9 @@ struct Sealed {
     recorded_at: Timestamp,
 }
 
-/// An event the plan reads: one of the batch (by reference), or one of the ledger.
+/// An event the plan reads: one of the batch (by reference), or one of the ledger. (Few are held
+/// at once: the size of the stored variant is no concern.)
+#[allow(clippy::large_enum_variant)]
 enum Known<'a> {
     Batch(&'a InputEvent),
     Stored(RecordedEvent),

@@ -69,7 +69,10 @@ fn a_layout_2_bundle_whose_checkpoint_root_is_neither_tree_is_refused() {
     let text = std::fs::read_to_string(fixture("gim.bundle")).expect("the bundle");
     let old = std::fs::read_to_string(fixture("gim.checkpoint")).expect("the checkpoint");
     let root = old.lines().nth(2).expect("a root line");
-    let other = if root.starts_with('A') { format!("B{}", &root[1..]) } else { format!("A{}", &root[1..]) };
+    let other = match root.strip_prefix('A') {
+        Some(rest) => format!("B{rest}"),
+        None => format!("A{}", &root[1..]),
+    };
     let forged = s.file("forged.bundle", text.replace(root, &other).as_bytes());
     let r = s.run(&["verify-bundle", &forged]).expect(1);
     assert!(r.stderr.contains("make the Merkle root"), "{}", r.stderr);
