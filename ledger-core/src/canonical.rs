@@ -55,6 +55,20 @@ pub fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalError> {
     }
 }
 
+/// Checks that `value` has a canonical form (no floating-point number, no integer beyond
+/// ±(2^53 − 1)) without writing it: [`to_vec`]'s refusal, at the cost of a walk.
+pub fn check(value: &Value) -> Result<(), CanonicalError> {
+    fn fine(v: &Value) -> bool {
+        match v {
+            Value::Number(n) => integer(n).is_some(),
+            Value::Array(items) => items.iter().all(fine),
+            Value::Object(map) => map.values().all(fine),
+            _ => true,
+        }
+    }
+    if fine(value) { Ok(()) } else { write(value, &mut Vec::new()) }
+}
+
 /// Writes `v`; `false` at the first number without a canonical form.
 fn write_value(v: &Value, out: &mut Vec<u8>) -> bool {
     match v {
@@ -360,6 +374,111 @@ pub fn sort_members(text: &[u8]) -> Result<Vec<u8>, SortError> {
     Ok(sorter.out)
 }
 
+/// Whether a number or literal token is written as RFC 8785 writes it for the ledger: `true`,
+/// `false`, `null`, or an integer without sign `+`, leading zeros, fraction or exponent, within
+/// ±(2^53 − 1) (the event model has no other numbers).
+fn canonical_literal(tok: &[u8]) -> bool {
+    if matches!(tok, b"true" | b"false" | b"null") {
+        return true;
+    }
+    let digits = tok.strip_prefix(b"-").unwrap_or(tok);
+    let well_formed = match digits {
+        [b'0'] => tok.len() == 1,
+        [b'1'..=b'9', rest @ ..] => rest.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    // 2^53 − 1 has 16 digits: longer is out of range, shorter is in it.
+    well_formed
+        && (digits.len() < 16
+            || (digits.len() == 16
+                && std::str::from_utf8(digits)
+                    .ok()
+                    .and_then(|d| d.parse::<u64>().ok())
+                    .is_some_and(|v| v <= MAX_SAFE_INTEGER)))
+}
+
+/// The canonical bytes of a serializable value, written without building a [`Value`]:
+/// serde_json's compact text (whose string escapes are RFC 8785's), its members then put in RFC
+/// 8785 order by [`sort_members`]. A value without canonical form (a floating-point number, an
+/// integer beyond ±(2^53 − 1)) is refused as [`to_vec`] refuses it, naming the member.
+pub fn to_vec_of<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CanonicalError> {
+    let refused = |what: String| CanonicalError::Float { path: "$".into(), value: what };
+    let text = serde_json::to_vec(value).map_err(|e| refused(e.to_string()))?;
+    match sort_members(&text) {
+        Ok(bytes) => Ok(bytes),
+        // The rare refusal goes through a value, whose walk names the member at fault.
+        Err(_) => to_vec(&serde_json::to_value(value).map_err(|e| refused(e.to_string()))?),
+    }
+}
+
+/// The members of a JSON object the ledger wrote (canonical JSON), found by a light walk over its
+/// structure: names and the bytes of their values, in order, without checking the values' form
+/// (which [`members`] does, at several times the cost). `None` where the bytes are not an object
+/// this walk can split; then [`members`] says why.
+pub fn split_members(bytes: &[u8]) -> Option<Vec<(std::borrow::Cow<'_, str>, &[u8])>> {
+    fn string_end(b: &[u8], i: usize) -> Option<usize> {
+        let mut j = i + 1;
+        loop {
+            j += b.get(j..)?.iter().position(|&c| c == b'"' || c == b'\\')?;
+            if b[j] == b'"' {
+                return Some(j + 1);
+            }
+            j += 2;
+        }
+    }
+    let b = bytes;
+    if b.first() != Some(&b'{') || b.last() != Some(&b'}') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(8);
+    if b.len() == 2 {
+        return Some(out);
+    }
+    let mut i = 1;
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let name_end = string_end(b, i)?;
+        let quoted = &b[i..name_end];
+        let name = if quoted.contains(&b'\\') {
+            std::borrow::Cow::Owned(serde_json::from_slice::<String>(quoted).ok()?)
+        } else {
+            std::borrow::Cow::Borrowed(std::str::from_utf8(&quoted[1..quoted.len() - 1]).ok()?)
+        };
+        if b.get(name_end) != Some(&b':') {
+            return None;
+        }
+        let start = name_end + 1;
+        let (mut j, mut depth) = (start, 0usize);
+        loop {
+            match *b.get(j)? {
+                b'"' => j = string_end(b, j)?,
+                b'{' | b'[' => {
+                    depth += 1;
+                    j += 1;
+                }
+                b'}' | b']' if depth == 0 => break,
+                b'}' | b']' => {
+                    depth -= 1;
+                    j += 1;
+                }
+                b',' if depth == 0 => break,
+                _ => j += 1,
+            }
+        }
+        if j == start {
+            return None;
+        }
+        out.push((name, &b[start..j]));
+        match b[j] {
+            b',' => i = j + 1,
+            b'}' if j == b.len() - 1 => return Some(out),
+            _ => return None,
+        }
+    }
+}
+
 /// Why [`sort_members`] refused a text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SortError {
@@ -384,6 +503,13 @@ pub enum SortError {
     /// Values nest deeper than [`MAX_CHECK_DEPTH`].
     #[error("nested deeper than {MAX_CHECK_DEPTH} levels")]
     TooDeep,
+    /// A number that is not an integer in RFC 8785's form within ±(2^53 − 1), or a literal
+    /// other than `true`, `false` and `null`.
+    #[error("not canonical JSON: the number or literal at byte {at}")]
+    Number {
+        /// The byte offset of the number.
+        at: usize,
+    },
     /// An object names a member twice.
     #[error("member {member} appears twice in one object")]
     Duplicate {
@@ -446,6 +572,9 @@ impl Sorter<'_> {
                 let rest = &self.t[self.i..];
                 let n = rest.iter().position(|c| matches!(c, b',' | b'}' | b']' | b'"' | b'{' | b'[' | b':'));
                 let n = n.unwrap_or(rest.len());
+                if !canonical_literal(&rest[..n]) {
+                    return Err(SortError::Number { at: self.i });
+                }
                 self.out.extend_from_slice(&rest[..n]);
                 self.i += n;
                 Ok(())

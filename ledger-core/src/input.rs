@@ -122,7 +122,7 @@ pub fn parse_value(line: usize, value: Value) -> Result<InputEvent, LineError> {
     check_limits(&value).map_err(|f| {
         with_key(LineError { line, key: None, field: Some(f.field), reason: f.reason, conflict: false })
     })?;
-    if let Err(e) = crate::canonical::to_vec(&value) {
+    if let Err(e) = crate::canonical::check(&value) {
         return Err(with_key(LineError::new(line, e.to_string())));
     }
     let Value::Object(mut map) = value else { unreachable!("checked to be an object above") };

@@ -174,13 +174,25 @@ impl Ledger {
         check_actor(actor)?;
         let head = self.head()?;
         let plan = self.plan(batch, actor, clock, head, &())?;
-        Ok(plan.sealed.into_iter().map(|s| s.rec).collect())
+        Ok(plan
+            .sealed
+            .iter()
+            .zip(batch)
+            .map(|(s, n)| RecordedEvent {
+                seq: s.seq,
+                prev: s.prev,
+                recorded_at: s.recorded_at,
+                actor: actor.to_owned(),
+                event: n.event.clone().into(),
+                hash: s.hash,
+            })
+            .collect())
     }
 
     /// Seals, indexes and checks a batch: everything an append does but the write.
     fn plan<'a>(
         &'a self,
-        batch: &[Numbered<InputEvent>],
+        batch: &'a [Numbered<InputEvent>],
         actor: &str,
         clock: &dyn Clock,
         head: Head,
@@ -189,6 +201,7 @@ impl Ledger {
         let mut plan = Plan {
             ledger: self,
             head,
+            batch,
             keys: HashMap::new(),
             sealed: Vec::with_capacity(batch.len()),
             cache: HashMap::new(),
@@ -200,20 +213,13 @@ impl Ledger {
         // the clock steps back or stands still.
         let start = clock.now().max(head.recorded_at.0.saturating_add(1));
         progress.phase("checking events", Some(batch.len() as u64));
-        for (i, n) in batch.iter().enumerate() {
-            // The field rules of every input event, whichever way it came in (a JSON line, an
-            // operator command, an import), before anything else is decided about it.
-            check_event(&n.event).map_err(|f| LineError {
-                line: n.line,
-                key: n.event.key().map(|k| k.to_string()),
-                field: Some(f.field),
-                reason: f.reason,
-                conflict: false,
-            })?;
-            let seq = head.seq.next().plus(i as u64);
-            let at = start.saturating_add(i as i64);
-            let (bytes, rec) = seal(seq, prev, Timestamp(at), actor, n.event.clone().into())
-                .map_err(|e| LineError::new(n.line, e.to_string()))?;
+        // What each event is on its own (its field rules and its canonical bytes, all but `prev`)
+        // is made on every core; the chain (each `prev` the hash before it) and the keys'
+        // lifecycles are then made in order, and each event's own refusal is met in its turn.
+        let drafts = draft_batch(batch, head.seq, start, actor);
+        for (i, (n, draft)) in batch.iter().zip(drafts).enumerate() {
+            let (seq, at) = (head.seq.next().plus(i as u64), Timestamp(start.saturating_add(i as i64)));
+            let (bytes, hash) = draft?.seal(&prev);
             let recorded = crate::entry::len(bytes.len());
             if recorded > limits::MAX_EVENT_BYTES {
                 return Err(LineError {
@@ -228,8 +234,8 @@ impl Ledger {
                 }
                 .into());
             }
-            prev = rec.hash;
-            plan.sealed.push(Sealed { line: n.line, bytes, rec });
+            plan.sealed.push(Sealed { line: n.line, bytes, seq, prev, hash, recorded_at: at });
+            prev = hash;
             plan.admit(plan.sealed.len() - 1)?;
             if (i + 1) % 64 == 0 {
                 progress.advance(64);
@@ -321,6 +327,59 @@ impl Ledger {
     }
 }
 
+/// Batches of at least this many events are drafted on several cores.
+const PARALLEL_DRAFTS: usize = 256;
+
+/// Checks every event of a batch on its own (the field rules of every input event, whichever way
+/// it came in: a JSON line, an operator command, an import) and drafts its canonical bytes
+/// ([`crate::chain::draft_input`]), on every core for a large batch. Event `i` becomes seq
+/// `head + 1 + i`, recorded `start + i` µs.
+fn draft_batch(
+    batch: &[Numbered<InputEvent>],
+    head: Seq,
+    start: i64,
+    actor: &str,
+) -> Vec<std::result::Result<crate::chain::Draft, LineError>> {
+    let draft = |i: usize, n: &Numbered<InputEvent>| {
+        check_event(&n.event).map_err(|f| LineError {
+            line: n.line,
+            key: n.event.key().map(|k| k.to_string()),
+            field: Some(f.field),
+            reason: f.reason,
+            conflict: false,
+        })?;
+        let (seq, at) = (head.next().plus(i as u64), Timestamp(start.saturating_add(i as i64)));
+        crate::chain::draft_input(seq, at, actor, &n.event).map_err(|e| LineError::new(n.line, e.to_string()))
+    };
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
+    if batch.len() < PARALLEL_DRAFTS || workers == 1 {
+        return batch.iter().enumerate().map(|(i, n)| draft(i, n)).collect();
+    }
+    let per = batch.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = batch
+            .chunks(per)
+            .enumerate()
+            .map(|(c, part)| {
+                let draft = &draft;
+                scope.spawn(move || part.iter().enumerate().map(|(i, n)| draft(c * per + i, n)).collect::<Vec<_>>())
+            })
+            .collect();
+        let mut out = Vec::with_capacity(batch.len());
+        for (c, h) in handles.into_iter().enumerate() {
+            match h.join() {
+                Ok(part) => out.extend(part),
+                // A worker that panicked drafted nothing: draft its part here, which meets the
+                // same panic in this thread.
+                Err(_) => out.extend(
+                    batch.chunks(per).nth(c).unwrap_or(&[]).iter().enumerate().map(|(i, n)| draft(c * per + i, n)),
+                ),
+            }
+        }
+        out
+    })
+}
+
 fn check_actor(actor: &str) -> Result<()> {
     if actor.trim().is_empty() || actor.len() > limits::MAX_ACTOR_BYTES || actor.chars().any(char::is_control) {
         // The whole batch's actor, not one line's: no line to name.
@@ -329,10 +388,31 @@ fn check_actor(actor: &str) -> Result<()> {
     Ok(())
 }
 
+/// A batch event as sealed: its canonical bytes and envelope (the event itself is the batch's).
 struct Sealed {
     line: usize,
     bytes: Vec<u8>,
-    rec: RecordedEvent,
+    seq: Seq,
+    prev: Hash,
+    hash: Hash,
+    recorded_at: Timestamp,
+}
+
+/// An event the plan reads: one of the batch (by reference), or one of the ledger. (Few are held
+/// at once: the size of the stored variant is no concern.)
+#[allow(clippy::large_enum_variant)]
+enum Known<'a> {
+    Batch(&'a InputEvent),
+    Stored(RecordedEvent),
+}
+
+impl Known<'_> {
+    fn step(&self) -> fold::Step<'_> {
+        match self {
+            Known::Batch(e) => fold::Step::from(*e),
+            Known::Stored(r) => fold::Step::from(&r.event),
+        }
+    }
 }
 
 struct KeyWork {
@@ -349,6 +429,8 @@ struct KeyWork {
 struct Plan<'a> {
     ledger: &'a Ledger,
     head: Head,
+    /// The batch being planned, event `i` becoming seq `head + 1 + i`.
+    batch: &'a [Numbered<InputEvent>],
     keys: HashMap<Key, KeyWork>,
     sealed: Vec<Sealed>,
     /// Events of the ledger read to fold records again, and the blocks they were read from.
@@ -356,27 +438,26 @@ struct Plan<'a> {
     reader: EventReader<'a>,
 }
 
-impl Plan<'_> {
+impl<'a> Plan<'a> {
     /// Adds sealed event `i` to the index and checks its key's lifecycle.
     fn admit(&mut self, i: usize) -> Result<()> {
-        let rec = &self.sealed[i].rec;
-        match &rec.event {
-            Event::Designation(d) => self.admit_keyed(i, Act::Designation, d.effective),
-            Event::Amendment(a) => self.admit_keyed(i, Act::Amendment, a.effective),
-            Event::Delisting(d) => self.admit_keyed(i, Act::Delisting, d.effective),
-            Event::Genesis(_) => Err(Error::Internal("a genesis event in an append batch".into())),
-            Event::Retraction(r) => self.admit_retraction(i, r.target),
+        match &self.batch[i].event {
+            InputEvent::Designation(d) => self.admit_keyed(i, Act::Designation, d.effective),
+            InputEvent::Amendment(a) => self.admit_keyed(i, Act::Amendment, a.effective),
+            InputEvent::Delisting(d) => self.admit_keyed(i, Act::Delisting, d.effective),
+            InputEvent::Retraction(r) => self.admit_retraction(i, r.target),
         }
     }
 
     /// Adds a designation, amendment or delisting to its key's index, checks the key's lifecycle,
     /// and folds its record again when the event changed it.
     fn admit_keyed(&mut self, i: usize, act: Act, effective: crate::time::Effective) -> Result<()> {
-        let Sealed { line, rec, .. } = &self.sealed[i];
-        let (line, seq, at) = (*line, rec.seq, rec.recorded_at.0);
-        let key = rec.event.key().ok_or_else(|| Error::Internal("keyed event without key".into()))?;
-        let identity = match &rec.event {
-            Event::Designation(d) => Some(Identity { regime: d.regime.code.clone(), kind: d.subject.kind }),
+        let Sealed { line, seq, recorded_at, .. } = &self.sealed[i];
+        let (line, seq, at) = (*line, *seq, recorded_at.0);
+        let event = &self.batch[i].event;
+        let key = event.key().ok_or_else(|| Error::Internal("keyed event without key".into()))?;
+        let identity = match event {
+            InputEvent::Designation(d) => Some(Identity { regime: d.regime.code.clone(), kind: d.subject.kind }),
             _ => None,
         };
         let work = self.work(&key)?;
@@ -418,7 +499,7 @@ impl Plan<'_> {
         }
         if last && (act == Act::Designation || work.record.is_some()) {
             let work = self.keys.get_mut(&key).ok_or_else(|| Error::Internal("key work vanished".into()))?;
-            let applied = fold::apply(&mut work.record, &self.sealed[i].rec.event, work.identity.as_ref());
+            let applied = fold::apply(&mut work.record, fold::Step::from(event), work.identity.as_ref());
             return applied.map_err(|problem| invalid_amendment(line, &key, seq, &problem.to_string()));
         }
         self.check_records(&key, line)
@@ -427,8 +508,8 @@ impl Plan<'_> {
     /// Marks the event a retraction withdraws as retracted, and checks its key as the
     /// retraction leaves it.
     fn admit_retraction(&mut self, i: usize, target: Seq) -> Result<()> {
-        let Sealed { line, rec, .. } = &self.sealed[i];
-        let (line, seq, at) = (*line, rec.seq, rec.recorded_at.0);
+        let Sealed { line, seq, recorded_at, .. } = &self.sealed[i];
+        let (line, seq, at) = (*line, *seq, recorded_at.0);
         let refuse = |reason: String| {
             Error::from(LineError { line, key: None, field: Some("target".into()), reason, conflict: false })
         };
@@ -436,15 +517,21 @@ impl Plan<'_> {
             return Err(refuse(format!("event {target} does not exist (a retraction can only name an earlier event)")));
         }
         let target_event = self.event(target)?.ok_or_else(|| refuse(format!("event {target} does not exist")))?;
-        let key = match &target_event.event {
-            Event::Genesis(_) => return Err(refuse("the genesis event cannot be retracted".into())),
-            Event::Retraction(_) => {
-                return Err(refuse(format!(
-                    "event {target} is a retraction, which cannot be retracted; append the withdrawn event again instead"
-                )));
-            }
-            e => e.key().ok_or_else(|| Error::Internal("keyed event without key".into()))?,
+        let retracted = || {
+            refuse(format!(
+                "event {target} is a retraction, which cannot be retracted; append the withdrawn event again instead"
+            ))
         };
+        let key = match &target_event {
+            Known::Stored(r) => match &r.event {
+                Event::Genesis(_) => return Err(refuse("the genesis event cannot be retracted".into())),
+                Event::Retraction(_) => return Err(retracted()),
+                e => e.key(),
+            },
+            Known::Batch(InputEvent::Retraction(_)) => return Err(retracted()),
+            Known::Batch(e) => e.key(),
+        };
+        let key = key.ok_or_else(|| Error::Internal("keyed event without key".into()))?;
         let work = self.work(&key)?;
         let entry = work
             .entries
@@ -486,16 +573,20 @@ impl Plan<'_> {
     }
 
     /// An event of the ledger or of this batch.
-    fn event(&mut self, seq: Seq) -> Result<Option<RecordedEvent>> {
+    fn event(&mut self, seq: Seq) -> Result<Option<Known<'a>>> {
         if let Some(i) = seq.offset_from(self.head.seq.next()) {
-            return Ok(self.sealed.get(i as usize).map(|s| s.rec.clone()));
+            let batch: &'a [Numbered<InputEvent>] = self.batch;
+            return Ok(batch
+                .get(i as usize)
+                .filter(|_| (i as usize) < self.sealed.len())
+                .map(|n| Known::Batch(&n.event)));
         }
         if let Some(e) = self.cache.get(&seq) {
-            return Ok(Some(e.clone()));
+            return Ok(Some(Known::Stored(e.clone())));
         }
         let e = self.reader.event(seq)?;
         self.cache.insert(seq, e.clone());
-        Ok(Some(e))
+        Ok(Some(Known::Stored(e)))
     }
 
     /// Folds the records of `key` after the batch event on `line` changed its designations or
@@ -510,7 +601,7 @@ impl Plan<'_> {
         let mut record: Option<Vec<u8>> = None;
         for e in entries.iter().filter(|e| e.retracted_by.is_none() && e.act != Act::Delisting) {
             let event = self.event(e.seq)?.ok_or_else(|| Error::Internal(format!("event {} is missing", e.seq)))?;
-            if let Err(problem) = fold::apply(&mut record, &event.event, identity.as_ref()) {
+            if let Err(problem) = fold::apply(&mut record, event.step(), identity.as_ref()) {
                 let line = self.line_of(e.seq).unwrap_or(last_line);
                 return Err(invalid_amendment(line, key, e.seq, &problem.to_string()));
             }
@@ -530,11 +621,11 @@ impl Plan<'_> {
     /// touched, the new head, and the Merkle subtrees the events complete.
     fn commit(self) -> Result<Commit<'static>> {
         let last = self.sealed.last().ok_or_else(|| Error::Internal("empty append".into()))?;
-        let head = Head { seq: last.rec.seq, hash: last.rec.hash, recorded_at: last.rec.recorded_at };
+        let head = Head { seq: last.seq, hash: last.hash, recorded_at: last.recorded_at };
         let leaves = self
             .sealed
             .iter()
-            .map(|s| crate::entry::leaf(&s.rec.hash, &s.bytes))
+            .map(|s| crate::entry::leaf(&s.hash, &s.bytes))
             .collect::<Option<Vec<Hash>>>()
             .ok_or_else(|| Error::Internal("a sealed event is not a JSON object".into()))?;
         let nodes = StoreTree::new(self.ledger.store()).complete(self.head.seq.size(), &leaves)?;
@@ -551,7 +642,7 @@ impl Plan<'_> {
             keys.push((key, KeyIndex { regime, kind, record: None, entries: w.entries }));
         }
         let events =
-            self.sealed.into_iter().map(|s| SealedEvent { hash: s.rec.hash, bytes: Cow::Owned(s.bytes) }).collect();
+            self.sealed.into_iter().map(|s| SealedEvent { hash: s.hash, bytes: Cow::Owned(s.bytes) }).collect();
         Ok(Commit { events, keys, records, head: Some(head), name: None, import: None, nodes })
     }
 }

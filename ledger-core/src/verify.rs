@@ -303,8 +303,7 @@ fn check_patched(
 
 /// The canonical JSON of a serializable value.
 fn canonical_value<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, EventProblem> {
-    let value = serde_json::to_value(v).map_err(|e| EventProblem::Encoding(e.to_string()))?;
-    crate::canonical::to_vec(&value).map_err(|e| EventProblem::Encoding(e.to_string()))
+    crate::canonical::to_vec_of(v).map_err(|e| EventProblem::Encoding(e.to_string()))
 }
 
 /// The threads verification works on.

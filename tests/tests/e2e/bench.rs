@@ -48,6 +48,9 @@ const FIGURES: &[&str] = &[
     "search_process_ms",
     "search_process_peak_rss_kib",
     "disk_bytes_per_event",
+    "head_process_ms",
+    "append_large_process_ms",
+    "append_large_process_peak_rss_kib",
 ];
 
 /// The baselines: BLAKE3 alone, raw sled inserts (one key per event; 64 events per key) and
@@ -66,6 +69,12 @@ const BASELINES: &[&str] = &[
     "sled_scan_parse_ms",
     "sled_open_ms",
     "process_spawn_ms",
+    "sqlite_append_events_per_s",
+    "sqlite_verify_events_per_s",
+    "sqlite_disk_bytes_per_event",
+    "sqlite_show_ms",
+    "sqlite_history_ms",
+    "sqlite_state_count_ms",
 ];
 
 /// Figures printed beside a baseline, as a ratio.
@@ -113,6 +122,10 @@ fn check_report(json: &Value, events: u64) {
         assert!(size["ratios"][name]["ratio"].is_number(), "{name} beside its baseline: {}", size["ratios"]);
     }
     assert!(size["targets"]["bulk_append_events_per_s"]["target"].is_string());
+    for name in ["bulk_append_events_per_s", "verify_events_per_s", "disk_bytes_per_event", "state_count_ms"] {
+        assert!(size["peer"][name]["advantage"].is_number(), "{name} beside the SQLite peer: {}", size["peer"]);
+    }
+    assert_eq!(size["answers"]["sqlite_state_count"], size["answers"]["state_count"], "the peer counts alike");
     assert!(size["answers"]["state_count"].as_u64().is_some_and(|n| n > 0), "answers: {}", size["answers"]);
     assert!(size["answers"]["history_rows"].as_u64().is_some_and(|n| n > 0), "answers: {}", size["answers"]);
 }
